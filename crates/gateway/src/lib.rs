@@ -1,0 +1,1 @@
+//! Dockside gateway engine.
