@@ -1,1 +1,2 @@
 //! Dockside core.
+pub mod fsedit;

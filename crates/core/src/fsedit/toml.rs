@@ -1,0 +1,302 @@
+//! TOML entries edited with `toml_edit`, which keeps comments, whitespace, table order and
+//! value formatting of everything it is not asked to change.
+//!
+//! An entry is a table (`[mcp_servers.NAME]`); a new one is placed right after the container's
+//! last table. Replacing an entry updates it key by key, so unchanged keys keep their
+//! formatting and trailing comments.
+
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use serde_json::Value;
+use toml_edit::{DocumentMut, InlineTable, Item, Table, TableLike};
+
+use super::{line_col, EditError, EntryDoc, ParseError};
+
+fn parse_doc(path: &Path, text: &str) -> Result<DocumentMut, ParseError> {
+    text.parse::<DocumentMut>().map_err(|e| {
+        let (line, column) = line_col(text, e.span().map_or(0, |s| s.start));
+        ParseError {
+            path: path.to_owned(),
+            line,
+            column,
+            message: e.message().trim().to_owned(),
+        }
+    })
+}
+
+/// Parses a TOML document into the JSON data model.
+pub fn parse_value(path: &Path, text: &str) -> Result<Value, ParseError> {
+    Ok(table_to_json(parse_doc(path, text)?.as_table()))
+}
+
+fn table_to_json(t: &dyn TableLike) -> Value {
+    Value::Object(
+        t.iter()
+            .map(|(k, v)| (k.to_owned(), item_to_json(v)))
+            .collect(),
+    )
+}
+
+fn item_to_json(item: &Item) -> Value {
+    match item {
+        Item::None => Value::Null,
+        Item::Value(v) => value_to_json(v),
+        Item::Table(t) => table_to_json(t),
+        Item::ArrayOfTables(a) => Value::Array(a.iter().map(|t| table_to_json(t)).collect()),
+    }
+}
+
+fn value_to_json(v: &toml_edit::Value) -> Value {
+    use toml_edit::Value as V;
+    match v {
+        V::String(s) => Value::String(s.value().clone()),
+        V::Integer(i) => Value::from(*i.value()),
+        V::Float(f) => serde_json::Number::from_f64(*f.value()).map_or(Value::Null, Value::Number),
+        V::Boolean(b) => Value::Bool(*b.value()),
+        V::Datetime(d) => Value::String(d.value().to_string()),
+        V::Array(a) => Value::Array(a.iter().map(value_to_json).collect()),
+        V::InlineTable(t) => table_to_json(t),
+    }
+}
+
+/// A JSON value as a TOML value (objects become inline tables; `null` cannot be written).
+fn json_to_value(v: &Value) -> toml_edit::Value {
+    match v {
+        Value::Null => toml_edit::Value::from(""),
+        Value::Bool(b) => (*b).into(),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => i.into(),
+            None => n.as_f64().unwrap_or_default().into(),
+        },
+        Value::String(s) => s.as_str().into(),
+        Value::Array(a) => toml_edit::Value::Array(a.iter().map(json_to_value).collect()),
+        Value::Object(o) => {
+            let mut t = InlineTable::new();
+            for (k, v) in o {
+                t.insert(k, json_to_value(v));
+            }
+            toml_edit::Value::InlineTable(t)
+        }
+    }
+}
+
+pub struct TomlDoc {
+    path: PathBuf,
+    doc: DocumentMut,
+    keys: Vec<String>,
+}
+
+impl TomlDoc {
+    pub fn parse(path: &Path, text: &str, keys: Vec<String>) -> Result<Self, EditError> {
+        let doc = TomlDoc {
+            path: path.to_owned(),
+            doc: parse_doc(path, text)?,
+            keys,
+        };
+        doc.container()?;
+        Ok(doc)
+    }
+
+    fn container(&self) -> Result<Option<&dyn TableLike>, EditError> {
+        let mut t: &dyn TableLike = self.doc.as_table();
+        for key in &self.keys {
+            match t.get(key) {
+                None => return Ok(None),
+                Some(item) => match item.as_table_like() {
+                    Some(inner) => t = inner,
+                    None => {
+                        return Err(EditError::Shape {
+                            path: self.path.clone(),
+                            key: key.clone(),
+                            expected: "a TOML table",
+                            found: item_to_json(item).to_string(),
+                        })
+                    }
+                },
+            }
+        }
+        Ok(Some(t))
+    }
+
+    /// Whether the container is an inline table (`x = { … }`) or inside one: entries must be
+    /// inline values then.
+    fn container_is_inline(&self) -> bool {
+        let mut t: &dyn TableLike = self.doc.as_table();
+        for key in &self.keys {
+            match t.get(key) {
+                Some(item) if item.is_inline_table() => return true,
+                Some(item) => match item.as_table_like() {
+                    Some(inner) => t = inner,
+                    None => return false,
+                },
+                None => return false,
+            }
+        }
+        false
+    }
+
+    fn container_mut(&mut self) -> Option<&mut dyn TableLike> {
+        let mut t: &mut dyn TableLike = self.doc.as_table_mut();
+        for key in &self.keys {
+            t = t.get_mut(key)?.as_table_like_mut()?;
+        }
+        Some(t)
+    }
+
+    fn container_or_create(&mut self) -> Result<&mut dyn TableLike, EditError> {
+        let mut t: &mut dyn TableLike = self.doc.as_table_mut();
+        for key in &self.keys {
+            if t.get(key).is_none() {
+                let mut new = Table::new();
+                new.set_implicit(true);
+                t.insert(key, Item::Table(new));
+            }
+            t = t
+                .get_mut(key)
+                .and_then(|i| i.as_table_like_mut())
+                .ok_or_else(|| EditError::Unsupported {
+                    path: self.path.clone(),
+                    message: format!("`{key}` is not a table"),
+                })?;
+        }
+        Ok(t)
+    }
+}
+
+impl EntryDoc for TomlDoc {
+    fn entries(&self) -> IndexMap<String, Value> {
+        let Ok(Some(t)) = self.container() else {
+            return IndexMap::new();
+        };
+        t.iter()
+            .map(|(k, v)| (k.to_owned(), item_to_json(v)))
+            .collect()
+    }
+
+    fn has_container(&self) -> bool {
+        matches!(self.container(), Ok(Some(_)))
+    }
+
+    fn set(&mut self, name: &str, value: &Value) -> Result<(), EditError> {
+        let path = self.path.clone();
+        let Value::Object(fields) = value else {
+            return Err(EditError::Unsupported {
+                path,
+                message: format!("entry `{name}` must be a table"),
+            });
+        };
+        let inline = self.container_is_inline();
+        let container = self.container_or_create()?;
+        match container.get_mut(name) {
+            Some(Item::Table(t)) => {
+                // Key-by-key update keeps formatting of unchanged keys.
+                let stale: Vec<String> = t
+                    .iter()
+                    .map(|(k, _)| k.to_owned())
+                    .filter(|k| !fields.contains_key(k))
+                    .collect();
+                for k in stale {
+                    t.remove(&k);
+                }
+                for (k, v) in fields {
+                    if t.get(k).map(item_to_json).as_ref() != Some(v) {
+                        match t.get_mut(k).and_then(|i| i.as_value_mut()) {
+                            Some(old) => {
+                                let decor = old.decor().clone();
+                                *old = json_to_value(v);
+                                *old.decor_mut() = decor;
+                            }
+                            None => {
+                                t.insert(k, Item::Value(json_to_value(v)));
+                            }
+                        }
+                    }
+                }
+            }
+            Some(other) => *other = Item::Value(json_to_value(value)),
+            None => {
+                // A standard table when the container is a standard table, else inline.
+                if inline {
+                    container.insert(name, Item::Value(json_to_value(value)));
+                } else {
+                    let mut t = Table::new();
+                    for (k, v) in fields {
+                        t.insert(k, Item::Value(json_to_value(v)));
+                    }
+                    container.insert(name, Item::Table(t));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn remove(&mut self, name: &str) -> Result<(), EditError> {
+        if let Some(t) = self.container_mut() {
+            t.remove(name);
+        }
+        Ok(())
+    }
+
+    fn remove_container_if_empty(&mut self) -> Result<(), EditError> {
+        for depth in (1..=self.keys.len()).rev() {
+            let mut t: &mut dyn TableLike = self.doc.as_table_mut();
+            for key in &self.keys[..depth - 1] {
+                match t.get_mut(key).and_then(|i| i.as_table_like_mut()) {
+                    Some(inner) => t = inner,
+                    None => return Ok(()),
+                }
+            }
+            let last = &self.keys[depth - 1];
+            if t
+                .get(last)
+                .and_then(|i| i.as_table_like())
+                .is_some_and(|c| c.is_empty())
+            {
+                t.remove(last);
+            } else {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    fn text(&self) -> String {
+        self.doc.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const TEXT: &str = "# Codex config\nmodel = \"o3\" # inline comment\n\n[mcp_servers.mine]\ncommand = \"node\" # keep\nargs = [\"server.js\"]\n\n# profiles below\n[profiles.fast]\nmodel = \"o4-mini\"\n";
+
+    #[test]
+    fn append_then_remove_is_identity() {
+        let mut d = TomlDoc::parse(Path::new("c.toml"), TEXT, vec!["mcp_servers".into()]).unwrap();
+        d.set("dockside x", &json!({"command": "dockside", "args": ["connect", "--server", "x"], "env": {"A B": "ü \"q\""}}))
+            .unwrap();
+        let added = d.text();
+        let parsed = parse_value(Path::new("c.toml"), &added).unwrap();
+        assert_eq!(parsed["mcp_servers"]["dockside x"]["env"]["A B"], "ü \"q\"");
+        assert!(added.starts_with("# Codex config\nmodel = \"o3\" # inline comment\n\n[mcp_servers.mine]\ncommand = \"node\" # keep\n"), "{added}");
+        let mut d = TomlDoc::parse(Path::new("c.toml"), &added, vec!["mcp_servers".into()]).unwrap();
+        assert_eq!(d.entries().len(), 2);
+        d.remove("dockside x").unwrap();
+        assert_eq!(d.text(), TEXT, "after adding:\n{added}");
+    }
+
+    #[test]
+    fn created_container_is_removed() {
+        let text = "model = \"o3\"\n";
+        let mut d = TomlDoc::parse(Path::new("c.toml"), text, vec!["mcp_servers".into()]).unwrap();
+        d.set("a", &json!({"command": "x"})).unwrap();
+        let added = d.text();
+        let mut d = TomlDoc::parse(Path::new("c.toml"), &added, vec!["mcp_servers".into()]).unwrap();
+        d.remove("a").unwrap();
+        d.remove_container_if_empty().unwrap();
+        assert_eq!(d.text(), text, "after adding:\n{added}");
+    }
+}
