@@ -1,0 +1,1394 @@
+//! The router/aggregator: client sessions on one side, upstreams on the other.
+//!
+//! A [`Gateway`] owns the running upstreams and every client [`Session`]. A session is either
+//! *aggregated* (every upstream, names prefixed) or *scoped* to one server (its own names, the
+//! same running upstream). Requests are routed by name or URI; ids are remapped by each
+//! [`Peer`]; progress tokens are replaced by gateway-unique ones and mapped back; server→client
+//! requests (sampling, elicitation, roots) go to the client whose call is in flight on that
+//! upstream (the most recent one), or else to the most recently active client that sees it.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::{Duration, Instant};
+
+use indexmap::IndexMap;
+use serde_json::{json, Value};
+use tokio::sync::{broadcast, mpsc};
+
+use crate::jsonrpc::{self, Kind, INTERNAL_ERROR, INVALID_PARAMS, METHOD_NOT_FOUND};
+use crate::naming::{self, Exposed, ToolPattern};
+use crate::peer::{Outbound, Peer};
+use crate::secrets::SecretScanner;
+use crate::upstream::{
+    Launcher, ListKind, LogLine, ProcessLauncher, StartError, Upstream, UpstreamSpec,
+};
+use crate::PROTOCOL_VERSIONS;
+
+/// Gateway-wide settings.
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    /// `--tools` patterns (empty: every tool the servers' own allow-lists permit).
+    pub tool_patterns: Vec<ToolPattern>,
+    /// `--block-secrets`: refuse tool calls whose arguments or text results hold secrets.
+    pub block_secrets: bool,
+    /// `--log-calls`: log each tool call (name, argument keys, duration; never values).
+    pub log_calls: bool,
+    /// How long a server may take to answer `initialize`.
+    pub init_timeout: Duration,
+    /// Restart crashed servers with backoff (the daemon does; `gateway run` too).
+    pub restart: bool,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        GatewayConfig {
+            tool_patterns: Vec::new(),
+            block_secrets: true,
+            log_calls: true,
+            init_timeout: Duration::from_secs(60),
+            restart: true,
+        }
+    }
+}
+
+/// Something that happened to an upstream, for logs, the control API and the tray.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GatewayEvent {
+    ServerStarted {
+        server: String,
+        pid: Option<u32>,
+        tools: usize,
+    },
+    ServerStopped {
+        server: String,
+    },
+    ServerCrashed {
+        server: String,
+        how: String,
+    },
+    ServerRestarted {
+        server: String,
+        pid: Option<u32>,
+        attempt: u32,
+    },
+    CrashLoop {
+        server: String,
+        crashes: u32,
+    },
+    StartFailed {
+        server: String,
+        error: String,
+    },
+    ToolsChanged {
+        server: String,
+        tools: usize,
+    },
+    Log {
+        server: String,
+        line: String,
+    },
+}
+
+/// Per-tool call statistics.
+#[derive(Debug, Clone, Default)]
+pub struct CallStats {
+    pub calls: u64,
+    pub errors: u64,
+    pub total: Duration,
+    /// The durations of the most recent calls, oldest first.
+    pub recent: VecDeque<Duration>,
+}
+
+const RECENT_CALLS: usize = 50;
+const CRASH_WINDOW: Duration = Duration::from_secs(60);
+const CRASH_LOOP: u32 = 5;
+
+/// Exposed names over all running upstreams, rebuilt whenever a list or the set changes.
+#[derive(Debug, Default)]
+struct Index {
+    tools: IndexMap<String, Exposed>,
+    prompts: IndexMap<String, Exposed>,
+    warnings: Vec<String>,
+}
+
+struct ProgressRoute {
+    session: Weak<Session>,
+    token: Value,
+    client_id: Value,
+}
+
+struct ActiveCall {
+    seq: u64,
+    session: Weak<Session>,
+    client_id: Value,
+}
+
+#[derive(Default)]
+struct Supervision {
+    crashes: VecDeque<Instant>,
+    attempt: u32,
+}
+
+struct Inner {
+    config: GatewayConfig,
+    launcher: Box<dyn Launcher>,
+    upstreams: RwLock<IndexMap<String, Arc<Upstream>>>,
+    /// Specs of servers that should run (running, starting or restarting).
+    wanted: Mutex<IndexMap<String, UpstreamSpec>>,
+    index: RwLock<Arc<Index>>,
+    sessions: Mutex<HashMap<u64, Weak<Session>>>,
+    progress: Mutex<HashMap<String, ProgressRoute>>,
+    calls: Mutex<HashMap<String, Vec<ActiveCall>>>,
+    supervision: Mutex<HashMap<String, Supervision>>,
+    stats: Mutex<HashMap<(String, String), CallStats>>,
+    scanner: RwLock<SecretScanner>,
+    events: broadcast::Sender<GatewayEvent>,
+    logs: broadcast::Sender<LogLine>,
+    seq: AtomicU64,
+}
+
+/// The gateway engine. Cheap to clone.
+#[derive(Clone)]
+pub struct Gateway {
+    inner: Arc<Inner>,
+}
+
+impl Gateway {
+    pub fn new(config: GatewayConfig) -> Gateway {
+        Gateway::with_launcher(config, Box::new(ProcessLauncher))
+    }
+
+    pub fn with_launcher(config: GatewayConfig, launcher: Box<dyn Launcher>) -> Gateway {
+        let (events, _) = broadcast::channel(1024);
+        let (logs, _) = broadcast::channel(1024);
+        let gw = Gateway {
+            inner: Arc::new(Inner {
+                config,
+                launcher,
+                upstreams: RwLock::new(IndexMap::new()),
+                wanted: Mutex::new(IndexMap::new()),
+                index: RwLock::new(Arc::new(Index::default())),
+                sessions: Mutex::new(HashMap::new()),
+                progress: Mutex::new(HashMap::new()),
+                calls: Mutex::new(HashMap::new()),
+                supervision: Mutex::new(HashMap::new()),
+                stats: Mutex::new(HashMap::new()),
+                scanner: RwLock::new(SecretScanner::default()),
+                events,
+                logs,
+                seq: AtomicU64::new(1),
+            }),
+        };
+        // Server stderr lines become events too.
+        let mut logs = gw.inner.logs.subscribe();
+        let events = gw.inner.events.clone();
+        tokio::spawn(async move {
+            loop {
+                match logs.recv().await {
+                    Ok(l) => {
+                        let _ = events.send(GatewayEvent::Log {
+                            server: l.server,
+                            line: l.line,
+                        });
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(_) => return,
+                }
+            }
+        });
+        gw
+    }
+
+    pub fn config(&self) -> &GatewayConfig {
+        &self.inner.config
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<GatewayEvent> {
+        self.inner.events.subscribe()
+    }
+
+    pub fn subscribe_logs(&self) -> broadcast::Receiver<LogLine> {
+        self.inner.logs.subscribe()
+    }
+
+    fn next_seq(&self) -> u64 {
+        self.inner.seq.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The running upstreams, in catalog order.
+    pub fn upstreams(&self) -> Vec<Arc<Upstream>> {
+        self.inner
+            .upstreams
+            .read()
+            .unwrap()
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    pub fn upstream(&self, name: &str) -> Option<Arc<Upstream>> {
+        self.inner.upstreams.read().unwrap().get(name).cloned()
+    }
+
+    /// The specs of the servers that should run.
+    pub fn wanted(&self) -> Vec<UpstreamSpec> {
+        self.inner
+            .wanted
+            .lock()
+            .unwrap()
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// Warnings about exposed names (shortened, colliding) and tool counts.
+    pub fn warnings(&self) -> Vec<String> {
+        self.inner.index.read().unwrap().warnings.clone()
+    }
+
+    /// Tools the aggregated view exposes, as `(exposed name, server, original name)`.
+    pub fn exposed_tools(&self) -> Vec<(String, String, String)> {
+        let index = self.inner.index.read().unwrap().clone();
+        index
+            .tools
+            .iter()
+            .map(|(k, e)| (k.clone(), e.server.clone(), e.original.clone()))
+            .collect()
+    }
+
+    /// How many tools a server exposes (after allow-lists), if it runs.
+    pub fn tool_count(&self, server: &str) -> Option<usize> {
+        let up = self.upstream(server)?;
+        Some(self.enabled_tools(&up).len())
+    }
+
+    pub fn call_stats(&self) -> HashMap<(String, String), CallStats> {
+        self.inner.stats.lock().unwrap().clone()
+    }
+
+    /// Adds values that must never reach a tool or leave one (`--block-secrets`).
+    pub fn set_secret_values(&self, values: Vec<String>) {
+        self.inner.scanner.write().unwrap().set_values(values);
+    }
+
+    fn enabled_tools(&self, up: &Upstream) -> Vec<Value> {
+        let patterns = &self.inner.config.tool_patterns;
+        up.with_lists(|l| {
+            l.tools
+                .iter()
+                .filter(|t| {
+                    t.get("name")
+                        .and_then(Value::as_str)
+                        .is_some_and(|n| naming::tool_enabled(&up.spec, patterns, n))
+                })
+                .cloned()
+                .collect()
+        })
+    }
+
+    fn rebuild_index(&self) {
+        let ups = self.upstreams();
+        let tools: Vec<Vec<Value>> = ups.iter().map(|u| self.enabled_tools(u)).collect();
+        let prompts: Vec<Vec<Value>> = ups.iter().map(|u| u.lists().prompts).collect();
+        let mut warnings = Vec::new();
+        let tools = naming::expose(
+            ups.iter().zip(&tools).map(|(u, t)| (&u.spec, t.as_slice())),
+            "tool",
+            &mut warnings,
+        );
+        let prompts = naming::expose(
+            ups.iter()
+                .zip(&prompts)
+                .map(|(u, p)| (&u.spec, p.as_slice())),
+            "prompt",
+            &mut warnings,
+        );
+        if tools.len() > naming::MANY_TOOLS {
+            warnings.push(format!(
+                "clients of the aggregated endpoint see {} tools; some clients stop working past {} — \
+                 narrow them with --tools or per-server tool allow-lists",
+                tools.len(),
+                naming::MANY_TOOLS
+            ));
+        }
+        let old = std::mem::replace(
+            &mut *self.inner.index.write().unwrap(),
+            Arc::new(Index {
+                tools,
+                prompts,
+                warnings: warnings.clone(),
+            }),
+        );
+        for w in warnings.iter().filter(|w| !old.warnings.contains(w)) {
+            tracing::warn!("{w}");
+        }
+    }
+
+    // ---------------------------------------------------------------- upstream lifecycle
+
+    /// Starts a server (or restarts it when its spec changed) and waits until it is
+    /// initialized. Clients are told the lists changed.
+    pub async fn start_server(&self, spec: UpstreamSpec) -> Result<Arc<Upstream>, StartError> {
+        let name = spec.name.clone();
+        self.inner
+            .wanted
+            .lock()
+            .unwrap()
+            .insert(name.clone(), spec.clone());
+        if let Some(old) = self.upstream(&name) {
+            if old.spec == spec && old.is_running() {
+                return Ok(old);
+            }
+            self.inner.upstreams.write().unwrap().shift_remove(&name);
+            old.stop(Duration::from_secs(2)).await;
+        }
+        match self.launch(spec).await {
+            Ok(up) => {
+                let _ = self.inner.events.send(GatewayEvent::ServerStarted {
+                    server: name,
+                    pid: up.pid,
+                    tools: self.enabled_tools(&up).len(),
+                });
+                Ok(up)
+            }
+            Err(e) => {
+                self.inner.wanted.lock().unwrap().shift_remove(&name);
+                let _ = self.inner.events.send(GatewayEvent::StartFailed {
+                    server: name,
+                    error: e.to_string(),
+                });
+                Err(e)
+            }
+        }
+    }
+
+    async fn launch(&self, spec: UpstreamSpec) -> Result<Arc<Upstream>, StartError> {
+        let name = spec.name.clone();
+        let (up, incoming) = Upstream::start(
+            spec,
+            self.inner.launcher.as_ref(),
+            self.inner.logs.clone(),
+            self.inner.config.init_timeout,
+        )
+        .await?;
+        {
+            // Keep catalog order: position among the wanted servers.
+            let order: Vec<String> = self.inner.wanted.lock().unwrap().keys().cloned().collect();
+            let mut ups = self.inner.upstreams.write().unwrap();
+            ups.insert(name.clone(), up.clone());
+            ups.sort_by_key(|k, _| order.iter().position(|o| o == k).unwrap_or(usize::MAX));
+        }
+        tracing::info!(server = %name, pid = ?up.pid, "server started");
+        self.spawn_dispatch(up.clone(), incoming);
+        self.spawn_watch(up.clone());
+        self.rebuild_index();
+        self.notify_list_changed(
+            &name,
+            &[ListKind::Tools, ListKind::Prompts, ListKind::Resources],
+        );
+        Ok(up)
+    }
+
+    /// Starts several servers concurrently; returns the failures.
+    pub async fn start_servers(&self, specs: Vec<UpstreamSpec>) -> Vec<StartError> {
+        {
+            let mut wanted = self.inner.wanted.lock().unwrap();
+            for s in &specs {
+                wanted.insert(s.name.clone(), s.clone());
+            }
+        }
+        let results =
+            futures::future::join_all(specs.into_iter().map(|s| self.start_server(s))).await;
+        results.into_iter().filter_map(Result::err).collect()
+    }
+
+    /// Stops a server; clients are told its tools are gone.
+    pub async fn stop_server(&self, name: &str) -> bool {
+        self.inner.wanted.lock().unwrap().shift_remove(name);
+        let up = self.inner.upstreams.write().unwrap().shift_remove(name);
+        let Some(up) = up else { return false };
+        up.stop(Duration::from_secs(2)).await;
+        self.rebuild_index();
+        self.notify_list_changed(
+            name,
+            &[ListKind::Tools, ListKind::Prompts, ListKind::Resources],
+        );
+        tracing::info!(server = %name, "server stopped");
+        let _ = self.inner.events.send(GatewayEvent::ServerStopped {
+            server: name.into(),
+        });
+        true
+    }
+
+    /// Restarts a running (or wanted) server with its current spec.
+    pub async fn restart_server(&self, name: &str) -> Result<Arc<Upstream>, StartError> {
+        let spec = self.inner.wanted.lock().unwrap().get(name).cloned();
+        let spec = match spec.or_else(|| self.upstream(name).map(|u| u.spec.clone())) {
+            Some(s) => s,
+            None => {
+                return Err(StartError::Initialize {
+                    server: name.into(),
+                    what: "is not configured to run".into(),
+                    stderr: vec![],
+                })
+            }
+        };
+        if let Some(old) = self.inner.upstreams.write().unwrap().shift_remove(name) {
+            // Stop below, outside the lock.
+            tokio::spawn(async move { old.stop(Duration::from_secs(2)).await });
+        }
+        self.start_server(spec).await
+    }
+
+    /// Makes the running set equal to `specs`: stops servers no longer listed, restarts those
+    /// whose spec changed, starts new ones; the others are not touched.
+    pub async fn apply(&self, specs: Vec<UpstreamSpec>) -> Vec<StartError> {
+        let names: HashSet<String> = specs.iter().map(|s| s.name.clone()).collect();
+        let current = self.wanted();
+        for old in current.iter().filter(|s| !names.contains(&s.name)) {
+            self.stop_server(&old.name).await;
+        }
+        let changed: Vec<UpstreamSpec> = specs
+            .into_iter()
+            .filter(|s| {
+                !current.contains(s) || self.upstream(&s.name).is_none_or(|u| !u.is_running())
+            })
+            .collect();
+        self.start_servers(changed).await
+    }
+
+    /// Stops every server.
+    pub async fn shutdown(&self) {
+        let names: Vec<String> = self
+            .inner
+            .upstreams
+            .read()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        self.inner.wanted.lock().unwrap().clear();
+        futures::future::join_all(names.iter().map(|n| self.stop_server(n))).await;
+    }
+
+    fn spawn_dispatch(&self, up: Arc<Upstream>, mut incoming: crate::upstream::Incoming) {
+        let gw = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            while let Some(msg) = incoming.recv().await {
+                let Some(inner) = gw.upgrade() else { return };
+                Gateway { inner }.on_upstream_message(&up, msg);
+            }
+        });
+    }
+
+    /// Watches for an upstream exiting on its own: reports the crash and restarts it with
+    /// backoff, giving up after a crash loop.
+    fn spawn_watch(&self, up: Arc<Upstream>) {
+        let gw = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            let how = up.exited().await;
+            let Some(inner) = gw.upgrade() else { return };
+            let gw = Gateway { inner };
+            let name = up.name().to_string();
+            let was_current = {
+                let mut ups = gw.inner.upstreams.write().unwrap();
+                if ups.get(&name).is_some_and(|u| Arc::ptr_eq(u, &up)) {
+                    ups.shift_remove(&name);
+                    true
+                } else {
+                    false
+                }
+            };
+            if !was_current || how == "stopped" {
+                return;
+            }
+            tracing::warn!(server = %name, "server {how}");
+            let _ = gw.inner.events.send(GatewayEvent::ServerCrashed {
+                server: name.clone(),
+                how: how.clone(),
+            });
+            gw.rebuild_index();
+            gw.notify_list_changed(
+                &name,
+                &[ListKind::Tools, ListKind::Prompts, ListKind::Resources],
+            );
+            if !gw.inner.config.restart {
+                return;
+            }
+            let (attempt, crashes) = {
+                let mut sup = gw.inner.supervision.lock().unwrap();
+                let s = sup.entry(name.clone()).or_default();
+                let now = Instant::now();
+                s.crashes.push_back(now);
+                while s
+                    .crashes
+                    .front()
+                    .is_some_and(|t| now.duration_since(*t) > CRASH_WINDOW)
+                {
+                    s.crashes.pop_front();
+                }
+                s.attempt += 1;
+                (s.attempt, s.crashes.len() as u32)
+            };
+            if crashes >= CRASH_LOOP {
+                tracing::error!(server = %name, "crash loop: {crashes} crashes within {}s; not restarting", CRASH_WINDOW.as_secs());
+                gw.inner.wanted.lock().unwrap().shift_remove(&name);
+                let _ = gw.inner.events.send(GatewayEvent::CrashLoop {
+                    server: name,
+                    crashes,
+                });
+                return;
+            }
+            let delay = Duration::from_millis(250u64 << (attempt - 1).min(7));
+            tokio::time::sleep(delay).await;
+            let spec = gw.inner.wanted.lock().unwrap().get(&name).cloned();
+            let Some(spec) = spec else { return };
+            if gw.upstream(&name).is_some() {
+                return;
+            }
+            match gw.launch(spec).await {
+                Ok(up) => {
+                    let _ = gw.inner.events.send(GatewayEvent::ServerRestarted {
+                        server: name,
+                        pid: up.pid,
+                        attempt,
+                    });
+                }
+                Err(e) => {
+                    tracing::error!("restart failed: {e}");
+                    let _ = gw.inner.events.send(GatewayEvent::StartFailed {
+                        server: name,
+                        error: e.to_string(),
+                    });
+                }
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------- sessions
+
+    /// Opens a client session: aggregated (`scope: None`) or scoped to one server. The caller
+    /// feeds received messages to [`Session::handle`] and delivers what the receiver yields.
+    pub fn open_session(
+        &self,
+        scope: Option<String>,
+    ) -> (Arc<Session>, mpsc::UnboundedReceiver<Outbound>) {
+        let id = self.next_seq();
+        let (peer, rx) = Peer::new(format!("client session {id}"));
+        let session = Arc::new(Session {
+            id,
+            gw: self.clone(),
+            scope,
+            peer,
+            st: Mutex::new(SessionState::default()),
+        });
+        self.inner
+            .sessions
+            .lock()
+            .unwrap()
+            .insert(id, Arc::downgrade(&session));
+        (session, rx)
+    }
+
+    fn sessions(&self) -> Vec<Arc<Session>> {
+        let mut sessions = self.inner.sessions.lock().unwrap();
+        sessions.retain(|_, s| s.strong_count() > 0);
+        sessions.values().filter_map(Weak::upgrade).collect()
+    }
+
+    /// Sessions that see `server` and completed initialization.
+    fn sessions_seeing(&self, server: &str) -> Vec<Arc<Session>> {
+        self.sessions()
+            .into_iter()
+            .filter(|s| s.sees(server) && s.st.lock().unwrap().initialized)
+            .collect()
+    }
+
+    pub fn session_count(&self) -> usize {
+        self.sessions().len()
+    }
+
+    fn notify_list_changed(&self, server: &str, kinds: &[ListKind]) {
+        for s in self.sessions_seeing(server) {
+            for kind in kinds {
+                let method = match kind {
+                    ListKind::Tools => "notifications/tools/list_changed",
+                    ListKind::Prompts => "notifications/prompts/list_changed",
+                    ListKind::Resources | ListKind::Templates => {
+                        "notifications/resources/list_changed"
+                    }
+                };
+                s.peer.notify(method, None, None);
+            }
+        }
+    }
+
+    fn upstreams_for(&self, scope: Option<&str>) -> Vec<Arc<Upstream>> {
+        match scope {
+            Some(name) => self.upstream(name).into_iter().collect(),
+            None => self.upstreams(),
+        }
+    }
+
+    /// The upstream serving a resource URI: an exact resource, else the longest matching
+    /// template prefix, else the only upstream with resources.
+    fn owner_of_uri(&self, scope: Option<&str>, uri: &str) -> Option<Arc<Upstream>> {
+        let ups = self.upstreams_for(scope);
+        if let Some(up) = ups.iter().find(|u| {
+            u.with_lists(|l| {
+                l.resources
+                    .iter()
+                    .any(|r| r.get("uri").and_then(Value::as_str) == Some(uri))
+            })
+        }) {
+            return Some(up.clone());
+        }
+        let mut best: Option<(usize, &Arc<Upstream>)> = None;
+        for up in &ups {
+            up.with_lists(|l| {
+                for t in &l.templates {
+                    let Some(tpl) = t.get("uriTemplate").and_then(Value::as_str) else {
+                        continue;
+                    };
+                    let literal = tpl.split('{').next().unwrap_or("");
+                    if uri.starts_with(literal) && best.is_none_or(|(len, _)| literal.len() > len) {
+                        best = Some((literal.len(), up));
+                    }
+                }
+            });
+        }
+        if let Some((_, up)) = best {
+            return Some(up.clone());
+        }
+        let with_resources: Vec<_> = ups
+            .iter()
+            .filter(|u| u.has_capability("resources"))
+            .collect();
+        match with_resources.as_slice() {
+            [one] => Some((*one).clone()),
+            _ => None,
+        }
+    }
+
+    fn begin_call(&self, server: &str, session: &Arc<Session>, client_id: &Value) -> u64 {
+        let seq = self.next_seq();
+        self.inner
+            .calls
+            .lock()
+            .unwrap()
+            .entry(server.to_string())
+            .or_default()
+            .push(ActiveCall {
+                seq,
+                session: Arc::downgrade(session),
+                client_id: client_id.clone(),
+            });
+        seq
+    }
+
+    fn end_call(&self, server: &str, seq: u64) {
+        if let Some(v) = self.inner.calls.lock().unwrap().get_mut(server) {
+            v.retain(|c| c.seq != seq);
+        }
+    }
+
+    /// The client that should answer a request `server` sends us, and the client request
+    /// it relates to.
+    fn route_back(&self, server: &str) -> Option<(Arc<Session>, Option<Value>)> {
+        if let Some(calls) = self.inner.calls.lock().unwrap().get(server) {
+            if let Some((s, id)) = calls
+                .iter()
+                .rev()
+                .find_map(|c| c.session.upgrade().map(|s| (s, c.client_id.clone())))
+            {
+                return Some((s, Some(id)));
+            }
+        }
+        self.sessions_seeing(server)
+            .into_iter()
+            .max_by_key(|s| s.st.lock().unwrap().last_active)
+            .map(|s| (s, None))
+    }
+
+    // ---------------------------------------------------------------- upstream → clients
+
+    fn on_upstream_message(&self, up: &Arc<Upstream>, msg: Value) {
+        match jsonrpc::classify(&msg) {
+            Kind::Request { id, method } => {
+                let id = id.clone();
+                if method == "ping" {
+                    up.peer.send(jsonrpc::response(id, Ok(json!({}))), None);
+                    return;
+                }
+                let method = method.to_string();
+                let params = msg.get("params").cloned();
+                let Some((session, related)) = self.route_back(up.name()) else {
+                    up.peer.send(
+                        jsonrpc::response(
+                            id,
+                            Err(jsonrpc::error(
+                                INTERNAL_ERROR,
+                                format!("no client is connected to the Dockside gateway to answer {method}"),
+                            )),
+                        ),
+                        None,
+                    );
+                    return;
+                };
+                let up = up.clone();
+                tokio::spawn(async move {
+                    let pending = session.peer.start_request(&method, params, related);
+                    session
+                        .st
+                        .lock()
+                        .unwrap()
+                        .reverse
+                        .insert(jsonrpc::id_key(&id), (up.name().to_string(), pending.id));
+                    let reply = pending.reply().await;
+                    session
+                        .st
+                        .lock()
+                        .unwrap()
+                        .reverse
+                        .remove(&jsonrpc::id_key(&id));
+                    let outcome = reply.unwrap_or_else(|_| {
+                        Err(jsonrpc::error(
+                            INTERNAL_ERROR,
+                            "the client disconnected before answering",
+                        ))
+                    });
+                    up.peer.send(jsonrpc::response(id, outcome), None);
+                });
+            }
+            Kind::Notification { method } => {
+                let params = msg.get("params").cloned();
+                self.on_upstream_notification(up, method, params);
+            }
+            _ => tracing::debug!(server = %up.name(), "ignoring an invalid message"),
+        }
+    }
+
+    fn on_upstream_notification(&self, up: &Arc<Upstream>, method: &str, params: Option<Value>) {
+        let server = up.name();
+        match method {
+            "notifications/progress" => {
+                let Some(mut params) = params else { return };
+                let token = params
+                    .get("progressToken")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                let route = self
+                    .inner
+                    .progress
+                    .lock()
+                    .unwrap()
+                    .get(token)
+                    .map(|r| (r.session.upgrade(), r.token.clone(), r.client_id.clone()));
+                if let Some((Some(session), original, client_id)) = route {
+                    params["progressToken"] = original;
+                    session.peer.notify(method, Some(params), Some(client_id));
+                }
+            }
+            "notifications/tools/list_changed"
+            | "notifications/prompts/list_changed"
+            | "notifications/resources/list_changed" => {
+                let kinds: &[ListKind] = match method {
+                    "notifications/tools/list_changed" => &[ListKind::Tools],
+                    "notifications/prompts/list_changed" => &[ListKind::Prompts],
+                    _ => &[ListKind::Resources, ListKind::Templates],
+                };
+                let gw = self.clone();
+                let up = up.clone();
+                tokio::spawn(async move {
+                    for k in kinds {
+                        if let Err(e) = up.refresh(*k).await {
+                            tracing::warn!(server = %up.name(), "{e}");
+                        }
+                    }
+                    gw.rebuild_index();
+                    if kinds.contains(&ListKind::Tools) {
+                        let _ = gw.inner.events.send(GatewayEvent::ToolsChanged {
+                            server: up.name().to_string(),
+                            tools: gw.enabled_tools(&up).len(),
+                        });
+                    }
+                    gw.notify_list_changed(up.name(), &kinds[..1]);
+                });
+            }
+            "notifications/resources/updated" => {
+                let uri = params
+                    .as_ref()
+                    .and_then(|p| p.get("uri"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                for s in self.sessions_seeing(server) {
+                    if s.st.lock().unwrap().subscriptions.contains(uri) {
+                        s.peer.notify(method, params.clone(), None);
+                    }
+                }
+            }
+            "notifications/cancelled" => {
+                // The server gave up on a request it sent to a client.
+                let Some(id) = params.as_ref().and_then(|p| p.get("requestId")) else {
+                    return;
+                };
+                let key = jsonrpc::id_key(id);
+                for s in self.sessions_seeing(server) {
+                    let ours = s.st.lock().unwrap().reverse.get(&key).cloned();
+                    if let Some((srv, session_req)) = ours.filter(|(srv, _)| srv == server) {
+                        let _ = srv;
+                        s.peer.forget(session_req);
+                        let mut p = params.clone().unwrap_or_else(|| json!({}));
+                        p["requestId"] = session_req.into();
+                        s.peer.notify(method, Some(p), None);
+                    }
+                }
+            }
+            _ => {
+                // notifications/message and anything else: every client that sees the server.
+                for s in self.sessions_seeing(server) {
+                    s.peer.notify(method, params.clone(), None);
+                }
+            }
+        }
+    }
+
+    fn record_call(&self, server: &str, tool: &str, took: Duration, ok: bool) {
+        let mut stats = self.inner.stats.lock().unwrap();
+        let s = stats
+            .entry((server.to_string(), tool.to_string()))
+            .or_default();
+        s.calls += 1;
+        if !ok {
+            s.errors += 1;
+        }
+        s.total += took;
+        if s.recent.len() == RECENT_CALLS {
+            s.recent.pop_front();
+        }
+        s.recent.push_back(took);
+    }
+}
+
+#[derive(Default)]
+struct SessionState {
+    initialized: bool,
+    protocol_version: String,
+    client_capabilities: Value,
+    /// Client request id key → (server, id of the forwarded request on that server's peer).
+    inflight: HashMap<String, (String, u64)>,
+    cancelled: HashSet<String>,
+    subscriptions: HashSet<String>,
+    /// Server request id key → (server, id of the request we sent this client).
+    reverse: HashMap<String, (String, u64)>,
+    last_active: u64,
+    closed: bool,
+}
+
+/// One client's MCP session with the gateway.
+pub struct Session {
+    id: u64,
+    gw: Gateway,
+    scope: Option<String>,
+    peer: Arc<Peer>,
+    st: Mutex<SessionState>,
+}
+
+impl Session {
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    pub fn scope(&self) -> Option<&str> {
+        self.scope.as_deref()
+    }
+
+    pub fn protocol_version(&self) -> String {
+        self.st.lock().unwrap().protocol_version.clone()
+    }
+
+    fn sees(&self, server: &str) -> bool {
+        self.scope.as_deref().is_none_or(|s| s == server)
+    }
+
+    /// Takes one message from the client. Never blocks: requests are served on their own tasks.
+    pub fn handle(self: &Arc<Self>, msg: Value) {
+        let Some(msg) = self.peer.accept(msg) else {
+            return;
+        };
+        let seq = self.gw.next_seq();
+        self.st.lock().unwrap().last_active = seq;
+        match jsonrpc::classify(&msg) {
+            Kind::Request { id, method } => {
+                let id = id.clone();
+                let method = method.to_string();
+                let params = msg.get("params").cloned();
+                tokio::spawn(self.clone().serve(id, method, params));
+            }
+            Kind::Notification { method } => self.on_notification(method, msg.get("params")),
+            _ => {
+                if let Some(id) = msg.get("id").filter(|id| !id.is_null()) {
+                    self.peer.send(
+                        jsonrpc::response(
+                            id.clone(),
+                            Err(jsonrpc::error(
+                                jsonrpc::INVALID_REQUEST,
+                                "not a JSON-RPC 2.0 request",
+                            )),
+                        ),
+                        Some(id.clone()),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Ends the session: calls still running upstream are cancelled.
+    pub fn close(&self) {
+        let inflight: Vec<(String, u64)> = {
+            let mut st = self.st.lock().unwrap();
+            st.closed = true;
+            st.inflight.drain().map(|(_, v)| v).collect()
+        };
+        for (server, id) in inflight {
+            if let Some(up) = self.gw.upstream(&server) {
+                up.peer.forget(id);
+                up.peer.notify(
+                    "notifications/cancelled",
+                    Some(json!({"requestId": id, "reason": "the client disconnected"})),
+                    None,
+                );
+            }
+        }
+        self.peer.close();
+        self.gw.inner.sessions.lock().unwrap().remove(&self.id);
+    }
+
+    fn on_notification(&self, method: &str, params: Option<&Value>) {
+        match method {
+            "notifications/initialized" => {}
+            "notifications/cancelled" => {
+                let Some(id) = params.and_then(|p| p.get("requestId")) else {
+                    return;
+                };
+                let key = jsonrpc::id_key(id);
+                let found = {
+                    let mut st = self.st.lock().unwrap();
+                    let found = st.inflight.remove(&key);
+                    if found.is_some() {
+                        st.cancelled.insert(key);
+                    }
+                    found
+                };
+                if let Some((server, upstream_id)) = found {
+                    if let Some(up) = self.gw.upstream(&server) {
+                        up.peer.forget(upstream_id);
+                        let mut p = params.cloned().unwrap_or_else(|| json!({}));
+                        p["requestId"] = upstream_id.into();
+                        up.peer.notify(method, Some(p), None);
+                    }
+                }
+            }
+            "notifications/roots/list_changed" => {
+                for up in self.gw.upstreams_for(self.scope()) {
+                    up.peer.notify(method, params.cloned(), None);
+                }
+            }
+            _ => tracing::debug!(session = self.id, "ignoring client notification {method}"),
+        }
+    }
+
+    async fn serve(self: Arc<Self>, id: Value, method: String, params: Option<Value>) {
+        let outcome = self.dispatch(&id, &method, params).await;
+        let key = jsonrpc::id_key(&id);
+        if self.st.lock().unwrap().cancelled.remove(&key) {
+            return;
+        }
+        self.peer
+            .send(jsonrpc::response(id.clone(), outcome), Some(id));
+    }
+
+    fn index(&self) -> Arc<Index> {
+        self.gw.inner.index.read().unwrap().clone()
+    }
+
+    async fn dispatch(
+        self: &Arc<Self>,
+        id: &Value,
+        method: &str,
+        params: Option<Value>,
+    ) -> Result<Value, Value> {
+        match method {
+            "initialize" => Ok(self.initialize(params.unwrap_or(Value::Null))),
+            "ping" => Ok(json!({})),
+            "tools/list" => Ok(json!({ "tools": self.list_named(ListKind::Tools) })),
+            "prompts/list" => Ok(json!({ "prompts": self.list_named(ListKind::Prompts) })),
+            "resources/list" => Ok(json!({ "resources": self.list_plain(ListKind::Resources) })),
+            "resources/templates/list" => {
+                Ok(json!({ "resourceTemplates": self.list_plain(ListKind::Templates) }))
+            }
+            "tools/call" => self.call_tool(id, params).await,
+            "prompts/get" => {
+                let (up, params) = self.resolve_named(ListKind::Prompts, params)?;
+                self.forward(id, &up, method, params).await
+            }
+            "resources/read" | "resources/subscribe" | "resources/unsubscribe" => {
+                let uri = params
+                    .as_ref()
+                    .and_then(|p| p.get("uri"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                let up = self.gw.owner_of_uri(self.scope(), &uri).ok_or_else(|| {
+                    json!({"code": -32002, "message": format!("Resource not found: {uri}"), "data": {"uri": uri}})
+                })?;
+                let outcome = self.forward(id, &up, method, params).await;
+                if outcome.is_ok() {
+                    let mut st = self.st.lock().unwrap();
+                    match method {
+                        "resources/subscribe" => {
+                            st.subscriptions.insert(uri);
+                        }
+                        "resources/unsubscribe" => {
+                            st.subscriptions.remove(&uri);
+                        }
+                        _ => {}
+                    }
+                }
+                outcome
+            }
+            "completion/complete" => {
+                let r = params
+                    .as_ref()
+                    .and_then(|p| p.get("ref"))
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                match r.get("type").and_then(Value::as_str) {
+                    Some("ref/prompt") => {
+                        let name = r.get("name").cloned().unwrap_or(Value::Null);
+                        let (up, original) =
+                            self.lookup(ListKind::Prompts, name.as_str().unwrap_or(""))?;
+                        let mut params = params.unwrap_or_default();
+                        params["ref"]["name"] = Value::String(original);
+                        self.forward(id, &up, method, Some(params)).await
+                    }
+                    Some("ref/resource") => {
+                        let uri = r.get("uri").and_then(Value::as_str).unwrap_or("");
+                        let up = self.gw.owner_of_uri(self.scope(), uri).ok_or_else(|| {
+                            jsonrpc::error(
+                                INVALID_PARAMS,
+                                format!("no server offers resource {uri}"),
+                            )
+                        })?;
+                        self.forward(id, &up, method, params).await
+                    }
+                    _ => Err(jsonrpc::error(
+                        INVALID_PARAMS,
+                        "completion/complete needs ref/prompt or ref/resource",
+                    )),
+                }
+            }
+            "logging/setLevel" => {
+                let ups: Vec<_> = self
+                    .gw
+                    .upstreams_for(self.scope())
+                    .into_iter()
+                    .filter(|u| u.has_capability("logging"))
+                    .collect();
+                let replies = futures::future::join_all(
+                    ups.iter()
+                        .map(|u| u.peer.request("logging/setLevel", params.clone())),
+                )
+                .await;
+                for (u, r) in ups.iter().zip(replies) {
+                    if let Ok(Err(e)) = r {
+                        tracing::debug!(server = %u.name(), "logging/setLevel: {e}");
+                    }
+                }
+                Ok(json!({}))
+            }
+            _ => match self.scope() {
+                // A scoped session passes every other method through unchanged.
+                Some(server) => {
+                    let up = self.scoped_upstream(server)?;
+                    self.forward(id, &up, method, params).await
+                }
+                None => Err(jsonrpc::error(
+                    METHOD_NOT_FOUND,
+                    format!("Method not found: {method}"),
+                )),
+            },
+        }
+    }
+
+    fn initialize(&self, params: Value) -> Value {
+        let requested = params
+            .get("protocolVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let version = if PROTOCOL_VERSIONS.contains(&requested) {
+            requested.to_string()
+        } else {
+            PROTOCOL_VERSIONS[PROTOCOL_VERSIONS.len() - 1].to_string()
+        };
+        {
+            let mut st = self.st.lock().unwrap();
+            st.initialized = true;
+            st.protocol_version = version.clone();
+            st.client_capabilities = params.get("capabilities").cloned().unwrap_or(Value::Null);
+        }
+        let generic_caps = json!({
+            "tools": {"listChanged": true},
+            "resources": {"subscribe": true, "listChanged": true},
+            "prompts": {"listChanged": true},
+            "logging": {},
+            "completions": {},
+        });
+        let version_info = env!("CARGO_PKG_VERSION");
+        match self.scope().and_then(|s| self.gw.upstream(s)) {
+            Some(up) => {
+                let mut caps = up.capabilities().clone();
+                for (k, v) in [
+                    ("tools", "listChanged"),
+                    ("prompts", "listChanged"),
+                    ("resources", "listChanged"),
+                ] {
+                    if let Some(obj) = caps.get_mut(k).and_then(Value::as_object_mut) {
+                        obj.insert(v.into(), true.into());
+                    }
+                }
+                let mut result = json!({
+                    "protocolVersion": version,
+                    "capabilities": caps,
+                    "serverInfo": up.init.get("serverInfo").cloned().unwrap_or_else(|| json!({"name": up.name(), "version": version_info})),
+                });
+                if let Some(instr) = up.init.get("instructions") {
+                    result["instructions"] = instr.clone();
+                }
+                result
+            }
+            None => json!({
+                "protocolVersion": version,
+                "capabilities": generic_caps,
+                "serverInfo": {"name": self.scope().unwrap_or("dockside"), "version": version_info},
+            }),
+        }
+    }
+
+    fn scoped_upstream(&self, server: &str) -> Result<Arc<Upstream>, Value> {
+        self.gw.upstream(server).ok_or_else(|| {
+            jsonrpc::error(
+                INTERNAL_ERROR,
+                format!("server '{server}' is not running in the Dockside gateway"),
+            )
+        })
+    }
+
+    fn list_named(&self, kind: ListKind) -> Vec<Value> {
+        match self.scope() {
+            Some(server) => match self.gw.upstream(server) {
+                Some(up) if kind == ListKind::Tools => self.gw.enabled_tools(&up),
+                Some(up) => up.lists().prompts,
+                None => vec![],
+            },
+            None => {
+                let index = self.index();
+                let map = if kind == ListKind::Tools {
+                    &index.tools
+                } else {
+                    &index.prompts
+                };
+                map.values().map(|e| e.item.clone()).collect()
+            }
+        }
+    }
+
+    fn list_plain(&self, kind: ListKind) -> Vec<Value> {
+        self.gw
+            .upstreams_for(self.scope())
+            .iter()
+            .flat_map(|u| {
+                let l = u.lists();
+                if kind == ListKind::Resources {
+                    l.resources
+                } else {
+                    l.templates
+                }
+            })
+            .collect()
+    }
+
+    /// The upstream and original name behind an exposed tool or prompt name.
+    fn lookup(&self, kind: ListKind, name: &str) -> Result<(Arc<Upstream>, String), Value> {
+        let what = if kind == ListKind::Tools {
+            "tool"
+        } else {
+            "prompt"
+        };
+        let unknown = || jsonrpc::error(INVALID_PARAMS, format!("Unknown {what}: {name}"));
+        match self.scope() {
+            Some(server) => {
+                let up = self.scoped_upstream(server)?;
+                let known = if kind == ListKind::Tools {
+                    self.gw
+                        .enabled_tools(&up)
+                        .iter()
+                        .any(|t| t.get("name").and_then(Value::as_str) == Some(name))
+                } else {
+                    true
+                };
+                if !known {
+                    return Err(unknown());
+                }
+                Ok((up, name.to_string()))
+            }
+            None => {
+                let index = self.index();
+                let map = if kind == ListKind::Tools {
+                    &index.tools
+                } else {
+                    &index.prompts
+                };
+                let e = map.get(name).ok_or_else(unknown)?;
+                let up = self.gw.upstream(&e.server).ok_or_else(unknown)?;
+                Ok((up, e.original.clone()))
+            }
+        }
+    }
+
+    fn resolve_named(
+        &self,
+        kind: ListKind,
+        params: Option<Value>,
+    ) -> Result<(Arc<Upstream>, Option<Value>), Value> {
+        let mut params = params.unwrap_or_else(|| json!({}));
+        let name = params
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let (up, original) = self.lookup(kind, &name)?;
+        params["name"] = Value::String(original);
+        Ok((up, Some(params)))
+    }
+
+    async fn call_tool(
+        self: &Arc<Self>,
+        id: &Value,
+        params: Option<Value>,
+    ) -> Result<Value, Value> {
+        let exposed = params
+            .as_ref()
+            .and_then(|p| p.get("name"))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let (up, params) = self.resolve_named(ListKind::Tools, params)?;
+        let block = self.gw.inner.config.block_secrets;
+        if block {
+            let args = params.as_ref().and_then(|p| p.get("arguments"));
+            if let Some(args) = args {
+                if let Some(kind) = self.gw.inner.scanner.read().unwrap().scan_value(args) {
+                    tracing::warn!(tool = %exposed, "blocked: {kind} in the arguments");
+                    return Err(jsonrpc::error(
+                        INVALID_PARAMS,
+                        format!("blocked by Dockside: a secret ({kind}) is being passed to tool '{exposed}'"),
+                    ));
+                }
+            }
+        }
+        let original = params
+            .as_ref()
+            .and_then(|p| p["name"].as_str())
+            .unwrap_or("")
+            .to_string();
+        let started = Instant::now();
+        let outcome = self.forward(id, &up, "tools/call", params).await;
+        let took = started.elapsed();
+        let ok = matches!(&outcome, Ok(r) if r.get("isError") != Some(&Value::Bool(true)));
+        self.gw.record_call(up.name(), &original, took, ok);
+        if self.gw.inner.config.log_calls {
+            tracing::info!(tool = %exposed, server = %up.name(), ms = took.as_millis() as u64, ok, "tool call");
+        }
+        if block {
+            if let Ok(result) = &outcome {
+                let content = result.get("content").cloned().unwrap_or(Value::Null);
+                let structured = result
+                    .get("structuredContent")
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                let scanner = self.gw.inner.scanner.read().unwrap();
+                if let Some(kind) = scanner
+                    .scan_value(&content)
+                    .or_else(|| scanner.scan_value(&structured))
+                {
+                    tracing::warn!(tool = %exposed, "blocked: {kind} in the result");
+                    return Err(jsonrpc::error(
+                        INTERNAL_ERROR,
+                        format!("blocked by Dockside: a secret ({kind}) was returned by tool '{exposed}'"),
+                    ));
+                }
+            }
+        }
+        outcome
+    }
+
+    /// Sends a request to an upstream on behalf of this client and waits for the reply.
+    async fn forward(
+        self: &Arc<Self>,
+        client_id: &Value,
+        up: &Arc<Upstream>,
+        method: &str,
+        mut params: Option<Value>,
+    ) -> Result<Value, Value> {
+        let gw = &self.gw;
+        let mut token = None;
+        if let Some(tok) = params
+            .as_mut()
+            .and_then(|p| p.get_mut("_meta"))
+            .and_then(|m| m.get_mut("progressToken"))
+        {
+            let ours = format!("dockside-{}", gw.next_seq());
+            let original = std::mem::replace(tok, Value::String(ours.clone()));
+            gw.inner.progress.lock().unwrap().insert(
+                ours.clone(),
+                ProgressRoute {
+                    session: Arc::downgrade(self),
+                    token: original,
+                    client_id: client_id.clone(),
+                },
+            );
+            token = Some(ours);
+        }
+        let key = jsonrpc::id_key(client_id);
+        let call = gw.begin_call(up.name(), self, client_id);
+        let pending = up.peer.start_request(method, params, None);
+        self.st
+            .lock()
+            .unwrap()
+            .inflight
+            .insert(key.clone(), (up.name().to_string(), pending.id));
+        let reply = pending.reply().await;
+        gw.end_call(up.name(), call);
+        self.st.lock().unwrap().inflight.remove(&key);
+        if let Some(t) = token {
+            gw.inner.progress.lock().unwrap().remove(&t);
+        }
+        match reply {
+            Ok(outcome) => outcome,
+            Err(_) => Err(jsonrpc::error(
+                INTERNAL_ERROR,
+                format!("server '{}' stopped before answering {method}", up.name()),
+            )),
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if !self.st.get_mut().map(|s| s.closed).unwrap_or(true) {
+            self.peer.close();
+        }
+    }
+}

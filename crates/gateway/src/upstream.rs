@@ -1,0 +1,581 @@
+//! Upstreams: the MCP servers the gateway runs and talks to.
+//!
+//! An [`Upstream`] is one running server with an initialized MCP session. How its bytes move is
+//! the job of a [`Launcher`]: [`ProcessLauncher`] runs a host command as a child process over
+//! stdio (the child dies with the gateway: own process group, kill on drop, and
+//! `PR_SET_PDEATHSIG` on Linux). A Docker launcher plugs in behind the same trait later.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, BufReader};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+
+use crate::peer::{self, Peer};
+use crate::PROTOCOL_VERSIONS;
+
+/// How exposed names of a server are prefixed in the aggregated view.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Prefix {
+    /// `<server>__<name>`
+    #[default]
+    ServerName,
+    /// `<custom>__<name>`
+    Custom(String),
+    /// the server's own names
+    None,
+}
+
+/// Everything the gateway needs to launch one server on the host.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct UpstreamSpec {
+    pub name: String,
+    pub command: String,
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub cwd: Option<PathBuf>,
+    pub prefix: Prefix,
+    /// Allowed tool names; `None` allows all, an empty list allows none (Docker's `tools.yaml`).
+    pub tools: Option<Vec<String>>,
+    /// Values of this server's secrets (never logged); `--block-secrets` refuses them in calls.
+    pub secret_values: Vec<String>,
+}
+
+impl UpstreamSpec {
+    pub fn prefix_str(&self) -> Option<&str> {
+        match &self.prefix {
+            Prefix::ServerName => Some(&self.name),
+            Prefix::Custom(p) => Some(p),
+            Prefix::None => None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("server '{server}': cannot start `{command}`: {source}")]
+    Spawn {
+        server: String,
+        command: String,
+        source: std::io::Error,
+    },
+    #[error("server '{server}': {what}{}", stderr_hint(.stderr))]
+    Initialize {
+        server: String,
+        what: String,
+        stderr: Vec<String>,
+    },
+}
+
+impl StartError {
+    pub fn server(&self) -> &str {
+        match self {
+            StartError::Spawn { server, .. } | StartError::Initialize { server, .. } => server,
+        }
+    }
+}
+
+fn stderr_hint(lines: &[String]) -> String {
+    if lines.is_empty() {
+        String::new()
+    } else {
+        format!("; its last stderr lines:\n  {}", lines.join("\n  "))
+    }
+}
+
+/// A launched server's byte streams and process control.
+pub struct Launched {
+    pub stdin: Pin<Box<dyn AsyncWrite + Send>>,
+    pub stdout: Pin<Box<dyn AsyncRead + Send>>,
+    pub stderr: Option<Pin<Box<dyn AsyncRead + Send>>>,
+    pub process: Box<dyn Process>,
+}
+
+/// Control over a launched server's process (or container).
+pub trait Process: Send {
+    fn pid(&self) -> Option<u32>;
+    /// Resolves when the process has exited, with a description of how.
+    fn wait(&mut self) -> BoxFuture<'_, String>;
+    /// Stops the process: a polite signal first, then a kill after `grace`.
+    fn stop(&mut self, grace: Duration) -> BoxFuture<'_, ()>;
+}
+
+/// Starts servers. The process launcher runs host commands; a Docker launcher comes later.
+pub trait Launcher: Send + Sync {
+    fn launch(&self, spec: &UpstreamSpec) -> Result<Launched, std::io::Error>;
+}
+
+/// Runs a host command as a child process speaking MCP over stdio.
+pub struct ProcessLauncher;
+
+impl Launcher for ProcessLauncher {
+    fn launch(&self, spec: &UpstreamSpec) -> Result<Launched, std::io::Error> {
+        let mut cmd = tokio::process::Command::new(&spec.command);
+        cmd.args(&spec.args)
+            .envs(spec.env.iter().map(|(k, v)| (k, v)))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true);
+        if let Some(cwd) = &spec.cwd {
+            cmd.current_dir(cwd);
+        }
+        #[cfg(unix)]
+        {
+            cmd.process_group(0);
+        }
+        #[cfg(target_os = "linux")]
+        unsafe {
+            // SAFETY: prctl and getppid are async-signal-safe; nothing else runs between fork
+            // and exec.
+            cmd.pre_exec(|| {
+                if libc::prctl(
+                    libc::PR_SET_PDEATHSIG,
+                    libc::SIGKILL as libc::c_ulong,
+                    0,
+                    0,
+                    0,
+                ) != 0
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn()?;
+        let stdin = child.stdin.take().expect("piped stdin");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let pid = child.id();
+        Ok(Launched {
+            stdin: Box::pin(stdin),
+            stdout: Box::pin(stdout),
+            stderr: Some(Box::pin(stderr)),
+            process: Box::new(ChildProcess {
+                child,
+                group: GroupGuard(pid),
+            }),
+        })
+    }
+}
+
+/// Kills the child's whole process group when dropped (grandchildren included), unless the
+/// group leader was already reaped.
+struct GroupGuard(Option<u32>);
+
+impl GroupGuard {
+    fn signal(&self, sig: i32) {
+        #[cfg(unix)]
+        if let Some(pid) = self.0 {
+            // SAFETY: plain syscall on a process group we created.
+            unsafe {
+                libc::killpg(pid as libc::pid_t, sig);
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = sig;
+    }
+}
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        self.signal(libc::SIGKILL);
+    }
+}
+
+struct ChildProcess {
+    child: tokio::process::Child,
+    group: GroupGuard,
+}
+
+fn describe(status: std::io::Result<std::process::ExitStatus>) -> String {
+    match status {
+        Ok(s) => {
+            #[cfg(unix)]
+            {
+                use std::os::unix::process::ExitStatusExt;
+                if let Some(sig) = s.signal() {
+                    return format!("killed by signal {sig}");
+                }
+            }
+            match s.code() {
+                Some(c) => format!("exited with code {c}"),
+                None => "exited".into(),
+            }
+        }
+        Err(e) => format!("wait failed: {e}"),
+    }
+}
+
+impl Process for ChildProcess {
+    fn pid(&self) -> Option<u32> {
+        self.group.0
+    }
+
+    fn wait(&mut self) -> BoxFuture<'_, String> {
+        Box::pin(async move {
+            let s = self.child.wait().await;
+            // Kill stragglers left in the group, then never signal that pid again.
+            self.group.signal(9);
+            self.group.0 = None;
+            describe(s)
+        })
+    }
+
+    fn stop(&mut self, grace: Duration) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                self.group.signal(9);
+                self.group.0 = None;
+                return;
+            }
+            #[cfg(unix)]
+            self.group.signal(libc::SIGTERM);
+            if tokio::time::timeout(grace, self.child.wait())
+                .await
+                .is_err()
+            {
+                self.group.signal(9);
+                let _ = self.child.kill().await;
+            }
+            self.group.signal(9);
+            self.group.0 = None;
+        })
+    }
+}
+
+/// The lists a server offers, as it sent them (original names).
+#[derive(Debug, Default, Clone)]
+pub struct Lists {
+    pub tools: Vec<Value>,
+    pub prompts: Vec<Value>,
+    pub resources: Vec<Value>,
+    pub templates: Vec<Value>,
+}
+
+/// Which list changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ListKind {
+    Tools,
+    Prompts,
+    Resources,
+    Templates,
+}
+
+impl ListKind {
+    pub fn method(self) -> &'static str {
+        match self {
+            ListKind::Tools => "tools/list",
+            ListKind::Prompts => "prompts/list",
+            ListKind::Resources => "resources/list",
+            ListKind::Templates => "resources/templates/list",
+        }
+    }
+    fn field(self) -> &'static str {
+        match self {
+            ListKind::Tools => "tools",
+            ListKind::Prompts => "prompts",
+            ListKind::Resources => "resources",
+            ListKind::Templates => "resourceTemplates",
+        }
+    }
+    fn capability(self) -> &'static str {
+        match self {
+            ListKind::Tools => "tools",
+            ListKind::Prompts => "prompts",
+            ListKind::Resources | ListKind::Templates => "resources",
+        }
+    }
+}
+
+/// A line a server wrote to stderr.
+#[derive(Debug, Clone)]
+pub struct LogLine {
+    pub server: String,
+    pub line: String,
+}
+
+const STDERR_TAIL: usize = 20;
+
+/// One running, initialized server.
+pub struct Upstream {
+    pub spec: UpstreamSpec,
+    pub peer: Arc<Peer>,
+    /// The server's `initialize` result (capabilities, serverInfo, instructions, protocolVersion).
+    pub init: Value,
+    pub pid: Option<u32>,
+    pub started_at: std::time::SystemTime,
+    lists: RwLock<Lists>,
+    stop_tx: Mutex<Option<oneshot::Sender<Duration>>>,
+    exited: watch::Receiver<Option<String>>,
+    stderr_tail: Arc<Mutex<VecDeque<String>>>,
+}
+
+impl std::fmt::Debug for Upstream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Upstream")
+            .field("name", &self.spec.name)
+            .field("pid", &self.pid)
+            .finish()
+    }
+}
+
+/// What [`Upstream::start`] hands back besides the upstream: the messages it sends us that are
+/// not replies (notifications and server→client requests).
+pub type Incoming = mpsc::UnboundedReceiver<Value>;
+
+impl Upstream {
+    /// Launches the server, performs the MCP handshake and fetches its lists.
+    pub async fn start(
+        spec: UpstreamSpec,
+        launcher: &dyn Launcher,
+        logs: broadcast::Sender<LogLine>,
+        init_timeout: Duration,
+    ) -> Result<(Arc<Upstream>, Incoming), StartError> {
+        let launched = launcher.launch(&spec).map_err(|source| StartError::Spawn {
+            server: spec.name.clone(),
+            command: spec.command.clone(),
+            source,
+        })?;
+        let Launched {
+            stdin,
+            stdout,
+            stderr,
+            mut process,
+        } = launched;
+        let pid = process.pid();
+        let name = spec.name.clone();
+        let (peer, out_rx) = Peer::new(format!("server '{name}'"));
+        tokio::spawn(peer::write_lines(stdin, out_rx));
+
+        let (in_tx, in_rx) = mpsc::unbounded_channel();
+        let (eof_tx, mut eof_rx) = watch::channel(false);
+        {
+            let peer = peer.clone();
+            let who = name.clone();
+            tokio::spawn(async move {
+                peer::read_lines(stdout, &who, |msg| {
+                    if let Some(msg) = peer.accept(msg) {
+                        let _ = in_tx.send(msg);
+                    }
+                })
+                .await;
+                peer.close();
+                let _ = eof_tx.send(true);
+            });
+        }
+
+        let stderr_tail = Arc::new(Mutex::new(VecDeque::new()));
+        let (stderr_done_tx, stderr_done_rx) = oneshot::channel::<()>();
+        if let Some(stderr) = stderr {
+            let tail = stderr_tail.clone();
+            let server = name.clone();
+            tokio::spawn(async move {
+                let mut lines = BufReader::new(stderr).lines();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    {
+                        let mut t = tail.lock().unwrap();
+                        if t.len() == STDERR_TAIL {
+                            t.pop_front();
+                        }
+                        t.push_back(line.clone());
+                    }
+                    tracing::debug!(target: "dockside::upstream::stderr", server = %server, "{line}");
+                    let _ = logs.send(LogLine {
+                        server: server.clone(),
+                        line,
+                    });
+                }
+                drop(stderr_done_tx);
+            });
+        } else {
+            drop(stderr_done_tx);
+        }
+
+        // The process monitor owns the process: it reports the exit and performs stops.
+        let (stop_tx, stop_rx) = oneshot::channel::<Duration>();
+        let (exit_tx, exit_rx) = watch::channel(None);
+        tokio::spawn(async move {
+            let stop = tokio::select! {
+                how = process.wait() => Err(how),
+                grace = stop_rx => Ok(grace.unwrap_or(Duration::from_millis(500))),
+            };
+            let how = match stop {
+                Err(how) => how,
+                Ok(grace) => {
+                    process.stop(grace).await;
+                    "stopped".to_string()
+                }
+            };
+            let _ = exit_tx.send(Some(how));
+        });
+
+        let fail = |what: String, tail: &Arc<Mutex<VecDeque<String>>>| StartError::Initialize {
+            server: name.clone(),
+            what,
+            stderr: tail.lock().unwrap().iter().cloned().collect(),
+        };
+
+        let params = json!({
+            "protocolVersion": PROTOCOL_VERSIONS[PROTOCOL_VERSIONS.len() - 1],
+            "capabilities": {
+                "roots": {"listChanged": true},
+                "sampling": {},
+                "elicitation": {},
+            },
+            "clientInfo": {"name": "dockside", "version": env!("CARGO_PKG_VERSION")},
+        });
+        let pending = peer.start_request("initialize", Some(params), None);
+        let reply = tokio::select! {
+            r = tokio::time::timeout(init_timeout, pending.reply()) => r,
+            _ = eof_rx.wait_for(|eof| *eof) => Ok(Err(peer::PeerError::Closed(String::new()))),
+        };
+        let init = match reply {
+            Ok(Ok(Ok(result))) => result,
+            Ok(Ok(Err(error))) => {
+                let _ = stop_tx.send(Duration::from_millis(200));
+                return Err(fail(format!("initialize failed: {error}"), &stderr_tail));
+            }
+            Ok(Err(_)) => {
+                // Give stderr a moment to drain so the error shows why.
+                let _ = tokio::time::timeout(Duration::from_millis(500), stderr_done_rx).await;
+                let mut rx = exit_rx.clone();
+                let how =
+                    tokio::time::timeout(Duration::from_millis(500), rx.wait_for(Option::is_some))
+                        .await
+                        .ok()
+                        .and_then(|v| v.ok().and_then(|v| v.clone()))
+                        .unwrap_or_else(|| "closed its stdout".into());
+                let _ = stop_tx.send(Duration::from_millis(200));
+                return Err(fail(
+                    format!("`{}` {how} before answering initialize", spec.command),
+                    &stderr_tail,
+                ));
+            }
+            Err(_) => {
+                let _ = stop_tx.send(Duration::from_millis(200));
+                return Err(fail(
+                    format!("no answer to initialize within {}s", init_timeout.as_secs()),
+                    &stderr_tail,
+                ));
+            }
+        };
+        peer.notify("notifications/initialized", None, None);
+
+        let upstream = Arc::new(Upstream {
+            spec,
+            peer,
+            init,
+            pid,
+            started_at: std::time::SystemTime::now(),
+            lists: RwLock::new(Lists::default()),
+            stop_tx: Mutex::new(Some(stop_tx)),
+            exited: exit_rx,
+            stderr_tail,
+        });
+        for kind in [
+            ListKind::Tools,
+            ListKind::Prompts,
+            ListKind::Resources,
+            ListKind::Templates,
+        ] {
+            if let Err(what) = upstream.refresh(kind).await {
+                upstream.stop(Duration::from_millis(200)).await;
+                return Err(fail(what, &upstream.stderr_tail));
+            }
+        }
+        Ok((upstream, in_rx))
+    }
+
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    pub fn capabilities(&self) -> &Value {
+        &self.init["capabilities"]
+    }
+
+    pub fn has_capability(&self, cap: &str) -> bool {
+        self.capabilities().get(cap).is_some_and(|v| !v.is_null())
+    }
+
+    pub fn lists(&self) -> Lists {
+        self.lists.read().unwrap().clone()
+    }
+
+    pub fn with_lists<T>(&self, f: impl FnOnce(&Lists) -> T) -> T {
+        f(&self.lists.read().unwrap())
+    }
+
+    /// Re-reads one list from the server (all pages).
+    pub async fn refresh(&self, kind: ListKind) -> Result<(), String> {
+        let mut items = Vec::new();
+        if self.has_capability(kind.capability()) {
+            let mut cursor: Option<Value> = None;
+            loop {
+                let params = cursor.as_ref().map(|c| json!({ "cursor": c }));
+                match self.peer.request(kind.method(), params).await {
+                    Ok(Ok(mut result)) => {
+                        if let Some(Value::Array(page)) =
+                            result.get_mut(kind.field()).map(Value::take)
+                        {
+                            items.extend(page);
+                        }
+                        match result.get("nextCursor") {
+                            Some(c) if !c.is_null() => cursor = Some(c.clone()),
+                            _ => break,
+                        }
+                    }
+                    // A server that advertises a capability but lacks one of its lists (e.g. no
+                    // templates) simply has none.
+                    Ok(Err(e)) if e["code"] == json!(crate::jsonrpc::METHOD_NOT_FOUND) => break,
+                    Ok(Err(e)) => return Err(format!("{} failed: {e}", kind.method())),
+                    Err(e) => return Err(format!("{} failed: {e}", kind.method())),
+                }
+            }
+        }
+        let mut lists = self.lists.write().unwrap();
+        match kind {
+            ListKind::Tools => lists.tools = items,
+            ListKind::Prompts => lists.prompts = items,
+            ListKind::Resources => lists.resources = items,
+            ListKind::Templates => lists.templates = items,
+        }
+        Ok(())
+    }
+
+    /// Resolves when the server has exited, with how.
+    pub async fn exited(&self) -> String {
+        let mut rx = self.exited.clone();
+        let how = match rx.wait_for(Option::is_some).await {
+            Ok(v) => v.clone().unwrap_or_default(),
+            Err(_) => "exited".into(),
+        };
+        how
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.exited.borrow().is_none() && !self.peer.is_closed()
+    }
+
+    /// The last lines the server wrote to stderr.
+    pub fn stderr_tail(&self) -> Vec<String> {
+        self.stderr_tail.lock().unwrap().iter().cloned().collect()
+    }
+
+    /// Stops the server (SIGTERM to its group, SIGKILL after `grace`) and waits for it.
+    pub async fn stop(&self, grace: Duration) {
+        let tx = self.stop_tx.lock().unwrap().take();
+        if let Some(tx) = tx {
+            let _ = tx.send(grace);
+        }
+        self.exited().await;
+        self.peer.close();
+    }
+}
