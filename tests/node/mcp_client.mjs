@@ -41,6 +41,10 @@
 //      "argument": {"name": "name", "value": "A"}, "context": {"arguments": {...}}}
 //   {"op": "ping"}
 //   {"op": "wait", "ms": 100}          pause on the client side
+//   {"op": "waitForNotification", "method": "notifications/tools/list_changed", "count": 1}
+//                                      wait (up to the step's timeoutMs) until that many such
+//                                      notifications have arrived since connecting; result
+//                                      {"notification": the count-th one}
 //   {"op": "parallel", "steps": [STEP, …]}   run steps concurrently; result {"results": [...]}
 //
 // Output (stdout, one line of JSON):
@@ -49,6 +53,7 @@
 //     "connected": true,
 //     "protocolVersion": "2025-11-25",  as negotiated in initialize
 //     "server": {"name": …, "version": …}, "capabilities": {…}, "instructions": "…",
+//     "sessionId": "…",                 Streamable HTTP only, when the server assigned one
 //     "results": [ {"op", "label"?, "ok": true, "ms", "result": {…}, "progress"?: […]}
 //                | {"op", "label"?, "ok": false, "ms", "error": {"name", "message", "code"?, "data"?}} ],
 //     "notifications": [ {"method", "params"} … ],   everything else the server sent (list_changed, logs…)
@@ -136,6 +141,36 @@ async function listAll(client, method, key, options) {
   return { [key]: items };
 }
 
+// Notifications the server sent, and the steps waiting for some.
+const notifications = [];
+const notificationWaiters = new Set();
+
+function recordNotification(notification) {
+  notifications.push({ method: notification.method, params: notification.params });
+  for (const waiter of notificationWaiters) waiter();
+}
+
+function waitForNotification(method, count, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const seen = notifications.filter((n) => n.method === method);
+      if (seen.length < count) return false;
+      cleanup();
+      resolve({ notification: seen[count - 1] });
+      return true;
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`no ${count > 1 ? `${count} ` : ''}${method} notification within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const cleanup = () => {
+      clearTimeout(timer);
+      notificationWaiters.delete(check);
+    };
+    if (!check()) notificationWaiters.add(check);
+  });
+}
+
 async function runStep(client, step, defaults) {
   const started = performance.now();
   const out = { op: step?.op };
@@ -193,6 +228,10 @@ async function runStep(client, step, defaults) {
         await sleep(step.ms ?? 0);
         out.result = {};
         break;
+      case 'waitForNotification':
+        if (typeof step.method !== 'string') throw new Error('waitForNotification needs a `method`');
+        out.result = await waitForNotification(step.method, step.count ?? 1, options.timeout);
+        break;
       case 'parallel': {
         const results = await Promise.all((step.steps ?? []).map((inner) => runStep(client, inner, defaults)));
         out.result = { results };
@@ -212,7 +251,7 @@ async function runStep(client, step, defaults) {
 }
 
 async function main() {
-  const doc = { ok: false, connected: false, results: [], notifications: [], closed: false };
+  const doc = { ok: false, connected: false, results: [], notifications, closed: false };
   const capture = { enabled: false, chunks: [] };
   let client;
   let closing = false;
@@ -232,9 +271,7 @@ async function main() {
       setProtocolVersion?.(version);
     };
     client = new Client(spec.clientInfo ?? { name: 'dockside-e2e', version: '0.0.0' }, { capabilities: {} });
-    client.fallbackNotificationHandler = async (notification) => {
-      doc.notifications.push({ method: notification.method, params: notification.params });
-    };
+    client.fallbackNotificationHandler = async (notification) => recordNotification(notification);
     client.onclose = () => {
       if (!closing) doc.closed = true;
     };
@@ -244,6 +281,7 @@ async function main() {
     doc.capabilities = client.getServerCapabilities();
     const instructions = client.getInstructions();
     if (instructions !== undefined) doc.instructions = instructions;
+    if (transport.sessionId !== undefined) doc.sessionId = transport.sessionId;
 
     for (const step of spec.steps ?? []) {
       doc.results.push(await runStep(client, step, defaults));
