@@ -1,0 +1,214 @@
+//! Docker MCP Toolkit's legacy files (`~/.docker/mcp`): import into Dockside, export back.
+//!
+//! Docker keeps catalogs in `catalogs/*.yaml`, the enabled servers in `registry.yaml`
+//! (`registry: {<name>: {ref: ""}}`), config values in `config.yaml` (`<name>: {key: value}`) and tool
+//! allow-lists in `tools.yaml` (`<name>: [tool, …]`). Import brings the enabled servers, verbatim, into
+//! the Dockside catalog of the same file name, and their config values and allow-lists into the state.
+//! Export writes the same four files from Dockside, for `docker mcp gateway run --catalog … --registry …`;
+//! host-command servers are left out since Docker can only run images and remotes.
+
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use yaml_serde::Value;
+
+use crate::catalog::{self, Extra, ServerKind};
+use crate::state::Mode;
+use crate::workspace::Workspace;
+use crate::{atomic, yaml, Error, Issue};
+
+pub const REGISTRY_FILE: &str = "registry.yaml";
+pub const CONFIG_FILE: &str = "config.yaml";
+pub const TOOLS_FILE: &str = "tools.yaml";
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Registry {
+    #[serde(default)]
+    registry: IndexMap<String, RegistryEntry>,
+    #[serde(flatten)]
+    extra: Extra,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct RegistryEntry {
+    #[serde(rename = "ref", default)]
+    reference: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    config: Option<IndexMap<String, Value>>,
+}
+
+type ConfigFile = IndexMap<String, IndexMap<String, Value>>;
+type ToolsFile = IndexMap<String, Vec<String>>;
+
+/// What an import did.
+#[derive(Debug, Default)]
+pub struct Imported {
+    pub servers: Vec<String>,
+    /// Enabled in `registry.yaml` but defined in no catalog.
+    pub missing: Vec<String>,
+    /// Defined in several catalogs: `(server, catalog whose definition lost)`; Docker's later file wins.
+    pub shadowed: Vec<(String, String)>,
+}
+
+/// What an export wrote.
+#[derive(Debug, Default)]
+pub struct Exported {
+    pub catalogs: Vec<PathBuf>,
+    pub registry: PathBuf,
+    pub config: Option<PathBuf>,
+    pub tools: Option<PathBuf>,
+    /// Host-command servers, which Docker cannot run.
+    pub skipped: Vec<String>,
+}
+
+/// Reads the legacy setup in `dir` into `ws` (in memory; the caller saves).
+pub fn import(ws: &mut Workspace, dir: &Path) -> Result<Imported, Error> {
+    let mut issues = Vec::new();
+    let registry_path = dir.join(REGISTRY_FILE);
+    let registry: Registry = match yaml::read_optional(&registry_path)? {
+        Some(text) => yaml::parse_or_collect(&text, &registry_path, &mut issues),
+        None => {
+            let issue = Issue::new(&registry_path, "not found: Docker lists the enabled servers in this file")
+                .with_fix("pass the directory that holds registry.yaml (default ~/.docker/mcp), or enable servers with `docker mcp server enable NAME`");
+            return Err(Error::Invalid(vec![issue]));
+        }
+    };
+    let config_path = dir.join(CONFIG_FILE);
+    let config: ConfigFile = yaml::read_optional(&config_path)?
+        .map_or_else(Default::default, |t| {
+            yaml::parse_or_collect(&t, &config_path, &mut issues)
+        });
+    let tools_path = dir.join(TOOLS_FILE);
+    let tools: ToolsFile = yaml::read_optional(&tools_path)?.map_or_else(Default::default, |t| {
+        yaml::parse_or_collect(&t, &tools_path, &mut issues)
+    });
+    let sources = catalog::load_dir(&dir.join("catalogs"), &mut issues)?;
+    if !issues.is_empty() {
+        return Err(Error::Invalid(issues));
+    }
+
+    let mut imported = Imported::default();
+    let mut owner: IndexMap<&str, usize> = IndexMap::new();
+    for (index, source) in sources.iter().enumerate() {
+        for name in source
+            .catalog
+            .registry
+            .keys()
+            .filter(|n| registry.registry.contains_key(*n))
+        {
+            if let Some(previous) = owner.insert(name, index) {
+                imported
+                    .shadowed
+                    .push((name.clone(), sources[previous].id.clone()));
+            }
+        }
+    }
+    imported.missing = registry
+        .registry
+        .keys()
+        .filter(|n| !owner.contains_key(n.as_str()))
+        .cloned()
+        .collect();
+
+    for (index, source) in sources.iter().enumerate() {
+        let names: Vec<&str> = owner
+            .iter()
+            .filter(|(_, &i)| i == index)
+            .map(|(n, _)| *n)
+            .collect();
+        if names.is_empty() {
+            continue;
+        }
+        let mut incoming = source.clone();
+        incoming
+            .catalog
+            .registry
+            .retain(|name, _| names.contains(&name.as_str()));
+        if ws.catalogs().iter().any(|f| f.id == source.id) {
+            let target = ws.catalog_mut(&source.id)?;
+            target.registry.extend(incoming.catalog.registry);
+        } else {
+            ws.insert_catalog(incoming)?;
+        }
+        for name in names {
+            let kind = source.catalog.registry[name].kind();
+            let known = ws.state().servers.contains_key(name);
+            let state = ws.state_mut().server_mut(name);
+            if !known {
+                state.mode = match kind {
+                    Some(ServerKind::Container) => Mode::Docker,
+                    Some(ServerKind::Remote | ServerKind::HostCommand) => Mode::Managed,
+                    Some(ServerKind::Poci) | None => Mode::Off,
+                };
+            }
+            let mut values = registry.registry[name].config.clone().unwrap_or_default();
+            values.extend(config.get(name).cloned().unwrap_or_default());
+            state.config = values;
+            state.tools = tools.get(name).cloned();
+            imported.servers.push(name.to_owned());
+        }
+    }
+    Ok(imported)
+}
+
+/// Writes `ws` as a legacy setup into `dir` (`catalogs/<id>.yaml`, `registry.yaml`, and `config.yaml`,
+/// `tools.yaml` when there are values). Servers not `off` are the enabled ones.
+pub fn export(ws: &Workspace, dir: &Path) -> Result<Exported, Error> {
+    let mut exported = Exported {
+        registry: dir.join(REGISTRY_FILE),
+        ..Exported::default()
+    };
+    let mut registry = Registry::default();
+    let mut config = ConfigFile::new();
+    let mut tools = ToolsFile::new();
+    let mut writes = Vec::new();
+    for file in ws.catalogs() {
+        let mut out = file.clone();
+        out.path = dir.join("catalogs").join(format!("{}.yaml", file.id));
+        out.catalog.registry.retain(|name, server| {
+            let runnable = !matches!(server.kind(), Some(ServerKind::HostCommand) | None);
+            if !runnable {
+                exported.skipped.push(name.clone());
+            }
+            runnable
+        });
+        if out.catalog.registry.is_empty() {
+            continue;
+        }
+        for name in out.catalog.registry.keys() {
+            let state = ws.state().server(name);
+            if state.mode != Mode::Off {
+                registry
+                    .registry
+                    .insert(name.clone(), RegistryEntry::default());
+            }
+            if !state.config.is_empty() {
+                config.insert(name.clone(), state.config);
+            }
+            if let Some(allowed) = state.tools {
+                tools.insert(name.clone(), allowed);
+            }
+        }
+        writes.push((out.path.clone(), out.to_yaml()?));
+        exported.catalogs.push(out.path);
+    }
+    writes.push((
+        exported.registry.clone(),
+        yaml::to_string(&registry, None, &exported.registry)?,
+    ));
+    if !config.is_empty() {
+        let path = dir.join(CONFIG_FILE);
+        writes.push((path.clone(), yaml::to_string(&config, None, &path)?));
+        exported.config = Some(path);
+    }
+    if !tools.is_empty() {
+        let path = dir.join(TOOLS_FILE);
+        writes.push((path.clone(), yaml::to_string(&tools, None, &path)?));
+        exported.tools = Some(path);
+    }
+    for (path, text) in writes {
+        atomic::write(&path, text.as_bytes())?;
+    }
+    Ok(exported)
+}

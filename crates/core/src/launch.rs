@@ -1,0 +1,301 @@
+//! How to start a server in a given mode: the one answer the gateway and the client adapters share.
+//!
+//! `native` and `managed` run the server's host command ([`HostLaunch`]); `docker` runs its image, or
+//! its host command inside a runtime image with the code bind-mounted read-only at the same paths
+//! ([`ContainerLaunch`]); a remote server is an URL in any mode but `docker` ([`RemoteLaunch`]).
+//! Templates are filled from the server's config values; secrets are listed, never resolved here.
+
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+use crate::catalog::{Secret, Server, ServerKind};
+use crate::state::{Limits, Mode, Network, ServerState};
+use crate::template::{render, render_all};
+use crate::Error;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Launch {
+    Host(HostLaunch),
+    Container(ContainerLaunch),
+    Remote(RemoteLaunch),
+}
+
+/// A process on the host.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HostLaunch {
+    pub program: String,
+    pub args: Vec<String>,
+    pub env: IndexMap<String, String>,
+    /// Secrets to add to the environment (`env` ← value of `name` in the secret store).
+    pub secrets: Vec<Secret>,
+    pub cwd: Option<PathBuf>,
+}
+
+/// A container; `args` are the container's command (`docker run IMAGE ARGS…`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContainerLaunch {
+    pub image: String,
+    pub args: Vec<String>,
+    pub env: IndexMap<String, String>,
+    pub secrets: Vec<Secret>,
+    /// Docker `-v` specs: `source:target[:ro]`.
+    pub volumes: Vec<String>,
+    pub workdir: Option<PathBuf>,
+    pub user: Option<String>,
+    pub extra_hosts: Vec<String>,
+    pub limits: Limits,
+    pub network: Network,
+    pub long_lived: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RemoteLaunch {
+    pub url: String,
+    pub transport: Option<String>,
+    pub headers: IndexMap<String, String>,
+}
+
+/// Resolves how `server` (named `name`, in state `state`) runs in `mode`.
+pub fn resolve(
+    name: &str,
+    server: &Server,
+    state: &ServerState,
+    mode: Mode,
+) -> Result<Launch, Error> {
+    let unavailable = |reason: String| Error::ModeUnavailable {
+        server: name.to_owned(),
+        mode,
+        reason,
+    };
+    let env = || -> IndexMap<String, String> {
+        let vars = server.env.iter().flatten();
+        vars.map(|var| {
+            let value = render(
+                var.value.as_deref().unwrap_or_default(),
+                name,
+                &state.config,
+            );
+            (var.name.clone(), value)
+        })
+        .collect()
+    };
+    let secrets = || server.secrets.clone().unwrap_or_default();
+    let empty = || unavailable("its command is empty once its templates are filled".into());
+    let kind = server
+        .kind()
+        .ok_or_else(|| unavailable("it has neither `image`, `command` nor `remote`".into()))?;
+    match (mode, kind) {
+        (Mode::Off, _) => Err(unavailable("`off` means nobody runs it".into())),
+        (Mode::Docker, ServerKind::Remote) => Err(unavailable(
+            "a remote server runs elsewhere; use `managed` to reach it through the gateway".into(),
+        )),
+        (_, ServerKind::Remote) => {
+            let remote = server.remote.clone().unwrap_or_default();
+            let url = remote
+                .url
+                .ok_or_else(|| unavailable("its `remote` has no `url`".into()))?;
+            Ok(Launch::Remote(RemoteLaunch {
+                url,
+                transport: remote.transport_type,
+                headers: remote.headers.unwrap_or_default(),
+            }))
+        }
+        (Mode::Native | Mode::Managed, _) => {
+            let command = server.host_command().ok_or_else(|| {
+                unavailable(format!(
+                    "it is the container image `{}` with no host command; add `x-dockside: {{hostCommand: [program, args…]}}` to its catalog entry, or use `docker` mode",
+                    server.image.as_deref().unwrap_or("?")
+                ))
+            })?;
+            let command = render_all(command, name, &state.config);
+            let (program, args) = command.split_first().ok_or_else(empty)?;
+            Ok(Launch::Host(HostLaunch {
+                program: program.clone(),
+                args: args.to_vec(),
+                env: env(),
+                secrets: secrets(),
+                cwd: server.dockside.as_ref().and_then(|x| x.cwd.clone()),
+            }))
+        }
+        (Mode::Docker, ServerKind::Poci) => Err(unavailable(
+            "`poci` servers (one container per tool call) are not supported yet".into(),
+        )),
+        (Mode::Docker, kind) => {
+            let (image, args, code) = if kind == ServerKind::Container {
+                let args = render_all(
+                    server.command.as_deref().unwrap_or_default(),
+                    name,
+                    &state.config,
+                );
+                (server.image.clone().unwrap_or_default(), args, Vec::new())
+            } else {
+                let command = render_all(
+                    server.host_command().unwrap_or_default(),
+                    name,
+                    &state.config,
+                );
+                let (program, args) = command.split_first().ok_or_else(empty)?;
+                let image = runtime_image(server, state).ok_or_else(|| {
+                    unavailable(format!(
+                        "no runtime image is known for `{program}`; set one with `dockside server edit {name} --runtime-image IMAGE`"
+                    ))
+                })?;
+                let cwd = server.dockside.as_ref().and_then(|x| x.cwd.as_deref());
+                let code = code_mounts(program, args, cwd);
+                (image, command, code)
+            };
+            let mut volumes = render_all(
+                server.volumes.as_deref().unwrap_or_default(),
+                name,
+                &state.config,
+            );
+            volumes.extend(code);
+            Ok(Launch::Container(ContainerLaunch {
+                image,
+                args,
+                env: env(),
+                secrets: secrets(),
+                volumes,
+                workdir: server.dockside.as_ref().and_then(|x| x.cwd.clone()),
+                user: server.user.clone(),
+                extra_hosts: server.extra_hosts.clone().unwrap_or_default(),
+                limits: state.limits.clone(),
+                network: state.network.resolve(server),
+                long_lived: server.long_lived(),
+            }))
+        }
+    }
+}
+
+/// The image that runs a host command in `docker` mode: the state's override, the catalog's
+/// `x-dockside.runtimeImage`, or one inferred from the program's name.
+pub fn runtime_image(server: &Server, state: &ServerState) -> Option<String> {
+    let declared = server
+        .dockside
+        .as_ref()
+        .and_then(|x| x.runtime_image.clone());
+    state.runtime_image.clone().or(declared).or_else(|| {
+        let program = server.host_command()?.first()?;
+        let program = Path::new(program).file_name()?.to_str()?;
+        let image = match program {
+            "node" | "npx" | "npm" | "tsx" => "node:22-slim",
+            "bun" | "bunx" => "oven/bun:1-slim",
+            "deno" => "denoland/deno:latest",
+            "uv" | "uvx" | "python" | "python3" => "ghcr.io/astral-sh/uv:python3.12-bookworm-slim",
+            _ => return None,
+        };
+        Some(image.to_owned())
+    })
+}
+
+/// Read-only mounts, at the same paths, of the code a host command refers to: the program itself
+/// when it is a path, the directory of every existing file argument, every directory argument, and `cwd`.
+fn code_mounts(program: &str, args: &[String], cwd: Option<&Path>) -> Vec<String> {
+    let program = Path::new(program);
+    let mut paths: Vec<PathBuf> = Vec::new();
+    if program.is_absolute() {
+        paths.push(program.to_owned());
+    }
+    for arg in args.iter().map(Path::new).filter(|p| p.is_absolute()) {
+        if arg.is_file() {
+            paths.extend(arg.parent().map(Path::to_owned));
+        } else if arg.is_dir() {
+            paths.push(arg.to_owned());
+        }
+    }
+    paths.extend(cwd.map(Path::to_owned));
+    let mut mounts: Vec<String> = Vec::new();
+    for path in paths {
+        let mount = format!("{0}:{0}:ro", path.display());
+        if !mounts.contains(&mount) {
+            mounts.push(mount);
+        }
+    }
+    mounts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(yaml: &str) -> Server {
+        yaml_serde::from_str(yaml).unwrap()
+    }
+
+    fn state(yaml: &str) -> ServerState {
+        yaml_serde::from_str(yaml).unwrap()
+    }
+
+    #[test]
+    fn host_command_runs_on_the_host_with_rendered_env() {
+        let s = server("command: [bun, run, /p/index.ts]\nenv: [{name: HOST, value: '{{s.host}}'}]\nx-dockside: {cwd: /p}");
+        let launch = resolve("s", &s, &state("config: {host: h}"), Mode::Managed).unwrap();
+        let Launch::Host(host) = launch else {
+            panic!("{launch:?}")
+        };
+        assert_eq!(
+            (host.program.as_str(), host.args.as_slice()),
+            ("bun", &["run".to_owned(), "/p/index.ts".to_owned()][..])
+        );
+        assert_eq!(host.env["HOST"], "h");
+        assert_eq!(host.cwd.as_deref(), Some(Path::new("/p")));
+    }
+
+    #[test]
+    fn host_command_in_docker_mode_uses_a_runtime_image_and_mounts_its_code() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("index.ts");
+        std::fs::write(&script, "").unwrap();
+        let s = server(&format!("command: [bun, run, {}]", script.display()));
+        let Launch::Container(c) = resolve("s", &s, &ServerState::default(), Mode::Docker).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(c.image, "oven/bun:1-slim");
+        assert_eq!(c.args[0], "bun");
+        assert_eq!(c.volumes, [format!("{0}:{0}:ro", dir.path().display())]);
+        let Launch::Container(c) =
+            resolve("s", &s, &state("runtimeImage: my/bun"), Mode::Docker).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(c.image, "my/bun");
+        let unknown = server("command: [/opt/mystery]");
+        let err = resolve("s", &unknown, &ServerState::default(), Mode::Docker).unwrap_err();
+        assert!(err.to_string().contains("--runtime-image"), "{err}");
+    }
+
+    #[test]
+    fn container_needs_a_host_command_for_host_modes() {
+        let s = server("image: mcp/x\ncommand: ['{{s.paths|volume-target|into}}']\nvolumes: ['{{s.paths|volume|into}}']\ndisableNetwork: true");
+        let st = state("config: {paths: [/a]}\nlimits: {cpus: 1}");
+        let Launch::Container(c) = resolve("s", &s, &st, Mode::Docker).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            (c.args, c.volumes, c.network),
+            (
+                vec!["/a".to_owned()],
+                vec!["/a:/a".to_owned()],
+                Network::None
+            )
+        );
+        assert_eq!(c.limits.cpus.unwrap().get(), 1.0);
+        let err = resolve("s", &s, &st, Mode::Native).unwrap_err();
+        assert!(err.to_string().contains("hostCommand"), "{err}");
+    }
+
+    #[test]
+    fn remote_is_an_url() {
+        let s = server("type: remote\nremote: {url: https://h/mcp, transport_type: http}");
+        let Launch::Remote(r) = resolve("s", &s, &ServerState::default(), Mode::Managed).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(r.url, "https://h/mcp");
+        assert!(resolve("s", &s, &ServerState::default(), Mode::Docker).is_err());
+    }
+}
