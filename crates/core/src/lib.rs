@@ -12,9 +12,11 @@
 
 pub mod atomic;
 pub mod catalog;
+pub mod clients;
 pub mod demo;
 pub mod docker_legacy;
 pub mod error;
+pub mod fsedit;
 pub mod home;
 pub mod launch;
 pub mod state;

@@ -1,0 +1,49 @@
+//! Goose: `~/.config/goose/config.yaml` (Windows `%APPDATA%\Block\goose\config\config.yaml`).
+//! Top-level `extensions` mapping; a stdio extension is `{name, type: stdio, enabled, cmd,
+//! args, envs, env_keys, timeout}`; remote `{type: streamable_http, uri, headers}`.
+//! Documented: block.github.io/goose/docs/getting-started/using-extensions (config file) and
+//! goose's `ExtensionConfig` (fields `cmd`, `args`, `envs`, `env_keys`, `timeout`, `name`).
+//! YAML is edited by text span (see `fsedit::yaml`).
+use super::super::env::{Env, Os};
+use super::super::shape::{CommandStyle, Lit, RemoteShape, Shape};
+use super::super::spec::ClientSpec;
+use crate::fsedit::Format;
+
+pub static SPEC: ClientSpec = ClientSpec {
+    id: "goose",
+    name: "Goose",
+    format: Format::Yaml,
+    container: &["extensions"],
+    list_name_key: None,
+    shape: Shape {
+        command: CommandStyle::Split {
+            command: "cmd",
+            args: "args",
+        },
+        env: "envs",
+        env_always: true,
+        cwd: None,
+        fixed: &[
+            ("enabled", Lit::Bool(true)),
+            ("type", Lit::Str("stdio")),
+            ("env_keys", Lit::EmptyList),
+            ("timeout", Lit::Int(300)),
+        ],
+        name_field: Some("name"),
+        remote: Some(RemoteShape {
+            url: "uri",
+            headers: "headers",
+            fixed: &[
+                ("enabled", Lit::Bool(true)),
+                ("type", Lit::Str("streamable_http")),
+                ("timeout", Lit::Int(300)),
+            ],
+        }),
+    },
+    user_paths: |env: &Env| match env.os {
+        Os::Windows => vec![env.app_config().join("Block/goose/config/config.yaml")],
+        _ => vec![env.xdg_config().join("goose/config.yaml")],
+    },
+    project_path: None,
+    docs: "https://block.github.io/goose/docs/getting-started/using-extensions",
+};

@@ -1,0 +1,27 @@
+//! Windsurf: `~/.codeium/windsurf/mcp_config.json` on every OS, `mcpServers` →
+//! `{command, args, env}`; remote entries use **`serverUrl`** (+ `headers`).
+//! Documented: docs.windsurf.com/windsurf/cascade/mcp.
+use super::super::env::Env;
+use super::super::shape::{RemoteShape, Shape};
+use super::super::spec::ClientSpec;
+use super::MCP_SERVERS;
+use crate::fsedit::Format;
+
+pub static SPEC: ClientSpec = ClientSpec {
+    id: "windsurf",
+    name: "Windsurf",
+    format: Format::Json,
+    container: &["mcpServers"],
+    list_name_key: None,
+    shape: Shape {
+        remote: Some(RemoteShape {
+            url: "serverUrl",
+            headers: "headers",
+            fixed: &[],
+        }),
+        ..MCP_SERVERS
+    },
+    user_paths: |env: &Env| vec![env.home.join(".codeium/windsurf/mcp_config.json")],
+    project_path: None,
+    docs: "https://docs.windsurf.com/windsurf/cascade/mcp",
+};

@@ -1,0 +1,251 @@
+//! The sync planner: a pure function from (current file text, desired entries, ownership
+//! record) to the new file text and the new record. No I/O, so every rule is unit-testable.
+//!
+//! Rules, per entry name:
+//! * desired, absent from the file → added (and recorded as Dockside's);
+//! * desired, present and Dockside's (hash matches the record) → rewritten if it differs;
+//! * desired, present and the user's:
+//!   - equal in meaning to what Dockside would write → left byte-for-byte, taken over (its
+//!     original value kept in the record, so disconnecting puts it back);
+//!   - different → left alone and reported as a conflict, unless `adopt` is set: then it is
+//!     replaced and its original value kept in the record (restored on disconnect);
+//! * recorded as Dockside's but no longer desired → removed (or the replaced user entry
+//!   restored); if the user edited it since, it is theirs now and stays.
+//! * a container Dockside created is removed when it empties; a file Dockside created is
+//!   deleted when nothing else is in it.
+
+use std::path::Path;
+
+use indexmap::IndexMap;
+use serde_json::Value;
+
+use super::ownership::{content_hash, OwnedEntry, OwnedFile};
+use super::shape::{Entry, NativeCommand};
+use super::spec::ClientSpec;
+use crate::fsedit::{self, EditError};
+
+/// What one client entry should be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DesiredEntry {
+    /// The client runs the server itself.
+    Native(NativeCommand),
+    /// The client reaches one server through the gateway: `dockside connect --server NAME`.
+    Gateway { server: String },
+    /// The client reaches every server through one aggregate entry: `dockside connect`.
+    Aggregate,
+}
+
+/// Desired entries by entry name, in the order they should be added.
+pub type Desired = IndexMap<String, DesiredEntry>;
+
+/// The command that starts Dockside's stdio bridge (`dockside`, or an absolute path).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Launcher(pub String);
+
+impl Launcher {
+    pub fn command(&self, server: Option<&str>) -> NativeCommand {
+        let mut args = vec!["connect".to_owned()];
+        if let Some(s) = server {
+            args.extend(["--server".to_owned(), s.to_owned()]);
+        }
+        NativeCommand {
+            command: self.0.clone(),
+            args,
+            ..Default::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Added(String),
+    Updated(String),
+    Removed(String),
+    /// A user's entry Dockside had replaced was put back.
+    Restored(String),
+    /// A user's entry was replaced (`adopt`).
+    Adopted(String),
+    /// A user's entry already says what Dockside would write; Dockside now tracks it.
+    TookOver(String),
+    /// A user's entry with this name differs; left alone.
+    Conflict(String),
+    /// An entry Dockside wrote was edited by the user; it is theirs now.
+    Released(String),
+}
+
+pub struct PlanInput<'a> {
+    pub spec: &'a ClientSpec,
+    pub path: &'a Path,
+    /// `None` when the file does not exist.
+    pub text: Option<&'a str>,
+    pub desired: &'a Desired,
+    pub owned: &'a OwnedFile,
+    pub launcher: &'a Launcher,
+    pub adopt: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FilePlan {
+    /// `None`: the file should not exist.
+    pub new_text: Option<String>,
+    pub owned: OwnedFile,
+    pub changes: Vec<Change>,
+}
+
+/// The value Dockside writes for `entry` in this client's shape.
+pub fn encode(spec: &ClientSpec, name: &str, entry: &DesiredEntry, launcher: &Launcher) -> Value {
+    let cmd = match entry {
+        DesiredEntry::Native(c) => c.clone(),
+        DesiredEntry::Gateway { server } => launcher.command(Some(server)),
+        DesiredEntry::Aggregate => launcher.command(None),
+    };
+    spec.shape.encode_stdio(name, &cmd)
+}
+
+/// Whether two entry values mean the same server (same command line / URL), ignoring
+/// spelling details such as `type` or key order.
+fn same_meaning(spec: &ClientSpec, a: &Value, b: &Value) -> bool {
+    match (spec.shape.decode(a), spec.shape.decode(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => content_hash(a) == content_hash(b),
+    }
+}
+
+pub fn plan(input: &PlanInput) -> Result<FilePlan, EditError> {
+    let spec = input.spec;
+    let text = input.text.unwrap_or("");
+    let mut doc = fsedit::open(spec.format, &spec.container(), input.path, text)?;
+    let current = doc.entries();
+    let mut owned = input.owned.clone();
+    let mut changes = Vec::new();
+
+    // 1. Entries Dockside wrote that are no longer wanted.
+    for (name, rec) in &input.owned.entries {
+        if input.desired.contains_key(name) {
+            continue;
+        }
+        owned.entries.remove(name);
+        match current.get(name) {
+            None => {}
+            Some(v) if rec.matches(&content_hash(v)) => match &rec.replaced {
+                Some(orig) if content_hash(orig) == content_hash(v) => {
+                    changes.push(Change::Restored(name.clone()))
+                }
+                Some(orig) => {
+                    doc.set(name, orig)?;
+                    changes.push(Change::Restored(name.clone()));
+                }
+                None => {
+                    doc.remove(name)?;
+                    changes.push(Change::Removed(name.clone()));
+                }
+            },
+            Some(_) => changes.push(Change::Released(name.clone())),
+        }
+    }
+
+    // 2. Entries wanted.
+    for (name, want) in input.desired {
+        let value = encode(spec, name, want, input.launcher);
+        let hash = content_hash(&value);
+        let rec = owned.entries.get(name).cloned();
+        match (current.get(name), rec) {
+            (None, _) => {
+                if !doc.has_container() {
+                    owned.created_container = true;
+                }
+                if input.text.is_none() {
+                    owned.created_file = true;
+                }
+                doc.set(name, &value)?;
+                owned
+                    .entries
+                    .insert(name.clone(), OwnedEntry::new(hash, None));
+                changes.push(Change::Added(name.clone()));
+            }
+            (Some(cur), Some(mut rec)) if rec.matches(&content_hash(cur)) => {
+                rec.alt = None;
+                if content_hash(cur) != hash && !same_meaning(spec, cur, &value) {
+                    doc.set(name, &value)?;
+                    rec.hash = hash;
+                    changes.push(Change::Updated(name.clone()));
+                } else {
+                    rec.hash = content_hash(cur);
+                }
+                owned.entries.insert(name.clone(), rec);
+            }
+            (Some(cur), rec) => {
+                if rec.is_some() {
+                    owned.entries.remove(name);
+                    changes.push(Change::Released(name.clone()));
+                }
+                let ours = is_dockside_entry(spec, cur, input.launcher);
+                let replaced = (!ours).then(|| cur.clone());
+                if same_meaning(spec, cur, &value) {
+                    owned
+                        .entries
+                        .insert(name.clone(), OwnedEntry::new(content_hash(cur), replaced));
+                    changes.push(Change::TookOver(name.clone()));
+                } else if input.adopt || ours {
+                    doc.set(name, &value)?;
+                    owned
+                        .entries
+                        .insert(name.clone(), OwnedEntry::new(hash, replaced));
+                    changes.push(Change::Adopted(name.clone()));
+                } else {
+                    changes.push(Change::Conflict(name.clone()));
+                }
+            }
+        }
+    }
+
+    // 3. Undo what Dockside created, once nothing of Dockside's is left.
+    let mut drop_file = input.text.is_none();
+    if owned.entries.is_empty() {
+        if owned.created_container {
+            doc.remove_container_if_empty()?;
+            owned.created_container = false;
+        }
+        if owned.created_file {
+            owned.created_file = false;
+            drop_file = true;
+        }
+    }
+    let t = doc.text();
+    let trivially_empty = matches!(t.trim(), "" | "{}");
+    let new_text = if drop_file && trivially_empty {
+        None
+    } else {
+        Some(t)
+    };
+    Ok(FilePlan {
+        new_text,
+        owned,
+        changes,
+    })
+}
+
+/// An entry that runs Dockside's own bridge (left behind e.g. by a crash before the record
+/// was saved): never a user's server, so it may be overwritten.
+fn is_dockside_entry(spec: &ClientSpec, v: &Value, launcher: &Launcher) -> bool {
+    match spec.shape.decode(v) {
+        Some(Entry::Stdio(c)) => {
+            c.command == launcher.0 && c.args.first().is_some_and(|a| a == "connect")
+        }
+        _ => false,
+    }
+}
+
+/// A unified diff of a planned change (`similar`), with the file's path in the headers.
+pub fn unified_diff(path: &Path, old: Option<&str>, new: Option<&str>) -> String {
+    let (old, new) = (old.unwrap_or(""), new.unwrap_or(""));
+    if old == new {
+        return String::new();
+    }
+    let p = path.display().to_string();
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a{}{p}", if p.starts_with('/') { "" } else { "/" }), &format!("b{}{p}", if p.starts_with('/') { "" } else { "/" }))
+        .to_string()
+}

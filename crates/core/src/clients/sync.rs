@@ -1,0 +1,238 @@
+//! Applying plans to real files: read once, plan (pure), record, write atomically, record.
+//!
+//! Order of a sync, chosen so that a crash (or `kill -9`) at any point loses nothing:
+//! 1. snapshot the client's file; plan;
+//! 2. save the ownership record holding every entry that is Dockside's before *or* after
+//!    the write ([`OwnedFile::in_flight`]);
+//! 3. write the file atomically, refusing if it changed since step 1;
+//! 4. save the final record.
+//!
+//! A crash after 2 leaves entries the record calls Dockside's under either their old or their
+//! new hash, so the next sync recognizes them; a crash during 3 leaves the old file whole.
+
+use std::path::{Path, PathBuf};
+
+use super::env::Env;
+use super::ownership::{ClientRecord, OwnedFile, Record, RecordError};
+use super::plan::{self, Change, Desired, FilePlan, Launcher, PlanInput};
+use super::spec::ClientSpec;
+use crate::fsedit::file::{self, CommitOptions, Committed, FileError, Snapshot};
+use crate::fsedit::EditError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Edit(#[from] EditError),
+    #[error(transparent)]
+    File(#[from] FileError),
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    #[error("unknown client `{0}` (see `dockside client list`)")]
+    UnknownClient(String),
+    #[error("{0} has no project-scope config file")]
+    NoProjectScope(&'static str),
+}
+
+/// Where things are.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub env: Env,
+    pub dockside_home: PathBuf,
+    pub launcher: Launcher,
+}
+
+impl Context {
+    pub fn backups(&self) -> PathBuf {
+        self.dockside_home.join("backups")
+    }
+}
+
+/// A client's config file at one scope: user (no project) or a project folder.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub spec: &'static ClientSpec,
+    pub project: Option<PathBuf>,
+}
+
+impl Target {
+    pub fn user(spec: &'static ClientSpec) -> Target {
+        Target {
+            spec,
+            project: None,
+        }
+    }
+
+    pub fn parse(id: &str, project: Option<&Path>) -> Result<Target, SyncError> {
+        let spec =
+            super::adapters::by_id(id).ok_or_else(|| SyncError::UnknownClient(id.to_owned()))?;
+        if project.is_some() && spec.project_path.is_none() {
+            return Err(SyncError::NoProjectScope(spec.name));
+        }
+        Ok(Target {
+            spec,
+            project: project.map(Path::to_owned),
+        })
+    }
+
+    /// The key in Dockside's record: `cursor`, or `cursor@/abs/project`.
+    pub fn key(&self) -> String {
+        match &self.project {
+            None => self.spec.id.to_owned(),
+            Some(p) => format!("{}@{}", self.spec.id, p.display()),
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Target> {
+        let (id, project) = match key.split_once('@') {
+            Some((id, p)) => (id, Some(PathBuf::from(p))),
+            None => (key, None),
+        };
+        Some(Target {
+            spec: super::adapters::by_id(id)?,
+            project,
+        })
+    }
+
+    pub fn path(&self, env: &Env) -> PathBuf {
+        match (&self.project, self.spec.project_path) {
+            (Some(dir), Some(f)) => f(dir),
+            _ => self.spec.user_path(env),
+        }
+    }
+}
+
+/// What a sync did (or would do).
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub path: PathBuf,
+    pub changes: Vec<Change>,
+    pub diff: String,
+    pub committed: Option<Committed>,
+}
+
+/// Plans a sync without writing anything.
+pub fn preview(
+    ctx: &Context,
+    target: &Target,
+    desired: &Desired,
+    adopt: bool,
+) -> Result<(Snapshot, FilePlan, OwnedFile), SyncError> {
+    let path = target.path(&ctx.env);
+    let record = Record::load(&ctx.dockside_home)?;
+    let owned = record.file(&path);
+    let snap = Snapshot::read(&path)?;
+    let plan = plan::plan(&PlanInput {
+        spec: target.spec,
+        path: &path,
+        text: snap.text.as_deref(),
+        desired,
+        owned: &owned,
+        launcher: &ctx.launcher,
+        adopt,
+    })?;
+    Ok((snap, plan, owned))
+}
+
+/// Brings one client's file to `desired`.
+pub fn apply(
+    ctx: &Context,
+    target: &Target,
+    desired: &Desired,
+    adopt: bool,
+) -> Result<Outcome, SyncError> {
+    let (snap, plan, before) = preview(ctx, target, desired, adopt)?;
+    let path = target.path(&ctx.env);
+    let diff = plan::unified_diff(&path, snap.text.as_deref(), plan.new_text.as_deref());
+    if snap.text == plan.new_text {
+        if plan.owned != before {
+            let mut record = Record::load(&ctx.dockside_home)?;
+            record.set_file(&path, plan.owned.clone());
+            record.save(&ctx.dockside_home)?;
+        }
+        return Ok(Outcome {
+            path,
+            changes: plan.changes,
+            diff,
+            committed: Some(Committed::Unchanged),
+        });
+    }
+    let mut record = Record::load(&ctx.dockside_home)?;
+    record.set_file(&path, OwnedFile::in_flight(&before, &plan.owned));
+    record.save(&ctx.dockside_home)?;
+    let opts = CommitOptions {
+        backup_root: Some(ctx.backups()),
+    };
+    let committed = match file::commit(&snap, plan.new_text.as_deref(), &opts) {
+        Ok(c) => c,
+        Err(e) => {
+            record.set_file(&path, before);
+            record.save(&ctx.dockside_home)?;
+            return Err(e.into());
+        }
+    };
+    record.set_file(&path, plan.owned.clone());
+    record.save(&ctx.dockside_home)?;
+    Ok(Outcome {
+        path,
+        changes: plan.changes,
+        diff,
+        committed: Some(committed),
+    })
+}
+
+/// Marks a client connected (with its entry style) and syncs it.
+pub fn connect(
+    ctx: &Context,
+    target: &Target,
+    single_entry: bool,
+    desired: impl Fn(bool) -> Desired,
+    adopt: bool,
+) -> Result<Outcome, SyncError> {
+    let outcome = apply(ctx, target, &desired(single_entry), adopt)?;
+    let mut record = Record::load(&ctx.dockside_home)?;
+    record.clients.insert(
+        target.key(),
+        ClientRecord {
+            connected: true,
+            single_entry,
+        },
+    );
+    record.save(&ctx.dockside_home)?;
+    Ok(outcome)
+}
+
+/// Removes every entry Dockside wrote (putting back user entries it replaced) and stops
+/// syncing the client.
+pub fn disconnect(ctx: &Context, target: &Target) -> Result<Outcome, SyncError> {
+    let outcome = apply(ctx, target, &Desired::new(), false)?;
+    let mut record = Record::load(&ctx.dockside_home)?;
+    record.clients.remove(&target.key());
+    record.save(&ctx.dockside_home)?;
+    Ok(outcome)
+}
+
+/// The connected clients, with their entry style.
+pub fn connected(ctx: &Context) -> Result<Vec<(Target, ClientRecord)>, SyncError> {
+    let record = Record::load(&ctx.dockside_home)?;
+    Ok(record
+        .clients
+        .iter()
+        .filter(|(_, c)| c.connected)
+        .filter_map(|(k, c)| Some((Target::from_key(k)?, c.clone())))
+        .collect())
+}
+
+/// Syncs every connected client (after a state change). Each client is independent: one
+/// failing file does not stop the others.
+pub fn sync_all(
+    ctx: &Context,
+    desired: impl Fn(bool) -> Desired,
+) -> Result<Vec<(Target, Result<Outcome, SyncError>)>, SyncError> {
+    Ok(connected(ctx)?
+        .into_iter()
+        .map(|(t, c)| {
+            let r = apply(ctx, &t, &desired(c.single_entry), false);
+            (t, r)
+        })
+        .collect())
+}
