@@ -137,6 +137,9 @@ describe('dashboard', () => {
     expect(root.querySelector('.banner-text')?.textContent).toBe(
       'Could not switch github to Managed: not connected to Dockside core yet',
     );
+
+    root.querySelector<HTMLButtonElement>('[data-action=dismiss]')!.click();
+    expect(visible('.banner')).toBe(false);
   });
 
   it('reports a failed load and retries on demand', async () => {
@@ -156,6 +159,7 @@ describe('dashboard', () => {
     );
     expect(visible('.loading')).toBe(false);
     expect(visible('.empty')).toBe(false);
+    expect(visible('[data-action=dismiss]')).toBe(false);
 
     fail = false;
     root.querySelector<HTMLButtonElement>('[data-action=retry]')!.click();

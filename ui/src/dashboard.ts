@@ -64,14 +64,23 @@ export function mountDashboard(root: HTMLElement, api: DocksideApi): Dashboard {
   const header = el(
     'header',
     { class: 'topbar' },
-    el('div', { class: 'brand' }, logo, el('h1', {}, 'Dockside')),
-    summary,
-    refreshButton,
+    el(
+      'div',
+      { class: 'topbar-inner' },
+      el('div', { class: 'brand' }, logo, el('h1', {}, 'Dockside')),
+      summary,
+      refreshButton,
+    ),
   );
 
   const bannerText = el('span', { class: 'banner-text' });
   const retryButton = el('button', { type: 'button', class: 'button', 'data-action': 'retry' }, 'Retry');
-  const banner = el('div', { class: 'banner', role: 'alert' }, bannerText, retryButton);
+  const dismissButton = el(
+    'button',
+    { type: 'button', class: 'button dismiss', 'data-action': 'dismiss', 'aria-label': 'Dismiss' },
+    '×',
+  );
+  const banner = el('div', { class: 'banner', role: 'alert' }, bannerText, retryButton, dismissButton);
   banner.hidden = true;
 
   const loading = el('p', { class: 'loading' }, 'Loading servers…');
@@ -111,6 +120,8 @@ export function mountDashboard(root: HTMLElement, api: DocksideApi): Dashboard {
     banner.hidden = message === null;
     bannerText.textContent = message ?? '';
     retryButton.hidden = !retry;
+    // A failed load keeps its banner until a retry works; an action's error can be dismissed.
+    dismissButton.hidden = retry;
   }
 
   function renderSummary(): void {
@@ -228,6 +239,7 @@ export function mountDashboard(root: HTMLElement, api: DocksideApi): Dashboard {
   });
   refreshButton.addEventListener('click', () => void refresh());
   retryButton.addEventListener('click', () => void refresh());
+  dismissButton.addEventListener('click', () => showError(null, false));
 
   return { refresh };
 }
