@@ -2,7 +2,6 @@
 //! should hold. The one place where modes turn into client entries.
 
 use super::plan::{Desired, DesiredEntry};
-use super::shape::NativeCommand;
 
 /// The name of the aggregate entry written with `--single-entry`.
 pub const AGGREGATE_NAME: &str = "dockside";
@@ -21,8 +20,8 @@ pub enum ServerMode {
 pub struct ServerView {
     pub name: String,
     pub mode: ServerMode,
-    /// The host command, for `native` mode.
-    pub native: Option<NativeCommand>,
+    /// How a client runs it itself (`native` mode): its host command, or its URL.
+    pub native: Option<DesiredEntry>,
 }
 
 /// One entry per enabled server under its own name: `native` → its own command,
@@ -35,7 +34,7 @@ pub fn desired_entries(servers: &[ServerView], single_entry: bool) -> Desired {
     for s in servers {
         let entry = match (s.mode, &s.native) {
             (ServerMode::Off, _) => continue,
-            (ServerMode::Native, Some(cmd)) => DesiredEntry::Native(cmd.clone()),
+            (ServerMode::Native, Some(native)) => native.clone(),
             _ if single_entry => {
                 any_gateway = true;
                 continue;

@@ -24,6 +24,7 @@ pub mod plan;
 pub mod shape;
 pub mod spec;
 pub mod sync;
+pub mod workspace;
 
 pub use adapters::{by_id, ALL};
 pub use desired::{desired_entries, ServerMode, ServerView, AGGREGATE_NAME};

@@ -33,6 +33,13 @@ pub enum DesiredEntry {
     Gateway { server: String },
     /// The client reaches every server through one aggregate entry: `dockside connect`.
     Aggregate,
+    /// A remote server the client reaches directly (`native` mode of a remote server). A
+    /// client without remote entries in its file gets the gateway entry instead.
+    Remote {
+        server: String,
+        url: String,
+        headers: IndexMap<String, String>,
+    },
 }
 
 /// Desired entries by entry name, in the order they should be added.
@@ -98,6 +105,14 @@ pub fn encode(spec: &ClientSpec, name: &str, entry: &DesiredEntry, launcher: &La
         DesiredEntry::Native(c) => c.clone(),
         DesiredEntry::Gateway { server } => launcher.command(Some(server)),
         DesiredEntry::Aggregate => launcher.command(None),
+        DesiredEntry::Remote {
+            server,
+            url,
+            headers,
+        } => match spec.shape.encode_remote(name, url, headers) {
+            Some(v) => return v,
+            None => launcher.command(Some(server)),
+        },
     };
     spec.shape.encode_stdio(name, &cmd)
 }
