@@ -9,7 +9,10 @@ fn main() {
     // time. `ui/dist` is not committed, so say plainly how to make it instead of letting
     // tauri's macro fail with an obscure error.
     let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
-    let index = Path::new(&manifest_dir).join("../ui/dist/index.html");
+    let repo = Path::new(&manifest_dir)
+        .parent()
+        .expect("src-tauri lives inside the repository");
+    let index = repo.join("ui/dist/index.html");
     println!("cargo:rerun-if-changed=../ui/dist/index.html");
     if !index.is_file() {
         eprintln!(
