@@ -1,3 +1,46 @@
-fn main() {
-    println!("dockside");
+//! `dockside`: manage MCP servers and switch each between native, managed, docker and off.
+//!
+//! Each top-level subcommand lives in its own module under `cmd/` with a clap `Args` type and a `run`
+//! function; this file only parses and dispatches.
+
+mod cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "dockside",
+    version,
+    about = "Manage MCP servers and switch each between native, managed, docker and off",
+    long_about = "Manage MCP servers and switch each between native, managed, docker and off.\n\n\
+        Files live under $DOCKSIDE_HOME (default: the platform config directory, e.g. ~/.config/dockside):\n  \
+        catalogs/*.yaml  catalogs in Docker's MCP catalog format\n  \
+        state.yaml       per-server mode, limits, network policy, and the active profile"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Catalog(cmd::catalog::Args),
+    Server(cmd::server::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Catalog(args) => cmd::catalog::run(args),
+        Command::Server(args) => cmd::server::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
 }

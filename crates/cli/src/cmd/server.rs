@@ -1,0 +1,273 @@
+//! `dockside server …`: define servers and switch their mode.
+
+use std::path::PathBuf;
+
+use anyhow::bail;
+use clap::Subcommand;
+use dockside_core::catalog::{EnvVar, Server, ServerKind};
+use dockside_core::{launch, Mode};
+use serde_json::json;
+
+use super::{print_json, workspace};
+
+/// Add, edit, list and remove servers, and switch their mode
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(Subcommand)]
+enum Action {
+    /// List servers with their mode and how they run
+    List(List),
+    /// Add a server: a host command (after `--`) or a container image (--image)
+    #[command(long_about = "Add a server to a catalog (default: `local`).\n\n\
+        With a command and no --image, the server is a host command (e.g. `-- bun run /path/index.ts`): native and \
+        managed modes run it on the host, docker mode runs it in a runtime image (--runtime-image, or inferred for \
+        node/npx/bun/deno/python/uv) with its code mounted read-only.\n\
+        With --image, the server is a container and the command after `--` holds the container's arguments, as in \
+        Docker's catalogs.\n\n\
+        Example: dockside server add notes --env NOTES_DIR=/data -- node /home/me/notes/index.js")]
+    Add(Add),
+    /// Change a server's definition; flags as for `add`, only the given ones change
+    Edit(Edit),
+    /// Switch a server between native, managed, docker and off
+    #[command(long_about = "Switch a server's mode:\n  \
+        native   the AI client runs it directly (needs a host command)\n  \
+        managed  the Dockside gateway runs it on the host, supervised (needs a host command, or a remote URL)\n  \
+        docker   the Dockside gateway runs it in a container\n  \
+        off      nobody runs it")]
+    Mode(SetMode),
+    /// Remove a server from its catalog and the state
+    Remove(Remove),
+}
+
+#[derive(clap::Args)]
+struct List {
+    /// Print JSON
+    #[arg(long)]
+    json: bool,
+}
+
+/// The definition flags shared by `add` and `edit`.
+#[derive(clap::Args)]
+struct Definition {
+    /// Container image; makes the server a container (the command becomes its arguments)
+    #[arg(long, value_name = "IMAGE")]
+    image: Option<String>,
+    /// Image that runs a host command in docker mode
+    #[arg(long, value_name = "IMAGE")]
+    runtime_image: Option<String>,
+    /// Tool name prefix in the aggregated gateway view
+    #[arg(long, value_name = "PREFIX", conflicts_with = "no_prefix")]
+    prefix: Option<String>,
+    /// No tool name prefix
+    #[arg(long)]
+    no_prefix: bool,
+    /// Keep the server running between calls (--long-lived=false to undo)
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    long_lived: Option<bool>,
+    /// Environment variable (repeatable); replaces a variable of the same name
+    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_env)]
+    env: Vec<(String, String)>,
+    /// Working directory of the host command
+    #[arg(long, value_name = "DIR")]
+    cwd: Option<PathBuf>,
+    /// Human-readable title
+    #[arg(long)]
+    title: Option<String>,
+    /// What the server does
+    #[arg(long)]
+    description: Option<String>,
+    /// Host command, or the container's arguments with --image
+    #[arg(last = true, value_name = "CMD")]
+    command: Vec<String>,
+}
+
+#[derive(clap::Args)]
+struct Add {
+    /// Server name (letters, digits, `.`, `_`, `-`)
+    name: String,
+    /// Catalog to add it to
+    #[arg(long, default_value = "local")]
+    catalog: String,
+    /// Initial mode [default: managed for a host command, docker for an image]
+    #[arg(long, value_name = "native|managed|docker|off")]
+    mode: Option<Mode>,
+    #[command(flatten)]
+    definition: Definition,
+}
+
+#[derive(clap::Args)]
+struct Edit {
+    /// Server name
+    name: String,
+    #[command(flatten)]
+    definition: Definition,
+}
+
+#[derive(clap::Args)]
+struct SetMode {
+    /// Server name
+    name: String,
+    /// native, managed, docker or off
+    #[arg(value_name = "native|managed|docker|off")]
+    mode: Mode,
+}
+
+#[derive(clap::Args)]
+struct Remove {
+    /// Server name
+    name: String,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    match args.action {
+        Action::List(list) => run_list(list.json),
+        Action::Add(add) => run_add(add),
+        Action::Edit(edit) => run_edit(edit),
+        Action::Mode(set) => {
+            let mut ws = workspace()?;
+            ws.set_mode(&set.name, set.mode)?;
+            ws.save()?;
+            println!("{}: {}", set.name, set.mode);
+            Ok(())
+        }
+        Action::Remove(remove) => {
+            let mut ws = workspace()?;
+            ws.remove_server(&remove.name)?;
+            ws.save()?;
+            println!("removed {}", remove.name);
+            Ok(())
+        }
+    }
+}
+
+fn run_add(add: Add) -> anyhow::Result<()> {
+    if add.definition.image.is_none() && add.definition.command.is_empty() {
+        bail!("give the server something to run: a command after `--` (e.g. `-- node index.js`) or --image IMAGE");
+    }
+    let mut server = Server::default();
+    add.definition.apply(&mut server)?;
+    let mode = add.mode.unwrap_or(match server.kind() {
+        Some(ServerKind::Container) => Mode::Docker,
+        _ => Mode::Managed,
+    });
+    let mut ws = workspace()?;
+    ws.add_server(&add.catalog, &add.name, server)?;
+    ws.set_mode(&add.name, mode)?;
+    ws.save()?;
+    println!("added {} to catalog `{}` ({mode})", add.name, add.catalog);
+    Ok(())
+}
+
+fn run_edit(edit: Edit) -> anyhow::Result<()> {
+    let mut ws = workspace()?;
+    edit.definition.apply(ws.server_mut(&edit.name)?)?;
+    ws.save()?;
+    println!("updated {}", edit.name);
+    Ok(())
+}
+
+impl Definition {
+    fn apply(self, server: &mut Server) -> anyhow::Result<()> {
+        if let Some(image) = self.image {
+            server.image = Some(image);
+        }
+        if let Some(image) = self.runtime_image {
+            server.extension_mut().runtime_image = Some(image);
+        }
+        if let Some(cwd) = self.cwd {
+            server.extension_mut().cwd = Some(std::path::absolute(cwd)?);
+        }
+        if self.prefix.is_some() || self.no_prefix {
+            server.prefix = Some(self.prefix.unwrap_or_default());
+        }
+        if self.long_lived.is_some() {
+            server.long_lived = self.long_lived;
+        }
+        if self.title.is_some() {
+            server.title = self.title;
+        }
+        if self.description.is_some() {
+            server.description = self.description;
+        }
+        let env = server.env.get_or_insert_with(Vec::new);
+        for (name, value) in self.env {
+            match env.iter_mut().find(|var| var.name == name) {
+                Some(var) => var.value = Some(value),
+                None => env.push(EnvVar {
+                    name,
+                    value: Some(value),
+                    ..EnvVar::default()
+                }),
+            }
+        }
+        if env.is_empty() {
+            server.env = None;
+        }
+        if !self.command.is_empty() {
+            server.command = Some(self.command);
+        }
+        Ok(())
+    }
+}
+
+fn parse_env(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+        _ => Err(format!("expected KEY=VALUE, got `{text}`")),
+    }
+}
+
+fn run_list(as_json: bool) -> anyhow::Result<()> {
+    let ws = workspace()?;
+    if as_json {
+        let servers: Vec<_> = ws
+            .servers()
+            .map(|entry| {
+                let server = entry.server;
+                json!({
+                    "name": entry.name,
+                    "catalog": entry.catalog.id,
+                    "mode": entry.state.mode,
+                    "kind": server.kind(),
+                    "title": server.title,
+                    "description": server.description,
+                    "image": server.image,
+                    "command": server.command,
+                    "hostCommand": server.host_command(),
+                    "runtimeImage": launch::runtime_image(server, &entry.state),
+                    "remote": server.remote.as_ref().and_then(|r| r.url.clone()),
+                    "prefix": server.prefix,
+                    "longLived": server.long_lived(),
+                    "limits": entry.state.limits,
+                    "network": entry.state.network,
+                    "tools": entry.state.tools,
+                })
+            })
+            .collect();
+        return print_json(&json!(servers));
+    }
+    if ws.servers().next().is_none() {
+        println!("no servers; add one with `dockside server add NAME -- COMMAND…` or try `dockside catalog demo`");
+    }
+    for entry in ws.servers() {
+        let server = entry.server;
+        let runs = match (server.kind(), server.host_command()) {
+            (Some(ServerKind::Remote), _) => server
+                .remote
+                .as_ref()
+                .and_then(|r| r.url.clone())
+                .unwrap_or_default(),
+            (Some(ServerKind::HostCommand), Some(command)) => command.join(" "),
+            _ => server.image.clone().unwrap_or_default(),
+        };
+        println!(
+            "{:<24} {:<8} {:<12} {}",
+            entry.name, entry.state.mode, entry.catalog.id, runs
+        );
+    }
+    Ok(())
+}
