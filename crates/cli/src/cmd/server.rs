@@ -29,9 +29,9 @@ enum Action {
         With --image, the server is a container and the command after `--` holds the container's arguments, as in \
         Docker's catalogs.\n\n\
         Example: dockside server add notes --env NOTES_DIR=/data -- node /home/me/notes/index.js")]
-    Add(Add),
+    Add(Box<Add>),
     /// Change a server's definition; flags as for `add`, only the given ones change
-    Edit(Edit),
+    Edit(Box<Edit>),
     /// Switch a server between native, managed, docker and off
     #[command(long_about = "Switch a server's mode:\n  \
         native   the AI client runs it directly (needs a host command)\n  \
@@ -125,8 +125,8 @@ struct Remove {
 pub fn run(args: Args) -> anyhow::Result<()> {
     match args.action {
         Action::List(list) => run_list(list.json),
-        Action::Add(add) => run_add(add),
-        Action::Edit(edit) => run_edit(edit),
+        Action::Add(add) => run_add(*add),
+        Action::Edit(edit) => run_edit(*edit),
         Action::Mode(set) => {
             let mut ws = workspace()?;
             ws.set_mode(&set.name, set.mode)?;
