@@ -365,7 +365,7 @@ impl Gateway {
 
     async fn launch(&self, spec: UpstreamSpec) -> Result<Arc<Upstream>, StartError> {
         let name = spec.name.clone();
-        let (up, incoming) = Upstream::start(
+        let up = Upstream::start(
             spec,
             self.inner.launcher.as_ref(),
             self.inner.logs.clone(),
@@ -380,7 +380,7 @@ impl Gateway {
             ups.sort_by_key(|k, _| order.iter().position(|o| o == k).unwrap_or(usize::MAX));
         }
         tracing::info!(server = %name, pid = ?up.pid, "server started");
-        self.spawn_dispatch(up.clone(), incoming);
+        self.attach(&up);
         self.spawn_watch(up.clone());
         self.rebuild_index();
         self.notify_list_changed(
@@ -472,14 +472,14 @@ impl Gateway {
         futures::future::join_all(names.iter().map(|n| self.stop_server(n))).await;
     }
 
-    fn spawn_dispatch(&self, up: Arc<Upstream>, mut incoming: crate::upstream::Incoming) {
+    fn attach(&self, up: &Arc<Upstream>) {
         let gw = Arc::downgrade(&self.inner);
-        tokio::spawn(async move {
-            while let Some(msg) = incoming.recv().await {
-                let Some(inner) = gw.upgrade() else { return };
+        let weak_up = Arc::downgrade(up);
+        up.set_handler(Arc::new(move |msg| {
+            if let (Some(inner), Some(up)) = (gw.upgrade(), weak_up.upgrade()) {
                 Gateway { inner }.on_upstream_message(&up, msg);
             }
-        });
+        }));
     }
 
     /// Watches for an upstream exiting on its own: reports the crash and restarts it with
@@ -803,7 +803,9 @@ impl Gateway {
                 tokio::spawn(async move {
                     for k in kinds {
                         if let Err(e) = up.refresh(*k).await {
-                            tracing::warn!(server = %up.name(), "{e}");
+                            if up.is_running() {
+                                tracing::warn!(server = %up.name(), "{e}");
+                            }
                         }
                     }
                     gw.rebuild_index();

@@ -9,16 +9,19 @@
 //! - [`gateway`]: the router/aggregator — sessions, name mapping, passthrough, supervision;
 //! - [`naming`]: prefixes, the 60-character limit, allow-lists, collisions;
 //! - [`stdio`] and [`http`]: the client transports;
-//! - [`secrets`]: `--block-secrets`.
+//! - [`secrets`]: the `--block-secrets` scanner.
 //!
 //! Routing happens on `serde_json::Value` at the JSON-RPC level, so results, errors and `_meta`
 //! reach the client exactly as the server sent them, apart from name prefixes, request ids and
 //! progress tokens (which are remapped so many clients can share one upstream).
 
+pub mod config;
 pub mod gateway;
+pub mod http;
 pub mod jsonrpc;
 pub mod naming;
 pub mod peer;
+pub mod run;
 pub mod secrets;
 pub mod stdio;
 pub mod upstream;

@@ -14,7 +14,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, BufReader};
-use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::sync::{broadcast, oneshot, watch};
 
 use crate::peer::{self, Peer};
 use crate::PROTOCOL_VERSIONS;
@@ -315,6 +315,7 @@ pub struct Upstream {
     stop_tx: Mutex<Option<oneshot::Sender<Duration>>>,
     exited: watch::Receiver<Option<String>>,
     stderr_tail: Arc<Mutex<VecDeque<String>>>,
+    handler: SharedSlot,
 }
 
 impl std::fmt::Debug for Upstream {
@@ -326,9 +327,32 @@ impl std::fmt::Debug for Upstream {
     }
 }
 
-/// What [`Upstream::start`] hands back besides the upstream: the messages it sends us that are
-/// not replies (notifications and server→client requests).
-pub type Incoming = mpsc::UnboundedReceiver<Value>;
+/// Receives the messages a server sends that are not replies (notifications and server→client
+/// requests), on the reader task, in arrival order — so a progress notification is always
+/// handled before the reply that follows it.
+pub type Handler = Arc<dyn Fn(Value) + Send + Sync>;
+
+enum HandlerSlot {
+    /// Messages that arrived before a handler was set.
+    Buffer(Vec<Value>),
+    Set(Handler),
+}
+
+type SharedSlot = Arc<Mutex<HandlerSlot>>;
+
+fn deliver(slot: &SharedSlot, msg: Value) {
+    let handler = {
+        let mut s = slot.lock().unwrap();
+        match &mut *s {
+            HandlerSlot::Buffer(b) => {
+                b.push(msg);
+                return;
+            }
+            HandlerSlot::Set(h) => h.clone(),
+        }
+    };
+    handler(msg);
+}
 
 impl Upstream {
     /// Launches the server, performs the MCP handshake and fetches its lists.
@@ -337,7 +361,7 @@ impl Upstream {
         launcher: &dyn Launcher,
         logs: broadcast::Sender<LogLine>,
         init_timeout: Duration,
-    ) -> Result<(Arc<Upstream>, Incoming), StartError> {
+    ) -> Result<Arc<Upstream>, StartError> {
         let launched = launcher.launch(&spec).map_err(|source| StartError::Spawn {
             server: spec.name.clone(),
             command: spec.command.clone(),
@@ -354,15 +378,16 @@ impl Upstream {
         let (peer, out_rx) = Peer::new(format!("server '{name}'"));
         tokio::spawn(peer::write_lines(stdin, out_rx));
 
-        let (in_tx, in_rx) = mpsc::unbounded_channel();
+        let slot: SharedSlot = Arc::new(Mutex::new(HandlerSlot::Buffer(Vec::new())));
         let (eof_tx, mut eof_rx) = watch::channel(false);
         {
             let peer = peer.clone();
             let who = name.clone();
+            let slot = slot.clone();
             tokio::spawn(async move {
                 peer::read_lines(stdout, &who, |msg| {
                     if let Some(msg) = peer.accept(msg) {
-                        let _ = in_tx.send(msg);
+                        deliver(&slot, msg);
                     }
                 })
                 .await;
@@ -478,6 +503,7 @@ impl Upstream {
             stop_tx: Mutex::new(Some(stop_tx)),
             exited: exit_rx,
             stderr_tail,
+            handler: slot,
         });
         for kind in [
             ListKind::Tools,
@@ -490,7 +516,22 @@ impl Upstream {
                 return Err(fail(what, &upstream.stderr_tail));
             }
         }
-        Ok((upstream, in_rx))
+        Ok(upstream)
+    }
+
+    /// Sets who receives the server's notifications and requests (messages that arrived
+    /// before are delivered first).
+    pub fn set_handler(&self, handler: Handler) {
+        let buffered = {
+            let mut s = self.handler.lock().unwrap();
+            match std::mem::replace(&mut *s, HandlerSlot::Set(handler.clone())) {
+                HandlerSlot::Buffer(b) => b,
+                HandlerSlot::Set(_) => Vec::new(),
+            }
+        };
+        for msg in buffered {
+            handler(msg);
+        }
     }
 
     pub fn name(&self) -> &str {

@@ -1,0 +1,592 @@
+//! The Streamable HTTP transport (MCP 2025-03-26+): `POST`/`GET`/`DELETE` on `/mcp` (aggregated)
+//! and `/mcp/<server>` (one server, its own names), each client with its own session
+//! (`Mcp-Session-Id`).
+//!
+//! A `POST` carrying requests is answered with an SSE stream that carries everything related to
+//! those requests — progress, server→client requests such as sampling — and ends with their
+//! responses. Other server messages go to the session's `GET` stream (kept in a small backlog
+//! until the client opens it). Cross-cutting checks are tower layers around the handlers:
+//! [`local_only`] (Host/Origin: DNS-rebinding protection, 403) and [`require_token`] (bearer
+//! token, 401).
+
+use std::collections::{HashMap, VecDeque};
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::{Path, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use dockside_core::home::Home;
+use futures::Stream;
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use crate::gateway::{Gateway, Session};
+use crate::jsonrpc::{self, Kind};
+use crate::peer::Outbound;
+use crate::run::RunOptions;
+
+pub const SESSION_HEADER: &str = "mcp-session-id";
+/// Docker's default port for its gateway's HTTP transports.
+pub const DEFAULT_PORT: u16 = 8811;
+const BACKLOG: usize = 1000;
+
+/// Where and how to listen.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    pub host: String,
+    pub port: u16,
+    /// The bearer token clients must send; `None` with `--allow-unauthenticated`.
+    pub token: Option<String>,
+}
+
+impl HttpOptions {
+    pub fn from_run(opts: &RunOptions, home: &Home) -> anyhow::Result<HttpOptions> {
+        let token = if opts.allow_unauthenticated {
+            None
+        } else {
+            Some(token::load_or_create(home)?)
+        };
+        Ok(HttpOptions {
+            host: opts.host.clone(),
+            port: opts.port.unwrap_or(DEFAULT_PORT),
+            token,
+        })
+    }
+}
+
+pub mod token {
+    //! The bearer token: generated once, kept in `<home>/token` (mode 0600).
+    use std::io::Write;
+    use std::path::PathBuf;
+
+    use dockside_core::home::Home;
+
+    pub fn path(home: &Home) -> PathBuf {
+        home.root().join("token")
+    }
+
+    /// Reads the token (`MCP_GATEWAY_AUTH_TOKEN` overrides the file).
+    pub fn read(home: &Home) -> Option<String> {
+        if let Ok(t) = std::env::var("MCP_GATEWAY_AUTH_TOKEN") {
+            if !t.is_empty() {
+                return Some(t);
+            }
+        }
+        std::fs::read_to_string(path(home))
+            .ok()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    }
+
+    pub fn load_or_create(home: &Home) -> anyhow::Result<String> {
+        if let Some(t) = read(home) {
+            return Ok(t);
+        }
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes)
+            .map_err(|e| anyhow::anyhow!("no randomness for a token: {e}"))?;
+        let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        std::fs::create_dir_all(home.root())?;
+        let p = path(home);
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        match opts.open(&p) {
+            Ok(mut f) => {
+                f.write_all(token.as_bytes())?;
+                f.sync_all()?;
+                Ok(token)
+            }
+            // Someone else created it first: use theirs.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                read(home).ok_or_else(|| anyhow::anyhow!("{} is empty", p.display()))
+            }
+            Err(e) => Err(anyhow::anyhow!("cannot write {}: {e}", p.display())),
+        }
+    }
+}
+
+/// Routes an HTTP session's outbound messages to the right stream.
+#[derive(Default)]
+struct Streams {
+    /// Open POST streams by the id key of the request they answer.
+    posts: HashMap<String, mpsc::UnboundedSender<Value>>,
+    get: Option<mpsc::UnboundedSender<Value>>,
+    backlog: VecDeque<Value>,
+}
+
+struct HttpSession {
+    session: Arc<Session>,
+    streams: Mutex<Streams>,
+}
+
+impl HttpSession {
+    fn deliver(&self, out: Outbound) {
+        let mut st = self.streams.lock().unwrap();
+        if let Some(related) = &out.related {
+            let key = jsonrpc::id_key(related);
+            let is_response = matches!(jsonrpc::classify(&out.msg), Kind::Response { id } if jsonrpc::id_key(id) == key);
+            if let Some(tx) = st.posts.get(&key) {
+                let ok = tx.send(out.msg.clone()).is_ok();
+                if is_response {
+                    st.posts.remove(&key);
+                }
+                if ok {
+                    return;
+                }
+            }
+        }
+        let msg = out.msg;
+        if let Some(tx) = &st.get {
+            match tx.send(msg) {
+                Ok(()) => return,
+                Err(e) => {
+                    st.get = None;
+                    st.backlog.push_back(e.0);
+                }
+            }
+        } else {
+            st.backlog.push_back(msg);
+        }
+        if st.backlog.len() > BACKLOG {
+            st.backlog.pop_front();
+        }
+    }
+}
+
+/// Shared state of the HTTP front end.
+#[derive(Clone)]
+pub struct HttpState {
+    gw: Gateway,
+    sessions: Arc<Mutex<HashMap<String, Arc<HttpSession>>>>,
+}
+
+impl HttpState {
+    pub fn new(gw: Gateway) -> HttpState {
+        HttpState {
+            gw,
+            sessions: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    pub fn session_count(&self) -> usize {
+        self.sessions.lock().unwrap().len()
+    }
+}
+
+fn random_id() -> String {
+    let mut bytes = [0u8; 16];
+    let _ = getrandom::fill(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn error_response(status: StatusCode, code: i64, message: impl Into<String>) -> Response {
+    let body = jsonrpc::response(Value::Null, Err(jsonrpc::error(code, message)));
+    (status, axum::Json(body)).into_response()
+}
+
+fn accepts_sse(headers: &HeaderMap) -> bool {
+    headers.get_all(header::ACCEPT).iter().any(|v| {
+        v.to_str()
+            .is_ok_and(|s| s.contains("text/event-stream") || s.contains("*/*"))
+    })
+}
+
+fn sse_from(
+    rx: mpsc::UnboundedReceiver<Value>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let stream = futures::stream::unfold(rx, |mut rx| async move {
+        let msg = rx.recv().await?;
+        let event = Event::default().event("message").data(msg.to_string());
+        Some((Ok(event), rx))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+/// The MCP routes: `/mcp` and `/mcp/{server}`.
+pub fn mcp_router(state: HttpState) -> Router {
+    Router::new()
+        .route(
+            "/mcp",
+            post(post_aggregated)
+                .get(get_aggregated)
+                .delete(delete_aggregated),
+        )
+        .route(
+            "/mcp/{server}",
+            post(post_scoped).get(get_scoped).delete(delete_scoped),
+        )
+        .with_state(state)
+}
+
+async fn post_aggregated(State(st): State<HttpState>, headers: HeaderMap, body: Bytes) -> Response {
+    handle_post(st, None, headers, body).await
+}
+async fn post_scoped(
+    State(st): State<HttpState>,
+    Path(server): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    handle_post(st, Some(server), headers, body).await
+}
+async fn get_aggregated(State(st): State<HttpState>, headers: HeaderMap) -> Response {
+    handle_get(st, None, headers)
+}
+async fn get_scoped(
+    State(st): State<HttpState>,
+    Path(server): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    handle_get(st, Some(server), headers)
+}
+async fn delete_aggregated(State(st): State<HttpState>, headers: HeaderMap) -> Response {
+    handle_delete(st, None, headers)
+}
+async fn delete_scoped(
+    State(st): State<HttpState>,
+    Path(server): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    handle_delete(st, Some(server), headers)
+}
+
+fn find_session(
+    st: &HttpState,
+    scope: &Option<String>,
+    headers: &HeaderMap,
+) -> Result<Arc<HttpSession>, Box<Response>> {
+    let Some(id) = headers.get(SESSION_HEADER).and_then(|v| v.to_str().ok()) else {
+        return Err(Box::new(error_response(
+            StatusCode::BAD_REQUEST,
+            jsonrpc::INVALID_REQUEST,
+            "missing Mcp-Session-Id header: send initialize first",
+        )));
+    };
+    match st.sessions.lock().unwrap().get(id) {
+        Some(s) if s.session.scope() == scope.as_deref() => Ok(s.clone()),
+        _ => Err(Box::new(error_response(
+            StatusCode::NOT_FOUND,
+            jsonrpc::INVALID_REQUEST,
+            "unknown or expired session: initialize a new one",
+        ))),
+    }
+}
+
+async fn handle_post(
+    st: HttpState,
+    scope: Option<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let parsed: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                jsonrpc::PARSE_ERROR,
+                format!("Parse error: {e}"),
+            )
+        }
+    };
+    let msgs = jsonrpc::unbatch(parsed);
+    let is_init = msgs.iter().any(|m| {
+        matches!(
+            jsonrpc::classify(m),
+            Kind::Request {
+                method: "initialize",
+                ..
+            }
+        )
+    });
+    let mut new_session_id = None;
+    let hs = if is_init && headers.get(SESSION_HEADER).is_none() {
+        if let Some(server) = &scope {
+            if !st.gw.wanted().iter().any(|s| &s.name == server) && st.gw.upstream(server).is_none()
+            {
+                return error_response(
+                    StatusCode::NOT_FOUND,
+                    jsonrpc::INVALID_REQUEST,
+                    format!("no server '{server}' runs in this gateway"),
+                );
+            }
+        }
+        let (session, mut rx) = st.gw.open_session(scope.clone());
+        let hs = Arc::new(HttpSession {
+            session,
+            streams: Mutex::new(Streams::default()),
+        });
+        let id = random_id();
+        st.sessions.lock().unwrap().insert(id.clone(), hs.clone());
+        let pump = Arc::downgrade(&hs);
+        tokio::spawn(async move {
+            while let Some(out) = rx.recv().await {
+                let Some(hs) = pump.upgrade() else { return };
+                hs.deliver(out);
+            }
+        });
+        new_session_id = Some(id);
+        hs
+    } else {
+        match find_session(&st, &scope, &headers) {
+            Ok(hs) => hs,
+            Err(r) => return *r,
+        }
+    };
+
+    let request_keys: Vec<String> = msgs
+        .iter()
+        .filter_map(|m| match jsonrpc::classify(m) {
+            Kind::Request { id, .. } => Some(jsonrpc::id_key(id)),
+            _ => None,
+        })
+        .collect();
+    if request_keys.is_empty() {
+        for m in msgs {
+            hs.session.handle(m);
+        }
+        return StatusCode::ACCEPTED.into_response();
+    }
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    {
+        let mut streams = hs.streams.lock().unwrap();
+        for k in &request_keys {
+            streams.posts.insert(k.clone(), tx.clone());
+        }
+    }
+    drop(tx);
+    for m in msgs {
+        hs.session.handle(m);
+    }
+    let mut response = if accepts_sse(&headers) {
+        sse_from(rx).into_response()
+    } else {
+        // JSON mode: wait for the responses; anything else goes to the GET stream.
+        let mut responses = Vec::new();
+        while let Some(msg) = rx.recv().await {
+            if matches!(jsonrpc::classify(&msg), Kind::Response { .. }) {
+                responses.push(msg);
+            } else {
+                hs.deliver(Outbound { msg, related: None });
+            }
+        }
+        let body = if responses.len() == 1 {
+            responses.pop().unwrap_or_default()
+        } else {
+            Value::Array(responses)
+        };
+        axum::Json(body).into_response()
+    };
+    if let Some(id) = new_session_id {
+        if let Ok(v) = HeaderValue::from_str(&id) {
+            response.headers_mut().insert(SESSION_HEADER, v);
+        }
+    }
+    response
+}
+
+fn handle_get(st: HttpState, scope: Option<String>, headers: HeaderMap) -> Response {
+    if !accepts_sse(&headers) {
+        return StatusCode::NOT_ACCEPTABLE.into_response();
+    }
+    let hs = match find_session(&st, &scope, &headers) {
+        Ok(hs) => hs,
+        Err(r) => return *r,
+    };
+    let (tx, rx) = mpsc::unbounded_channel();
+    {
+        let mut streams = hs.streams.lock().unwrap();
+        for msg in streams.backlog.drain(..) {
+            let _ = tx.send(msg);
+        }
+        streams.get = Some(tx);
+    }
+    sse_from(rx).into_response()
+}
+
+fn handle_delete(st: HttpState, scope: Option<String>, headers: HeaderMap) -> Response {
+    let hs = match find_session(&st, &scope, &headers) {
+        Ok(hs) => hs,
+        Err(r) => return *r,
+    };
+    if let Some(id) = headers.get(SESSION_HEADER).and_then(|v| v.to_str().ok()) {
+        st.sessions.lock().unwrap().remove(id);
+    }
+    hs.session.close();
+    StatusCode::OK.into_response()
+}
+
+// ---------------------------------------------------------------- layers
+
+/// Host names a local gateway answers to.
+#[derive(Clone, Debug)]
+pub struct LocalHosts(Arc<Vec<String>>);
+
+impl LocalHosts {
+    pub fn new(bind_host: &str) -> LocalHosts {
+        let mut hosts: Vec<String> = vec![
+            "localhost".into(),
+            "127.0.0.1".into(),
+            "[::1]".into(),
+            "::1".into(),
+        ];
+        let bind = bind_host.to_lowercase();
+        if !hosts.contains(&bind) && bind != "0.0.0.0" && bind != "::" {
+            hosts.push(bind);
+        }
+        LocalHosts(Arc::new(hosts))
+    }
+
+    fn allows_host(&self, host_port: &str) -> bool {
+        let host = strip_port(host_port).to_lowercase();
+        self.0.contains(&host)
+    }
+}
+
+fn strip_port(s: &str) -> &str {
+    if let Some(rest) = s.strip_prefix('[') {
+        // [::1]:port
+        return match rest.find(']') {
+            Some(end) => &s[..end + 2],
+            None => s,
+        };
+    }
+    match s.rsplit_once(':') {
+        Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) => h,
+        _ => s,
+    }
+}
+
+/// Rejects requests whose `Host` or `Origin` is not local (DNS-rebinding protection): 403.
+pub async fn local_only(State(hosts): State<LocalHosts>, req: Request, next: Next) -> Response {
+    let headers = req.headers();
+    if let Some(host) = headers.get(header::HOST) {
+        let ok = host.to_str().is_ok_and(|h| hosts.allows_host(h));
+        if !ok {
+            return forbidden("Host");
+        }
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let ok = origin.to_str().is_ok_and(|o| {
+            o.strip_prefix("http://")
+                .or_else(|| o.strip_prefix("https://"))
+                .is_some_and(|rest| hosts.allows_host(rest.trim_end_matches('/')))
+        });
+        if !ok {
+            return forbidden("Origin");
+        }
+    }
+    next.run(req).await
+}
+
+fn forbidden(what: &str) -> Response {
+    error_response(
+        StatusCode::FORBIDDEN,
+        jsonrpc::INVALID_REQUEST,
+        format!("forbidden: the request's {what} is not local (the Dockside gateway only accepts local clients)"),
+    )
+}
+
+/// The token the [`require_token`] layer expects.
+#[derive(Clone, Debug)]
+pub struct Token(pub Arc<String>);
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Requires `Authorization: Bearer <token>`: 401 otherwise.
+pub async fn require_token(State(token): State<Token>, req: Request, next: Next) -> Response {
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        });
+    match given {
+        Some(t) if constant_time_eq(t.trim().as_bytes(), token.0.as_bytes()) => next.run(req).await,
+        _ => {
+            let mut r = error_response(
+                StatusCode::UNAUTHORIZED,
+                jsonrpc::INVALID_REQUEST,
+                "unauthorized: send `Authorization: Bearer <token>`; `dockside status` shows the token",
+            );
+            r.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            r
+        }
+    }
+}
+
+/// Wraps routes in the token and local-only layers.
+pub fn secure(router: Router, opts: &HttpOptions) -> Router {
+    let router = match &opts.token {
+        Some(t) => router.layer(middleware::from_fn_with_state(
+            Token(Arc::new(t.clone())),
+            require_token,
+        )),
+        None => router,
+    };
+    router.layer(middleware::from_fn_with_state(
+        LocalHosts::new(&opts.host),
+        local_only,
+    ))
+}
+
+/// Binds the listener (port 0 picks a free port).
+pub async fn bind(opts: &HttpOptions) -> anyhow::Result<tokio::net::TcpListener> {
+    let addr = format!("{}:{}", opts.host, opts.port);
+    tokio::net::TcpListener::bind(&addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))
+}
+
+/// Serves `/mcp` (plus `extra` routes, e.g. the control API) until the future is dropped.
+pub async fn serve(gw: Gateway, opts: HttpOptions, extra: Option<Router>) -> anyhow::Result<()> {
+    let listener = bind(&opts).await?;
+    serve_on(listener, gw, opts, extra).await
+}
+
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    gw: Gateway,
+    opts: HttpOptions,
+    extra: Option<Router>,
+) -> anyhow::Result<()> {
+    let local: SocketAddr = listener.local_addr()?;
+    let mut router = mcp_router(HttpState::new(gw));
+    if let Some(extra) = extra {
+        router = router.merge(extra);
+    }
+    let router = secure(router, &opts);
+    eprintln!("dockside gateway listening on http://{local}/mcp");
+    axum::serve(listener, router).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_hosts() {
+        let h = LocalHosts::new("127.0.0.1");
+        assert!(h.allows_host("127.0.0.1:8811"));
+        assert!(h.allows_host("localhost"));
+        assert!(h.allows_host("[::1]:80"));
+        assert!(!h.allows_host("evil.example:8811"));
+        assert!(!h.allows_host("127.0.0.1.evil.example"));
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+    }
+}

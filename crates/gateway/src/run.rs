@@ -1,0 +1,217 @@
+//! `dockside gateway run`: load the selection, start every server, serve clients.
+
+use std::time::Duration;
+
+use dockside_core::home::Home;
+
+use crate::config::{self, Selection};
+use crate::gateway::{Gateway, GatewayConfig};
+use crate::naming::ToolPattern;
+
+/// How clients reach the gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Transport {
+    #[default]
+    Stdio,
+    /// Streamable HTTP, endpoint `/mcp`.
+    Streaming,
+}
+
+impl std::str::FromStr for Transport {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "stdio" => Ok(Transport::Stdio),
+            "streaming" | "http" | "streamable" | "streamable-http" => Ok(Transport::Streaming),
+            "sse" => Err("the legacy `sse` transport is not supported; use `--transport streaming` (endpoint /mcp)".into()),
+            other => Err(format!("unknown transport `{other}`: use stdio or streaming")),
+        }
+    }
+}
+
+/// Options shared by `gateway run` and `daemon` (Docker-compatible flags).
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub selection: Selection,
+    /// `--tools` patterns: `tool`, `server:tool`, `server:*`, `*`.
+    pub tools: Vec<String>,
+    pub transport: Transport,
+    pub port: Option<u16>,
+    pub host: String,
+    pub allow_unauthenticated: bool,
+    pub long_lived: bool,
+    pub block_secrets: bool,
+    pub block_network: bool,
+    pub cpus: Option<f64>,
+    pub memory: Option<String>,
+    pub dry_run: bool,
+    pub log_calls: bool,
+    pub verbose: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            selection: Selection::default(),
+            tools: vec![],
+            transport: Transport::Stdio,
+            port: None,
+            host: "127.0.0.1".into(),
+            allow_unauthenticated: false,
+            long_lived: false,
+            block_secrets: true,
+            block_network: false,
+            cpus: None,
+            memory: None,
+            dry_run: false,
+            log_calls: true,
+            verbose: false,
+        }
+    }
+}
+
+impl RunOptions {
+    pub fn gateway_config(&self) -> GatewayConfig {
+        GatewayConfig {
+            tool_patterns: self.tools.iter().map(|t| ToolPattern::parse(t)).collect(),
+            block_secrets: self.block_secrets,
+            log_calls: self.log_calls,
+            ..GatewayConfig::default()
+        }
+    }
+}
+
+/// Logs go to stderr (stdout may be the MCP stream). `RUST_LOG` overrides the level.
+pub fn init_logging(verbose: bool) {
+    use tracing_subscriber::EnvFilter;
+    let default = if verbose {
+        "info,dockside_gateway=debug,dockside=debug"
+    } else {
+        "warn,dockside_gateway=info"
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}
+
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Prints each server's stderr to ours, prefixed with its name.
+pub fn mirror_server_stderr(gw: &Gateway) {
+    let mut logs = gw.subscribe_logs();
+    tokio::spawn(async move {
+        loop {
+            match logs.recv().await {
+                Ok(l) => eprintln!("[{}] {}", l.server, l.line),
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(_) => return,
+            }
+        }
+    });
+}
+
+/// Warns about flags that only matter for docker-mode servers.
+fn note_container_flags(opts: &RunOptions) {
+    if opts.block_network || opts.cpus.is_some() || opts.memory.is_some() {
+        tracing::info!("--block-network, --cpus and --memory apply to docker-mode servers; host processes run unconfined");
+    }
+}
+
+/// Runs `dockside gateway run`; returns the process exit code.
+pub fn run(opts: RunOptions) -> anyhow::Result<i32> {
+    init_logging(opts.verbose);
+    let rt = runtime()?;
+    let code = rt.block_on(run_async(opts))?;
+    rt.shutdown_timeout(Duration::from_secs(1));
+    Ok(code)
+}
+
+async fn run_async(opts: RunOptions) -> anyhow::Result<i32> {
+    let home = Home::from_env()?;
+    let specs = config::select(&home, &opts.selection)?;
+    note_container_flags(&opts);
+    if specs.is_empty() {
+        tracing::warn!(
+            "no servers selected: set a server to `managed`, or pass --servers / --catalog (home: {})",
+            home.root().display()
+        );
+    }
+    let gw = Gateway::new(opts.gateway_config());
+    gw.set_secret_values(specs.iter().flat_map(|s| s.secret_values.clone()).collect());
+    mirror_server_stderr(&gw);
+    let failures = gw.start_servers(specs.clone()).await;
+    for f in &failures {
+        eprintln!("error: {f}");
+    }
+    if opts.dry_run {
+        print_dry_run(&gw, &specs);
+        gw.shutdown().await;
+        return Ok(if failures.is_empty() { 0 } else { 1 });
+    }
+    match opts.transport {
+        Transport::Stdio => {
+            tokio::select! {
+                _ = crate::stdio::serve_stdio(&gw, None) => {}
+                _ = shutdown_signal() => {}
+            }
+        }
+        Transport::Streaming => {
+            let server = crate::http::HttpOptions::from_run(&opts, &home)?;
+            tokio::select! {
+                r = crate::http::serve(gw.clone(), server, None) => r?,
+                _ = shutdown_signal() => {}
+            }
+        }
+    }
+    gw.shutdown().await;
+    Ok(0)
+}
+
+fn print_dry_run(gw: &Gateway, specs: &[crate::UpstreamSpec]) {
+    let tools = gw.exposed_tools();
+    for spec in specs {
+        match gw.upstream(&spec.name) {
+            Some(up) => {
+                let mine: Vec<_> = tools.iter().filter(|(_, s, _)| s == &spec.name).collect();
+                println!(
+                    "{}: ok ({} {}, pid {}), {} tools",
+                    spec.name,
+                    up.init["serverInfo"]["name"].as_str().unwrap_or("?"),
+                    up.init["serverInfo"]["version"].as_str().unwrap_or("?"),
+                    up.pid.map(|p| p.to_string()).unwrap_or_else(|| "-".into()),
+                    mine.len()
+                );
+                for (exposed, _, _) in mine {
+                    println!("  {exposed}");
+                }
+            }
+            None => println!("{}: failed to start", spec.name),
+        }
+    }
+    for w in gw.warnings() {
+        println!("warning: {w}");
+    }
+}

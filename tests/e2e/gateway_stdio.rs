@@ -1,0 +1,185 @@
+//! `dockside gateway run` over stdio with real MCP clients: the TypeScript SDK, the Python SDK
+//! and the MCP Inspector CLI, in front of dockside-demo-server and server-everything.
+
+#[path = "gateway_support.rs"]
+mod support;
+
+use serde_json::json;
+use support::*;
+
+fn stdio_connect(home: &TestHome, catalog: &std::path::Path) -> serde_json::Value {
+    json!({
+        "command": bin("dockside").display().to_string(),
+        "args": ["gateway", "run", "--catalog", catalog.display().to_string()],
+        "env": {"DOCKSIDE_HOME": home.path().display().to_string()},
+    })
+}
+
+#[test]
+fn typescript_sdk_through_stdio_gateway() {
+    let home = TestHome::new();
+    let catalog = home.two_servers();
+    let doc = node_scenario(&json!({"connect": stdio_connect(&home, &catalog)}));
+    assert_scenario(&doc);
+    // Only in the TypeScript scenario: server-everything's progress and a prompt of each.
+    let steps = &doc["steps"];
+    assert_eq!(
+        steps["progressEverything"]["result"]["progress"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3,
+        "{doc}"
+    );
+    assert_eq!(steps["unknownTool"]["error"]["code"], -32602);
+    assert_eq!(steps["toolError"]["result"]["isError"], true);
+    let prompts = steps["prompts"]["result"]["names"].to_string();
+    assert!(
+        prompts.contains("demo__greet") && prompts.contains("everything__simple-prompt"),
+        "{prompts}"
+    );
+    assert!(
+        steps["resources"]["result"]["templated"] == "hello there",
+        "{doc}"
+    );
+}
+
+#[test]
+fn python_sdk_through_stdio_gateway() {
+    let home = TestHome::new();
+    let catalog = home.two_servers();
+    let doc = python_scenario(&json!({"connect": stdio_connect(&home, &catalog)}));
+    assert_scenario(&doc);
+}
+
+#[test]
+fn inspector_cli_lists_tools_through_gateway() {
+    let home = TestHome::new();
+    let catalog = home.two_servers();
+    let output = std::process::Command::new("npx")
+        .current_dir(node_dir())
+        .args([
+            "--no-install",
+            "@modelcontextprotocol/inspector",
+            "--cli",
+            "-e",
+        ])
+        .arg(format!("DOCKSIDE_HOME={}", home.path().display()))
+        .arg(bin("dockside"))
+        .args(["gateway", "run", "--catalog"])
+        .arg(&catalog)
+        .args(["--method", "tools/list"])
+        .output()
+        .expect("run npx");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "inspector failed: {stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_str(&stdout).expect("inspector prints JSON");
+    let names: Vec<&str> = doc["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"demo__echo") && names.contains(&"everything__echo"),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn dry_run_lists_tools_and_exits_0() {
+    let home = TestHome::new();
+    let catalog = home.two_servers();
+    let out = home
+        .dockside()
+        .args(["gateway", "run", "--dry-run", "--catalog"])
+        .arg(&catalog)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("demo: ok") && stdout.contains("  demo__echo"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("everything: ok") && stdout.contains("  everything__echo"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn dry_run_with_a_missing_command_exits_1_naming_the_server() {
+    let home = TestHome::new();
+    let catalog = home.write_catalog(
+        "broken",
+        &[
+            ("demo", demo_command("demo")),
+            ("ghost", vec!["/nonexistent/dockside-no-such-server".into()]),
+        ],
+    );
+    let out = home
+        .dockside()
+        .args(["gateway", "run", "--dry-run", "--catalog"])
+        .arg(&catalog)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("server 'ghost'")
+            && stderr.contains("/nonexistent/dockside-no-such-server"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn tools_flag_and_prefix_flags_shape_the_list() {
+    let home = TestHome::new();
+    let catalog = home.two_servers();
+    let out = home
+        .dockside()
+        .args([
+            "gateway",
+            "run",
+            "--dry-run",
+            "--tools",
+            "demo:echo,everything:*",
+            "--prefix",
+            "everything=ev",
+            "--catalog",
+        ])
+        .arg(&catalog)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("  demo__echo") && !stdout.contains("demo__add"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  ev__echo") && !stdout.contains("everything__echo"),
+        "{stdout}"
+    );
+    // No prefix at all: both servers have `echo`; the collision is reported, not shadowed silently.
+    let out = home
+        .dockside()
+        .args(["gateway", "run", "--dry-run", "--no-prefix", "--catalog"])
+        .arg(&catalog)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("warning: tool name collision: 'echo'"),
+        "{stdout}"
+    );
+}
