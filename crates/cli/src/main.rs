@@ -28,6 +28,8 @@ struct Cli {
 enum Command {
     Catalog(cmd::catalog::Args),
     Server(cmd::server::Args),
+    /// The MCP gateway in the foreground (`gateway run`).
+    Gateway(cmd::gateway::GatewayArgs),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Catalog(args) => cmd::catalog::run(args),
         Command::Server(args) => cmd::server::run(args),
+        Command::Gateway(args) => cmd::gateway::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
