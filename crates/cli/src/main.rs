@@ -26,6 +26,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    Client(cmd::client::Args),
     Catalog(cmd::catalog::Args),
     Server(cmd::server::Args),
     /// The MCP gateway in the foreground (`gateway run`).
@@ -35,6 +36,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Client(args) => cmd::client::run(args),
         Command::Catalog(args) => cmd::catalog::run(args),
         Command::Server(args) => cmd::server::run(args),
         Command::Gateway(args) => cmd::gateway::run(args),

@@ -24,7 +24,9 @@ fn same_server_in_two_shapes_is_imported_once() {
     let names: Vec<&str> = merged.iter().map(|i| i.name.as_str()).collect();
     assert_eq!(names, ["filesystem", "context7"]);
     assert_eq!(merged[0].sources.len(), 2);
-    assert!(matches!(&merged[1].entry, Entry::Remote { url, .. } if url == "https://mcp.context7.com/mcp"));
+    assert!(
+        matches!(&merged[1].entry, Entry::Remote { url, .. } if url == "https://mcp.context7.com/mcp")
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let mut ws = Workspace::load(Home::new(dir.path())).unwrap();
@@ -39,7 +41,12 @@ fn same_server_in_two_shapes_is_imported_once() {
     assert_eq!(fs.state.mode, Mode::Native);
     assert_eq!(
         fs.server.host_command().unwrap(),
-        ["npx", "-y", "@modelcontextprotocol/server-filesystem", "/Users/me/Desktop"]
+        [
+            "npx",
+            "-y",
+            "@modelcontextprotocol/server-filesystem",
+            "/Users/me/Desktop"
+        ]
     );
 
     // Importing again adds nothing.
@@ -52,17 +59,33 @@ fn same_server_in_two_shapes_is_imported_once() {
     let desired = workspace::desired(&ws, false);
     let h = home(by_id("claude-desktop").unwrap());
     let out = dockside_core::clients::sync::apply(&h.ctx, &h.target, &desired, false).unwrap();
-    assert!(out.changes.contains(&dockside_core::clients::Change::TookOver("filesystem".into())), "{:?}", out.changes);
+    assert!(
+        out.changes
+            .contains(&dockside_core::clients::Change::TookOver(
+                "filesystem".into()
+            )),
+        "{:?}",
+        out.changes
+    );
     dockside_core::clients::sync::disconnect(&h.ctx, &h.target).unwrap();
     assert_eq!(h.read(), h.original);
 }
 
 #[test]
 fn goose_builtins_and_dockside_bridges_are_not_imported() {
-    let names: Vec<String> = found("goose", "config.yaml").into_iter().map(|f| f.name).collect();
+    let names: Vec<String> = found("goose", "config.yaml")
+        .into_iter()
+        .map(|f| f.name)
+        .collect();
     assert_eq!(names, ["github"]);
     let spec = by_id("cursor").unwrap();
     let text = r#"{"mcpServers": {"x": {"command": "/usr/local/bin/dockside", "args": ["connect", "--server", "x"]}}}"#;
-    let f = import::read(spec, std::path::Path::new("m.json"), text, &OwnedFile::default()).unwrap();
+    let f = import::read(
+        spec,
+        std::path::Path::new("m.json"),
+        text,
+        &OwnedFile::default(),
+    )
+    .unwrap();
     assert!(f.is_empty());
 }

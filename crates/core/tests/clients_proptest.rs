@@ -52,7 +52,12 @@ fn command_strategy() -> impl Strategy<Value = NativeCommand> {
 
 fn fixture_text(id: &str) -> String {
     let dir = fixtures().join(id);
-    let file = std::fs::read_dir(&dir).unwrap().next().unwrap().unwrap().path();
+    let file = std::fs::read_dir(&dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     std::fs::read_to_string(file).unwrap()
 }
 

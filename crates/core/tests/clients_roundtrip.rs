@@ -28,31 +28,72 @@ fn connect_sync_disconnect_is_byte_identical_for_every_client() {
             eprintln!("{}", out.diff);
         }
         let text = h.read();
-        assert!(text.starts_with(&h.original[..h.original.len().min(8)]), "{}", spec.id);
+        assert!(
+            text.starts_with(&h.original[..h.original.len().min(8)]),
+            "{}",
+            spec.id
+        );
         assert_only_additions(&out.diff);
         // Exactly the two entries were added; everything else parses to what it was.
-        assert_eq!(without_entries(spec, &text, &["notes", "web"]), before, "{}:\n{text}", spec.id);
+        assert_eq!(
+            without_entries(spec, &text, &["notes", "web"]),
+            before,
+            "{}:\n{text}",
+            spec.id
+        );
         let entries = fsedit::open(spec.format, &spec.container(), &h.path, &text)
             .unwrap()
             .entries();
-        let DesiredEntry::Native(mut native) = want["notes"].clone() else { unreachable!() };
+        let DesiredEntry::Native(mut native) = want["notes"].clone() else {
+            unreachable!()
+        };
         if spec.shape.cwd.is_none() {
             native.cwd = None; // documented: dropped where the client has no `cwd` field
         }
-        assert_eq!(spec.shape.decode(&entries["notes"]), Some(Entry::Stdio(native)), "{}", spec.id);
-        assert_eq!(entries["web"], encode(spec, "web", &want["web"], &h.ctx.launcher), "{}", spec.id);
+        assert_eq!(
+            spec.shape.decode(&entries["notes"]),
+            Some(Entry::Stdio(native)),
+            "{}",
+            spec.id
+        );
+        assert_eq!(
+            entries["web"],
+            encode(spec, "web", &want["web"], &h.ctx.launcher),
+            "{}",
+            spec.id
+        );
 
         // A second sync changes nothing.
         let again = sync::apply(&h.ctx, &h.target, &want, false).unwrap();
-        assert!(again.changes.is_empty() && again.diff.is_empty(), "{}: {:?}", spec.id, again.changes);
+        assert!(
+            again.changes.is_empty() && again.diff.is_empty(),
+            "{}: {:?}",
+            spec.id,
+            again.changes
+        );
         assert_eq!(h.read(), text);
 
         // A mode switch rewrites only that entry.
         let mut switched = want.clone();
-        switched.insert("notes".into(), DesiredEntry::Gateway { server: "notes".into() });
+        switched.insert(
+            "notes".into(),
+            DesiredEntry::Gateway {
+                server: "notes".into(),
+            },
+        );
         let out = sync::apply(&h.ctx, &h.target, &switched, false).unwrap();
-        assert_eq!(out.changes, vec![Change::Updated("notes".into())], "{}", spec.id);
-        assert_eq!(without_entries(spec, &h.read(), &["notes", "web"]), before, "{}", spec.id);
+        assert_eq!(
+            out.changes,
+            vec![Change::Updated("notes".into())],
+            "{}",
+            spec.id
+        );
+        assert_eq!(
+            without_entries(spec, &h.read(), &["notes", "web"]),
+            before,
+            "{}",
+            spec.id
+        );
 
         // Single aggregate entry.
         let single = dockside_core::clients::desired_entries(
@@ -81,14 +122,30 @@ fn connect_sync_disconnect_is_byte_identical_for_every_client() {
             "{}",
             spec.id
         );
-        assert_eq!(without_entries(spec, &h.read(), &["dockside"]), before, "{}", spec.id);
+        assert_eq!(
+            without_entries(spec, &h.read(), &["dockside"]),
+            before,
+            "{}",
+            spec.id
+        );
 
         sync::disconnect(&h.ctx, &h.target).unwrap();
-        assert_eq!(h.read(), h.original, "{}: not byte-identical after disconnect", spec.id);
+        assert_eq!(
+            h.read(),
+            h.original,
+            "{}: not byte-identical after disconnect",
+            spec.id
+        );
         // Backups were kept in DOCKSIDE_HOME, none beside the file.
-        let beside: Vec<_> = std::fs::read_dir(h.path.parent().unwrap()).unwrap().collect();
+        let beside: Vec<_> = std::fs::read_dir(h.path.parent().unwrap())
+            .unwrap()
+            .collect();
         assert_eq!(beside.len(), 1, "{}", spec.id);
-        assert!(!fsedit::file::list_backups(&h.ctx.backups(), &std::fs::canonicalize(&h.path).unwrap()).is_empty());
+        assert!(!fsedit::file::list_backups(
+            &h.ctx.backups(),
+            &std::fs::canonicalize(&h.path).unwrap()
+        )
+        .is_empty());
     }
 }
 
@@ -102,16 +159,31 @@ fn users_own_entry_is_never_overwritten_unless_adopted_and_is_restored() {
         // Pick a user's server name and ask for something else under it.
         let user_name = entries.keys().next().unwrap().clone();
         let mut want = desired();
-        want.insert(user_name.clone(), DesiredEntry::Gateway { server: user_name.clone() });
+        want.insert(
+            user_name.clone(),
+            DesiredEntry::Gateway {
+                server: user_name.clone(),
+            },
+        );
 
         let out = sync::apply(&h.ctx, &h.target, &want, false).unwrap();
-        assert!(out.changes.contains(&Change::Conflict(user_name.clone())), "{}", spec.id);
-        let now = fsedit::open(spec.format, &spec.container(), &h.path, &h.read()).unwrap().entries();
+        assert!(
+            out.changes.contains(&Change::Conflict(user_name.clone())),
+            "{}",
+            spec.id
+        );
+        let now = fsedit::open(spec.format, &spec.container(), &h.path, &h.read())
+            .unwrap()
+            .entries();
         assert_eq!(now[&user_name], entries[&user_name], "{}", spec.id);
 
         // Adopted on request; put back on disconnect.
         let out = sync::apply(&h.ctx, &h.target, &want, true).unwrap();
-        assert!(out.changes.contains(&Change::Adopted(user_name.clone())), "{}", spec.id);
+        assert!(
+            out.changes.contains(&Change::Adopted(user_name.clone())),
+            "{}",
+            spec.id
+        );
         sync::disconnect(&h.ctx, &h.target).unwrap();
         let after = fsedit::parse_value(spec.format, &h.path, &h.read()).unwrap();
         let before = fsedit::parse_value(spec.format, &h.path, &h.original).unwrap();
@@ -131,7 +203,10 @@ fn entry_edited_by_user_becomes_theirs() {
     let out = sync::disconnect(&h.ctx, &h.target).unwrap();
     assert_eq!(
         out.changes,
-        vec![Change::Released("notes".into()), Change::Removed("web".into())]
+        vec![
+            Change::Released("notes".into()),
+            Change::Removed("web".into())
+        ]
     );
     assert!(h.read().contains("a b c"));
 }

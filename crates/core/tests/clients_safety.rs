@@ -17,12 +17,15 @@ fn concurrent_edit_between_read_and_write_is_detected() {
         // The user saves the file after Dockside read it.
         let users = format!("{}\n", h.original);
         std::fs::write(&h.path, &users).unwrap();
-        let err = file::commit(&snap, plan.new_text.as_deref(), &CommitOptions::default()).unwrap_err();
+        let err =
+            file::commit(&snap, plan.new_text.as_deref(), &CommitOptions::default()).unwrap_err();
         assert!(matches!(err, FileError::Changed { .. }), "{id}: {err}");
         assert!(err.to_string().contains("changed since Dockside read it"));
         assert_eq!(h.read(), users, "{id}: nothing may be written");
         // No temp file left behind.
-        let names: Vec<_> = std::fs::read_dir(h.path.parent().unwrap()).unwrap().collect();
+        let names: Vec<_> = std::fs::read_dir(h.path.parent().unwrap())
+            .unwrap()
+            .collect();
         assert_eq!(names.len(), 1, "{id}");
     }
 }

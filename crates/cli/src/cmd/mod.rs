@@ -1,6 +1,7 @@
 //! One module per top-level subcommand, plus what they share.
 
 pub mod catalog;
+pub mod client;
 pub mod gateway;
 pub mod server;
 

@@ -151,7 +151,9 @@ impl Record {
         let snap = Snapshot::read(&path)?;
         match snap.text {
             None => Ok(Record::default()),
-            Some(t) => serde_json::from_str(&t).map_err(|source| RecordError::Parse { path, source }),
+            Some(t) => {
+                serde_json::from_str(&t).map_err(|source| RecordError::Parse { path, source })
+            }
         }
     }
 
@@ -193,6 +195,9 @@ mod tests {
             content_hash(&json!({"a": 1, "b": [1, "x"]})),
             content_hash(&json!({"b": [1, "x"], "a": 1}))
         );
-        assert_ne!(content_hash(&json!({"a": 1})), content_hash(&json!({"a": "1"})));
+        assert_ne!(
+            content_hash(&json!({"a": 1})),
+            content_hash(&json!({"a": "1"}))
+        );
     }
 }

@@ -261,6 +261,9 @@ pub fn unified_diff(path: &Path, old: Option<&str>, new: Option<&str>) -> String
     similar::TextDiff::from_lines(old, new)
         .unified_diff()
         .context_radius(3)
-        .header(&format!("a{}{p}", if p.starts_with('/') { "" } else { "/" }), &format!("b{}{p}", if p.starts_with('/') { "" } else { "/" }))
+        .header(
+            &format!("a{}{p}", if p.starts_with('/') { "" } else { "/" }),
+            &format!("b{}{p}", if p.starts_with('/') { "" } else { "/" }),
+        )
         .to_string()
 }

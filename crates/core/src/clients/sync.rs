@@ -42,8 +42,34 @@ pub struct Context {
 }
 
 impl Context {
+    /// This process's environment, with Dockside's files under `dockside_home` and the
+    /// bridge command from [`Launcher::detect`].
+    pub fn for_home(dockside_home: &Path) -> Context {
+        Context {
+            env: Env::from_process(),
+            dockside_home: dockside_home.to_owned(),
+            launcher: Launcher::detect(),
+        }
+    }
+
     pub fn backups(&self) -> PathBuf {
         self.dockside_home.join("backups")
+    }
+}
+
+impl Launcher {
+    /// `$DOCKSIDE_LAUNCHER`; else this executable's absolute path when it is the `dockside`
+    /// binary (clients such as Claude Desktop start servers with a minimal `PATH`); else
+    /// `dockside`.
+    pub fn detect() -> Launcher {
+        if let Some(v) = std::env::var_os("DOCKSIDE_LAUNCHER").filter(|v| !v.is_empty()) {
+            return Launcher(v.to_string_lossy().into_owned());
+        }
+        std::env::current_exe()
+            .ok()
+            .filter(|p| p.file_stem().is_some_and(|s| s == "dockside"))
+            .map(|p| Launcher(p.display().to_string()))
+            .unwrap_or_else(|| Launcher("dockside".into()))
     }
 }
 
@@ -222,12 +248,15 @@ pub fn connected(ctx: &Context) -> Result<Vec<(Target, ClientRecord)>, SyncError
         .collect())
 }
 
+/// One client's result from [`sync_all`].
+pub type SyncResult = (Target, Result<Outcome, SyncError>);
+
 /// Syncs every connected client (after a state change). Each client is independent: one
 /// failing file does not stop the others.
 pub fn sync_all(
     ctx: &Context,
     desired: impl Fn(bool) -> Desired,
-) -> Result<Vec<(Target, Result<Outcome, SyncError>)>, SyncError> {
+) -> Result<Vec<SyncResult>, SyncError> {
     Ok(connected(ctx)?
         .into_iter()
         .map(|(t, c)| {

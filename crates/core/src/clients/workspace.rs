@@ -1,12 +1,11 @@
 //! The glue between client files and core's [`Workspace`]: desired entries from the state,
 //! imported servers into a catalog.
 
-use indexmap::IndexMap;
-
 use super::desired::{desired_entries, ServerMode, ServerView};
 use super::import::Imported;
 use super::plan::{Desired, DesiredEntry};
 use super::shape::{Entry, NativeCommand};
+use super::sync::{self, Context, SyncError, SyncResult};
 use crate::catalog::{EnvVar, Remote, Server};
 use crate::launch::Launch;
 use crate::state::Mode;
@@ -52,6 +51,12 @@ pub fn desired(ws: &Workspace, single_entry: bool) -> Desired {
     desired_entries(&server_views(ws), single_entry)
 }
 
+/// Syncs every connected client with the workspace's state; call after every state change
+/// (mode switch, server added or removed). One client's failure does not stop the others.
+pub fn sync_connected(ws: &Workspace, ctx: &Context) -> Result<Vec<SyncResult>, SyncError> {
+    sync::sync_all(ctx, |single| desired(ws, single))
+}
+
 /// A catalog-safe server name: `[A-Za-z0-9._-]`, not starting with `.` or `-`.
 pub fn catalog_name(name: &str) -> String {
     let mut s: String = name
@@ -78,7 +83,12 @@ pub fn to_server(entry: &Entry) -> Server {
     match entry {
         Entry::Stdio(c) => {
             let mut server = Server {
-                command: Some(std::iter::once(&c.command).chain(&c.args).cloned().collect()),
+                command: Some(
+                    std::iter::once(&c.command)
+                        .chain(&c.args)
+                        .cloned()
+                        .collect(),
+                ),
                 env: (!c.env.is_empty()).then(|| {
                     c.env
                         .iter()
@@ -139,8 +149,7 @@ pub fn import_into(
             match ws.server(&name) {
                 None => break,
                 Some(e)
-                    if e.server.command == server.command
-                        && e.server.remote == server.remote =>
+                    if e.server.command == server.command && e.server.remote == server.remote =>
                 {
                     status = "exists";
                     break;
@@ -162,11 +171,4 @@ pub fn import_into(
         });
     }
     Ok(out)
-}
-
-/// Environment maps compare by content.
-pub fn env_map(vars: &[EnvVar]) -> IndexMap<String, String> {
-    vars.iter()
-        .map(|v| (v.name.clone(), v.value.clone().unwrap_or_default()))
-        .collect()
 }

@@ -77,9 +77,11 @@ impl Snapshot {
 
 fn read_opt(path: &Path) -> Result<Option<String>, FileError> {
     match fs::read(path) {
-        Ok(bytes) => String::from_utf8(bytes).map(Some).map_err(|_| FileError::NotUtf8 {
-            path: path.to_owned(),
-        }),
+        Ok(bytes) => String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| FileError::NotUtf8 {
+                path: path.to_owned(),
+            }),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(io_err(path)(e)),
     }
@@ -125,6 +127,7 @@ pub fn commit(
     };
 
     fs::create_dir_all(dir).map_err(io_err(dir))?;
+    remove_stale_temps(path);
     let tmp = temp_path(path);
     let result = (|| {
         let mut f = fs::OpenOptions::new()
@@ -134,7 +137,8 @@ pub fn commit(
             .map_err(io_err(&tmp))?;
         f.write_all(new_text.as_bytes()).map_err(io_err(&tmp))?;
         if let Ok(meta) = fs::metadata(path) {
-            f.set_permissions(meta.permissions()).map_err(io_err(&tmp))?;
+            f.set_permissions(meta.permissions())
+                .map_err(io_err(&tmp))?;
         }
         f.sync_all().map_err(io_err(&tmp))?;
         drop(f);
@@ -178,6 +182,44 @@ fn temp_path(path: &Path) -> PathBuf {
     ))
 }
 
+/// Removes temp files a killed writer left beside `path` (`.NAME.dockside-PID-N.tmp`) whose
+/// process is gone (Linux: no `/proc/PID`; elsewhere: older than ten minutes).
+fn remove_stale_temps(path: &Path) {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let prefix = format!(".{}.dockside-", name.to_string_lossy());
+    let Ok(rd) = fs::read_dir(if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    }) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let file = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file
+            .strip_prefix(&prefix)
+            .and_then(|r| r.strip_suffix(".tmp"))
+        else {
+            continue;
+        };
+        let pid = rest.split('-').next().unwrap_or_default();
+        let gone = if cfg!(target_os = "linux") {
+            !Path::new("/proc").join(pid).exists()
+        } else {
+            e.metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age.as_secs() > 600)
+        };
+        if gone {
+            let _ = fs::remove_file(e.path());
+        }
+    }
+}
+
 #[cfg(unix)]
 fn sync_dir(dir: &Path) {
     // Makes the rename durable; failure only weakens durability, never atomicity.
@@ -213,11 +255,7 @@ fn backup(snap: &Snapshot, opts: &CommitOptions) -> Result<Option<PathBuf>, File
 /// `settings.json` from different clients never mix.
 pub fn backup_dir(root: &Path, file: &Path) -> PathBuf {
     let hash = Sha256::digest(file.to_string_lossy().as_bytes());
-    root.join(format!(
-        "{}-{}",
-        file_name(file),
-        &hex::encode(hash)[..12]
-    ))
+    root.join(format!("{}-{}", file_name(file), &hex::encode(hash)[..12]))
 }
 
 /// Backups of one file, oldest first.
@@ -330,7 +368,10 @@ mod tests {
         std::os::unix::fs::symlink(&real, &link).unwrap();
         let snap = Snapshot::read(&link).unwrap();
         commit(&snap, Some("{\"a\":1}"), &CommitOptions::default()).unwrap();
-        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
         assert_eq!(fs::read_to_string(&real).unwrap(), "{\"a\":1}");
         assert_eq!(
             fs::metadata(&real).unwrap().permissions().mode() & 0o777,

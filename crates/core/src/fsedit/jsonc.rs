@@ -65,7 +65,12 @@ pub struct JsonDoc {
 }
 
 impl JsonDoc {
-    pub fn parse(path: &Path, text: &str, jsonc: bool, keys: Vec<String>) -> Result<Self, EditError> {
+    pub fn parse(
+        path: &Path,
+        text: &str,
+        jsonc: bool,
+        keys: Vec<String>,
+    ) -> Result<Self, EditError> {
         let root = parse_root(path, text, jsonc)?;
         let doc = JsonDoc {
             path: path.to_owned(),
@@ -247,9 +252,14 @@ mod tests {
 
     #[test]
     fn syntax_error_has_position() {
-        let err = JsonDoc::parse(Path::new("c.json"), "{\n  \"a\": 1,\n  \"b\" 2\n}", false, vec![])
-            .err()
-            .unwrap();
+        let err = JsonDoc::parse(
+            Path::new("c.json"),
+            "{\n  \"a\": 1,\n  \"b\" 2\n}",
+            false,
+            vec![],
+        )
+        .err()
+        .unwrap();
         let EditError::Parse(p) = err else { panic!() };
         assert_eq!((p.line, p.column), (3, 7), "{p}");
     }

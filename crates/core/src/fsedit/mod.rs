@@ -137,14 +137,16 @@ pub fn open(
             text,
             yaml::Kind::Map { key: key.clone() },
         )?)),
-        (Format::Yaml, Container::YamlList { key, name_key }) => Ok(Box::new(yaml::YamlDoc::parse(
-            path,
-            text,
-            yaml::Kind::List {
-                key: key.clone(),
-                name_key: name_key.clone(),
-            },
-        )?)),
+        (Format::Yaml, Container::YamlList { key, name_key }) => {
+            Ok(Box::new(yaml::YamlDoc::parse(
+                path,
+                text,
+                yaml::Kind::List {
+                    key: key.clone(),
+                    name_key: name_key.clone(),
+                },
+            )?))
+        }
         _ => Err(EditError::Unsupported {
             path: path.to_owned(),
             message: format!("container {container:?} cannot live in a {format:?} file"),

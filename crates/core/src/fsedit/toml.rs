@@ -248,8 +248,7 @@ impl EntryDoc for TomlDoc {
                 }
             }
             let last = &self.keys[depth - 1];
-            if t
-                .get(last)
+            if t.get(last)
                 .and_then(|i| i.as_table_like())
                 .is_some_and(|c| c.is_empty())
             {
@@ -282,7 +281,8 @@ mod tests {
         let parsed = parse_value(Path::new("c.toml"), &added).unwrap();
         assert_eq!(parsed["mcp_servers"]["dockside x"]["env"]["A B"], "ü \"q\"");
         assert!(added.starts_with("# Codex config\nmodel = \"o3\" # inline comment\n\n[mcp_servers.mine]\ncommand = \"node\" # keep\n"), "{added}");
-        let mut d = TomlDoc::parse(Path::new("c.toml"), &added, vec!["mcp_servers".into()]).unwrap();
+        let mut d =
+            TomlDoc::parse(Path::new("c.toml"), &added, vec!["mcp_servers".into()]).unwrap();
         assert_eq!(d.entries().len(), 2);
         d.remove("dockside x").unwrap();
         assert_eq!(d.text(), TEXT, "after adding:\n{added}");
@@ -294,7 +294,8 @@ mod tests {
         let mut d = TomlDoc::parse(Path::new("c.toml"), text, vec!["mcp_servers".into()]).unwrap();
         d.set("a", &json!({"command": "x"})).unwrap();
         let added = d.text();
-        let mut d = TomlDoc::parse(Path::new("c.toml"), &added, vec!["mcp_servers".into()]).unwrap();
+        let mut d =
+            TomlDoc::parse(Path::new("c.toml"), &added, vec!["mcp_servers".into()]).unwrap();
         d.remove("a").unwrap();
         d.remove_container_if_empty().unwrap();
         assert_eq!(d.text(), text, "after adding:\n{added}");

@@ -161,12 +161,18 @@ impl YamlDoc {
                 .keys()
                 .map(|k| match k {
                     Yaml::String(s) => Some(s.clone()),
-                    other => yaml_serde::to_string(other).ok().map(|s| s.trim().to_owned()),
+                    other => yaml_serde::to_string(other)
+                        .ok()
+                        .map(|s| s.trim().to_owned()),
                 })
                 .collect(),
             (Kind::List { name_key, .. }, Some(Yaml::Sequence(items))) => items
                 .iter()
-                .map(|i| i.get(name_key.as_str()).and_then(|n| n.as_str()).map(str::to_owned))
+                .map(|i| {
+                    i.get(name_key.as_str())
+                        .and_then(|n| n.as_str())
+                        .map(str::to_owned)
+                })
                 .collect(),
             _ => Vec::new(),
         }
@@ -207,7 +213,10 @@ impl YamlDoc {
                         Kind::Map { .. } => "a mapping",
                         Kind::List { .. } => "a list",
                     },
-                    found: yaml_serde::to_string(other).unwrap_or_default().trim().to_owned(),
+                    found: yaml_serde::to_string(other)
+                        .unwrap_or_default()
+                        .trim()
+                        .to_owned(),
                 })
             }
         }
@@ -347,7 +356,9 @@ impl YamlDoc {
             v => v,
         };
         if parsed_norm != want {
-            return Err(verify_err("re-parsed document differs from the intended change".into()));
+            return Err(verify_err(
+                "re-parsed document differs from the intended change".into(),
+            ));
         }
         self.text = new_text;
         self.value = parsed_norm;
@@ -494,7 +505,10 @@ impl EntryDoc for YamlDoc {
         let (mut s, e) = lay.spans[i];
         if e == self.text.len() && !self.text.ends_with('\n') {
             // The entry ends the file without a line break: take the break before it too.
-            s = self.text[..s].trim_end_matches('\n').trim_end_matches('\r').len();
+            s = self.text[..s]
+                .trim_end_matches('\n')
+                .trim_end_matches('\r')
+                .len();
         }
         let expected = self.container_with(name, None)?;
         // An emptied container parses as `null`.
@@ -520,15 +534,18 @@ impl EntryDoc for YamlDoc {
             .iter()
             .position(|l| l.start == lay.key_line.start)
             .unwrap_or(0);
-        let rest_is_body = all[k + 1..]
-            .first()
-            .is_none_or(|l| self.text[l.start..l.content_end].starts_with(|c: char| c != ' ' && c != '#'));
+        let rest_is_body = all[k + 1..].first().is_none_or(|l| {
+            self.text[l.start..l.content_end].starts_with(|c: char| c != ' ' && c != '#')
+        });
         if !rest_is_body {
             return Ok(());
         }
         let (mut s, e) = (lay.key_line.start, lay.key_line.end);
         if e == self.text.len() && !self.text.ends_with('\n') {
-            s = self.text[..s].trim_end_matches('\n').trim_end_matches('\r').len();
+            s = self.text[..s]
+                .trim_end_matches('\n')
+                .trim_end_matches('\r')
+                .len();
         }
         let new_text = self.splice(s, e, "");
         self.verify_and_apply(new_text, self.kind.key().to_owned().as_str(), None)
@@ -545,7 +562,14 @@ mod tests {
     use serde_json::json;
 
     fn map_doc(text: &str) -> YamlDoc {
-        YamlDoc::parse(Path::new("c.yaml"), text, Kind::Map { key: "extensions".into() }).unwrap()
+        YamlDoc::parse(
+            Path::new("c.yaml"),
+            text,
+            Kind::Map {
+                key: "extensions".into(),
+            },
+        )
+        .unwrap()
     }
 
     #[test]
@@ -595,10 +619,21 @@ mod tests {
 
     #[test]
     fn flow_container_refused_and_errors_located() {
-        assert!(YamlDoc::parse(Path::new("c.yaml"), "extensions: {}\n", Kind::Map { key: "extensions".into() }).is_err());
-        let Err(EditError::Parse(p)) =
-            YamlDoc::parse(Path::new("c.yaml"), "a: 1\nb: [\n", Kind::Map { key: "extensions".into() })
-        else {
+        assert!(YamlDoc::parse(
+            Path::new("c.yaml"),
+            "extensions: {}\n",
+            Kind::Map {
+                key: "extensions".into()
+            }
+        )
+        .is_err());
+        let Err(EditError::Parse(p)) = YamlDoc::parse(
+            Path::new("c.yaml"),
+            "a: 1\nb: [\n",
+            Kind::Map {
+                key: "extensions".into(),
+            },
+        ) else {
             panic!()
         };
         assert_eq!(p.line, 3, "{p}");

@@ -27,11 +27,16 @@ pub fn home(spec: &'static ClientSpec) -> Home {
     // The candidate path whose file name the fixture folder has.
     let path = (spec.user_paths)(&env)
         .into_iter()
-        .find(|p| fixtures().join(spec.id).join(p.file_name().unwrap()).exists())
+        .find(|p| {
+            fixtures()
+                .join(spec.id)
+                .join(p.file_name().unwrap())
+                .exists()
+        })
         .unwrap_or_else(|| panic!("no fixture for {}", spec.id));
     let fixture = fixtures().join(spec.id).join(path.file_name().unwrap());
-    let original = std::fs::read_to_string(&fixture)
-        .unwrap_or_else(|e| panic!("{}: {e}", fixture.display()));
+    let original =
+        std::fs::read_to_string(&fixture).unwrap_or_else(|e| panic!("{}: {e}", fixture.display()));
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, &original).unwrap();
     let ctx = Context {
@@ -61,18 +66,19 @@ pub fn desired() -> Desired {
         "notes".into(),
         DesiredEntry::Native(NativeCommand {
             command: "/opt/notes server/bin/notes".into(),
-            args: vec![
-                "--title".into(),
-                "Bob's \"notes\" ü".into(),
-                "a b".into(),
-            ],
+            args: vec!["--title".into(), "Bob's \"notes\" ü".into(), "a b".into()],
             env: [("NOTES_DIR".to_owned(), "/home/me/my notes".to_owned())]
                 .into_iter()
                 .collect(),
             cwd: Some("/srv/notes".into()),
         }),
     );
-    d.insert("web".into(), DesiredEntry::Gateway { server: "web".into() });
+    d.insert(
+        "web".into(),
+        DesiredEntry::Gateway {
+            server: "web".into(),
+        },
+    );
     d
 }
 

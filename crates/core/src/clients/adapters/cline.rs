@@ -25,7 +25,8 @@ pub static SPEC: ClientSpec = ClientSpec {
     },
     user_paths: |env: &Env| {
         vec![
-            env.home.join(".cline/data/settings/cline_mcp_settings.json"),
+            env.home
+                .join(".cline/data/settings/cline_mcp_settings.json"),
             env.app_config().join(
                 "Code/User/globalStorage/saoudrizwan.claude-dev/settings/cline_mcp_settings.json",
             ),

@@ -1,0 +1,388 @@
+//! `dockside client …`: the AI clients' config files — list, import, connect, disconnect, diff, sync.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context as _};
+use clap::Subcommand;
+use dockside_core::clients::import::{self, dedupe};
+use dockside_core::clients::ownership::Record;
+use dockside_core::clients::sync::{self, Context, Outcome, Target};
+use dockside_core::clients::{workspace as bridge, Change, ALL};
+use dockside_core::fsedit::{self, file::Snapshot};
+use dockside_core::{Home, Workspace};
+use serde_json::json;
+
+use super::print_json;
+
+/// Keep AI clients' MCP config files (Claude, Cursor, VS Code, Codex…) in sync with Dockside
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(Subcommand)]
+enum Action {
+    /// Detected clients: config file, whether Dockside keeps it in sync, how many servers it has
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import a client's servers into the catalog, in native mode (deduplicated across clients)
+    Import {
+        /// Client id (see `dockside client list`)
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        client: Option<String>,
+        /// Every detected client
+        #[arg(long)]
+        all: bool,
+        /// Catalog to add the servers to
+        #[arg(long, default_value = "imported")]
+        catalog: String,
+        #[command(flatten)]
+        scope: Scope,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Keep a client in sync: write one entry per enabled server into its config file
+    #[command(long_about = "Keep a client in sync with Dockside.\n\n\
+        Writes one entry per enabled server under the server's own name: a native server as its own \
+        command, a managed/docker server as `dockside connect --server NAME`. With --single-entry, the \
+        gateway servers share one aggregate `dockside` entry instead. Only the entries Dockside writes \
+        change; comments, order and your own servers stay as they are. A backup of every file Dockside \
+        writes is kept under $DOCKSIDE_HOME/backups (last 10 per file).")]
+    Connect {
+        client: String,
+        /// One aggregate `dockside` entry for the gateway servers
+        #[arg(long)]
+        single_entry: bool,
+        /// Replace your own entries that have a server's name (disconnect puts them back)
+        #[arg(long)]
+        adopt: bool,
+        #[command(flatten)]
+        scope: Scope,
+    },
+    /// Stop syncing a client: remove the entries Dockside wrote, put back entries it replaced
+    Disconnect {
+        client: String,
+        #[command(flatten)]
+        scope: Scope,
+    },
+    /// What a sync would change in a client's file, as a unified diff
+    Diff {
+        client: String,
+        /// Preview with one aggregate entry (default: the client's connected setting)
+        #[arg(long)]
+        single_entry: bool,
+        #[command(flatten)]
+        scope: Scope,
+    },
+    /// Sync one connected client, or all of them
+    Sync {
+        client: Option<String>,
+        /// Replace your own entries that have a server's name (disconnect puts them back)
+        #[arg(long)]
+        adopt: bool,
+        #[command(flatten)]
+        scope: Scope,
+    },
+}
+
+#[derive(clap::Args)]
+struct Scope {
+    /// The project-scope file in this folder (`.mcp.json`, `.vscode/mcp.json`, …) instead of the user's
+    #[arg(long, value_name = "DIR")]
+    project: Option<PathBuf>,
+}
+
+impl Scope {
+    fn target(&self, client: &str) -> anyhow::Result<Target> {
+        let project = match &self.project {
+            Some(p) => Some(
+                std::fs::canonicalize(p)
+                    .with_context(|| format!("project folder {}", p.display()))?,
+            ),
+            None => None,
+        };
+        Ok(Target::parse(client, project.as_deref())?)
+    }
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let home = Home::from_env()?;
+    let ctx = Context::for_home(home.root());
+    match args.action {
+        Action::List { json } => list(&ctx, json),
+        Action::Import {
+            client,
+            all,
+            catalog,
+            scope,
+            json,
+        } => run_import(&ctx, home, client.as_deref(), all, &catalog, &scope, json),
+        Action::Connect {
+            client,
+            single_entry,
+            adopt,
+            scope,
+        } => {
+            let target = scope.target(&client)?;
+            let ws = Workspace::load(home)?;
+            let out = sync::connect(
+                &ctx,
+                &target,
+                single_entry,
+                |s| bridge::desired(&ws, s),
+                adopt,
+            )?;
+            report(&target, &out);
+            println!("{}: connected", target.key());
+            Ok(())
+        }
+        Action::Disconnect { client, scope } => {
+            let target = scope.target(&client)?;
+            let out = sync::disconnect(&ctx, &target)?;
+            report(&target, &out);
+            println!("{}: disconnected", target.key());
+            Ok(())
+        }
+        Action::Diff {
+            client,
+            single_entry,
+            scope,
+        } => {
+            let target = scope.target(&client)?;
+            let ws = Workspace::load(home)?;
+            let record = Record::load(&ctx.dockside_home)?;
+            let connected = record.clients.get(&target.key());
+            let single = single_entry || connected.is_some_and(|c| c.single_entry);
+            let (snap, plan, _) =
+                sync::preview(&ctx, &target, &bridge::desired(&ws, single), false)?;
+            let diff = dockside_core::clients::plan::unified_diff(
+                &snap.path,
+                snap.text.as_deref(),
+                plan.new_text.as_deref(),
+            );
+            print!("{diff}");
+            for c in &plan.changes {
+                if let Change::Conflict(name) = c {
+                    eprintln!("note: {}", conflict_message(name));
+                }
+            }
+            if connected.is_none() {
+                eprintln!(
+                    "note: {} is not connected; this is what `dockside client connect {}` would write",
+                    target.key(),
+                    target.spec.id
+                );
+            }
+            Ok(())
+        }
+        Action::Sync {
+            client,
+            adopt,
+            scope,
+        } => {
+            let ws = Workspace::load(home)?;
+            match client {
+                Some(client) => {
+                    let target = scope.target(&client)?;
+                    let record = Record::load(&ctx.dockside_home)?;
+                    let Some(c) = record.clients.get(&target.key()).filter(|c| c.connected) else {
+                        bail!(
+                            "{} is not connected; run `dockside client connect {}` first",
+                            target.key(),
+                            target.spec.id
+                        );
+                    };
+                    let out =
+                        sync::apply(&ctx, &target, &bridge::desired(&ws, c.single_entry), adopt)?;
+                    report(&target, &out);
+                    Ok(())
+                }
+                None => sync_connected(&ws, &ctx),
+            }
+        }
+    }
+}
+
+/// Syncs every connected client with `ws`; for commands that change the state.
+pub fn sync_connected(ws: &Workspace, ctx: &Context) -> anyhow::Result<()> {
+    let mut failed = 0;
+    for (target, result) in bridge::sync_connected(ws, ctx)? {
+        match result {
+            Ok(out) => report(&target, &out),
+            Err(e) => {
+                failed += 1;
+                eprintln!("error: {}: {e}", target.key());
+            }
+        }
+    }
+    if failed > 0 {
+        bail!(
+            "{failed} client file(s) could not be synced (see above); nothing was written to them"
+        );
+    }
+    Ok(())
+}
+
+fn conflict_message(name: &str) -> String {
+    format!(
+        "`{name}` is your own entry and differs from what Dockside would write; left alone \
+         (`--adopt` lets Dockside replace it; disconnecting puts it back)"
+    )
+}
+
+fn report(target: &Target, out: &Outcome) {
+    let key = target.key();
+    if out.changes.is_empty() {
+        println!("{key}: {} is up to date", out.path.display());
+        return;
+    }
+    for c in &out.changes {
+        let line = match c {
+            Change::Added(n) => format!("added `{n}`"),
+            Change::Updated(n) => format!("updated `{n}`"),
+            Change::Removed(n) => format!("removed `{n}`"),
+            Change::Restored(n) => format!("put back your own `{n}`"),
+            Change::Adopted(n) => format!("replaced your `{n}` (kept to put back on disconnect)"),
+            Change::TookOver(n) => format!("`{n}` already matches; now kept in sync"),
+            Change::Conflict(n) => {
+                eprintln!("warning: {key}: {}", conflict_message(n));
+                continue;
+            }
+            Change::Released(n) => {
+                format!("`{n}` was edited by you, so it is yours now and left as is")
+            }
+        };
+        println!("{key}: {}: {line}", out.path.display());
+    }
+}
+
+fn list(ctx: &Context, as_json: bool) -> anyhow::Result<()> {
+    let record = Record::load(&ctx.dockside_home)?;
+    let mut rows = Vec::new();
+    for spec in ALL {
+        let target = Target::user(spec);
+        let path = target.path(&ctx.env);
+        // The file, or the client's own folder (not the home folder itself: `~/.claude.json`).
+        let detected = path.exists()
+            || path
+                .parent()
+                .is_some_and(|d| d.is_dir() && d != ctx.env.home.as_path());
+        let (servers, error) = match Snapshot::read(&path) {
+            Ok(snap) if snap.exists() => {
+                match fsedit::open(spec.format, &spec.container(), &path, snap.text()) {
+                    Ok(doc) => (Some(doc.entries().len()), None),
+                    Err(e) => (None, Some(e.to_string())),
+                }
+            }
+            Ok(_) => (Some(0), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        let rec = record.clients.get(&target.key());
+        rows.push(json!({
+            "id": spec.id,
+            "name": spec.name,
+            "path": path,
+            "detected": detected,
+            "connected": rec.is_some_and(|c| c.connected),
+            "single_entry": rec.is_some_and(|c| c.single_entry),
+            "servers": servers,
+            "error": error,
+        }));
+    }
+    // Project-scope connections.
+    for (key, c) in &record.clients {
+        if key.contains('@') && c.connected {
+            if let Some(t) = Target::from_key(key) {
+                rows.push(json!({
+                    "id": key, "name": t.spec.name, "path": t.path(&ctx.env), "detected": true,
+                    "connected": true, "single_entry": c.single_entry, "servers": null, "error": null,
+                }));
+            }
+        }
+    }
+    if as_json {
+        return print_json(&json!(rows));
+    }
+    println!(
+        "{:<16} {:<9} {:<9} {:>7}  CONFIG",
+        "CLIENT", "DETECTED", "CONNECTED", "SERVERS"
+    );
+    for r in rows {
+        let yes = |b: bool| if b { "yes" } else { "no" };
+        let servers = match (&r["servers"], &r["error"]) {
+            (_, serde_json::Value::String(_)) => "error".to_owned(),
+            (serde_json::Value::Number(n), _) => n.to_string(),
+            _ => "-".to_owned(),
+        };
+        let connected = match (r["connected"].as_bool(), r["single_entry"].as_bool()) {
+            (Some(true), Some(true)) => "single".to_owned(),
+            (Some(c), _) => yes(c).to_owned(),
+            _ => "no".to_owned(),
+        };
+        println!(
+            "{:<16} {:<9} {:<9} {:>7}  {}",
+            r["id"].as_str().unwrap_or_default(),
+            yes(r["detected"].as_bool().unwrap_or(false)),
+            connected,
+            servers,
+            r["path"].as_str().unwrap_or_default()
+        );
+        if let Some(e) = r["error"].as_str() {
+            eprintln!("  error: {e}");
+        }
+    }
+    Ok(())
+}
+
+fn run_import(
+    ctx: &Context,
+    home: Home,
+    client: Option<&str>,
+    all: bool,
+    catalog: &str,
+    scope: &Scope,
+    as_json: bool,
+) -> anyhow::Result<()> {
+    let targets: Vec<Target> = match (client, all) {
+        (Some(c), _) => vec![scope.target(c)?],
+        (None, true) => ALL.iter().map(|s| Target::user(s)).collect(),
+        (None, false) => bail!("name a client or use --all"),
+    };
+    let record = Record::load(&ctx.dockside_home)?;
+    let mut found = Vec::new();
+    for t in &targets {
+        let path = t.path(&ctx.env);
+        let snap = Snapshot::read(&path)?;
+        let Some(text) = &snap.text else {
+            if client.is_some() {
+                bail!("{}: no config file at {}", t.spec.name, path.display());
+            }
+            continue;
+        };
+        found.extend(import::read(t.spec, &path, text, &record.file(&path))?);
+    }
+    let merged = dedupe(found);
+    let mut ws = Workspace::load(home)?;
+    let results = bridge::import_into(&mut ws, catalog, &merged)?;
+    ws.save()?;
+    if as_json {
+        return print_json(&serde_json::to_value(&results)?);
+    }
+    if results.is_empty() {
+        println!("no servers found");
+    }
+    for r in &results {
+        let what = if r.status == "added" {
+            format!("imported into catalog `{catalog}` (native)")
+        } else {
+            "already in the catalog".to_owned()
+        };
+        println!("{}: {what} — from {}", r.name, r.sources.join(", "));
+    }
+    Ok(())
+}
