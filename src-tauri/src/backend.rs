@@ -1,45 +1,49 @@
 //! The app's single door to Dockside data: what the dashboard lists and what a mode switch does.
 //!
-//! Tauri commands (see `commands.rs`) only see the [`Backend`] trait, so the real source can be
-//! swapped in without touching the UI contract, and commands can be tested without a daemon.
+//! Tauri commands (see `commands.rs`) only see the [`Backend`] trait, so commands can be tested
+//! with a fake and the data source can grow (daemon status) without touching the UI contract.
 //!
-//! TODO(issue 8): connect to Dockside core. `dockside-core` does not expose a workspace/state
-//! API yet, so the only implementation is [`Disconnected`], which answers every call with
-//! "not connected to Dockside core yet" — deliberately no fake data. When core lands, add a
-//! `CoreBackend` that reads the catalogs + state file (and, later, asks the daemon's control
-//! API for run states), and replace [`Mode`] with core's own type.
+//! [`CoreBackend`] reads and writes the catalogs and `state.yaml` of a Dockside home through
+//! `dockside-core`'s [`Workspace`], the same load → change → save path as `dockside server mode`.
+//!
+//! Not done yet (issue 8 and the tray issue):
+//! - run states come from the daemon's control API; until the app talks to it, a row's `state`
+//!   only says what the mode implies (see [`STATE_UNKNOWN`] and friends);
+//! - a mode switch writes `state.yaml` only: syncing the AI clients' config files and telling
+//!   the daemon to reload are not wired here yet.
 
-use serde::{Deserialize, Serialize};
+use std::sync::Mutex;
 
-/// Who runs a server (DESIGN.md, "modes"). Serialized in lowercase, as the UI sends it.
-///
-/// Temporary local copy until `dockside-core` exposes its mode type (issue 8).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    Native,
-    Managed,
-    Docker,
-    Off,
-}
+use dockside_core::{Home, Workspace};
+use serde::Serialize;
+
+pub use dockside_core::Mode;
+
+/// `state` of a server in `off` mode.
+pub const STATE_OFF: &str = "off";
+/// `state` of a `native` server: the AI clients run it, Dockside does not see it.
+pub const STATE_CLIENT: &str = "run by clients";
+/// `state` of a gateway server while the app is not connected to the daemon.
+pub const STATE_UNKNOWN: &str = "unknown";
 
 /// One row of the dashboard. Mirrors `ServerView` in `ui/src/api.ts`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ServerView {
     /// Catalog key; also the entry name AI clients see.
     pub name: String,
-    /// Human title from the catalog (may be empty).
+    /// Human title from the catalog (empty if it has none).
     pub title: String,
     pub mode: Mode,
-    /// Run state as the daemon reports it ("running", "stopped", "crashed", …).
+    /// Run state ("running", "stopped", "crashed", … once the daemon reports it).
     pub state: String,
 }
 
 /// Why a backend call failed. Reaches the UI as its message text.
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
-    #[error("not connected to Dockside core yet")]
-    NotConnected,
+    /// Core's errors already say what, where (file:line:col) and what to do.
+    #[error(transparent)]
+    Core(#[from] dockside_core::Error),
     #[error("internal error in the Dockside app: {0}")]
     Internal(String),
 }
@@ -58,17 +62,64 @@ pub trait Backend: Send + Sync + 'static {
     fn set_mode(&self, name: &str, mode: Mode) -> Result<ServerView, BackendError>;
 }
 
-/// Placeholder until issue 8: every call fails with [`BackendError::NotConnected`].
-#[derive(Debug, Default)]
-pub struct Disconnected;
+/// Reads and writes a Dockside home with `dockside-core`.
+#[derive(Debug)]
+pub struct CoreBackend {
+    home: Home,
+    /// Serializes this app's own read-modify-write cycles (two quick clicks must not lose one).
+    write: Mutex<()>,
+}
 
-impl Backend for Disconnected {
-    fn list_servers(&self) -> Result<Vec<ServerView>, BackendError> {
-        Err(BackendError::NotConnected)
+impl CoreBackend {
+    pub fn new(home: Home) -> Self {
+        Self {
+            home,
+            write: Mutex::new(()),
+        }
     }
 
-    fn set_mode(&self, _name: &str, _mode: Mode) -> Result<ServerView, BackendError> {
-        Err(BackendError::NotConnected)
+    pub fn home(&self) -> &Home {
+        &self.home
+    }
+
+    fn load(&self) -> Result<Workspace, BackendError> {
+        Ok(Workspace::load(self.home.clone())?)
+    }
+}
+
+fn view(ws: &Workspace, name: &str) -> Option<ServerView> {
+    let entry = ws.server(name)?;
+    let mode = entry.state.mode;
+    Some(ServerView {
+        name: entry.name.to_owned(),
+        title: entry.server.title.clone().unwrap_or_default(),
+        mode,
+        state: match mode {
+            Mode::Off => STATE_OFF,
+            Mode::Native => STATE_CLIENT,
+            // TODO(issue 8): ask the daemon's control API.
+            Mode::Managed | Mode::Docker => STATE_UNKNOWN,
+        }
+        .to_owned(),
+    })
+}
+
+impl Backend for CoreBackend {
+    fn list_servers(&self) -> Result<Vec<ServerView>, BackendError> {
+        let ws = self.load()?;
+        Ok(ws.servers().filter_map(|e| view(&ws, e.name)).collect())
+    }
+
+    fn set_mode(&self, name: &str, mode: Mode) -> Result<ServerView, BackendError> {
+        let _guard = self
+            .write
+            .lock()
+            .map_err(|_| BackendError::Internal("an earlier mode change panicked".into()))?;
+        let mut ws = self.load()?;
+        ws.set_mode(name, mode)?;
+        ws.save()?;
+        tracing::info!(server = name, %mode, "mode changed");
+        view(&ws, name).ok_or_else(|| dockside_core::Error::UnknownServer(name.to_owned()).into())
     }
 }
 
@@ -76,6 +127,27 @@ impl Backend for Disconnected {
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::fs;
+
+    fn home_with(catalog: &str, state: Option<&str>) -> (tempfile::TempDir, CoreBackend) {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::new(dir.path());
+        fs::create_dir_all(home.catalogs_dir()).unwrap();
+        fs::write(home.catalog_path("local"), catalog).unwrap();
+        if let Some(state) = state {
+            fs::write(home.state_path(), state).unwrap();
+        }
+        (dir, CoreBackend::new(home))
+    }
+
+    const CATALOG: &str = "\
+registry:
+  echo:
+    title: Echo
+    command: [node, /srv/echo.js]
+  web:
+    image: example/web:1
+";
 
     #[test]
     fn modes_use_the_ui_spelling() {
@@ -106,23 +178,73 @@ mod tests {
     }
 
     #[test]
-    fn errors_reach_the_ui_as_their_message() {
+    fn an_empty_home_lists_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = CoreBackend::new(Home::new(dir.path().join("not-created-yet")));
+        assert_eq!(backend.list_servers().unwrap(), []);
+    }
+
+    #[test]
+    fn lists_catalog_servers_with_their_modes() {
+        let (_dir, backend) = home_with(CATALOG, Some("servers:\n  echo: {mode: native}\n"));
+        let rows = backend.list_servers().unwrap();
         assert_eq!(
-            serde_json::to_value(BackendError::NotConnected).unwrap(),
-            json!("not connected to Dockside core yet")
+            rows,
+            [
+                ServerView {
+                    name: "echo".into(),
+                    title: "Echo".into(),
+                    mode: Mode::Native,
+                    state: STATE_CLIENT.into(),
+                },
+                ServerView {
+                    name: "web".into(),
+                    title: String::new(),
+                    mode: Mode::Off,
+                    state: STATE_OFF.into(),
+                },
+            ]
         );
     }
 
     #[test]
-    fn disconnected_backend_refuses_without_fake_data() {
-        let backend = Disconnected;
-        assert!(matches!(
-            backend.list_servers(),
-            Err(BackendError::NotConnected)
-        ));
-        assert!(matches!(
-            backend.set_mode("github", Mode::Managed),
-            Err(BackendError::NotConnected)
-        ));
+    fn set_mode_saves_the_state_file() {
+        let (_dir, backend) = home_with(CATALOG, None);
+        let row = backend.set_mode("web", Mode::Docker).unwrap();
+        assert_eq!(
+            (row.mode, row.state.as_str()),
+            (Mode::Docker, STATE_UNKNOWN)
+        );
+        let saved = fs::read_to_string(backend.home().state_path()).unwrap();
+        assert!(
+            saved.contains("web:") && saved.contains("mode: docker"),
+            "{saved}"
+        );
+        assert_eq!(backend.list_servers().unwrap()[1].mode, Mode::Docker);
+    }
+
+    #[test]
+    fn refusals_explain_themselves_and_change_nothing() {
+        let (_dir, backend) = home_with(CATALOG, None);
+        let err = backend.set_mode("nope", Mode::Managed).unwrap_err();
+        assert!(err.to_string().contains("no server named `nope`"), "{err}");
+        // An image-only server has no host command to run natively.
+        let err = backend.set_mode("web", Mode::Native).unwrap_err();
+        assert!(
+            err.to_string().contains("cannot run in `native` mode"),
+            "{err}"
+        );
+        assert!(!backend.home().state_path().exists());
+    }
+
+    #[test]
+    fn broken_files_are_reported_with_their_location() {
+        let (_dir, backend) = home_with("registry: 5\n", None);
+        let err = backend.list_servers().unwrap_err().to_string();
+        assert!(err.contains("local.yaml"), "{err}");
+        assert_eq!(
+            serde_json::to_value(BackendError::Internal("x".into())).unwrap(),
+            json!("internal error in the Dockside app: x")
+        );
     }
 }

@@ -64,24 +64,36 @@ pub fn ui_ready(app: AppHandle, options: State<'_, LaunchOptions>, report: UiRep
 mod tests {
     use super::*;
 
+    struct Failing;
+
+    impl Backend for Failing {
+        fn list_servers(&self) -> Result<Vec<ServerView>, BackendError> {
+            Err(BackendError::Internal("no data".into()))
+        }
+
+        fn set_mode(&self, _name: &str, _mode: Mode) -> Result<ServerView, BackendError> {
+            panic!("boom")
+        }
+    }
+
     #[test]
     fn commands_run_the_backend_off_thread_and_pass_errors_through() {
-        let backend: SharedBackend = Arc::new(crate::backend::Disconnected);
+        let backend: SharedBackend = Arc::new(Failing);
         let result = tauri::async_runtime::block_on(blocking(&backend, |b| b.list_servers()));
         assert_eq!(
             result.unwrap_err().to_string(),
-            "not connected to Dockside core yet"
+            "internal error in the Dockside app: no data"
         );
     }
 
     #[test]
     fn a_panicking_backend_becomes_an_error() {
-        let backend: SharedBackend = Arc::new(crate::backend::Disconnected);
-        let result: Result<(), _> =
-            tauri::async_runtime::block_on(blocking(&backend, |_| panic!("boom")));
+        let backend: SharedBackend = Arc::new(Failing);
+        let result =
+            tauri::async_runtime::block_on(blocking(&backend, |b| b.set_mode("x", Mode::Off)));
         let message = result.unwrap_err().to_string();
         assert!(
-            message.starts_with("internal error in the Dockside app"),
+            message.starts_with("internal error in the Dockside app: backend task failed"),
             "{message}"
         );
     }

@@ -5,7 +5,7 @@
 //! - [`tray`]: the tray icon (status variants) and its menu.
 //! - [`window`]: the dashboard window, hidden instead of closed.
 //! - [`commands`]: the only calls the web UI (`ui/`) can make; [`backend`] is where their data
-//!   comes from (not connected to Dockside core yet — issue 8).
+//!   comes from (`dockside-core`'s workspace; daemon status and client sync still to come).
 //! - [`smoke`]: `--smoke-test`, the "does it really start" check used by tests and CI.
 
 pub mod backend;
@@ -33,7 +33,9 @@ pub fn run(options: LaunchOptions) -> anyhow::Result<()> {
         }));
     }
 
-    let backend: commands::SharedBackend = Arc::new(backend::Disconnected);
+    let home = dockside_core::Home::from_env()?;
+    tracing::info!(home = %home.root().display(), "Dockside home");
+    let backend: commands::SharedBackend = Arc::new(backend::CoreBackend::new(home));
     let app = builder
         .manage(backend)
         .manage(options.clone())

@@ -59,6 +59,11 @@ const visible = (selector: string) => {
 };
 
 describe('dashboard', () => {
+  it('only counts running servers when some are running', async () => {
+    await mountDashboard(root, fakeApi([{ ...SERVERS[1]!, state: 'unknown' }])).refresh();
+    expect(root.querySelector('.summary')?.textContent).toBe('1 server');
+  });
+
   it('renders the header and one row per server', async () => {
     const api = fakeApi(SERVERS);
     const report = await mountDashboard(root, api).refresh();
@@ -138,6 +143,7 @@ describe('dashboard', () => {
       'Could not switch github to Managed: not connected to Dockside core yet',
     );
 
+    expect(root.querySelector('.banner')?.classList.contains('toast')).toBe(true);
     root.querySelector<HTMLButtonElement>('[data-action=dismiss]')!.click();
     expect(visible('.banner')).toBe(false);
   });
@@ -160,6 +166,7 @@ describe('dashboard', () => {
     expect(visible('.loading')).toBe(false);
     expect(visible('.empty')).toBe(false);
     expect(visible('[data-action=dismiss]')).toBe(false);
+    expect(root.querySelector('.banner')?.classList.contains('toast')).toBe(false);
 
     fail = false;
     root.querySelector<HTMLButtonElement>('[data-action=retry]')!.click();

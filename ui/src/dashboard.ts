@@ -120,8 +120,10 @@ export function mountDashboard(root: HTMLElement, api: DocksideApi): Dashboard {
     banner.hidden = message === null;
     bannerText.textContent = message ?? '';
     retryButton.hidden = !retry;
-    // A failed load keeps its banner until a retry works; an action's error can be dismissed.
+    // A failed load keeps its banner until a retry works. An action's error is a toast at the
+    // bottom: it can be dismissed, and it does not push the table away under the pointer.
     dismissButton.hidden = retry;
+    banner.classList.toggle('toast', !retry);
   }
 
   function renderSummary(): void {
@@ -131,7 +133,9 @@ export function mountDashboard(root: HTMLElement, api: DocksideApi): Dashboard {
     }
     const running = servers.filter((s) => s.state === 'running').length;
     const n = servers.length;
-    summary.textContent = n === 0 ? '' : `${n} server${n === 1 ? '' : 's'} · ${running} running`;
+    // Run states come from the daemon; while none says "running", do not claim "0 running".
+    const count = `${n} server${n === 1 ? '' : 's'}`;
+    summary.textContent = n === 0 ? '' : running > 0 ? `${count} · ${running} running` : count;
   }
 
   function renderRow(server: ServerView, busy = false): HTMLTableRowElement {
