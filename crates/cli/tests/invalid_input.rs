@@ -17,8 +17,8 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
     (
         "catalogs/bad.yaml",
         "registry:\n  a:\n    image: \"mcp/a\n",
-        "bad.yaml:4:1",
-        "quote",
+        "bad.yaml:3:12",
+        "unclosed quote",
     ),
     (
         "catalogs/bad.yaml",

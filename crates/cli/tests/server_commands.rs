@@ -185,3 +185,32 @@ fn every_command_has_help() {
         .ok(&["server", "mode", "--help"])
         .contains("native   the AI client runs it directly"));
 }
+
+#[test]
+fn limits_and_network_are_checked_and_kept_in_the_state() {
+    let sandbox = Sandbox::new();
+    sandbox.ok(&[
+        "server", "add", "s", "--cpus", "0.5", "--memory", "256m", "--", "node", "/s.js",
+    ]);
+    sandbox.ok(&["server", "edit", "s", "--pids", "64", "--network", "none"]);
+    let before = snapshot(sandbox.path());
+    assert!(sandbox
+        .ok(&["server", "edit", "s"])
+        .contains("nothing to change"));
+    for (flag, value, words) in [
+        ("--cpus", "0", "cpus must be a number above 0"),
+        ("--memory", "lots", "memory must be"),
+        ("--pids", "0", "--pids"),
+        ("--network", "sometimes", "use catalog, none or open"),
+    ] {
+        let stderr = sandbox.fails(&["server", "edit", "s", flag, value]);
+        assert!(stderr.contains(words), "{flag} {value}: {stderr}");
+    }
+    assert_eq!(snapshot(sandbox.path()), before);
+    let s = &sandbox.json(&["server", "list", "--json"])[0];
+    assert_eq!(
+        s["limits"],
+        serde_json::json!({"cpus": 0.5, "memory": "256m", "pids": 64})
+    );
+    assert_eq!(s["network"], "none");
+}

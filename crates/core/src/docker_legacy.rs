@@ -212,3 +212,66 @@ pub fn export(ws: &Workspace, dir: &Path) -> Result<Exported, Error> {
     }
     Ok(exported)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Home;
+
+    const FIXTURE: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/docker/mcp"
+    );
+
+    #[test]
+    fn imports_enabled_servers_with_their_config_and_tools() {
+        let home = tempfile::tempdir().unwrap();
+        let mut ws = Workspace::load(Home::new(home.path())).unwrap();
+        let imported = import(&mut ws, Path::new(FIXTURE)).unwrap();
+        assert_eq!(imported.servers.len(), 6);
+        assert_eq!(imported.missing.len(), 39);
+        assert!(imported.missing.contains(&"github-official".to_owned()));
+        ws.save().unwrap();
+
+        let ws = Workspace::open(Home::new(home.path())).unwrap();
+        let clickhouse = ws.server("clickhouse").unwrap();
+        assert_eq!(clickhouse.catalog.id, "clickhouse-catalog");
+        assert_eq!(clickhouse.state.mode, Mode::Docker);
+        assert_eq!(clickhouse.state.config["host"], Value::from("localhost"));
+        assert_eq!(
+            clickhouse.state.tools.as_deref(),
+            Some(&["list_databases".to_owned(), "run_select_query".to_owned()][..])
+        );
+        assert_eq!(ws.server("gitmcpmoby").unwrap().state.mode, Mode::Managed);
+        assert_eq!(ws.server("duckduckgo").unwrap().state.tools, None);
+        assert!(ws.server("filesystem").is_none());
+        let Ok(crate::Launch::Container(launch)) = ws.launch("clickhouse") else {
+            panic!()
+        };
+        assert_eq!(launch.env["CLICKHOUSE_PORT"], "8123");
+        assert_eq!(launch.env["CLICKHOUSE_SECURE"], "");
+
+        let out = tempfile::tempdir().unwrap();
+        let exported = export(&ws, out.path()).unwrap();
+        assert_eq!(exported.catalogs.len(), 6);
+        assert!(exported.skipped.is_empty());
+        assert!(exported.config.is_some() && exported.tools.is_some());
+    }
+
+    #[test]
+    fn export_leaves_host_commands_out() {
+        let home = tempfile::tempdir().unwrap();
+        let mut ws = Workspace::load(Home::new(home.path())).unwrap();
+        let host: crate::Server = yaml_serde::from_str("command: [node, /x.js]").unwrap();
+        ws.add_server("local", "host", host).unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let exported = export(&ws, out.path()).unwrap();
+        assert_eq!(exported.skipped, ["host"]);
+        assert!(exported.catalogs.is_empty() && exported.config.is_none());
+        assert_eq!(fs_text(&exported.registry), "registry: {}\n");
+    }
+
+    fn fs_text(path: &Path) -> String {
+        std::fs::read_to_string(path).unwrap()
+    }
+}

@@ -288,6 +288,21 @@ pub enum Network {
     Open,
 }
 
+impl FromStr for NetworkPolicy {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "catalog" => Ok(NetworkPolicy::Catalog),
+            "none" => Ok(NetworkPolicy::None),
+            "open" => Ok(NetworkPolicy::Open),
+            _ => Err(format!(
+                "unknown network policy `{s}`: use catalog, none or open"
+            )),
+        }
+    }
+}
+
 impl NetworkPolicy {
     pub fn is_catalog(&self) -> bool {
         *self == NetworkPolicy::Catalog

@@ -64,9 +64,21 @@ pub(crate) fn to_string<T: Serialize>(
 
 fn issue(err: &yaml_serde::Error, text: &str, path: &Path) -> Issue {
     let mut message = err.to_string();
-    let location = err.location().map(|at| (at.line(), at.column()));
+    let mut location = err.location().map(|at| (at.line(), at.column()));
     if let Some((line, column)) = location {
         message = message.replace(&format!(" at line {line} column {column}"), "");
+    }
+    // An unclosed quote is found at the end of the file; point at the quote itself.
+    const UNCLOSED: &str = "while scanning a quoted scalar at line ";
+    if let Some(at) = message.find(UNCLOSED) {
+        let numbers: Vec<usize> = message[at + UNCLOSED.len()..]
+            .split(" column ")
+            .filter_map(|n| n.trim().parse().ok())
+            .collect();
+        if let [line, column] = numbers[..] {
+            location = Some((line, column));
+            message = "unclosed quote: the string starting here never ends".to_owned();
+        }
     }
     let line_text = location.and_then(|(line, _)| text.lines().nth(line - 1));
     Issue {
@@ -81,13 +93,13 @@ fn issue(err: &yaml_serde::Error, text: &str, path: &Path) -> Issue {
 fn fix_for(message: &str, line: &str) -> Option<String> {
     let fix = if line.trim_start_matches(' ').starts_with('\t') {
         "YAML does not allow tabs for indentation: indent with spaces".to_owned()
-    } else if message.contains("quoted scalar") {
-        "close the quote (a string that starts with \" or ' must end with the same quote on the same value)".to_owned()
+    } else if message.starts_with("unclosed quote") {
+        "end the string with the same quote it starts with".to_owned()
     } else if let Some(expected) = message.split(", expected ").nth(1) {
         let field = message.split(": ").next().unwrap_or("this value");
         format!("`{field}` must be {expected}")
     } else if message.contains("unknown field") || message.contains("unknown variant") {
-        "use one of the names listed above".to_owned()
+        "use one of the expected names".to_owned()
     } else if message.contains("duplicate entry") {
         "every key may appear only once in a mapping: remove or rename one of them".to_owned()
     } else {
@@ -154,6 +166,16 @@ mod tests {
         assert_eq!(
             issue.to_string(),
             "f.yaml:1:7: flag: invalid type: string \"maybe\", expected a boolean\n  fix: `flag` must be a boolean"
+        );
+    }
+
+    #[test]
+    fn unclosed_quote_points_at_the_quote() {
+        let issue = err("flag: \"true\n\n");
+        assert_eq!(issue.location, Some((1, 7)));
+        assert_eq!(
+            issue.message,
+            "unclosed quote: the string starting here never ends"
         );
     }
 

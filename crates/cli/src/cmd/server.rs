@@ -1,11 +1,13 @@
 //! `dockside server …`: define servers and switch their mode.
 
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 
 use anyhow::bail;
 use clap::Subcommand;
 use dockside_core::catalog::{EnvVar, Server, ServerKind};
-use dockside_core::{launch, Mode};
+use dockside_core::state::{Cpus, Memory, ServerState};
+use dockside_core::{launch, Mode, NetworkPolicy};
 use serde_json::json;
 
 use super::{print_json, workspace};
@@ -85,6 +87,23 @@ struct Definition {
     command: Vec<String>,
 }
 
+/// The run-time flags shared by `add` and `edit`, kept in the state rather than the catalog.
+#[derive(clap::Args)]
+struct Runtime {
+    /// CPU limit, e.g. 0.5 or 2
+    #[arg(long, value_name = "CPUS", value_parser = parse_cpus)]
+    cpus: Option<Cpus>,
+    /// Memory limit, e.g. 512m or 2g
+    #[arg(long, value_name = "SIZE")]
+    memory: Option<Memory>,
+    /// Maximum number of processes
+    #[arg(long, value_name = "N")]
+    pids: Option<NonZeroU32>,
+    /// Network access in docker mode: catalog (as the catalog says), none, or open
+    #[arg(long, value_name = "catalog|none|open")]
+    network: Option<NetworkPolicy>,
+}
+
 #[derive(clap::Args)]
 struct Add {
     /// Server name (letters, digits, `.`, `_`, `-`)
@@ -97,6 +116,8 @@ struct Add {
     mode: Option<Mode>,
     #[command(flatten)]
     definition: Definition,
+    #[command(flatten)]
+    runtime: Runtime,
 }
 
 #[derive(clap::Args)]
@@ -105,6 +126,8 @@ struct Edit {
     name: String,
     #[command(flatten)]
     definition: Definition,
+    #[command(flatten)]
+    runtime: Runtime,
 }
 
 #[derive(clap::Args)]
@@ -156,6 +179,7 @@ fn run_add(add: Add) -> anyhow::Result<()> {
     });
     let mut ws = workspace()?;
     ws.add_server(&add.catalog, &add.name, server)?;
+    add.runtime.apply(ws.state_mut().server_mut(&add.name));
     ws.set_mode(&add.name, mode)?;
     ws.save()?;
     println!("added {} to catalog `{}` ({mode})", add.name, add.catalog);
@@ -164,10 +188,43 @@ fn run_add(add: Add) -> anyhow::Result<()> {
 
 fn run_edit(edit: Edit) -> anyhow::Result<()> {
     let mut ws = workspace()?;
-    edit.definition.apply(ws.server_mut(&edit.name)?)?;
+    let entry = ws
+        .server(&edit.name)
+        .ok_or_else(|| dockside_core::Error::UnknownServer(edit.name.clone()))?;
+    let (before_server, before_state) = (entry.server.clone(), entry.state.into_owned());
+    let (mut server, mut state) = (before_server.clone(), before_state.clone());
+    edit.definition.apply(&mut server)?;
+    edit.runtime.apply(&mut state);
+    if (&server, &state) == (&before_server, &before_state) {
+        println!("{}: nothing to change", edit.name);
+        return Ok(());
+    }
+    if server != before_server {
+        *ws.server_mut(&edit.name)? = server;
+    }
+    if state != before_state {
+        *ws.state_mut().server_mut(&edit.name) = state;
+    }
     ws.save()?;
     println!("updated {}", edit.name);
     Ok(())
+}
+
+impl Runtime {
+    fn apply(self, state: &mut ServerState) {
+        let limits = &mut state.limits;
+        limits.cpus = self.cpus.or(limits.cpus);
+        limits.memory = self.memory.or(limits.memory.take());
+        limits.pids = self.pids.or(limits.pids);
+        state.network = self.network.unwrap_or(state.network);
+    }
+}
+
+fn parse_cpus(text: &str) -> Result<Cpus, String> {
+    let cpus: f64 = text
+        .parse()
+        .map_err(|_| format!("expected a number of CPUs, got `{text}`"))?;
+    Cpus::try_from(cpus)
 }
 
 impl Definition {
