@@ -349,6 +349,24 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<
     }
 }
 
+/// Reads the bearer token the gateway stored in the home.
+pub fn token(home: &TestHome) -> String {
+    std::fs::read_to_string(home.path().join("token"))
+        .expect("the gateway stores its token in DOCKSIDE_HOME/token")
+        .trim()
+        .to_string()
+}
+
+/// Runs `tests/node/gateway_load.mjs` and returns its JSON document.
+pub fn node_load(spec: &Value) -> Value {
+    let output = node_script("gateway_load.mjs")
+        .arg(spec.to_string())
+        .stdin(Stdio::null())
+        .output()
+        .expect("start node");
+    parse_doc("gateway_load.mjs", output)
+}
+
 pub const PYTHON_SCENARIO: &str = r#"
 """The gateway acceptance scenario on the official Python SDK (`mcp`): prints ONE JSON document."""
 import asyncio, json, sys, time

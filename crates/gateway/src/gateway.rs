@@ -724,6 +724,12 @@ impl Gateway {
                 let method = method.to_string();
                 let params = msg.get("params").cloned();
                 let Some((session, related)) = self.route_back(up.name()) else {
+                    if method == "roots/list" {
+                        // Nobody to ask: no roots.
+                        up.peer
+                            .send(jsonrpc::response(id, Ok(json!({"roots": []}))), None);
+                        return;
+                    }
                     up.peer.send(
                         jsonrpc::response(
                             id,

@@ -1,0 +1,183 @@
+//! The gateway's Streamable HTTP transport with real clients: the TypeScript and Python SDKs,
+//! many concurrent sessions, per-server endpoints, and the token / Origin / Host checks.
+
+#[path = "gateway_support.rs"]
+mod support;
+
+use serde_json::json;
+use support::*;
+
+/// `dockside gateway run --transport streaming` over the two-server catalog.
+fn start(home: &TestHome, extra: &[&str]) -> HttpGateway {
+    let catalog = home.two_servers();
+    let mut cmd = home.dockside();
+    cmd.args([
+        "gateway",
+        "run",
+        "--transport",
+        "streaming",
+        "--log-calls=false",
+        "--catalog",
+    ])
+    .arg(&catalog)
+    .args(extra);
+    HttpGateway::start(cmd)
+}
+
+fn connect(gw: &HttpGateway, home: &TestHome, path: &str) -> serde_json::Value {
+    json!({"url": gw.url(path), "headers": {"Authorization": format!("Bearer {}", token(home))}})
+}
+
+#[test]
+fn typescript_sdk_through_http_gateway() {
+    let home = TestHome::new();
+    let gw = start(&home, &[]);
+    let doc = node_scenario(&json!({"connect": connect(&gw, &home, "/mcp")}));
+    assert_scenario(&doc);
+    assert_eq!(
+        doc["steps"]["progressEverything"]["result"]["progress"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3,
+        "{doc}"
+    );
+}
+
+#[test]
+fn python_sdk_through_http_gateway() {
+    let home = TestHome::new();
+    let gw = start(&home, &[]);
+    let doc = python_scenario(&json!({"connect": connect(&gw, &home, "/mcp")}));
+    assert_scenario(&doc);
+}
+
+#[test]
+fn twenty_concurrent_clients_make_two_hundred_calls_each_all_matched() {
+    let home = TestHome::new();
+    let gw = start(&home, &[]);
+    let mut spec = connect(&gw, &home, "/mcp");
+    spec["clients"] = json!(20);
+    spec["calls"] = json!(200);
+    spec["tool"] = json!("demo__echo");
+    let doc = node_load(&spec);
+    assert_eq!(doc["matched"], 4000, "{doc}");
+    assert_eq!(doc["mismatched"], 0, "{doc}");
+    assert_eq!(doc["distinctSessions"], 20, "{doc}");
+}
+
+#[test]
+fn no_token_is_401_foreign_origin_or_host_is_403() {
+    let home = TestHome::new();
+    let gw = start(&home, &[]);
+    let auth = format!("Authorization: Bearer {}\r\n", token(&home));
+
+    let (status, text) = post_initialize(&gw.addr, "/mcp", "");
+    assert_eq!(status, 401, "{text}");
+    assert!(
+        text.to_lowercase().contains("www-authenticate: bearer"),
+        "{text}"
+    );
+    let (status, _) = post_initialize(&gw.addr, "/mcp", "Authorization: Bearer wrong\r\n");
+    assert_eq!(status, 401);
+    let (status, text) = post_initialize(
+        &gw.addr,
+        "/mcp",
+        &format!("{auth}Origin: http://evil.example\r\n"),
+    );
+    assert_eq!(status, 403, "{text}");
+    assert!(text.contains("Origin"), "{text}");
+    // DNS rebinding: a foreign Host name pointing at 127.0.0.1.
+    let body = "{}";
+    let (status, _) = http_raw(
+        &gw.addr,
+        &format!(
+            "POST /mcp HTTP/1.1\r\nHost: rebind.example:80\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert_eq!(status, 403);
+    // A local Origin with the token is served.
+    let (status, text) = post_initialize(
+        &gw.addr,
+        "/mcp",
+        &format!("{auth}Origin: http://localhost:3000\r\n"),
+    );
+    assert_eq!(status, 200, "{text}");
+    assert!(text.to_lowercase().contains("mcp-session-id:"), "{text}");
+}
+
+#[test]
+fn allow_unauthenticated_needs_no_token() {
+    let home = TestHome::new();
+    let gw = start(&home, &["--allow-unauthenticated"]);
+    let (status, text) = post_initialize(&gw.addr, "/mcp", "");
+    assert_eq!(status, 200, "{text}");
+    assert!(!home.path().join("token").exists());
+}
+
+#[test]
+fn per_server_endpoint_uses_own_names_and_the_same_upstream() {
+    let home = TestHome::new();
+    let gw = start(&home, &[]);
+    let steps = json!([
+        {"op": "listTools"},
+        {"op": "callTool", "name": "echo", "arguments": {"message": "own name"}},
+        {"op": "readResource", "uri": "demo://info"},
+        {"op": "getPrompt", "name": "greet", "arguments": {"name": "Ada"}},
+    ]);
+    let scoped = dockside_e2e::mcp_client(
+        &json!({"connect": connect(&gw, &home, "/mcp/demo"), "steps": steps}),
+    );
+    assert_eq!(scoped["ok"], true, "{scoped}");
+    let names: Vec<&str> = scoped["results"][0]["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"echo") && names.contains(&"sleep"),
+        "{names:?}"
+    );
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.contains("__") || n.contains("everything")),
+        "{names:?}"
+    );
+    assert_eq!(
+        scoped["results"][1]["result"]["content"][0]["text"],
+        "own name"
+    );
+    assert_eq!(
+        scoped["server"]["name"], "demo",
+        "the scoped endpoint reports the server's own serverInfo"
+    );
+
+    let aggregated = dockside_e2e::mcp_client(&json!({
+        "connect": connect(&gw, &home, "/mcp"),
+        "steps": [{"op": "readResource", "uri": "demo://info"}],
+    }));
+    let pid = |doc: &serde_json::Value, i: usize| -> u64 {
+        let text = doc["results"][i]["result"]["contents"][0]["text"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()["pid"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(
+        pid(&scoped, 2),
+        pid(&aggregated, 0),
+        "both endpoints share one running demo-server"
+    );
+
+    let (status, text) = post_initialize(
+        &gw.addr,
+        "/mcp/no-such-server",
+        &format!("Authorization: Bearer {}\r\n", token(&home)),
+    );
+    assert_eq!(status, 404, "{text}");
+}
