@@ -6,7 +6,7 @@
 
 use tauri::image::Image;
 use tauri::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem};
-use tauri::tray::{TrayIcon, TrayIconBuilder};
+use tauri::tray::{MouseButton, MouseButtonState, TrayIcon, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Runtime};
 
 use crate::window;
@@ -29,18 +29,21 @@ pub enum TrayStatus {
 impl TrayStatus {
     pub const ALL: [TrayStatus; 3] = [TrayStatus::Ok, TrayStatus::Degraded, TrayStatus::Stopped];
 
+    /// macOS gets template images (black + alpha), tinted by the system for the menu bar.
+    /// Both sets are compiled in everywhere, so every build checks that all files exist.
     fn png(self) -> &'static [u8] {
-        #[cfg(target_os = "macos")]
-        match self {
-            TrayStatus::Ok => include_bytes!("../../icons/tray/template-ok.png"),
-            TrayStatus::Degraded => include_bytes!("../../icons/tray/template-degraded.png"),
-            TrayStatus::Stopped => include_bytes!("../../icons/tray/template-stopped.png"),
-        }
-        #[cfg(not(target_os = "macos"))]
-        match self {
-            TrayStatus::Ok => include_bytes!("../../icons/tray/ok.png"),
-            TrayStatus::Degraded => include_bytes!("../../icons/tray/degraded.png"),
-            TrayStatus::Stopped => include_bytes!("../../icons/tray/stopped.png"),
+        if cfg!(target_os = "macos") {
+            match self {
+                TrayStatus::Ok => include_bytes!("../../icons/tray/template-ok.png"),
+                TrayStatus::Degraded => include_bytes!("../../icons/tray/template-degraded.png"),
+                TrayStatus::Stopped => include_bytes!("../../icons/tray/template-stopped.png"),
+            }
+        } else {
+            match self {
+                TrayStatus::Ok => include_bytes!("../../icons/tray/ok.png"),
+                TrayStatus::Degraded => include_bytes!("../../icons/tray/degraded.png"),
+                TrayStatus::Stopped => include_bytes!("../../icons/tray/stopped.png"),
+            }
         }
     }
 
@@ -67,7 +70,7 @@ pub fn build<R: Runtime>(app: &AppHandle<R>, status: TrayStatus) -> tauri::Resul
             &MenuItem::with_id(app, MENU_QUIT, "Quit Dockside", true, None::<&str>)?,
         ],
     )?;
-    let builder = TrayIconBuilder::with_id(TRAY_ID)
+    TrayIconBuilder::with_id(TRAY_ID)
         .icon(status.icon())
         .icon_as_template(cfg!(target_os = "macos"))
         .tooltip(status.tooltip())
@@ -75,20 +78,13 @@ pub fn build<R: Runtime>(app: &AppHandle<R>, status: TrayStatus) -> tauri::Resul
         // Windows convention: left click opens the app, right click the menu. Elsewhere any
         // click opens the menu (Linux tray hosts do not report clicks at all).
         .show_menu_on_left_click(!cfg!(target_os = "windows"))
-        .on_menu_event(on_menu_event);
-    #[cfg(target_os = "windows")]
-    let builder = builder.on_tray_icon_event(|tray, event| {
-        use tauri::tray::{MouseButton, MouseButtonState, TrayIconEvent};
-        if let TrayIconEvent::Click {
-            button: MouseButton::Left,
-            button_state: MouseButtonState::Up,
-            ..
-        } = event
-        {
-            window::show_main(tray.app_handle());
-        }
-    });
-    builder.build(app)
+        .on_menu_event(on_menu_event)
+        .on_tray_icon_event(|tray, event| {
+            if cfg!(target_os = "windows") && is_left_click(&event) {
+                window::show_main(tray.app_handle());
+            }
+        })
+        .build(app)
 }
 
 /// Changes the icon and tooltip to show `status`.
@@ -97,9 +93,19 @@ pub fn set_status<R: Runtime>(app: &AppHandle<R>, status: TrayStatus) -> tauri::
         return Ok(());
     };
     tray.set_icon(Some(status.icon()))?;
-    #[cfg(target_os = "macos")]
-    tray.set_icon_as_template(true)?;
+    tray.set_icon_as_template(cfg!(target_os = "macos"))?;
     tray.set_tooltip(Some(status.tooltip()))
+}
+
+fn is_left_click(event: &TrayIconEvent) -> bool {
+    matches!(
+        event,
+        TrayIconEvent::Click {
+            button: MouseButton::Left,
+            button_state: MouseButtonState::Up,
+            ..
+        }
+    )
 }
 
 fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
