@@ -10,6 +10,7 @@
 //!
 //! Start reading at [`Workspace`].
 
+pub mod api;
 pub mod atomic;
 pub mod catalog;
 pub mod clients;

@@ -1,0 +1,171 @@
+//! The daemon's control API: request, response and event types shared by the daemon
+//! (`dockside daemon`), the CLI (`dockside status`, `dockside stop`) and the tray app, so they
+//! cannot drift.
+//!
+//! The API is JSON over HTTP on the daemon's listener, under `/api/`, with the same bearer token
+//! as the MCP endpoints:
+//!
+//! | method and path | body | answer |
+//! | --- | --- | --- |
+//! | `GET /api/status` | | [`Status`] |
+//! | `GET /api/servers` | | `[`[`ServerStatus`]`]` |
+//! | `POST /api/servers/{name}/start` · `/stop` · `/restart` | | [`ServerStatus`] |
+//! | `PUT /api/servers/{name}/mode` | [`SetMode`] | [`ServerStatus`] |
+//! | `POST /api/reload` | | [`ReloadReport`] |
+//! | `GET /api/latency` | | `[`[`ToolLatency`]`]` |
+//! | `GET /api/events` | | Server-Sent Events, each `data:` one [`Event`] |
+//! | `POST /api/shutdown` | | `{}`, then the daemon stops |
+//!
+//! Errors answer with a 4xx/5xx status and an [`ApiError`] body.
+
+use serde::{Deserialize, Serialize};
+
+/// What a running daemon writes to `<home>/daemon.json` so clients can find it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DaemonInfo {
+    pub pid: u32,
+    pub host: String,
+    pub port: u16,
+    pub version: String,
+    /// Unix time, seconds.
+    pub started_at: u64,
+}
+
+impl DaemonInfo {
+    /// `http://host:port`, ready to append a path.
+    pub fn base_url(&self) -> String {
+        let host = if self.host.contains(':') && !self.host.starts_with('[') {
+            format!("[{}]", self.host)
+        } else if self.host == "0.0.0.0" {
+            "127.0.0.1".to_string()
+        } else {
+            self.host.clone()
+        };
+        format!("http://{host}:{}", self.port)
+    }
+}
+
+/// Where a server stands in the daemon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunState {
+    Running,
+    /// Starting, or restarting after a crash.
+    Starting,
+    Stopped,
+    /// Failed to start (see `error`).
+    Failed,
+    /// Crashed too often; not restarted until asked.
+    CrashLoop,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerStatus {
+    pub name: String,
+    pub state: RunState,
+    /// The mode in Dockside's state (`native`, `managed`, `docker`, `off`), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    /// Tools it exposes (after allow-lists).
+    pub tools: usize,
+    /// Unix time, seconds, of the current process start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<u64>,
+    pub restarts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Status {
+    pub version: String,
+    pub pid: u32,
+    pub started_at: u64,
+    pub uptime_secs: u64,
+    /// The aggregated MCP endpoint, e.g. `http://127.0.0.1:8813/mcp`.
+    pub url: String,
+    /// Open MCP client sessions.
+    pub sessions: usize,
+    pub servers: Vec<ServerStatus>,
+    /// Name collisions, shortened names, too many tools…
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetMode {
+    /// `native`, `managed`, `docker` or `off`.
+    pub mode: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReloadReport {
+    pub started: Vec<String>,
+    pub stopped: Vec<String>,
+    pub restarted: Vec<String>,
+    /// `server: error` for servers that failed to start.
+    pub failed: Vec<String>,
+}
+
+/// Recent call latency of one tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolLatency {
+    pub server: String,
+    pub tool: String,
+    pub calls: u64,
+    pub errors: u64,
+    pub mean_ms: f64,
+    /// Over the most recent calls.
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub last_ms: f64,
+}
+
+/// Something that happened in the daemon, streamed on `GET /api/events`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum Event {
+    ServerStarted { server: String, pid: Option<u32>, tools: usize },
+    ServerStopped { server: String },
+    ServerCrashed { server: String, how: String },
+    ServerRestarted { server: String, pid: Option<u32>, attempt: u32 },
+    CrashLoop { server: String, crashes: u32 },
+    StartFailed { server: String, error: String },
+    ToolsChanged { server: String, tools: usize },
+    Log { server: String, line: String },
+    Reloaded(ReloadReport),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub error: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_are_tagged_kebab_case() {
+        let e = Event::CrashLoop { server: "a".into(), crashes: 5 };
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(v, serde_json::json!({"type": "crash-loop", "server": "a", "crashes": 5}));
+        let back: Event = serde_json::from_value(v).unwrap();
+        assert_eq!(back, e);
+        let r = Event::Reloaded(ReloadReport { started: vec!["x".into()], ..Default::default() });
+        assert_eq!(serde_json::to_value(&r).unwrap()["type"], "reloaded");
+    }
+
+    #[test]
+    fn base_url_brackets_ipv6() {
+        let mut i = DaemonInfo { pid: 1, host: "::1".into(), port: 9, version: "0".into(), started_at: 0 };
+        assert_eq!(i.base_url(), "http://[::1]:9");
+        i.host = "127.0.0.1".into();
+        assert_eq!(i.base_url(), "http://127.0.0.1:9");
+    }
+}
