@@ -226,8 +226,8 @@ pub struct CatalogFile {
     pub id: String,
     pub path: PathBuf,
     pub catalog: Catalog,
-    /// The document as read, to write keys back in their original order.
-    original: Option<Value>,
+    /// The text as read, to write keys back in their original order.
+    source: Option<String>,
 }
 
 impl CatalogFile {
@@ -236,7 +236,7 @@ impl CatalogFile {
             id: id.into(),
             path: path.into(),
             catalog,
-            original: None,
+            source: None,
         }
     }
 
@@ -252,19 +252,26 @@ impl CatalogFile {
     }
 
     pub fn from_text(id: String, path: &Path, text: &str) -> Result<Self, Issue> {
-        let catalog = Catalog::parse(text, path)?;
-        let original = yaml::parse_value(text, path)?;
         Ok(Self {
             id,
             path: path.to_owned(),
-            catalog,
-            original: Some(original),
+            catalog: Catalog::parse(text, path)?,
+            source: Some(text.to_owned()),
         })
     }
 
-    /// The YAML text, keys in the order the file had.
+    /// The text this catalog was read from, if it was.
+    pub fn source(&self) -> Option<&str> {
+        self.source.as_deref()
+    }
+
+    /// The YAML text, keys in the order the source had.
     pub fn to_yaml(&self) -> Result<String, Error> {
-        yaml::to_string(&self.catalog, self.original.as_ref(), &self.path)
+        let original = self
+            .source
+            .as_deref()
+            .and_then(|text| yaml::parse_value(text, &self.path).ok());
+        yaml::to_string(&self.catalog, original.as_ref(), &self.path)
     }
 }
 

@@ -73,6 +73,8 @@ pub enum Error {
     },
     #[error("invalid {kind} name `{name}`: use letters, digits, `.`, `_` and `-` (not starting with `.` or `-`)")]
     BadName { kind: &'static str, name: String },
+    #[error("{} changed since Dockside read it (another Dockside process?); nothing was written: run the command again", .0.display())]
+    Changed(PathBuf),
     #[error(
         "cannot find a configuration directory for this user; set DOCKSIDE_HOME to a directory"
     )]

@@ -3,10 +3,14 @@
 //! Commands follow one pattern: [`Workspace::load`] (fails on any file that does not parse, listing all
 //! of them), change the model in memory, [`Workspace::save`]. `save` validates the whole result first
 //! and writes nothing if anything is wrong, then rewrites, atomically, only the files that changed, so
-//! an untouched catalog keeps its bytes (comments included). Long-running readers (the gateway) use
-//! [`Workspace::open`], which also validates.
+//! an untouched catalog keeps its bytes (comments included). A file that changed on disk since it was
+//! read (the tray app and the CLI saving at once) stops the save before anything is written, instead
+//! of silently losing the other change. Long-running readers (the gateway) use [`Workspace::open`],
+//! which also validates.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::path::PathBuf;
 
 use crate::catalog::{self, Catalog, CatalogFile, Server};
 use crate::error::check_name;
@@ -23,6 +27,8 @@ pub struct Workspace {
     /// Ids of catalogs changed since loading.
     dirty: Vec<String>,
     state_dirty: bool,
+    /// What each file held when read (`None`: it did not exist); a save expects it unchanged.
+    on_disk: HashMap<PathBuf, Option<String>>,
 }
 
 /// A server with where it is defined and how it is run.
@@ -40,19 +46,26 @@ impl Workspace {
         let mut issues = Vec::new();
         let catalogs = catalog::load_dir(&home.catalogs_dir(), &mut issues)?;
         let state_path = home.state_path();
-        let state = match yaml::read_optional(&state_path)? {
-            Some(text) => yaml::parse_or_collect(&text, &state_path, &mut issues),
+        let state_text = yaml::read_optional(&state_path)?;
+        let state = match &state_text {
+            Some(text) => yaml::parse_or_collect(text, &state_path, &mut issues),
             None => State::default(),
         };
         if !issues.is_empty() {
             return Err(Error::Invalid(issues));
         }
+        let mut on_disk: HashMap<PathBuf, Option<String>> = catalogs
+            .iter()
+            .map(|f| (f.path.clone(), f.source().map(str::to_owned)))
+            .collect();
+        on_disk.insert(state_path, state_text);
         Ok(Self {
             home,
             catalogs,
             state,
             dirty: Vec::new(),
             state_dirty: false,
+            on_disk,
         })
     }
 
@@ -73,7 +86,8 @@ impl Workspace {
         }
     }
 
-    /// Validates, then writes the changed files. Nothing is written if anything is invalid.
+    /// Validates, then writes the changed files. Nothing is written if anything is invalid or if a
+    /// file to write changed on disk since it was read ([`Error::Changed`]).
     pub fn save(&mut self) -> Result<(), Error> {
         self.validate()?;
         let mut writes = Vec::new();
@@ -84,8 +98,15 @@ impl Workspace {
             let path = self.home.state_path();
             writes.push((path.clone(), yaml::to_string(&self.state, None, &path)?));
         }
+        for (path, _) in &writes {
+            let expected = self.on_disk.get(path).cloned().flatten();
+            if yaml::read_optional(path)? != expected {
+                return Err(Error::Changed(path.clone()));
+            }
+        }
         for (path, text) in writes {
             atomic::write(&path, text.as_bytes())?;
+            self.on_disk.insert(path, Some(text));
         }
         self.dirty.clear();
         self.state_dirty = false;
@@ -319,6 +340,23 @@ mod tests {
             err.contains("state.yaml: server `x` cannot run in `native` mode"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_file_changed_by_someone_else_is_not_overwritten() {
+        let (_dir, home) = home();
+        let mut first = Workspace::load(home.clone()).unwrap();
+        let mut second = Workspace::load(home.clone()).unwrap();
+        first.add_server("local", "a", host(&["a"])).unwrap();
+        first.save().unwrap();
+        second.add_server("local", "b", host(&["b"])).unwrap();
+        assert!(
+            matches!(second.save(), Err(Error::Changed(path)) if path == home.catalog_path("local"))
+        );
+        first.add_server("local", "c", host(&["c"])).unwrap();
+        first.save().unwrap();
+        let ws = Workspace::open(home).unwrap();
+        assert_eq!(ws.servers().map(|e| e.name).collect::<Vec<_>>(), ["a", "c"]);
     }
 
     #[test]
