@@ -13,8 +13,10 @@
 //!     network: none
 //! ```
 //!
-//! Per-server entries reject unknown keys (a typo such as `mdoe:` is an error with its line), while
-//! unknown top-level sections are kept, so a newer Dockside's additions survive an older one.
+//! Dockside rewrites this file as a whole: comments in it are not kept (catalogs keep theirs unless
+//! Dockside changes them). Per-server entries reject unknown keys (a typo such as `mdoe:` is an error
+//! with its line), while unknown top-level sections are kept, so a newer Dockside's additions survive
+//! an older one.
 
 use std::fmt;
 use std::num::NonZeroU32;

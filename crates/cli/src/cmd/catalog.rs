@@ -44,7 +44,7 @@ enum Action {
     #[command(long_about = "Install the demo catalog `demo` with server `demo`.\n\n\
         On the host the server is `dockside-demo-server`, taken from the directory of this `dockside` binary, else \
         from PATH (stored as an absolute path); in docker mode it is the image `dockside/demo-server:local` \
-        (built by scripts/demo-server). A first install puts it in managed mode; running it again changes nothing \
+        (built locally by scripts/demo). A first install puts it in managed mode; running it again changes nothing \
         except a moved binary's path.")]
     Demo,
 }

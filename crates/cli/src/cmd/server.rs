@@ -309,22 +309,40 @@ fn run_list(as_json: bool) -> anyhow::Result<()> {
     }
     if ws.servers().next().is_none() {
         println!("no servers; add one with `dockside server add NAME -- COMMAND…` or try `dockside catalog demo`");
+        return Ok(());
     }
-    for entry in ws.servers() {
-        let server = entry.server;
-        let runs = match (server.kind(), server.host_command()) {
-            (Some(ServerKind::Remote), _) => server
-                .remote
-                .as_ref()
-                .and_then(|r| r.url.clone())
-                .unwrap_or_default(),
-            (Some(ServerKind::HostCommand), Some(command)) => command.join(" "),
-            _ => server.image.clone().unwrap_or_default(),
-        };
-        println!(
-            "{:<24} {:<8} {:<12} {}",
-            entry.name, entry.state.mode, entry.catalog.id, runs
-        );
+    let rows: Vec<[String; 4]> = ws
+        .servers()
+        .map(|entry| {
+            let server = entry.server;
+            let runs = match (server.kind(), server.host_command()) {
+                (Some(ServerKind::Remote), _) => server
+                    .remote
+                    .as_ref()
+                    .and_then(|r| r.url.clone())
+                    .unwrap_or_default(),
+                (Some(ServerKind::HostCommand), Some(command)) => command.join(" "),
+                _ => server.image.clone().unwrap_or_default(),
+            };
+            [
+                entry.name.to_owned(),
+                entry.state.mode.to_string(),
+                entry.catalog.id.clone(),
+                runs,
+            ]
+        })
+        .collect();
+    let header = ["NAME", "MODE", "CATALOG", "RUNS"].map(str::to_owned);
+    let width = |column: usize| {
+        rows.iter()
+            .chain([&header])
+            .map(|row| row[column].len())
+            .max()
+            .unwrap_or(0)
+    };
+    let (name, mode, catalog) = (width(0), width(1), width(2));
+    for [a, b, c, d] in [header].iter().chain(&rows) {
+        println!("{a:<name$}  {b:<mode$}  {c:<catalog$}  {d}");
     }
     Ok(())
 }
