@@ -13,20 +13,22 @@ use dockside_core::fsedit;
 use dockside_core::{Home, Mode, Workspace};
 use support::*;
 
-/// The `dockside` binary next to this test's target dir, built if missing.
+/// The `dockside` binary in this test's target dir, (re)built so it is never stale: a no-op
+/// when it is up to date (cargo does not hold its lock while tests run).
 fn dockside_bin() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().unwrap().parent().unwrap();
     let bin = dir.join(format!("dockside{}", std::env::consts::EXE_SUFFIX));
-    if !bin.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let ok = Command::new(cargo)
-            .args(["build", "-p", "dockside-cli"])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok && bin.exists(), "could not build {}", bin.display());
+    if std::env::var_os("DOCKSIDE_BIN").is_some() {
+        return PathBuf::from(std::env::var_os("DOCKSIDE_BIN").unwrap());
     }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let ok = Command::new(cargo)
+        .args(["build", "--quiet", "-p", "dockside-cli"])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok && bin.exists(), "could not build {}", bin.display());
     bin
 }
 

@@ -2,7 +2,8 @@
 
 mod support;
 
-use dockside_core::clients::sync::{self, SyncError};
+use dockside_core::clients::ownership::Record;
+use dockside_core::clients::sync::{self, SyncError, Target};
 use dockside_core::clients::{by_id, Desired};
 use dockside_core::fsedit::file::{self, CommitOptions, FileError};
 use dockside_core::fsedit::EditError;
@@ -69,4 +70,52 @@ fn missing_file_is_created_and_removed_again() {
     // Nothing desired and no file: nothing created.
     sync::apply(&h.ctx, &h.target, &Desired::new(), false).unwrap();
     assert!(!h.path.exists());
+}
+
+/// Two clients in one home: cursor's fixture and Codex's.
+fn two_clients() -> (Home, Target, std::path::PathBuf, String) {
+    let h = home(by_id("cursor").unwrap());
+    let codex = Target::user(by_id("codex").unwrap());
+    let codex_path = codex.path(&h.ctx.env);
+    let codex_text = std::fs::read_to_string(fixtures().join("codex/config.toml")).unwrap();
+    std::fs::create_dir_all(codex_path.parent().unwrap()).unwrap();
+    std::fs::write(&codex_path, &codex_text).unwrap();
+    (h, codex, codex_path, codex_text)
+}
+
+#[test]
+fn sync_all_writes_nothing_when_one_client_file_is_broken() {
+    let (h, codex, codex_path, _) = two_clients();
+    sync::connect(&h.ctx, &h.target, false, |_| Desired::new(), false).unwrap();
+    sync::connect(&h.ctx, &codex, false, |_| Desired::new(), false).unwrap();
+    std::fs::write(&codex_path, "[mcp_servers\n").unwrap();
+    let errors = sync::sync_all(&h.ctx, |_| desired()).unwrap_err();
+    assert_eq!(errors.len(), 1);
+    assert!(
+        errors[0].to_string().starts_with("codex: "),
+        "{}",
+        errors[0]
+    );
+    assert_eq!(h.read(), h.original, "cursor must not be written either");
+}
+
+#[test]
+fn failed_write_rolls_back_the_files_already_written() {
+    let (h, codex, codex_path, codex_text) = two_clients();
+    let before = Record::load(&h.ctx.dockside_home).unwrap();
+    let plans = vec![
+        sync::plan_target(&h.ctx, &h.target, &desired(), false).unwrap(),
+        sync::plan_target(&h.ctx, &codex, &desired(), false).unwrap(),
+    ];
+    // The user edits Codex's file after planning.
+    let users = format!("{codex_text}# mine\n");
+    std::fs::write(&codex_path, &users).unwrap();
+    let err = sync::commit_all(&h.ctx, &plans).unwrap_err();
+    assert!(
+        matches!(err, SyncError::File(FileError::Changed { .. })),
+        "{err}"
+    );
+    assert_eq!(h.read(), h.original, "cursor's write must be rolled back");
+    assert_eq!(std::fs::read_to_string(&codex_path).unwrap(), users);
+    assert_eq!(Record::load(&h.ctx.dockside_home).unwrap(), before);
 }

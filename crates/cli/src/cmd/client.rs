@@ -202,30 +202,33 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     report(&target, &out);
                     Ok(())
                 }
-                None => sync_connected(&ws, &ctx),
+                None => sync_connected(&ws),
             }
         }
     }
 }
 
-/// Syncs every connected client with `ws`; for commands that change the state.
-pub fn sync_connected(ws: &Workspace, ctx: &Context) -> anyhow::Result<()> {
-    let mut failed = 0;
-    for (target, result) in bridge::sync_connected(ws, ctx)? {
-        match result {
-            Ok(out) => report(&target, &out),
-            Err(e) => {
-                failed += 1;
-                eprintln!("error: {}: {e}", target.key());
+/// Syncs every connected client with `ws`, all files or none; for commands that change the
+/// state (`server mode`, `server add`, `server remove`): call after `ws.save()`.
+pub fn sync_connected(ws: &Workspace) -> anyhow::Result<()> {
+    let ctx = Context::for_home(ws.home().root());
+    match bridge::sync_connected(ws, &ctx) {
+        Ok(done) => {
+            for (target, out) in &done {
+                report(target, out);
             }
+            Ok(())
+        }
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("error: {e}");
+            }
+            bail!(
+                "{} client file(s) could not be synced (see above); no client file was changed",
+                errors.len()
+            )
         }
     }
-    if failed > 0 {
-        bail!(
-            "{failed} client file(s) could not be synced (see above); nothing was written to them"
-        );
-    }
-    Ok(())
 }
 
 fn conflict_message(name: &str) -> String {

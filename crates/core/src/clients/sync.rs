@@ -159,6 +159,130 @@ pub fn preview(
     Ok((snap, plan, owned))
 }
 
+/// A planned change to one client file, not written yet.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub target: Target,
+    pub snap: Snapshot,
+    pub plan: FilePlan,
+    /// The record of this file before the change.
+    pub before: OwnedFile,
+    pub diff: String,
+}
+
+impl Planned {
+    fn path(&self) -> &Path {
+        &self.snap.path
+    }
+
+    fn outcome(&self, committed: Committed) -> Outcome {
+        Outcome {
+            path: self.snap.path.clone(),
+            changes: self.plan.changes.clone(),
+            diff: self.diff.clone(),
+            committed: Some(committed),
+        }
+    }
+}
+
+/// Plans one client's sync (read only).
+pub fn plan_target(
+    ctx: &Context,
+    target: &Target,
+    desired: &Desired,
+    adopt: bool,
+) -> Result<Planned, SyncError> {
+    let (snap, plan, before) = preview(ctx, target, desired, adopt)?;
+    let diff = plan::unified_diff(&snap.path, snap.text.as_deref(), plan.new_text.as_deref());
+    Ok(Planned {
+        target: target.clone(),
+        snap,
+        plan,
+        before,
+        diff,
+    })
+}
+
+/// Serializes Dockside processes (CLI, tray, daemon) around client files and the record.
+/// An OS advisory lock: released by the OS if the process dies, even by `kill -9`.
+fn lock(ctx: &Context) -> Result<std::fs::File, SyncError> {
+    let path = ctx.dockside_home.join("clients.lock");
+    let io = |source| FileError::Io {
+        path: path.clone(),
+        source,
+    };
+    std::fs::create_dir_all(&ctx.dockside_home).map_err(io)?;
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io)?;
+    f.lock().map_err(io)?;
+    Ok(f)
+}
+
+/// Writes every planned file or none: each file is checked and written atomically; if one
+/// write fails (e.g. the user edited that file meanwhile), the files already written are put
+/// back as they were and the record is restored.
+pub fn commit_all(ctx: &Context, planned: &[Planned]) -> Result<Vec<Outcome>, SyncError> {
+    let _lock = lock(ctx)?;
+    commit_all_locked(ctx, planned)
+}
+
+fn commit_all_locked(ctx: &Context, planned: &[Planned]) -> Result<Vec<Outcome>, SyncError> {
+    let mut record = Record::load(&ctx.dockside_home)?;
+    let writes: Vec<&Planned> = planned
+        .iter()
+        .filter(|p| p.snap.text != p.plan.new_text)
+        .collect();
+    if !writes.is_empty() {
+        for p in &writes {
+            record.set_file(p.path(), OwnedFile::in_flight(&p.before, &p.plan.owned));
+        }
+        record.save(&ctx.dockside_home)?;
+    }
+    let opts = CommitOptions {
+        backup_root: Some(ctx.backups()),
+    };
+    let mut done: Vec<(&Planned, Committed)> = Vec::new();
+    for p in &writes {
+        match file::commit(&p.snap, p.plan.new_text.as_deref(), &opts) {
+            Ok(c) => done.push((p, c)),
+            Err(e) => {
+                for (w, _) in done.iter().rev() {
+                    let written = Snapshot {
+                        text: w.plan.new_text.clone(),
+                        ..w.snap.clone()
+                    };
+                    // Best effort: a file the user edited in this instant keeps their edit.
+                    let _ =
+                        file::commit(&written, w.snap.text.as_deref(), &CommitOptions::default());
+                }
+                for w in &writes {
+                    record.set_file(w.path(), w.before.clone());
+                }
+                record.save(&ctx.dockside_home)?;
+                return Err(e.into());
+            }
+        }
+    }
+    for p in planned {
+        record.set_file(p.path(), p.plan.owned.clone());
+    }
+    record.save(&ctx.dockside_home)?;
+    Ok(planned
+        .iter()
+        .map(|p| {
+            let c = done
+                .iter()
+                .find(|(d, _)| std::ptr::eq(*d, p))
+                .map_or(Committed::Unchanged, |(_, c)| c.clone());
+            p.outcome(c)
+        })
+        .collect())
+}
+
 /// Brings one client's file to `desired`.
 pub fn apply(
     ctx: &Context,
@@ -166,44 +290,19 @@ pub fn apply(
     desired: &Desired,
     adopt: bool,
 ) -> Result<Outcome, SyncError> {
-    let (snap, plan, before) = preview(ctx, target, desired, adopt)?;
-    let path = target.path(&ctx.env);
-    let diff = plan::unified_diff(&path, snap.text.as_deref(), plan.new_text.as_deref());
-    if snap.text == plan.new_text {
-        if plan.owned != before {
-            let mut record = Record::load(&ctx.dockside_home)?;
-            record.set_file(&path, plan.owned.clone());
-            record.save(&ctx.dockside_home)?;
-        }
-        return Ok(Outcome {
-            path,
-            changes: plan.changes,
-            diff,
-            committed: Some(Committed::Unchanged),
-        });
-    }
-    let mut record = Record::load(&ctx.dockside_home)?;
-    record.set_file(&path, OwnedFile::in_flight(&before, &plan.owned));
-    record.save(&ctx.dockside_home)?;
-    let opts = CommitOptions {
-        backup_root: Some(ctx.backups()),
-    };
-    let committed = match file::commit(&snap, plan.new_text.as_deref(), &opts) {
-        Ok(c) => c,
-        Err(e) => {
-            record.set_file(&path, before);
-            record.save(&ctx.dockside_home)?;
-            return Err(e.into());
-        }
-    };
-    record.set_file(&path, plan.owned.clone());
-    record.save(&ctx.dockside_home)?;
-    Ok(Outcome {
-        path,
-        changes: plan.changes,
-        diff,
-        committed: Some(committed),
-    })
+    let _lock = lock(ctx)?;
+    apply_locked(ctx, target, desired, adopt)
+}
+
+fn apply_locked(
+    ctx: &Context,
+    target: &Target,
+    desired: &Desired,
+    adopt: bool,
+) -> Result<Outcome, SyncError> {
+    let planned = plan_target(ctx, target, desired, adopt)?;
+    let mut out = commit_all_locked(ctx, std::slice::from_ref(&planned))?;
+    Ok(out.remove(0))
 }
 
 /// Marks a client connected (with its entry style) and syncs it.
@@ -214,7 +313,8 @@ pub fn connect(
     desired: impl Fn(bool) -> Desired,
     adopt: bool,
 ) -> Result<Outcome, SyncError> {
-    let outcome = apply(ctx, target, &desired(single_entry), adopt)?;
+    let _lock = lock(ctx)?;
+    let outcome = apply_locked(ctx, target, &desired(single_entry), adopt)?;
     let mut record = Record::load(&ctx.dockside_home)?;
     record.clients.insert(
         target.key(),
@@ -230,7 +330,8 @@ pub fn connect(
 /// Removes every entry Dockside wrote (putting back user entries it replaced) and stops
 /// syncing the client.
 pub fn disconnect(ctx: &Context, target: &Target) -> Result<Outcome, SyncError> {
-    let outcome = apply(ctx, target, &Desired::new(), false)?;
+    let _lock = lock(ctx)?;
+    let outcome = apply_locked(ctx, target, &Desired::new(), false)?;
     let mut record = Record::load(&ctx.dockside_home)?;
     record.clients.remove(&target.key());
     record.save(&ctx.dockside_home)?;
@@ -248,20 +349,44 @@ pub fn connected(ctx: &Context) -> Result<Vec<(Target, ClientRecord)>, SyncError
         .collect())
 }
 
-/// One client's result from [`sync_all`].
-pub type SyncResult = (Target, Result<Outcome, SyncError>);
+/// A client whose file cannot be planned (it does not parse…), from [`sync_all`].
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {error}", target.key())]
+pub struct TargetError {
+    pub target: Target,
+    #[source]
+    pub error: SyncError,
+}
 
-/// Syncs every connected client (after a state change). Each client is independent: one
-/// failing file does not stop the others.
+/// Syncs every connected client after a state change, all or nothing: every file is planned
+/// first; if any cannot be (a syntax error…), nothing is written and every failure is
+/// returned; otherwise all are written with [`commit_all`] (rolled back together on failure).
 pub fn sync_all(
     ctx: &Context,
     desired: impl Fn(bool) -> Desired,
-) -> Result<Vec<SyncResult>, SyncError> {
-    Ok(connected(ctx)?
+) -> Result<Vec<(Target, Outcome)>, Vec<TargetError>> {
+    let wrap = |target: Option<Target>, error: SyncError| {
+        vec![TargetError {
+            target: target.unwrap_or_else(|| Target::user(super::adapters::ALL[0])),
+            error,
+        }]
+    };
+    let _lock = lock(ctx).map_err(|e| wrap(None, e))?;
+    let mut planned = Vec::new();
+    let mut errors = Vec::new();
+    for (target, c) in connected(ctx).map_err(|e| wrap(None, e))? {
+        match plan_target(ctx, &target, &desired(c.single_entry), false) {
+            Ok(p) => planned.push(p),
+            Err(error) => errors.push(TargetError { target, error }),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let outcomes = commit_all_locked(ctx, &planned).map_err(|e| wrap(None, e))?;
+    Ok(planned
         .into_iter()
-        .map(|(t, c)| {
-            let r = apply(ctx, &t, &desired(c.single_entry), false);
-            (t, r)
-        })
+        .map(|p| p.target)
+        .zip(outcomes)
         .collect())
 }

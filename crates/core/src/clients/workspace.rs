@@ -5,7 +5,7 @@ use super::desired::{desired_entries, ServerMode, ServerView};
 use super::import::Imported;
 use super::plan::{Desired, DesiredEntry};
 use super::shape::{Entry, NativeCommand};
-use super::sync::{self, Context, SyncError, SyncResult};
+use super::sync::{self, Context, Outcome, Target, TargetError};
 use crate::catalog::{EnvVar, Remote, Server};
 use crate::launch::Launch;
 use crate::state::Mode;
@@ -51,9 +51,12 @@ pub fn desired(ws: &Workspace, single_entry: bool) -> Desired {
     desired_entries(&server_views(ws), single_entry)
 }
 
-/// Syncs every connected client with the workspace's state; call after every state change
-/// (mode switch, server added or removed). One client's failure does not stop the others.
-pub fn sync_connected(ws: &Workspace, ctx: &Context) -> Result<Vec<SyncResult>, SyncError> {
+/// Syncs every connected client with the workspace's state, all files or none; call after
+/// every state change (mode switch, server added or removed).
+pub fn sync_connected(
+    ws: &Workspace,
+    ctx: &Context,
+) -> Result<Vec<(Target, Outcome)>, Vec<TargetError>> {
     sync::sync_all(ctx, |single| desired(ws, single))
 }
 
