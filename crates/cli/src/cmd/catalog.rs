@@ -51,7 +51,7 @@ enum Action {
 
 #[derive(clap::Args)]
 struct Import {
-    /// Docker's MCP directory to read
+    /// Docker's MCP directory to read [default: ~/.docker/mcp]
     #[arg(long, value_name = "DIR", num_args = 0..=1, required = true)]
     docker: Option<Option<PathBuf>>,
 }
