@@ -94,6 +94,11 @@ fn add_edit_mode_remove_and_list() {
         serde_json::json!(["bun", "/src/notes/main.ts"])
     );
     assert_eq!(list[1]["longLived"], false);
+    let team = std::fs::read_to_string(sandbox.path().join("catalogs/team.yaml")).unwrap();
+    assert!(
+        team.contains("type: server\n    image: mcp/github"),
+        "{team}"
+    );
     let catalog = std::fs::read_to_string(sandbox.path().join("catalogs/local.yaml")).unwrap();
     assert!(
         catalog.contains("name: A\n      value: '2'") && catalog.contains("x-dockside:"),

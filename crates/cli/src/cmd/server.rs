@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::bail;
 use clap::Subcommand;
-use dockside_core::catalog::{EnvVar, Server, ServerKind};
+use dockside_core::catalog::{EnvVar, Server, ServerKind, ServerType};
 use dockside_core::state::{Cpus, Memory, ServerState};
 use dockside_core::{launch, Mode, NetworkPolicy};
 use serde_json::json;
@@ -231,6 +231,8 @@ impl Definition {
     fn apply(self, server: &mut Server) -> anyhow::Result<()> {
         if let Some(image) = self.image {
             server.image = Some(image);
+            // Docker's catalogs always say what a server is.
+            server.server_type.get_or_insert(ServerType::Server);
         }
         if let Some(image) = self.runtime_image {
             server.extension_mut().runtime_image = Some(image);
