@@ -19,9 +19,6 @@ fn dockside_bin() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().unwrap().parent().unwrap();
     let bin = dir.join(format!("dockside{}", std::env::consts::EXE_SUFFIX));
-    if std::env::var_os("DOCKSIDE_BIN").is_some() {
-        return PathBuf::from(std::env::var_os("DOCKSIDE_BIN").unwrap());
-    }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let ok = Command::new(cargo)
         .args(["build", "--quiet", "-p", "dockside-cli"])

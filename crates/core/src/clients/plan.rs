@@ -143,9 +143,8 @@ pub fn plan(input: &PlanInput) -> Result<FilePlan, EditError> {
         match current.get(name) {
             None => {}
             Some(v) if rec.matches(&content_hash(v)) => match &rec.replaced {
-                Some(orig) if content_hash(orig) == content_hash(v) => {
-                    changes.push(Change::Restored(name.clone()))
-                }
+                // The user's entry, never changed by Dockside: just let go of it.
+                Some(orig) if content_hash(orig) == content_hash(v) => {}
                 Some(orig) => {
                     doc.set(name, orig)?;
                     changes.push(Change::Restored(name.clone()));

@@ -349,13 +349,27 @@ pub fn connected(ctx: &Context) -> Result<Vec<(Target, ClientRecord)>, SyncError
         .collect())
 }
 
-/// A client whose file cannot be planned (it does not parse…), from [`sync_all`].
-#[derive(Debug, thiserror::Error)]
-#[error("{}: {error}", target.key())]
+/// A client whose file cannot be synced (it does not parse…), from [`sync_all`]; `target` is
+/// `None` for a failure that is not about one client (Dockside's own record).
+#[derive(Debug)]
 pub struct TargetError {
-    pub target: Target,
-    #[source]
+    pub target: Option<Target>,
     pub error: SyncError,
+}
+
+impl std::fmt::Display for TargetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.target {
+            Some(t) => write!(f, "{}: {}", t.key(), self.error),
+            None => self.error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for TargetError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
 }
 
 /// Syncs every connected client after a state change, all or nothing: every file is planned
@@ -365,19 +379,17 @@ pub fn sync_all(
     ctx: &Context,
     desired: impl Fn(bool) -> Desired,
 ) -> Result<Vec<(Target, Outcome)>, Vec<TargetError>> {
-    let wrap = |target: Option<Target>, error: SyncError| {
-        vec![TargetError {
-            target: target.unwrap_or_else(|| Target::user(super::adapters::ALL[0])),
-            error,
-        }]
-    };
+    let wrap = |target: Option<Target>, error: SyncError| vec![TargetError { target, error }];
     let _lock = lock(ctx).map_err(|e| wrap(None, e))?;
     let mut planned = Vec::new();
     let mut errors = Vec::new();
     for (target, c) in connected(ctx).map_err(|e| wrap(None, e))? {
         match plan_target(ctx, &target, &desired(c.single_entry), false) {
             Ok(p) => planned.push(p),
-            Err(error) => errors.push(TargetError { target, error }),
+            Err(error) => errors.push(TargetError {
+                target: Some(target),
+                error,
+            }),
         }
     }
     if !errors.is_empty() {
