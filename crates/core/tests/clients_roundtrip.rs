@@ -210,3 +210,32 @@ fn entry_edited_by_user_becomes_theirs() {
     );
     assert!(h.read().contains("a b c"));
 }
+
+/// A file with settings but no container yet (Zed without `context_servers`, Codex without
+/// `[mcp_servers]`, Goose without `extensions`…): the container is created for Dockside's
+/// entries and removed with them.
+#[test]
+fn container_created_and_removed_again() {
+    for spec in ALL {
+        let text = match spec.format {
+            fsedit::Format::Json => "{\n  \"theme\": \"dark\",\n  \"other\": [1, 2]\n}\n",
+            fsedit::Format::Jsonc => "// settings\n{\n  \"theme\": \"dark\", // mine\n  \"other\": [1, 2],\n}\n",
+            fsedit::Format::Toml => "# settings\nmodel = \"o3\"\n\n[profiles.fast]\nmodel = \"mini\" # fast\n",
+            fsedit::Format::Yaml => "# settings\nGOOSE_MODEL: gpt\nlist:\n  - a # one\n",
+        };
+        let h = home(spec);
+        std::fs::write(&h.path, text).unwrap();
+        let out = sync::connect(&h.ctx, &h.target, false, |_| desired(), false).unwrap();
+        assert_eq!(out.changes.len(), 2, "{}", spec.id);
+        if std::env::var_os("SHOW_DIFF").is_some() {
+            eprintln!("{}", out.diff);
+        }
+        assert_only_additions(&out.diff);
+        let entries = fsedit::open(spec.format, &spec.container(), &h.path, &h.read())
+            .unwrap()
+            .entries();
+        assert_eq!(entries.len(), 2, "{}:\n{}", spec.id, h.read());
+        sync::disconnect(&h.ctx, &h.target).unwrap();
+        assert_eq!(h.read(), text, "{}", spec.id);
+    }
+}

@@ -129,6 +129,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             scope,
         } => {
             let target = scope.target(&client)?;
+            let path = target.path(&ctx.env);
+            if let Some(dir) = path
+                .parent()
+                .filter(|d| target.project.is_none() && !d.is_dir())
+            {
+                bail!(
+                    "{} does not seem to be installed here ({} does not exist); install it, or create that folder to connect anyway",
+                    target.spec.name,
+                    dir.display()
+                );
+            }
             let ws = Workspace::load(home)?;
             let out = sync::connect(
                 &ctx,
