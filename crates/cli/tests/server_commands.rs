@@ -79,7 +79,15 @@ fn add_edit_mode_remove_and_list() {
         "bun",
         "/src/notes/main.ts",
     ]);
-    sandbox.ok(&["server", "edit", "gh", "--long-lived=false"]);
+    sandbox.ok(&[
+        "server",
+        "edit",
+        "gh",
+        "--long-lived=false",
+        "--host-command",
+        "/opt/gh/server stdio 'a b'",
+    ]);
+    sandbox.ok(&["server", "mode", "gh", "managed"]);
     let stderr = sandbox.fails(&["server", "add", "notes", "--", "x"]);
     assert!(
         stderr.contains("already exists in catalog `local`"),
@@ -94,6 +102,13 @@ fn add_edit_mode_remove_and_list() {
         serde_json::json!(["bun", "/src/notes/main.ts"])
     );
     assert_eq!(list[1]["longLived"], false);
+    assert_eq!(
+        list[1]["hostCommand"],
+        serde_json::json!(["/opt/gh/server", "stdio", "a b"])
+    );
+    assert_eq!(list[1]["mode"], "managed");
+    let stderr = sandbox.fails(&["server", "edit", "gh", "--host-command", ""]);
+    assert!(stderr.contains("cannot run in `managed` mode"), "{stderr}");
     let team = std::fs::read_to_string(sandbox.path().join("catalogs/team.yaml")).unwrap();
     assert!(
         team.contains("type: server\n    image: mcp/github"),

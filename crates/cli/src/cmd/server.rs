@@ -58,6 +58,10 @@ struct Definition {
     /// Container image; makes the server a container (the command becomes its arguments)
     #[arg(long, value_name = "IMAGE")]
     image: Option<String>,
+    /// How to run an image's server on the host too (native/managed modes), as one shell-quoted
+    /// string, e.g. "github-mcp-server stdio"; "" removes it
+    #[arg(long, value_name = "COMMAND", value_parser = parse_host_command)]
+    host_command: Option<Argv>,
     /// Image that runs a host command in docker mode
     #[arg(long, value_name = "IMAGE")]
     runtime_image: Option<String>,
@@ -234,6 +238,9 @@ impl Definition {
             // Docker's catalogs always say what a server is.
             server.server_type.get_or_insert(ServerType::Server);
         }
+        if let Some(Argv(command)) = self.host_command {
+            server.extension_mut().host_command = (!command.is_empty()).then_some(command);
+        }
         if let Some(image) = self.runtime_image {
             server.extension_mut().runtime_image = Some(image);
         }
@@ -271,6 +278,16 @@ impl Definition {
         }
         Ok(())
     }
+}
+
+/// A command line given as one shell-quoted string.
+#[derive(Clone)]
+struct Argv(Vec<String>);
+
+fn parse_host_command(text: &str) -> Result<Argv, String> {
+    shlex::split(text)
+        .map(Argv)
+        .ok_or_else(|| format!("cannot split `{text}` into arguments: check its quotes"))
 }
 
 fn parse_env(text: &str) -> Result<(String, String), String> {
