@@ -266,3 +266,96 @@ pub fn unified_diff(path: &Path, old: Option<&str>, new: Option<&str>) -> String
         )
         .to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clients::by_id;
+
+    const USER: &str = "{\n  \"mcpServers\": {\n    \"mine\": { \"command\": \"node\", \"args\": [\"m.js\"] }\n  }\n}\n";
+
+    fn run(
+        text: &str,
+        desired: &[(&str, DesiredEntry)],
+        owned: &OwnedFile,
+        adopt: bool,
+    ) -> FilePlan {
+        let desired: Desired = desired
+            .iter()
+            .map(|(n, d)| ((*n).to_owned(), d.clone()))
+            .collect();
+        plan(&PlanInput {
+            spec: by_id("cursor").unwrap(),
+            path: Path::new("mcp.json"),
+            text: Some(text),
+            desired: &desired,
+            owned,
+            launcher: &Launcher("dockside".into()),
+            adopt,
+        })
+        .unwrap()
+    }
+
+    fn gw(s: &str) -> DesiredEntry {
+        DesiredEntry::Gateway { server: s.into() }
+    }
+
+    #[test]
+    fn rules() {
+        let none = OwnedFile::default();
+        // A user's entry under a wanted name: conflict, untouched.
+        let p = run(USER, &[("mine", gw("mine"))], &none, false);
+        assert_eq!(p.changes, [Change::Conflict("mine".into())]);
+        assert_eq!(p.new_text.as_deref(), Some(USER));
+        assert!(p.owned.entries.is_empty());
+        // Adopted on request, original kept; letting go puts it back.
+        let p = run(USER, &[("mine", gw("mine"))], &none, true);
+        assert_eq!(p.changes, [Change::Adopted("mine".into())]);
+        assert!(p.owned.entries["mine"].replaced.is_some());
+        let back = run(p.new_text.as_deref().unwrap(), &[], &p.owned, false);
+        assert_eq!(back.changes, [Change::Restored("mine".into())]);
+        assert!(back.owned.entries.is_empty());
+        // Same meaning as what Dockside would write: taken over without a byte changing.
+        let native = DesiredEntry::Native(NativeCommand {
+            command: "node".into(),
+            args: vec!["m.js".into()],
+            ..Default::default()
+        });
+        let p = run(USER, &[("mine", native)], &none, false);
+        assert_eq!(p.changes, [Change::TookOver("mine".into())]);
+        assert_eq!(p.new_text.as_deref(), Some(USER));
+        let back = run(USER, &[], &p.owned, false);
+        assert!(back.changes.is_empty());
+        assert_eq!(back.new_text.as_deref(), Some(USER));
+        // Dockside's own entry edited by the user: released, never removed.
+        let p = run(USER, &[("x", gw("x"))], &none, false);
+        let edited = p
+            .new_text
+            .unwrap()
+            .replace("\"x\"]", "\"x\", \"--verbose\"]");
+        let back = run(&edited, &[], &p.owned, false);
+        assert_eq!(back.changes, [Change::Released("x".into())]);
+        assert_eq!(back.new_text.as_deref(), Some(edited.as_str()));
+        // A leftover bridge entry (record lost) is Dockside's: overwritten without --adopt.
+        let stray =
+            "{\"mcpServers\": {\"x\": {\"command\": \"dockside\", \"args\": [\"connect\"]}}}";
+        let p = run(stray, &[("x", gw("x"))], &none, false);
+        assert_eq!(p.changes, [Change::Adopted("x".into())]);
+        assert!(p.owned.entries["x"].replaced.is_none());
+    }
+
+    #[test]
+    fn missing_file_with_nothing_wanted_stays_missing() {
+        let p = plan(&PlanInput {
+            spec: by_id("codex").unwrap(),
+            path: Path::new("config.toml"),
+            text: None,
+            desired: &Desired::new(),
+            owned: &OwnedFile::default(),
+            launcher: &Launcher("dockside".into()),
+            adopt: false,
+        })
+        .unwrap();
+        assert_eq!(p.new_text, None);
+    }
+}
