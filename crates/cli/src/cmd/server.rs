@@ -29,7 +29,7 @@ enum Action {
         managed modes run it on the host, docker mode runs it in a runtime image (--runtime-image, or inferred for \
         node/npx/bun/deno/python/uv) with its code mounted read-only.\n\
         With --image, the server is a container and the command after `--` holds the container's arguments, as in \
-        Docker's catalogs.\n\n\
+        Docker's catalogs; --host-command \"PROGRAM ARGS…\" says how to also run it on the host.\n\n\
         Example: dockside server add notes --env NOTES_DIR=/data -- node /home/me/notes/index.js")]
     Add(Box<Add>),
     /// Change a server's definition; flags as for `add`, only the given ones change
