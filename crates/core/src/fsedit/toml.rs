@@ -60,7 +60,17 @@ fn value_to_json(v: &toml_edit::Value) -> Value {
     }
 }
 
-/// A JSON value as a TOML value (objects become inline tables; `null` cannot be written).
+fn has_null(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Array(a) => a.iter().any(has_null),
+        Value::Object(o) => o.values().any(has_null),
+        _ => false,
+    }
+}
+
+/// A JSON value as a TOML value (objects become inline tables). `set` refuses `null`, which
+/// TOML cannot express.
 fn json_to_value(v: &Value) -> toml_edit::Value {
     match v {
         Value::Null => toml_edit::Value::from(""),
@@ -180,6 +190,12 @@ impl EntryDoc for TomlDoc {
 
     fn set(&mut self, name: &str, value: &Value) -> Result<(), EditError> {
         let path = self.path.clone();
+        if has_null(value) {
+            return Err(EditError::Unsupported {
+                path,
+                message: format!("entry `{name}` holds a null, which TOML cannot express"),
+            });
+        }
         let Value::Object(fields) = value else {
             return Err(EditError::Unsupported {
                 path,
