@@ -2,7 +2,30 @@ use std::path::Path;
 
 /// Commands the UI may call; each gets an `allow-<command>` permission that
 /// `capabilities/default.json` grants to the main window (nothing else is reachable).
-const COMMANDS: &[&str] = &["list_servers", "set_mode", "ui_ready"];
+const COMMANDS: &[&str] = &[
+    "list_servers",
+    "set_mode",
+    "restart_server",
+    "gateway_state",
+    "set_paused",
+    "get_prefs",
+    "set_prefs",
+    "recent_logs",
+    "latency",
+    "catalog_view",
+    "validate_server",
+    "save_server",
+    "remove_server",
+    "server_yaml",
+    "import_catalog",
+    "list_clients",
+    "connect_client",
+    "disconnect_client",
+    "client_diff",
+    "import_client",
+    "production_plan",
+    "ui_ready",
+];
 
 fn main() {
     // Tauri embeds the built web UI (`build.frontendDist` in tauri.conf.json) at compile

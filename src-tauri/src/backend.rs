@@ -6,11 +6,9 @@
 //! [`CoreBackend`] reads and writes the catalogs and `state.yaml` of a Dockside home through
 //! `dockside-core`'s [`Workspace`], the same load → change → save path as `dockside server mode`.
 //!
-//! Not done yet (issue 8 and the tray issue):
-//! - run states come from the daemon's control API; until the app talks to it, a row's `state`
-//!   only says what the mode implies (see [`STATE_UNKNOWN`] and friends);
-//! - a mode switch writes `state.yaml` only: syncing the AI clients' config files and telling
-//!   the daemon to reload are not wired here yet.
+//! Run states come from the daemon: [`crate::hub::merge`] fills them into these rows. A mode
+//! switch goes through the daemon when it runs ([`crate::hub::Hub::set_mode`]); this backend's
+//! `set_mode` is the path when it does not.
 
 use std::sync::Mutex;
 
@@ -28,14 +26,51 @@ pub const STATE_UNKNOWN: &str = "unknown";
 
 /// One row of the dashboard. Mirrors `ServerView` in `ui/src/api.ts`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ServerView {
     /// Catalog key; also the entry name AI clients see.
     pub name: String,
     /// Human title from the catalog (empty if it has none).
     pub title: String,
     pub mode: Mode,
-    /// Run state ("running", "stopped", "crashed", … once the daemon reports it).
+    /// Run state: what the mode implies (`off`, `run by clients`), or what the daemon reports
+    /// for gateway servers (`running`, `starting`, `restarting`, `crash-loop`, `failed`,
+    /// `docker unavailable`, `stopped`), or `gateway stopped` / `paused`.
     pub state: String,
+    /// Tools it exposes (gateway servers the daemon runs).
+    pub tools: Option<usize>,
+    /// Automatic restarts since the daemon started.
+    pub restarts: u32,
+    pub pid: Option<u32>,
+    /// The daemon's last error for it.
+    pub error: Option<String>,
+    /// Something the user should know about the last change (e.g. client files not synced).
+    pub warning: Option<String>,
+}
+
+impl ServerView {
+    pub fn new(name: &str, title: &str, mode: Mode, state: &str) -> Self {
+        ServerView {
+            name: name.to_owned(),
+            title: title.to_owned(),
+            mode,
+            state: state.to_owned(),
+            tools: None,
+            restarts: 0,
+            pid: None,
+            error: None,
+            warning: None,
+        }
+    }
+}
+
+/// What a mode implies about the run state before the daemon says anything.
+pub fn mode_state(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Off => STATE_OFF,
+        Mode::Native => STATE_CLIENT,
+        Mode::Managed | Mode::Docker => STATE_UNKNOWN,
+    }
 }
 
 /// Why a backend call failed. Reaches the UI as its message text.
@@ -90,18 +125,12 @@ impl CoreBackend {
 fn view(ws: &Workspace, name: &str) -> Option<ServerView> {
     let entry = ws.server(name)?;
     let mode = entry.state.mode;
-    Some(ServerView {
-        name: entry.name.to_owned(),
-        title: entry.server.title.clone().unwrap_or_default(),
+    Some(ServerView::new(
+        entry.name,
+        entry.server.title.as_deref().unwrap_or_default(),
         mode,
-        state: match mode {
-            Mode::Off => STATE_OFF,
-            Mode::Native => STATE_CLIENT,
-            // TODO(issue 8): ask the daemon's control API.
-            Mode::Managed | Mode::Docker => STATE_UNKNOWN,
-        }
-        .to_owned(),
-    })
+        mode_state(mode),
+    ))
 }
 
 impl Backend for CoreBackend {
@@ -165,15 +194,12 @@ registry:
 
     #[test]
     fn server_view_has_the_ui_shape() {
-        let view = ServerView {
-            name: "github".into(),
-            title: "GitHub".into(),
-            mode: Mode::Docker,
-            state: "running".into(),
-        };
+        let mut view = ServerView::new("github", "GitHub", Mode::Docker, "running");
+        view.tools = Some(4);
         assert_eq!(
             serde_json::to_value(&view).unwrap(),
-            json!({"name": "github", "title": "GitHub", "mode": "docker", "state": "running"})
+            json!({"name": "github", "title": "GitHub", "mode": "docker", "state": "running",
+                "tools": 4, "restarts": 0, "pid": null, "error": null, "warning": null})
         );
     }
 
@@ -191,18 +217,8 @@ registry:
         assert_eq!(
             rows,
             [
-                ServerView {
-                    name: "echo".into(),
-                    title: "Echo".into(),
-                    mode: Mode::Native,
-                    state: STATE_CLIENT.into(),
-                },
-                ServerView {
-                    name: "web".into(),
-                    title: String::new(),
-                    mode: Mode::Off,
-                    state: STATE_OFF.into(),
-                },
+                ServerView::new("echo", "Echo", Mode::Native, STATE_CLIENT),
+                ServerView::new("web", "", Mode::Off, STATE_OFF),
             ]
         );
     }

@@ -3,45 +3,250 @@
 //! Each one is also listed in `build.rs` (`COMMANDS`) and granted in
 //! `capabilities/default.json`; a command missing there is refused at run time.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use serde::Deserialize;
+use dockside_core::api::ToolLatency;
+use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, State};
 
 use crate::backend::{Backend, BackendError, Mode, ServerView};
+use crate::clients::{ClientDiff, ClientView, ImportedServer};
+use crate::editor::{CatalogView, Draft, FieldIssue};
+use crate::hub::{DaemonState, Hub, LogLine};
+use crate::prefs::Prefs;
 use crate::{smoke, LaunchOptions};
 
 /// The backend as Tauri state.
 pub type SharedBackend = Arc<dyn Backend>;
+type SharedHub = Arc<Hub>;
 
-/// Runs a backend call on the blocking pool: backends do file and network I/O, which must
-/// stay off both the UI thread and the async runtime.
+/// Runs file I/O on the blocking pool: off both the UI thread and the async runtime.
+pub async fn run_blocking<T, E, F>(call: F) -> Result<T, BackendError>
+where
+    T: Send + 'static,
+    E: Into<BackendError>,
+    F: FnOnce() -> Result<T, E> + Send + 'static,
+{
+    tauri::async_runtime::spawn_blocking(move || call().map_err(Into::into))
+        .await
+        .map_err(|err| BackendError::Internal(format!("backend task failed: {err}")))?
+}
+
+/// Runs a backend call on the blocking pool.
+#[cfg(test)]
 async fn blocking<T, F>(backend: &SharedBackend, call: F) -> Result<T, BackendError>
 where
     T: Send + 'static,
     F: FnOnce(&dyn Backend) -> Result<T, BackendError> + Send + 'static,
 {
     let backend = Arc::clone(backend);
-    tauri::async_runtime::spawn_blocking(move || call(backend.as_ref()))
-        .await
-        .map_err(|err| BackendError::Internal(format!("backend task failed: {err}")))?
+    run_blocking(move || call(backend.as_ref())).await
+}
+
+fn daemon_error(err: crate::daemon_client::ClientError) -> BackendError {
+    BackendError::Internal(err.to_string())
 }
 
 #[tauri::command]
 pub async fn list_servers(
     backend: State<'_, SharedBackend>,
+    hub: State<'_, SharedHub>,
 ) -> Result<Vec<ServerView>, BackendError> {
-    blocking(&backend, |b| b.list_servers()).await
+    hub.rows(&backend).await
 }
 
 #[tauri::command]
 pub async fn set_mode(
     backend: State<'_, SharedBackend>,
+    hub: State<'_, SharedHub>,
     name: String,
     mode: Mode,
 ) -> Result<ServerView, BackendError> {
     tracing::info!(server = %name, ?mode, "mode change requested");
-    blocking(&backend, move |b| b.set_mode(&name, mode)).await
+    hub.inner().set_mode(&backend, &name, mode).await
+}
+
+#[tauri::command]
+pub async fn restart_server(
+    backend: State<'_, SharedBackend>,
+    hub: State<'_, SharedHub>,
+    name: String,
+) -> Result<ServerView, BackendError> {
+    let client = hub
+        .client()
+        .ok_or_else(|| BackendError::Internal("the Dockside gateway is not running".into()))?;
+    client
+        .action(&name, "restart")
+        .await
+        .map_err(daemon_error)?;
+    hub.changed();
+    hub.rows(&backend)
+        .await?
+        .into_iter()
+        .find(|r| r.name == name)
+        .ok_or_else(|| dockside_core::Error::UnknownServer(name).into())
+}
+
+#[tauri::command]
+pub fn gateway_state(hub: State<'_, SharedHub>) -> DaemonState {
+    hub.daemon_state()
+}
+
+#[tauri::command]
+pub async fn set_paused(
+    hub: State<'_, SharedHub>,
+    paused: bool,
+) -> Result<DaemonState, BackendError> {
+    hub.set_paused(paused).await;
+    Ok(hub.daemon_state())
+}
+
+#[tauri::command]
+pub fn get_prefs(hub: State<'_, SharedHub>) -> Prefs {
+    hub.prefs.lock().expect("prefs lock").clone()
+}
+
+#[tauri::command]
+pub fn set_prefs(hub: State<'_, SharedHub>, prefs: Prefs) -> Result<Prefs, BackendError> {
+    hub.set_prefs(prefs.clone())?;
+    Ok(prefs)
+}
+
+#[tauri::command]
+pub fn recent_logs(hub: State<'_, SharedHub>) -> Vec<LogLine> {
+    hub.recent_logs()
+}
+
+/// Per-tool call counts and latencies (empty while the gateway is not running).
+#[tauri::command]
+pub async fn latency(hub: State<'_, SharedHub>) -> Result<Vec<ToolLatency>, BackendError> {
+    match hub.client() {
+        Some(client) => client.latency().await.map_err(daemon_error),
+        None => Ok(Vec::new()),
+    }
+}
+
+#[tauri::command]
+pub async fn catalog_view(hub: State<'_, SharedHub>) -> Result<CatalogView, BackendError> {
+    let home = hub.home.clone();
+    run_blocking(move || crate::editor::view(&home)).await
+}
+
+#[tauri::command]
+pub async fn validate_server(
+    hub: State<'_, SharedHub>,
+    draft: Draft,
+) -> Result<Vec<FieldIssue>, BackendError> {
+    let home = hub.home.clone();
+    run_blocking(move || crate::editor::validate(&home, &draft)).await
+}
+
+#[tauri::command]
+pub async fn save_server(
+    hub: State<'_, SharedHub>,
+    draft: Draft,
+) -> Result<Vec<FieldIssue>, BackendError> {
+    let home = hub.home.clone();
+    let issues = run_blocking(move || crate::editor::save(&home, &draft)).await?;
+    hub.changed();
+    Ok(issues)
+}
+
+#[tauri::command]
+pub async fn remove_server(hub: State<'_, SharedHub>, name: String) -> Result<(), BackendError> {
+    let home = hub.home.clone();
+    run_blocking(move || crate::editor::remove(&home, &name)).await?;
+    hub.changed();
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn server_yaml(draft: Draft) -> Result<String, BackendError> {
+    run_blocking(move || crate::editor::yaml(&draft)).await
+}
+
+#[tauri::command]
+pub async fn import_catalog(
+    hub: State<'_, SharedHub>,
+    path: PathBuf,
+) -> Result<String, BackendError> {
+    let home = hub.home.clone();
+    let summary = run_blocking(move || crate::editor::import_catalog(&home, &path)).await?;
+    hub.changed();
+    Ok(summary)
+}
+
+fn client_context(hub: &Hub) -> dockside_core::clients::Context {
+    crate::clients::context(&hub.home, hub.dockside.as_deref())
+}
+
+#[tauri::command]
+pub async fn list_clients(hub: State<'_, SharedHub>) -> Result<Vec<ClientView>, BackendError> {
+    let ctx = client_context(&hub);
+    run_blocking(move || crate::clients::list(&ctx)).await
+}
+
+#[tauri::command]
+pub async fn connect_client(
+    hub: State<'_, SharedHub>,
+    id: String,
+) -> Result<ClientDiff, BackendError> {
+    let ctx = client_context(&hub);
+    run_blocking(move || crate::clients::connect(&ctx, &id)).await
+}
+
+#[tauri::command]
+pub async fn disconnect_client(
+    hub: State<'_, SharedHub>,
+    id: String,
+) -> Result<ClientDiff, BackendError> {
+    let ctx = client_context(&hub);
+    run_blocking(move || crate::clients::disconnect(&ctx, &id)).await
+}
+
+#[tauri::command]
+pub async fn client_diff(
+    hub: State<'_, SharedHub>,
+    id: String,
+) -> Result<ClientDiff, BackendError> {
+    let ctx = client_context(&hub);
+    run_blocking(move || crate::clients::diff(&ctx, &id)).await
+}
+
+#[tauri::command]
+pub async fn import_client(
+    hub: State<'_, SharedHub>,
+    id: String,
+) -> Result<Vec<ImportedServer>, BackendError> {
+    let ctx = client_context(&hub);
+    let imported = run_blocking(move || crate::clients::import(&ctx, &id)).await?;
+    hub.changed();
+    Ok(imported)
+}
+
+/// The production switch's plan. Its backend (core's plan/apply/rollback across all client
+/// files) comes in a later issue; until then the answer says so and carries no plan.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductionPreview {
+    pub available: bool,
+    pub reason: Option<String>,
+    /// `ProductionPlan` in `ui/src/api.ts` once available.
+    pub plan: Option<serde_json::Value>,
+}
+
+#[tauri::command]
+pub fn production_plan() -> ProductionPreview {
+    ProductionPreview {
+        available: false,
+        reason: Some(
+            "The production switch is not available yet: Dockside cannot compute and apply the \
+             plan in this version."
+                .into(),
+        ),
+        plan: None,
+    }
 }
 
 /// What the UI saw on its first load (mirrors `UiReport` in `ui/src/api.ts`).

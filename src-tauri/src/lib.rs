@@ -4,20 +4,29 @@
 //! - [`run`] wires everything: plugins, state, commands, tray, window, run loop.
 //! - [`tray`]: the tray icon (status variants) and its menu.
 //! - [`window`]: the dashboard window, hidden instead of closed.
-//! - [`commands`]: the only calls the web UI (`ui/`) can make; [`backend`] is where their data
-//!   comes from (`dockside-core`'s workspace; daemon status and client sync still to come).
+//! - [`commands`]: the only calls the web UI (`ui/`) can make — thin wrappers over
+//!   `dockside-core` ([`backend`], [`editor`], [`clients`]) and the daemon's control API
+//!   ([`daemon_client`]).
+//! - [`hub`]: daemon supervision, event forwarding to the UI, tray refresh; [`notify`]: which
+//!   events become desktop notifications, rate-limited.
 //! - [`smoke`]: `--smoke-test`, the "does it really start" check used by tests and CI.
 
 pub mod backend;
+pub mod clients;
 pub mod commands;
+pub mod daemon_client;
+pub mod editor;
+pub mod hub;
+pub mod notify;
 pub mod options;
+pub mod prefs;
 pub mod smoke;
 pub mod tray;
 pub mod window;
 
 use std::sync::Arc;
 
-use tauri::RunEvent;
+use tauri::{Manager, RunEvent};
 
 pub use options::{LaunchOptions, Parsed, USAGE};
 
@@ -35,13 +44,41 @@ pub fn run(options: LaunchOptions) -> anyhow::Result<()> {
 
     let home = dockside_core::Home::from_env()?;
     tracing::info!(home = %home.root().display(), "Dockside home");
-    let backend: commands::SharedBackend = Arc::new(backend::CoreBackend::new(home));
+    let backend: commands::SharedBackend = Arc::new(backend::CoreBackend::new(home.clone()));
+    // A smoke test checks this binary's tray, window and UI: it must not start (or stop) a
+    // daemon unless asked to (DOCKSIDE_SMOKE_DAEMON=1).
+    let supervise = !options.smoke_test || std::env::var_os("DOCKSIDE_SMOKE_DAEMON").is_some();
+    let hub = hub::Hub::new(home, supervise);
     let app = builder
-        .manage(backend)
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            None,
+        ))
+        .manage(backend.clone())
+        .manage(hub.clone())
         .manage(options.clone())
         .invoke_handler(tauri::generate_handler![
             commands::list_servers,
             commands::set_mode,
+            commands::restart_server,
+            commands::gateway_state,
+            commands::set_paused,
+            commands::get_prefs,
+            commands::set_prefs,
+            commands::recent_logs,
+            commands::latency,
+            commands::catalog_view,
+            commands::validate_server,
+            commands::save_server,
+            commands::remove_server,
+            commands::server_yaml,
+            commands::import_catalog,
+            commands::list_clients,
+            commands::connect_client,
+            commands::disconnect_client,
+            commands::client_diff,
+            commands::import_client,
+            commands::production_plan,
             commands::ui_ready
         ])
         .on_window_event(window::on_window_event)
@@ -50,8 +87,11 @@ pub fn run(options: LaunchOptions) -> anyhow::Result<()> {
             #[cfg(target_os = "macos")]
             app.set_activation_policy(tauri::ActivationPolicy::Accessory);
 
-            // TODO(tray issue): follow the daemon's status instead of "stopped".
-            tray::build(app.handle(), tray::TrayStatus::Stopped)?;
+            tray::build(app.handle(), &tray::TrayModel::default())?;
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(hub::refresher(handle.clone(), hub.clone(), backend));
+            tauri::async_runtime::spawn(hub::supervise(handle, hub.clone()));
+            hub.changed();
 
             if options.smoke_test {
                 smoke::arm(app.handle());
@@ -63,15 +103,23 @@ pub fn run(options: LaunchOptions) -> anyhow::Result<()> {
         })
         .build(tauri::generate_context!())?;
 
-    app.run(|_app, event| {
+    app.run(|app, event| match event {
         // Closing the last window must not quit a tray app; `app.exit(code)` (Quit, smoke
         // test) carries a code and goes through.
-        if let RunEvent::ExitRequested {
+        RunEvent::ExitRequested {
             code: None, api, ..
-        } = event
-        {
-            api.prevent_exit();
+        } => api.prevent_exit(),
+        // Quit from elsewhere (session end, signal): the daemon follows the preference too.
+        RunEvent::Exit => {
+            let hub = app.state::<Arc<hub::Hub>>().inner().clone();
+            if !hub.quitting() {
+                tauri::async_runtime::block_on(async {
+                    let _ =
+                        tokio::time::timeout(std::time::Duration::from_secs(3), hub.quit()).await;
+                });
+            }
         }
+        _ => {}
     });
     Ok(())
 }

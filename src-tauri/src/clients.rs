@@ -1,0 +1,230 @@
+//! The Clients screen: AI clients' config files through `dockside_core::clients` (the same calls
+//! as `dockside client list/connect/disconnect/diff/import`).
+
+use std::path::{Path, PathBuf};
+
+use dockside_core::clients::import::{self, dedupe};
+use dockside_core::clients::ownership::Record;
+use dockside_core::clients::sync::{self, Context, Target};
+use dockside_core::clients::{workspace as bridge, Env, Launcher, ALL};
+use dockside_core::fsedit::{self, file::Snapshot};
+use dockside_core::{Home, Workspace};
+use serde::Serialize;
+
+use crate::backend::BackendError;
+
+/// One row of the Clients screen.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientView {
+    pub id: String,
+    pub name: String,
+    pub path: PathBuf,
+    /// Its config file or folder exists.
+    pub detected: bool,
+    /// Dockside keeps its file in sync.
+    pub connected: bool,
+    pub single_entry: bool,
+    /// Servers in its file (`None` if it cannot be read).
+    pub servers: Option<usize>,
+    pub error: Option<String>,
+}
+
+/// A client's diff preview.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientDiff {
+    pub path: PathBuf,
+    /// Unified diff of what a sync would write (empty: nothing to change).
+    pub diff: String,
+    pub notes: Vec<String>,
+}
+
+/// What an import from a client added.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportedServer {
+    pub name: String,
+    /// `added` or `exists`.
+    pub status: String,
+    pub sources: Vec<String>,
+}
+
+fn err(e: impl std::fmt::Display) -> BackendError {
+    BackendError::Internal(e.to_string())
+}
+
+/// Where Dockside's files are and which command AI clients run to reach the gateway: the
+/// `dockside` binary beside the app (or on PATH), as an absolute path when found, since
+/// clients such as Claude Desktop start servers with a minimal PATH.
+pub fn context(home: &Home, dockside: Option<&Path>) -> Context {
+    let launcher = match std::env::var_os("DOCKSIDE_LAUNCHER").filter(|v| !v.is_empty()) {
+        Some(v) => Launcher(v.to_string_lossy().into_owned()),
+        None => Launcher(
+            dockside
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "dockside".into()),
+        ),
+    };
+    Context {
+        env: Env::from_process(),
+        dockside_home: home.root().to_owned(),
+        launcher,
+    }
+}
+
+pub fn list(ctx: &Context) -> Result<Vec<ClientView>, BackendError> {
+    let record = Record::load(&ctx.dockside_home).map_err(err)?;
+    let mut rows = Vec::new();
+    for spec in ALL {
+        let target = Target::user(spec);
+        let path = target.path(&ctx.env);
+        let detected = path.exists()
+            || path
+                .parent()
+                .is_some_and(|d| d.is_dir() && d != ctx.env.home.as_path());
+        let (servers, error) = match Snapshot::read(&path) {
+            Ok(snap) => match &snap.text {
+                Some(text) => match fsedit::open(spec.format, &spec.container(), &path, text) {
+                    Ok(doc) => (Some(doc.entries().len()), None),
+                    Err(e) => (None, Some(e.to_string())),
+                },
+                None => (Some(0), None),
+            },
+            Err(e) => (None, Some(e.to_string())),
+        };
+        let rec = record.clients.get(&target.key());
+        rows.push(ClientView {
+            id: spec.id.to_owned(),
+            name: spec.name.to_owned(),
+            path,
+            detected,
+            connected: rec.is_some_and(|c| c.connected),
+            single_entry: rec.is_some_and(|c| c.single_entry),
+            servers,
+            error,
+        });
+    }
+    Ok(rows)
+}
+
+fn target(id: &str) -> Result<Target, BackendError> {
+    Target::parse(id, None).map_err(err)
+}
+
+pub fn connect(ctx: &Context, id: &str) -> Result<ClientDiff, BackendError> {
+    let target = target(id)?;
+    let ws = Workspace::load(Home::new(&ctx.dockside_home))?;
+    let out =
+        sync::connect(ctx, &target, false, |s| bridge::desired(&ws, s), false).map_err(err)?;
+    Ok(ClientDiff {
+        path: out.path,
+        diff: out.diff,
+        notes: Vec::new(),
+    })
+}
+
+pub fn disconnect(ctx: &Context, id: &str) -> Result<ClientDiff, BackendError> {
+    let out = sync::disconnect(ctx, &target(id)?).map_err(err)?;
+    Ok(ClientDiff {
+        path: out.path,
+        diff: out.diff,
+        notes: Vec::new(),
+    })
+}
+
+pub fn diff(ctx: &Context, id: &str) -> Result<ClientDiff, BackendError> {
+    let target = target(id)?;
+    let ws = Workspace::load(Home::new(&ctx.dockside_home))?;
+    let record = Record::load(&ctx.dockside_home).map_err(err)?;
+    let connected = record.clients.get(&target.key());
+    let single = connected.is_some_and(|c| c.single_entry);
+    let planned =
+        sync::plan_target(ctx, &target, &bridge::desired(&ws, single), false).map_err(err)?;
+    let mut notes = Vec::new();
+    for c in &planned.plan.changes {
+        if let dockside_core::clients::Change::Conflict(name) = c {
+            notes.push(format!(
+                "`{name}` is your own entry and differs from what Dockside would write; it is left alone"
+            ));
+        }
+    }
+    if connected.is_none_or(|c| !c.connected) {
+        notes.push(format!(
+            "{} is not connected: this is what connecting would write",
+            target.spec.name
+        ));
+    }
+    Ok(ClientDiff {
+        path: planned.snap.path.clone(),
+        diff: planned.diff,
+        notes,
+    })
+}
+
+/// Syncs every connected client with the workspace (after a mode change); all files or none.
+pub fn sync_connected(ctx: &Context) -> Result<usize, BackendError> {
+    let ws = Workspace::load(Home::new(&ctx.dockside_home))?;
+    match bridge::sync_connected(&ws, ctx) {
+        Ok(done) => Ok(done.len()),
+        Err(errors) => Err(BackendError::Internal(format!(
+            "{} client file(s) could not be synced, none was changed: {}",
+            errors.len(),
+            errors
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))),
+    }
+}
+
+/// Imports a client's servers into catalog `imported`, in native mode.
+pub fn import(ctx: &Context, id: &str) -> Result<Vec<ImportedServer>, BackendError> {
+    let target = target(id)?;
+    let record = Record::load(&ctx.dockside_home).map_err(err)?;
+    let path = target.path(&ctx.env);
+    let snap = Snapshot::read(&path).map_err(err)?;
+    let Some(text) = &snap.text else {
+        return Err(BackendError::Internal(format!(
+            "{}: no config file at {}",
+            target.spec.name,
+            path.display()
+        )));
+    };
+    let found = import::read(target.spec, &path, text, &record.file(&path)).map_err(err)?;
+    let mut ws = Workspace::load(Home::new(&ctx.dockside_home))?;
+    let results = bridge::import_into(&mut ws, "imported", &dedupe(found))?;
+    ws.save()?;
+    Ok(results
+        .into_iter()
+        .map(|r| ImportedServer {
+            name: r.name,
+            status: r.status.to_owned(),
+            sources: r.sources,
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_every_known_client_and_previews_a_connect() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::new(dir.path().join("home"));
+        let mut ctx = context(&home, Some(Path::new("/opt/dockside")));
+        assert_eq!(ctx.launcher.0, "/opt/dockside");
+        ctx.env.home = dir.path().join("user");
+        ctx.env.xdg_config_home = None;
+        ctx.env.appdata = None;
+        ctx.env.codex_home = None;
+        std::fs::create_dir_all(&ctx.env.home).unwrap();
+        let rows = list(&ctx).unwrap();
+        assert_eq!(rows.len(), ALL.len());
+        assert!(rows.iter().all(|r| !r.connected));
+        let preview = diff(&ctx, ALL[0].id).unwrap();
+        assert!(preview.notes.iter().any(|n| n.contains("not connected")));
+        assert!(diff(&ctx, "no-such-client").is_err());
+    }
+}
