@@ -43,6 +43,7 @@ pub struct ContainerLaunch {
     pub secrets: Vec<Secret>,
     /// Docker `-v` specs: `source:target[:ro]`.
     pub volumes: Vec<String>,
+    /// The host command's `cwd` (mounted at the same path); `None` for an image's own default.
     pub workdir: Option<PathBuf>,
     pub user: Option<String>,
     pub extra_hosts: Vec<String>,
@@ -106,7 +107,7 @@ pub fn resolve(
         (Mode::Native | Mode::Managed, _) => {
             let command = server.host_command().ok_or_else(|| {
                 unavailable(format!(
-                    "it is the container image `{}` with no host command; add `x-dockside: {{hostCommand: [program, args…]}}` to its catalog entry, or use `docker` mode",
+                    "it is the container image `{}` with no host command; give it one with `dockside server edit {name} --host-command \"PROGRAM ARGS…\"` (x-dockside.hostCommand), or use `docker` mode",
                     server.image.as_deref().unwrap_or("?")
                 ))
             })?;
@@ -124,13 +125,19 @@ pub fn resolve(
             "`poci` servers (one container per tool call) are not supported yet".into(),
         )),
         (Mode::Docker, kind) => {
-            let (image, args, code) = if kind == ServerKind::Container {
+            let cwd = server.dockside.as_ref().and_then(|x| x.cwd.clone());
+            let (image, args, code, workdir) = if kind == ServerKind::Container {
                 let args = render_all(
                     server.command.as_deref().unwrap_or_default(),
                     name,
                     &state.config,
                 );
-                (server.image.clone().unwrap_or_default(), args, Vec::new())
+                (
+                    server.image.clone().unwrap_or_default(),
+                    args,
+                    Vec::new(),
+                    None,
+                )
             } else {
                 let command = render_all(
                     server.host_command().unwrap_or_default(),
@@ -143,9 +150,8 @@ pub fn resolve(
                         "no runtime image is known for `{program}`; set one with `dockside server edit {name} --runtime-image IMAGE`"
                     ))
                 })?;
-                let cwd = server.dockside.as_ref().and_then(|x| x.cwd.as_deref());
-                let code = code_mounts(program, args, cwd);
-                (image, command, code)
+                let code = code_mounts(program, args, cwd.as_deref());
+                (image, command, code, cwd)
             };
             let mut volumes = render_all(
                 server.volumes.as_deref().unwrap_or_default(),
@@ -159,7 +165,7 @@ pub fn resolve(
                 env: env(),
                 secrets: secrets(),
                 volumes,
-                workdir: server.dockside.as_ref().and_then(|x| x.cwd.clone()),
+                workdir,
                 user: server.user.clone(),
                 extra_hosts: server.extra_hosts.clone().unwrap_or_default(),
                 limits: state.limits.clone(),
