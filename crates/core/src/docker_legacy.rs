@@ -121,12 +121,13 @@ pub fn import(ws: &mut Workspace, dir: &Path) -> Result<Imported, Error> {
             continue;
         }
         let mut incoming = source.clone();
+        incoming.id = catalog_id(&source.id);
         incoming
             .catalog
             .registry
             .retain(|name, _| names.contains(&name.as_str()));
-        if ws.catalogs().iter().any(|f| f.id == source.id) {
-            let target = ws.catalog_mut(&source.id)?;
+        if ws.catalogs().iter().any(|f| f.id == incoming.id) {
+            let target = ws.catalog_mut(&incoming.id)?;
             target.registry.extend(incoming.catalog.registry);
         } else {
             ws.insert_catalog(incoming)?;
@@ -150,6 +151,26 @@ pub fn import(ws: &mut Workspace, dir: &Path) -> Result<Imported, Error> {
         }
     }
     Ok(imported)
+}
+
+/// A Dockside catalog id for a Docker catalog file stem (Docker allows spaces and more in names).
+fn catalog_id(stem: &str) -> String {
+    let id: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let id = id.trim_start_matches(['.', '-']);
+    if id.is_empty() {
+        "docker".to_owned()
+    } else {
+        id.to_owned()
+    }
 }
 
 /// Writes `ws` as a legacy setup into `dir` (`catalogs/<id>.yaml`, `registry.yaml`, and `config.yaml`,
@@ -269,6 +290,14 @@ mod tests {
         assert_eq!(exported.skipped, ["host"]);
         assert!(exported.catalogs.is_empty() && exported.config.is_none());
         assert_eq!(fs_text(&exported.registry), "registry: {}\n");
+    }
+
+    #[test]
+    fn docker_file_names_become_valid_catalog_ids() {
+        assert_eq!(catalog_id("docker-mcp"), "docker-mcp");
+        assert_eq!(catalog_id("My Catalog (2)"), "My-Catalog--2-");
+        assert_eq!(catalog_id(".hidden"), "hidden");
+        assert_eq!(catalog_id("ü"), "docker");
     }
 
     fn fs_text(path: &Path) -> String {
