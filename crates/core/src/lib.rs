@@ -20,6 +20,7 @@ pub mod error;
 pub mod fsedit;
 pub mod home;
 pub mod launch;
+pub mod secrets;
 pub mod state;
 pub mod template;
 pub mod validate;

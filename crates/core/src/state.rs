@@ -123,6 +123,42 @@ pub struct ServerState {
     /// Tool allow-list (Docker's `tools.yaml`); absent means every tool.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tools: Option<Vec<String>>,
+    /// Overrides of the `docker` mode's defaults (lifetime and hardening).
+    #[serde(default, skip_serializing_if = "DockerOptions::is_empty")]
+    pub docker: DockerOptions,
+}
+
+/// Per-server overrides of how `docker` mode runs a container. Every field is optional: absent
+/// means the hardened default (read-only root with a tmpfs `/tmp`, every capability dropped,
+/// `no-new-privileges`, a non-root user where the image allows, started on the first call and
+/// stopped after the idle timeout).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DockerOptions {
+    /// Keep the container running (Docker's `longLived`); default: the catalog's, else on demand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub long_lived: Option<bool>,
+    /// Seconds without calls before an on-demand container stops (default 300).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_timeout: Option<u64>,
+    /// Read-only root filesystem (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_only: Option<bool>,
+    /// The user to run as, e.g. `1000:1000` or `root` (default: the image's, else `65534:65534`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// Capabilities to keep (default none: `cap-drop ALL`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cap_add: Vec<String>,
+    /// `no-new-privileges` (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_new_privileges: Option<bool>,
+}
+
+impl DockerOptions {
+    pub fn is_empty(&self) -> bool {
+        *self == DockerOptions::default()
+    }
 }
 
 /// Resource limits for a server the gateway runs.
@@ -272,7 +308,7 @@ impl<'de> Deserialize<'de> for Memory {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NetworkPolicy {
-    /// As the catalog says: none if `disableNetwork`, only `allowHosts` if listed, else open.
+    /// As the catalog says: only `allowHosts` if listed (and not `disableNetwork`), else none.
     #[default]
     Catalog,
     /// No network at all.
@@ -317,7 +353,7 @@ impl NetworkPolicy {
             NetworkPolicy::Catalog if server.disable_network == Some(true) => Network::None,
             NetworkPolicy::Catalog => match &server.allow_hosts {
                 Some(hosts) if !hosts.is_empty() => Network::AllowHosts(hosts.clone()),
-                _ => Network::Open,
+                _ => Network::None,
             },
         }
     }

@@ -44,6 +44,8 @@ pub struct UpstreamSpec {
     pub tools: Option<Vec<String>>,
     /// Values of this server's secrets (never logged); `--block-secrets` refuses them in calls.
     pub secret_values: Vec<String>,
+    /// `docker` mode: run in a container (`command`/`args`/`cwd` are then informational).
+    pub container: Option<crate::docker::ContainerSpec>,
 }
 
 impl UpstreamSpec {
@@ -105,16 +107,28 @@ pub trait Process: Send {
     fn stop(&mut self, grace: Duration) -> BoxFuture<'_, ()>;
 }
 
-/// Starts servers. The process launcher runs host commands; a Docker launcher comes later.
+/// Starts servers: [`ProcessLauncher`] runs host commands, [`crate::docker::HybridLauncher`]
+/// also runs container specs.
 pub trait Launcher: Send + Sync {
-    fn launch(&self, spec: &UpstreamSpec) -> Result<Launched, std::io::Error>;
+    fn launch<'a>(&'a self, spec: &'a UpstreamSpec)
+        -> BoxFuture<'a, Result<Launched, std::io::Error>>;
 }
 
 /// Runs a host command as a child process speaking MCP over stdio.
 pub struct ProcessLauncher;
 
 impl Launcher for ProcessLauncher {
-    fn launch(&self, spec: &UpstreamSpec) -> Result<Launched, std::io::Error> {
+    fn launch<'a>(
+        &'a self,
+        spec: &'a UpstreamSpec,
+    ) -> BoxFuture<'a, Result<Launched, std::io::Error>> {
+        let launched = ProcessLauncher::spawn(spec);
+        Box::pin(std::future::ready(launched))
+    }
+}
+
+impl ProcessLauncher {
+    fn spawn(spec: &UpstreamSpec) -> Result<Launched, std::io::Error> {
         let mut cmd = tokio::process::Command::new(&spec.command);
         cmd.args(&spec.args)
             .envs(spec.env.iter().map(|(k, v)| (k, v)))
@@ -362,7 +376,7 @@ impl Upstream {
         logs: broadcast::Sender<LogLine>,
         init_timeout: Duration,
     ) -> Result<Arc<Upstream>, StartError> {
-        let launched = launcher.launch(&spec).map_err(|source| StartError::Spawn {
+        let launched = launcher.launch(&spec).await.map_err(|source| StartError::Spawn {
             server: spec.name.clone(),
             command: spec.command.clone(),
             source,

@@ -1,0 +1,425 @@
+//! The secret store: values for the `secrets: [{name, env}]` a server declares.
+//!
+//! Values live in the OS keychain (`keyring`: macOS Keychain, Windows Credential Manager, the
+//! Secret Service on Linux desktops), under the service `dockside` and an account that includes
+//! a hash of the Dockside home, so two homes never share values. Where no keychain service runs
+//! (a headless Linux box has no D-Bus session) they go to `<home>/secrets.json`, created `0600`,
+//! and [`SecretStore::warning`] says so. `DOCKSIDE_SECRET_STORE=file|keychain` forces a backend.
+//!
+//! A keychain cannot list its entries, so the store keeps the *names* (never values) in
+//! `<home>/secrets.names`. A Docker-style `.env` file (`--secrets FILE`: `name=value` lines keyed
+//! by the dotted secret name, `#` comments) is read by [`read_env_file`] and wins over the store.
+//!
+//! Values are never logged, never written to the state file and never put on a command line:
+//! the gateway passes them to servers as environment variables.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use sha2::{Digest, Sha256};
+
+use crate::catalog::Secret;
+use crate::home::Home;
+
+const SERVICE: &str = "dockside";
+const FILE: &str = "secrets.json";
+const NAMES: &str = "secrets.names";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("invalid secret name `{0}`: use letters, digits, `.`, `_` and `-` (e.g. github.personal_access_token)")]
+    BadName(String),
+    #[error("cannot {action} {}: {source}", .path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} is not a valid secret file ({detail}); fix or delete it", .0.display(), detail = .1)]
+    Corrupt(PathBuf, String),
+    #[error("the OS keychain refused: {0}; set DOCKSIDE_SECRET_STORE=file to use a 0600 file under the Dockside home instead")]
+    Keychain(String),
+    #[error("{}:{line}: expected `name=value`", .path.display())]
+    EnvSyntax { path: PathBuf, line: usize },
+}
+
+fn io(action: &'static str, path: &Path, source: std::io::Error) -> SecretError {
+    SecretError::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Keychain,
+    File,
+}
+
+/// Where this home's secret values live.
+#[derive(Debug, Clone)]
+pub struct SecretStore {
+    backend: Backend,
+    root: PathBuf,
+    account_prefix: String,
+    warning: Option<String>,
+}
+
+impl SecretStore {
+    /// Picks the backend: `DOCKSIDE_SECRET_STORE`, else the keychain when one answers, else the
+    /// file (with a warning). Blocking (the keychain may be asked over D-Bus): call it from a
+    /// blocking context.
+    pub fn open(home: &Home) -> SecretStore {
+        let root = home.root().to_owned();
+        let hash = hex::encode(&Sha256::digest(root.to_string_lossy().as_bytes())[..6]);
+        let mut store = SecretStore {
+            backend: Backend::File,
+            root,
+            account_prefix: format!("{hash}/"),
+            warning: None,
+        };
+        let forced = std::env::var("DOCKSIDE_SECRET_STORE").ok();
+        match forced.as_deref() {
+            Some("file") => return store,
+            Some("keychain") => {
+                store.backend = Backend::Keychain;
+                return store;
+            }
+            _ => {}
+        }
+        match keychain_answers() {
+            Ok(()) => store.backend = Backend::Keychain,
+            Err(why) => {
+                store.warning = Some(format!(
+                    "no OS keychain service is available ({why}); secrets are kept in {} (mode 0600)",
+                    store.file_path().display()
+                ));
+            }
+        }
+        store
+    }
+
+    /// A file store in `home`, whatever the environment (tests, `--secrets` conversions).
+    pub fn file(home: &Home) -> SecretStore {
+        SecretStore {
+            backend: Backend::File,
+            root: home.root().to_owned(),
+            account_prefix: String::new(),
+            warning: None,
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A human description of where values live.
+    pub fn describe(&self) -> String {
+        match self.backend {
+            Backend::Keychain => "the OS keychain".into(),
+            Backend::File => format!("{} (mode 0600)", self.file_path().display()),
+        }
+    }
+
+    /// Why the file backend was chosen when the keychain was wanted.
+    pub fn warning(&self) -> Option<&str> {
+        self.warning.as_deref()
+    }
+
+    fn file_path(&self) -> PathBuf {
+        self.root.join(FILE)
+    }
+
+    fn names_path(&self) -> PathBuf {
+        self.root.join(NAMES)
+    }
+
+    fn entry(&self, name: &str) -> Result<keyring::Entry, SecretError> {
+        keyring::Entry::new(SERVICE, &format!("{}{name}", self.account_prefix))
+            .map_err(|e| SecretError::Keychain(e.to_string()))
+    }
+
+    pub fn set(&self, name: &str, value: &str) -> Result<(), SecretError> {
+        check_name(name)?;
+        match self.backend {
+            Backend::Keychain => {
+                self.entry(name)?
+                    .set_password(value)
+                    .map_err(|e| SecretError::Keychain(e.to_string()))?;
+                let mut names = self.names()?;
+                names.insert(name.to_owned());
+                self.write_names(&names)
+            }
+            Backend::File => {
+                let mut values = self.read_file()?;
+                values.insert(name.to_owned(), value.to_owned());
+                self.write_file(&values)
+            }
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Result<Option<String>, SecretError> {
+        check_name(name)?;
+        match self.backend {
+            Backend::Keychain => match self.entry(name)?.get_password() {
+                Ok(v) => Ok(Some(v)),
+                Err(keyring::Error::NoEntry) => Ok(None),
+                Err(e) => Err(SecretError::Keychain(e.to_string())),
+            },
+            Backend::File => Ok(self.read_file()?.shift_remove(name)),
+        }
+    }
+
+    /// Removes a value; `false` when there was none.
+    pub fn remove(&self, name: &str) -> Result<bool, SecretError> {
+        check_name(name)?;
+        match self.backend {
+            Backend::Keychain => {
+                let existed = match self.entry(name)?.delete_credential() {
+                    Ok(()) => true,
+                    Err(keyring::Error::NoEntry) => false,
+                    Err(e) => return Err(SecretError::Keychain(e.to_string())),
+                };
+                let mut names = self.names()?;
+                let listed = names.remove(name);
+                self.write_names(&names)?;
+                Ok(existed || listed)
+            }
+            Backend::File => {
+                let mut values = self.read_file()?;
+                let existed = values.shift_remove(name).is_some();
+                if existed {
+                    self.write_file(&values)?;
+                }
+                Ok(existed)
+            }
+        }
+    }
+
+    /// The names of the stored secrets, sorted.
+    pub fn names(&self) -> Result<BTreeSet<String>, SecretError> {
+        match self.backend {
+            Backend::Keychain => {
+                let path = self.names_path();
+                match std::fs::read_to_string(&path) {
+                    Ok(text) => Ok(text
+                        .lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .map(str::to_owned)
+                        .collect()),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeSet::new()),
+                    Err(e) => Err(io("read", &path, e)),
+                }
+            }
+            Backend::File => Ok(self.read_file()?.into_keys().collect()),
+        }
+    }
+
+    fn write_names(&self, names: &BTreeSet<String>) -> Result<(), SecretError> {
+        let text: String = names.iter().map(|n| format!("{n}\n")).collect();
+        write_private(&self.names_path(), text.as_bytes())
+    }
+
+    fn read_file(&self) -> Result<IndexMap<String, String>, SecretError> {
+        let path = self.file_path();
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| SecretError::Corrupt(path.clone(), e.to_string())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(IndexMap::new()),
+            Err(e) => Err(io("read", &path, e)),
+        }
+    }
+
+    fn write_file(&self, values: &IndexMap<String, String>) -> Result<(), SecretError> {
+        let bytes = serde_json::to_vec_pretty(values).expect("a map of strings serializes");
+        write_private(&self.file_path(), &bytes)
+    }
+}
+
+/// Asks the platform keychain for a value that does not exist: "no entry" means it works.
+fn keychain_answers() -> Result<(), String> {
+    #[cfg(all(unix, not(target_os = "macos")))]
+    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
+        return Err("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)".into());
+    }
+    let entry = keyring::Entry::new(SERVICE, "dockside-probe").map_err(|e| e.to_string())?;
+    match entry.get_password() {
+        Ok(_) | Err(keyring::Error::NoEntry) => Ok(()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Writes a file only its owner can read, atomically (temp file created 0600, then renamed).
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), SecretError> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| io("create directory", dir, e))?;
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name().unwrap_or_default().to_string_lossy(),
+        std::process::id()
+    ));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let result = options
+        .open(&tmp)
+        .and_then(|mut f| {
+            f.write_all(bytes)?;
+            f.sync_all()
+        })
+        .and_then(|()| std::fs::rename(&tmp, path));
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io("write", path, e)
+    })
+}
+
+fn check_name(name: &str) -> Result<(), SecretError> {
+    let ok = !name.is_empty()
+        && !name.starts_with(['.', '-'])
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(SecretError::BadName(name.to_owned()))
+    }
+}
+
+/// Reads a Docker-style `.env` secrets file: `name=value` per line (the dotted secret name, as
+/// `docker mcp gateway run --secrets` expects), `#` comments, optional `export `, quotes removed.
+pub fn read_env_file(path: &Path) -> Result<IndexMap<String, String>, SecretError> {
+    let text = std::fs::read_to_string(path).map_err(|e| io("read", path, e))?;
+    let mut values = IndexMap::new();
+    for (index, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((name, value)) = line.split_once('=') else {
+            return Err(SecretError::EnvSyntax {
+                path: path.to_owned(),
+                line: index + 1,
+            });
+        };
+        let value = value.trim();
+        let value = [('"', '"'), ('\'', '\'')]
+            .iter()
+            .find_map(|(a, b)| value.strip_prefix(*a)?.strip_suffix(*b))
+            .unwrap_or(value);
+        values.insert(name.trim().to_owned(), value.to_owned());
+    }
+    Ok(values)
+}
+
+/// Secret values for a server's declared secrets, as `(env var, value)`, plus the names of the
+/// secrets nobody set. Order: the `.env` file, the store, then the gateway's own environment
+/// under the variable name (for CI and containers that inject them).
+pub struct Resolved {
+    pub env: Vec<(String, String)>,
+    pub missing: Vec<String>,
+}
+
+pub fn resolve(
+    secrets: &[Secret],
+    env_file: Option<&IndexMap<String, String>>,
+    store: Option<&SecretStore>,
+) -> Result<Resolved, SecretError> {
+    let mut out = Resolved {
+        env: Vec::new(),
+        missing: Vec::new(),
+    };
+    for secret in secrets {
+        let mut value = env_file.and_then(|f| f.get(&secret.name).cloned());
+        if value.is_none() {
+            if let Some(store) = store {
+                value = store.get(&secret.name)?;
+            }
+        }
+        if value.is_none() {
+            value = std::env::var(&secret.env).ok();
+        }
+        match value {
+            Some(v) => out.env.push((secret.env.clone(), v)),
+            None => out.missing.push(secret.name.clone()),
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_store_round_trip_is_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SecretStore::file(&Home::new(dir.path()));
+        store.set("github.token", "s3cret=with=equals").unwrap();
+        store.set("b", "2").unwrap();
+        assert_eq!(
+            store.get("github.token").unwrap().as_deref(),
+            Some("s3cret=with=equals")
+        );
+        assert_eq!(
+            store.names().unwrap().into_iter().collect::<Vec<_>>(),
+            ["b", "github.token"]
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert!(store.remove("b").unwrap());
+        assert!(!store.remove("b").unwrap());
+        assert_eq!(store.get("b").unwrap(), None);
+        assert!(matches!(
+            store.set("../x", "v"),
+            Err(SecretError::BadName(_))
+        ));
+    }
+
+    #[test]
+    fn env_file_and_resolution_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".env");
+        std::fs::write(&path, "# c\nexport a.b=\"one\"\nc = two\n").unwrap();
+        let file = read_env_file(&path).unwrap();
+        assert_eq!(file["a.b"], "one");
+        assert_eq!(file["c"], "two");
+        let store = SecretStore::file(&Home::new(dir.path()));
+        store.set("a.b", "from-store").unwrap();
+        store.set("d", "four").unwrap();
+        let secret = |name: &str, env: &str| -> Secret {
+            yaml_serde::from_str(&format!("{{name: {name}, env: {env}}}")).unwrap()
+        };
+        let wanted = [
+            secret("a.b", "A"),
+            secret("d", "D"),
+            secret("nope", "DOCKSIDE_TEST_UNSET_VAR"),
+        ];
+        let r = resolve(&wanted, Some(&file), Some(&store)).unwrap();
+        assert_eq!(
+            r.env,
+            [("A".into(), "one".into()), ("D".into(), "four".into())]
+        );
+        assert_eq!(r.missing, ["nope"]);
+        std::fs::write(&path, "novalue\n").unwrap();
+        let err = read_env_file(&path).unwrap_err().to_string();
+        assert!(err.ends_with(":1: expected `name=value`"), "{err}");
+    }
+}
