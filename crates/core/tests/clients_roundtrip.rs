@@ -219,8 +219,12 @@ fn container_created_and_removed_again() {
     for spec in ALL {
         let text = match spec.format {
             fsedit::Format::Json => "{\n  \"theme\": \"dark\",\n  \"other\": [1, 2]\n}\n",
-            fsedit::Format::Jsonc => "// settings\n{\n  \"theme\": \"dark\", // mine\n  \"other\": [1, 2],\n}\n",
-            fsedit::Format::Toml => "# settings\nmodel = \"o3\"\n\n[profiles.fast]\nmodel = \"mini\" # fast\n",
+            fsedit::Format::Jsonc => {
+                "// settings\n{\n  \"theme\": \"dark\", // mine\n  \"other\": [1, 2],\n}\n"
+            }
+            fsedit::Format::Toml => {
+                "# settings\nmodel = \"o3\"\n\n[profiles.fast]\nmodel = \"mini\" # fast\n"
+            }
             fsedit::Format::Yaml => "# settings\nGOOSE_MODEL: gpt\nlist:\n  - a # one\n",
         };
         let h = home(spec);
