@@ -7,7 +7,7 @@ use anyhow::bail;
 use clap::Subcommand;
 use dockside_core::catalog::{EnvVar, Server, ServerKind, ServerType};
 use dockside_core::state::{Cpus, Memory, ServerState};
-use dockside_core::{launch, Mode, NetworkPolicy};
+use dockside_core::{launch, Mode, NetworkPolicy, Workspace};
 use serde_json::json;
 
 use super::{print_json, workspace};
@@ -157,18 +157,25 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Action::Mode(set) => {
             let mut ws = workspace()?;
             ws.set_mode(&set.name, set.mode)?;
-            ws.save()?;
+            save_and_sync(&mut ws)?;
             println!("{}: {}", set.name, set.mode);
             Ok(())
         }
         Action::Remove(remove) => {
             let mut ws = workspace()?;
             ws.remove_server(&remove.name)?;
-            ws.save()?;
+            save_and_sync(&mut ws)?;
             println!("removed {}", remove.name);
             Ok(())
         }
     }
+}
+
+/// Saves the catalogs and state, then brings every connected AI client's config file in line
+/// with them (a mode switch changes what their entries run).
+fn save_and_sync(ws: &mut Workspace) -> anyhow::Result<()> {
+    ws.save()?;
+    super::client::sync_connected(ws)
 }
 
 fn run_add(add: Add) -> anyhow::Result<()> {
@@ -185,7 +192,7 @@ fn run_add(add: Add) -> anyhow::Result<()> {
     ws.add_server(&add.catalog, &add.name, server)?;
     add.runtime.apply(ws.state_mut().server_mut(&add.name));
     ws.set_mode(&add.name, mode)?;
-    ws.save()?;
+    save_and_sync(&mut ws)?;
     println!("added {} to catalog `{}` ({mode})", add.name, add.catalog);
     Ok(())
 }
@@ -209,7 +216,7 @@ fn run_edit(edit: Edit) -> anyhow::Result<()> {
     if state != before_state {
         *ws.state_mut().server_mut(&edit.name) = state;
     }
-    ws.save()?;
+    save_and_sync(&mut ws)?;
     println!("updated {}", edit.name);
     Ok(())
 }
