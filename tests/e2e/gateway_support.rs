@@ -367,6 +367,104 @@ pub fn node_load(spec: &Value) -> Value {
     parse_doc("gateway_load.mjs", output)
 }
 
+/// Writes `<home>/state.yaml` with the given servers in `managed` mode.
+pub fn write_managed_state(home: &TestHome, servers: &[&str]) {
+    let mut text = String::from("servers:\n");
+    for s in servers {
+        text.push_str(&format!("  {s}:\n    mode: managed\n"));
+    }
+    let tmp = home.path().join(".state.tmp");
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(tmp, home.path().join("state.yaml")).unwrap();
+}
+
+/// A JSON request to the control API; returns (status, body as JSON or a string).
+pub fn api(
+    addr: &str,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> (u16, Value) {
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let (status, text) = http_raw(
+        addr,
+        &format!(
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    let payload = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    let value =
+        serde_json::from_str(payload).unwrap_or_else(|_| Value::String(payload.to_string()));
+    (status, value)
+}
+
+/// Collects the daemon's event stream (`GET /api/events`) in the background.
+pub struct EventLog {
+    text: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl EventLog {
+    pub fn open(addr: &str, token: &str) -> EventLog {
+        let mut s = TcpStream::connect(addr).expect("connect");
+        s.write_all(
+            format!("GET /api/events HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n")
+                .as_bytes(),
+        )
+        .unwrap();
+        let text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let sink = text.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = s.read(&mut buf) {
+                if n == 0 {
+                    return;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        // Let the subscription register before anything happens.
+        std::thread::sleep(Duration::from_millis(300));
+        EventLog { text }
+    }
+
+    /// Events received so far (the `data:` JSON of each).
+    pub fn events(&self) -> Vec<Value> {
+        self.text
+            .lock()
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.strip_prefix("data: "))
+            .filter_map(|d| serde_json::from_str(d).ok())
+            .collect()
+    }
+
+    /// Waits for an event of `kind` about `server`.
+    pub fn wait(&self, kind: &str, server: &str) -> Value {
+        wait_for(
+            &format!("event {kind} for {server}"),
+            Duration::from_secs(30),
+            || {
+                self.events()
+                    .into_iter()
+                    .find(|e| e["type"] == kind && e["server"] == server)
+            },
+        )
+    }
+}
+
+/// Runs `dockside stop` for the home when dropped (for daemons a test started indirectly).
+pub struct StopOnDrop<'a>(pub &'a TestHome);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.dockside().arg("stop").output();
+    }
+}
+
 pub const PYTHON_SCENARIO: &str = r#"
 """The gateway acceptance scenario on the official Python SDK (`mcp`): prints ONE JSON document."""
 import asyncio, json, sys, time

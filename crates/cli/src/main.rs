@@ -31,6 +31,14 @@ enum Command {
     Server(cmd::server::Args),
     /// The MCP gateway in the foreground (`gateway run`).
     Gateway(cmd::gateway::GatewayArgs),
+    /// Run the gateway as a long-lived service on Streamable HTTP, with the control API.
+    Daemon(cmd::daemon::DaemonArgs),
+    /// Show whether the daemon runs, its endpoint, token and servers.
+    Status(cmd::status::StatusArgs),
+    /// Stop the daemon.
+    Stop(cmd::stop::StopArgs),
+    /// Bridge stdio to the daemon (what client configs launch).
+    Connect(cmd::connect::ConnectArgs),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +48,10 @@ fn main() -> ExitCode {
         Command::Catalog(args) => cmd::catalog::run(args),
         Command::Server(args) => cmd::server::run(args),
         Command::Gateway(args) => cmd::gateway::run(args),
+        Command::Daemon(args) => cmd::daemon::run(args),
+        Command::Status(args) => cmd::status::run(args),
+        Command::Stop(args) => cmd::stop::run(args),
+        Command::Connect(args) => cmd::connect::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

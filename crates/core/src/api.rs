@@ -58,6 +58,9 @@ pub enum RunState {
     Failed,
     /// Crashed too often; not restarted until asked.
     CrashLoop,
+    /// A `docker` server while Docker is absent, stopped or refused (see `error`); it starts
+    /// again by itself when Docker answers.
+    DockerUnavailable,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -130,15 +133,55 @@ pub struct ToolLatency {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum Event {
-    ServerStarted { server: String, pid: Option<u32>, tools: usize },
-    ServerStopped { server: String },
-    ServerCrashed { server: String, how: String },
-    ServerRestarted { server: String, pid: Option<u32>, attempt: u32 },
-    CrashLoop { server: String, crashes: u32 },
-    StartFailed { server: String, error: String },
-    ToolsChanged { server: String, tools: usize },
-    Log { server: String, line: String },
+    ServerStarted {
+        server: String,
+        pid: Option<u32>,
+        tools: usize,
+    },
+    ServerStopped {
+        server: String,
+    },
+    ServerCrashed {
+        server: String,
+        how: String,
+    },
+    ServerRestarted {
+        server: String,
+        pid: Option<u32>,
+        attempt: u32,
+    },
+    CrashLoop {
+        server: String,
+        crashes: u32,
+    },
+    StartFailed {
+        server: String,
+        error: String,
+    },
+    ToolsChanged {
+        server: String,
+        tools: usize,
+    },
+    Log {
+        server: String,
+        line: String,
+    },
     Reloaded(ReloadReport),
+    /// Progress of an image pull for a `docker` server (bytes and layers so far).
+    ImagePullProgress {
+        server: String,
+        image: String,
+        layers_done: u32,
+        layers_total: u32,
+        bytes_done: u64,
+        bytes_total: u64,
+        done: bool,
+    },
+    /// Docker became reachable (`available: true`) or not (`detail` says why and what to do).
+    DockerAvailability {
+        available: bool,
+        detail: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -152,18 +195,33 @@ mod tests {
 
     #[test]
     fn events_are_tagged_kebab_case() {
-        let e = Event::CrashLoop { server: "a".into(), crashes: 5 };
+        let e = Event::CrashLoop {
+            server: "a".into(),
+            crashes: 5,
+        };
         let v = serde_json::to_value(&e).unwrap();
-        assert_eq!(v, serde_json::json!({"type": "crash-loop", "server": "a", "crashes": 5}));
+        assert_eq!(
+            v,
+            serde_json::json!({"type": "crash-loop", "server": "a", "crashes": 5})
+        );
         let back: Event = serde_json::from_value(v).unwrap();
         assert_eq!(back, e);
-        let r = Event::Reloaded(ReloadReport { started: vec!["x".into()], ..Default::default() });
+        let r = Event::Reloaded(ReloadReport {
+            started: vec!["x".into()],
+            ..Default::default()
+        });
         assert_eq!(serde_json::to_value(&r).unwrap()["type"], "reloaded");
     }
 
     #[test]
     fn base_url_brackets_ipv6() {
-        let mut i = DaemonInfo { pid: 1, host: "::1".into(), port: 9, version: "0".into(), started_at: 0 };
+        let mut i = DaemonInfo {
+            pid: 1,
+            host: "::1".into(),
+            port: 9,
+            version: "0".into(),
+            started_at: 0,
+        };
         assert_eq!(i.base_url(), "http://[::1]:9");
         i.host = "127.0.0.1".into();
         assert_eq!(i.base_url(), "http://127.0.0.1:9");

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use dockside_core::catalog::{CatalogFile, Server};
 use dockside_core::home::Home;
 use dockside_core::launch::{self, Launch};
+use dockside_core::secrets::{self, SecretStore};
 use dockside_core::state::{Mode, ServerState};
 use dockside_core::Workspace;
 use indexmap::IndexMap;
@@ -23,6 +24,8 @@ pub struct Selection {
     pub prefixes: Vec<String>,
     /// `--no-prefix`: the servers' own names.
     pub no_prefix: bool,
+    /// `--secrets FILE`: a `.env` file of secret values (keyed by secret name), before the store.
+    pub secrets_file: Option<PathBuf>,
 }
 
 /// Servers from every catalog, in catalog-file then registry order, with their catalog file.
@@ -57,30 +60,63 @@ pub fn load_catalogs(ws: &Workspace, files: &[PathBuf]) -> anyhow::Result<Server
     Ok(servers)
 }
 
-/// The spec of one server run by the gateway as a host process.
+/// Where secret values come from: the `--secrets` `.env` file, then the secret store, then the
+/// gateway's own environment (see [`dockside_core::secrets`]).
+#[derive(Debug, Default)]
+pub struct SecretSource {
+    pub env_file: Option<IndexMap<String, String>>,
+    pub store: Option<SecretStore>,
+}
+
+impl SecretSource {
+    /// The selection's `.env` file (if any) and the home's secret store.
+    pub fn open(home: &Home, sel: &Selection) -> anyhow::Result<SecretSource> {
+        let env_file = match &sel.secrets_file {
+            Some(path) => Some(secrets::read_env_file(path)?),
+            None => None,
+        };
+        let store = SecretStore::open(home);
+        if let Some(warning) = store.warning() {
+            tracing::warn!("{warning}");
+        }
+        Ok(SecretSource {
+            env_file,
+            store: Some(store),
+        })
+    }
+}
+
+/// The spec of one server run by the gateway: a host process (`managed`), or a container when
+/// its state says `docker`.
 pub fn spec_from_server(
     name: &str,
     server: &Server,
     state: &ServerState,
+    source: &SecretSource,
 ) -> anyhow::Result<UpstreamSpec> {
-    match launch::resolve(name, server, state, Mode::Managed)? {
+    let mode = if state.mode == Mode::Docker {
+        Mode::Docker
+    } else {
+        Mode::Managed
+    };
+    let prefix = match server.prefix.as_deref() {
+        None => Prefix::ServerName,
+        Some("") => Prefix::None,
+        Some(p) => Prefix::Custom(p.to_string()),
+    };
+    let secret_env = |declared: &[dockside_core::catalog::Secret]| -> anyhow::Result<_> {
+        let resolved = secrets::resolve(declared, source.env_file.as_ref(), source.store.as_ref())?;
+        for missing in &resolved.missing {
+            tracing::warn!(server = %name, "secret '{missing}' is not set; `dockside secret set {missing}` sets it");
+        }
+        Ok(resolved.env)
+    };
+    match launch::resolve(name, server, state, mode)? {
         Launch::Host(host) => {
             let mut env: Vec<(String, String)> = host.env.into_iter().collect();
-            let mut secret_values = Vec::new();
-            for secret in &host.secrets {
-                // Secrets come from the gateway's environment, under the server's variable name.
-                if let Ok(value) = std::env::var(&secret.env) {
-                    secret_values.push(value.clone());
-                    env.push((secret.env.clone(), value));
-                } else {
-                    tracing::warn!(server = %name, "secret '{}' ({}) is not set", secret.name, secret.env);
-                }
-            }
-            let prefix = match server.prefix.as_deref() {
-                None => Prefix::ServerName,
-                Some("") => Prefix::None,
-                Some(p) => Prefix::Custom(p.to_string()),
-            };
+            let secrets = secret_env(&host.secrets)?;
+            let secret_values = secrets.iter().map(|(_, v)| v.clone()).collect();
+            env.extend(secrets);
             Ok(UpstreamSpec {
                 name: name.to_string(),
                 command: host.program,
@@ -90,20 +126,54 @@ pub fn spec_from_server(
                 prefix,
                 tools: state.tools.clone(),
                 secret_values,
+                container: None,
             })
         }
-        Launch::Container(_) => anyhow::bail!(
-            "server '{name}' is a container image; docker upstreams are not supported by the gateway yet"
-        ),
+        Launch::Container(launch) => {
+            let mut env: Vec<(String, String)> = launch
+                .env
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            let secrets = secret_env(&launch.secrets)?;
+            let secret_values = secrets.iter().map(|(_, v)| v.clone()).collect();
+            env.extend(secrets);
+            Ok(UpstreamSpec {
+                name: name.to_string(),
+                command: launch.image.clone(),
+                args: launch.args.clone(),
+                env,
+                cwd: launch.workdir.clone(),
+                prefix,
+                tools: state.tools.clone(),
+                secret_values,
+                container: Some(crate::docker::ContainerSpec {
+                    host_command: server.image.is_none(),
+                    options: state.docker.clone(),
+                    launch,
+                }),
+            })
+        }
         Launch::Remote(_) => {
-            anyhow::bail!("server '{name}' is remote; remote upstreams are not supported by the gateway yet")
+            anyhow::bail!(
+                "server '{name}' is remote; remote upstreams are not supported by the gateway yet"
+            )
         }
     }
 }
 
+/// What a selection resolves to: the specs to run, the servers that cannot run (with why),
+/// and every known server with its mode.
+#[derive(Debug, Default)]
+pub struct Selected {
+    pub specs: Vec<UpstreamSpec>,
+    pub errors: Vec<(String, String)>,
+    pub known: Vec<(String, Mode)>,
+}
+
 /// The specs to run: `--servers`, else every server of the `--catalog` files, else every
-/// server whose mode is `managed`.
-pub fn select(home: &Home, sel: &Selection) -> anyhow::Result<Vec<UpstreamSpec>> {
+/// server whose mode is `managed` or `docker`.
+pub fn select(home: &Home, sel: &Selection) -> anyhow::Result<Selected> {
     let ws = Workspace::load(home.clone())?;
     let servers = load_catalogs(&ws, &sel.catalogs)?;
     let state = ws.state();
@@ -123,21 +193,33 @@ pub fn select(home: &Home, sel: &Selection) -> anyhow::Result<Vec<UpstreamSpec>>
     } else {
         servers
             .keys()
-            .filter(|n| state.server(n).mode == Mode::Managed)
+            .filter(|n| matches!(state.server(n).mode, Mode::Managed | Mode::Docker))
             .cloned()
             .collect()
     };
-    let mut specs = Vec::new();
+    let source = SecretSource::open(home, sel)?;
+    let mut out = Selected {
+        known: servers
+            .keys()
+            .map(|n| (n.clone(), state.server(n).mode))
+            .collect(),
+        ..Selected::default()
+    };
     for name in names {
         let (server, _) = &servers[&name];
-        let mut spec = spec_from_server(&name, server, &state.server(&name))?;
-        apply_prefix_flags(&mut spec, sel)?;
-        specs.push(spec);
+        let server_state = state.server(&name);
+        match spec_from_server(&name, server, &server_state, &source) {
+            Ok(mut spec) => {
+                apply_prefix_flags(&mut spec, sel);
+                out.specs.push(spec);
+            }
+            Err(e) => out.errors.push((name.clone(), format!("{e:#}"))),
+        }
     }
-    Ok(specs)
+    Ok(out)
 }
 
-fn apply_prefix_flags(spec: &mut UpstreamSpec, sel: &Selection) -> anyhow::Result<()> {
+fn apply_prefix_flags(spec: &mut UpstreamSpec, sel: &Selection) {
     if sel.no_prefix {
         spec.prefix = Prefix::None;
     }
@@ -154,7 +236,6 @@ fn apply_prefix_flags(spec: &mut UpstreamSpec, sel: &Selection) -> anyhow::Resul
             };
         }
     }
-    Ok(())
 }
 
 fn describe_sources(home: &Home, files: &[PathBuf]) -> String {

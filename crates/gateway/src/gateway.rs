@@ -52,43 +52,8 @@ impl Default for GatewayConfig {
     }
 }
 
-/// Something that happened to an upstream, for logs, the control API and the tray.
-#[derive(Debug, Clone, PartialEq)]
-pub enum GatewayEvent {
-    ServerStarted {
-        server: String,
-        pid: Option<u32>,
-        tools: usize,
-    },
-    ServerStopped {
-        server: String,
-    },
-    ServerCrashed {
-        server: String,
-        how: String,
-    },
-    ServerRestarted {
-        server: String,
-        pid: Option<u32>,
-        attempt: u32,
-    },
-    CrashLoop {
-        server: String,
-        crashes: u32,
-    },
-    StartFailed {
-        server: String,
-        error: String,
-    },
-    ToolsChanged {
-        server: String,
-        tools: usize,
-    },
-    Log {
-        server: String,
-        line: String,
-    },
-}
+/// Something that happened to an upstream: the control API's event type, one definition in core.
+pub type GatewayEvent = dockside_core::api::Event;
 
 /// Per-tool call statistics.
 #[derive(Debug, Clone, Default)]
@@ -101,6 +66,8 @@ pub struct CallStats {
 }
 
 const RECENT_CALLS: usize = 50;
+/// How long a request for a name waits for servers that are still starting.
+const STARTUP_WAIT: Duration = Duration::from_secs(30);
 const CRASH_WINDOW: Duration = Duration::from_secs(60);
 const CRASH_LOOP: u32 = 5;
 
@@ -204,6 +171,10 @@ impl Gateway {
         &self.inner.config
     }
 
+    pub fn event_sender(&self) -> broadcast::Sender<GatewayEvent> {
+        self.inner.events.clone()
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<GatewayEvent> {
         self.inner.events.subscribe()
     }
@@ -240,6 +211,26 @@ impl Gateway {
             .values()
             .cloned()
             .collect()
+    }
+
+    /// Waits (up to `timeout`) until every wanted server runs or gave up; true when none is
+    /// still starting. Requests that arrive while servers start wait here instead of failing.
+    pub async fn wait_ready(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let starting = {
+                let wanted = self.inner.wanted.lock().unwrap();
+                let ups = self.inner.upstreams.read().unwrap();
+                wanted.keys().any(|k| !ups.contains_key(k))
+            };
+            if !starting {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Warnings about exposed names (shortened, colliding) and tool counts.
@@ -1038,7 +1029,7 @@ impl Session {
             }
             "tools/call" => self.call_tool(id, params).await,
             "prompts/get" => {
-                let (up, params) = self.resolve_named(ListKind::Prompts, params)?;
+                let (up, params) = self.resolve_named(ListKind::Prompts, params).await?;
                 self.forward(id, &up, method, params).await
             }
             "resources/read" | "resources/subscribe" | "resources/unsubscribe" => {
@@ -1048,6 +1039,9 @@ impl Session {
                     .and_then(Value::as_str)
                     .unwrap_or("")
                     .to_string();
+                if self.gw.owner_of_uri(self.scope(), &uri).is_none() {
+                    self.gw.wait_ready(STARTUP_WAIT).await;
+                }
                 let up = self.gw.owner_of_uri(self.scope(), &uri).ok_or_else(|| {
                     json!({"code": -32002, "message": format!("Resource not found: {uri}"), "data": {"uri": uri}})
                 })?;
@@ -1075,8 +1069,9 @@ impl Session {
                 match r.get("type").and_then(Value::as_str) {
                     Some("ref/prompt") => {
                         let name = r.get("name").cloned().unwrap_or(Value::Null);
-                        let (up, original) =
-                            self.lookup(ListKind::Prompts, name.as_str().unwrap_or(""))?;
+                        let (up, original) = self
+                            .lookup_ready(ListKind::Prompts, name.as_str().unwrap_or(""))
+                            .await?;
                         let mut params = params.unwrap_or_default();
                         params["ref"]["name"] = Value::String(original);
                         self.forward(id, &up, method, Some(params)).await
@@ -1227,6 +1222,24 @@ impl Session {
             .collect()
     }
 
+    /// [`Self::lookup`], waiting for servers that are still starting when the name is unknown.
+    async fn lookup_ready(
+        &self,
+        kind: ListKind,
+        name: &str,
+    ) -> Result<(Arc<Upstream>, String), Value> {
+        match self.lookup(kind, name) {
+            Ok(found) => Ok(found),
+            Err(e) => {
+                if self.gw.wait_ready(STARTUP_WAIT).await {
+                    self.lookup(kind, name)
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+
     /// The upstream and original name behind an exposed tool or prompt name.
     fn lookup(&self, kind: ListKind, name: &str) -> Result<(Arc<Upstream>, String), Value> {
         let what = if kind == ListKind::Tools {
@@ -1265,7 +1278,7 @@ impl Session {
         }
     }
 
-    fn resolve_named(
+    async fn resolve_named(
         &self,
         kind: ListKind,
         params: Option<Value>,
@@ -1276,7 +1289,7 @@ impl Session {
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
-        let (up, original) = self.lookup(kind, &name)?;
+        let (up, original) = self.lookup_ready(kind, &name).await?;
         params["name"] = Value::String(original);
         Ok((up, Some(params)))
     }
@@ -1292,7 +1305,7 @@ impl Session {
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
-        let (up, params) = self.resolve_named(ListKind::Tools, params)?;
+        let (up, params) = self.resolve_named(ListKind::Tools, params).await?;
         let block = self.gw.inner.config.block_secrets;
         if block {
             let args = params.as_ref().and_then(|p| p.get("arguments"));

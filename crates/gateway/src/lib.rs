@@ -15,7 +15,11 @@
 //! reach the client exactly as the server sent them, apart from name prefixes, request ids and
 //! progress tokens (which are remapped so many clients can share one upstream).
 
+pub mod bridge;
+pub mod client;
 pub mod config;
+pub mod daemon;
+pub mod docker;
 pub mod gateway;
 pub mod http;
 pub mod jsonrpc;
@@ -25,6 +29,7 @@ pub mod run;
 pub mod secrets;
 pub mod stdio;
 pub mod upstream;
+pub mod watch;
 
 pub use gateway::{Gateway, GatewayConfig, GatewayEvent, Session};
 pub use upstream::{Prefix, StartError, Upstream, UpstreamSpec};

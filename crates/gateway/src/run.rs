@@ -47,6 +47,8 @@ pub struct RunOptions {
     pub dry_run: bool,
     pub log_calls: bool,
     pub verbose: bool,
+    /// Hot reload: watch the catalogs and the state and apply changes.
+    pub watch: bool,
 }
 
 impl Default for RunOptions {
@@ -66,6 +68,7 @@ impl Default for RunOptions {
             dry_run: false,
             log_calls: true,
             verbose: false,
+            watch: true,
         }
     }
 }
@@ -151,7 +154,11 @@ pub fn run(opts: RunOptions) -> anyhow::Result<i32> {
 
 async fn run_async(opts: RunOptions) -> anyhow::Result<i32> {
     let home = Home::from_env()?;
-    let specs = config::select(&home, &opts.selection)?;
+    let selected = config::select(&home, &opts.selection)?;
+    for (server, error) in &selected.errors {
+        eprintln!("error: server '{server}': {error}");
+    }
+    let specs = selected.specs;
     note_container_flags(&opts);
     if specs.is_empty() {
         tracing::warn!(
@@ -159,7 +166,8 @@ async fn run_async(opts: RunOptions) -> anyhow::Result<i32> {
             home.root().display()
         );
     }
-    let gw = Gateway::new(opts.gateway_config());
+    let docker = crate::docker::runtime_for(&home, &opts)?;
+    let gw = crate::docker::gateway(opts.gateway_config(), &docker);
     gw.set_secret_values(specs.iter().flat_map(|s| s.secret_values.clone()).collect());
     mirror_server_stderr(&gw);
     let failures = gw.start_servers(specs.clone()).await;
@@ -169,8 +177,19 @@ async fn run_async(opts: RunOptions) -> anyhow::Result<i32> {
     if opts.dry_run {
         print_dry_run(&gw, &specs);
         gw.shutdown().await;
-        return Ok(if failures.is_empty() { 0 } else { 1 });
+        let ok = failures.is_empty() && selected.errors.is_empty();
+        return Ok(if ok { 0 } else { 1 });
     }
+    let _watch = if opts.watch {
+        let paths = config::watched_paths(&home, &opts.selection);
+        let (gw, home, sel) = (gw.clone(), home.clone(), opts.selection.clone());
+        Some(crate::watch::watch(paths, move || {
+            let (gw, home, sel) = (gw.clone(), home.clone(), sel.clone());
+            async move { reload(&gw, &home, &sel).await }
+        })?)
+    } else {
+        None
+    };
     match opts.transport {
         Transport::Stdio => {
             tokio::select! {
@@ -188,6 +207,28 @@ async fn run_async(opts: RunOptions) -> anyhow::Result<i32> {
     }
     gw.shutdown().await;
     Ok(0)
+}
+
+/// Applies the current catalogs and state: only changed servers restart.
+pub async fn reload(gw: &Gateway, home: &Home, sel: &Selection) {
+    match config::select(home, sel) {
+        Ok(selected) => {
+            for (server, error) in &selected.errors {
+                tracing::error!("server '{server}': {error}");
+            }
+            gw.set_secret_values(
+                selected
+                    .specs
+                    .iter()
+                    .flat_map(|s| s.secret_values.clone())
+                    .collect(),
+            );
+            for f in gw.apply(selected.specs).await {
+                tracing::error!("{f}");
+            }
+        }
+        Err(e) => tracing::error!("reload skipped: {e:#}"),
+    }
 }
 
 fn print_dry_run(gw: &Gateway, specs: &[crate::UpstreamSpec]) {

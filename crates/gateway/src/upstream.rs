@@ -110,8 +110,10 @@ pub trait Process: Send {
 /// Starts servers: [`ProcessLauncher`] runs host commands, [`crate::docker::HybridLauncher`]
 /// also runs container specs.
 pub trait Launcher: Send + Sync {
-    fn launch<'a>(&'a self, spec: &'a UpstreamSpec)
-        -> BoxFuture<'a, Result<Launched, std::io::Error>>;
+    fn launch<'a>(
+        &'a self,
+        spec: &'a UpstreamSpec,
+    ) -> BoxFuture<'a, Result<Launched, std::io::Error>>;
 }
 
 /// Runs a host command as a child process speaking MCP over stdio.
@@ -376,11 +378,14 @@ impl Upstream {
         logs: broadcast::Sender<LogLine>,
         init_timeout: Duration,
     ) -> Result<Arc<Upstream>, StartError> {
-        let launched = launcher.launch(&spec).await.map_err(|source| StartError::Spawn {
-            server: spec.name.clone(),
-            command: spec.command.clone(),
-            source,
-        })?;
+        let launched = launcher
+            .launch(&spec)
+            .await
+            .map_err(|source| StartError::Spawn {
+                server: spec.name.clone(),
+                command: spec.command.clone(),
+                source,
+            })?;
         let Launched {
             stdin,
             stdout,

@@ -55,6 +55,10 @@ pub struct ServeArgs {
     /// Block network access of docker-mode servers except their allowHosts.
     #[arg(long)]
     pub block_network: bool,
+    /// A `.env` file of secret values keyed by secret name (`github.personal_access_token=…`),
+    /// used before the secret store (`dockside secret set`).
+    #[arg(long, value_name = "FILE")]
+    pub secrets: Option<PathBuf>,
     /// CPU limit per docker-mode server.
     #[arg(long)]
     pub cpus: Option<f64>,
@@ -67,6 +71,9 @@ pub struct ServeArgs {
     /// Verbose logs.
     #[arg(long)]
     pub verbose: bool,
+    /// Watch the catalogs and the state and apply changes (only changed servers restart).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub watch: bool,
 }
 
 #[derive(Debug, Args)]
@@ -93,6 +100,7 @@ impl ServeArgs {
                 servers: self.servers.clone(),
                 prefixes: self.prefix.clone(),
                 no_prefix: self.no_prefix,
+                secrets_file: self.secrets.as_deref().map(absolute),
             },
             tools: self.tools.clone(),
             host: self.host.clone(),
@@ -104,6 +112,7 @@ impl ServeArgs {
             memory: self.memory.clone(),
             log_calls: self.log_calls,
             verbose: self.verbose,
+            watch: self.watch,
             ..RunOptions::default()
         }
     }

@@ -2,8 +2,12 @@
 
 pub mod catalog;
 pub mod client;
+pub mod connect;
+pub mod daemon;
 pub mod gateway;
 pub mod server;
+pub mod status;
+pub mod stop;
 
 use dockside_core::{Home, Workspace};
 

@@ -142,7 +142,11 @@ fn target(head: &str) -> Option<(bool, String, u16)> {
     let uri = parts.next()?;
     if method.eq_ignore_ascii_case("CONNECT") {
         let (host, port) = uri.rsplit_once(':')?;
-        return Some((true, host.trim_matches(['[', ']']).to_owned(), port.parse().ok()?));
+        return Some((
+            true,
+            host.trim_matches(['[', ']']).to_owned(),
+            port.parse().ok()?,
+        ));
     }
     let rest = uri.strip_prefix("http://")?;
     let authority = rest.split('/').next()?;

@@ -29,7 +29,10 @@ pub enum NetworkMode {
     None,
     Bridge,
     /// An internal network and the proxy URL the container must use.
-    Egress { network: String, proxy: String },
+    Egress {
+        network: String,
+        proxy: String,
+    },
 }
 
 /// The network a spec asks for; `--block-network` turns `open` into `none` (only `allowHosts`
@@ -106,9 +109,8 @@ pub fn container_body(
     let host_config = HostConfig {
         network_mode: Some(network_mode),
         readonly_rootfs: Some(read_only),
-        tmpfs: read_only.then(|| {
-            HashMap::from([("/tmp".to_owned(), "rw,nosuid,nodev,size=64m".to_owned())])
-        }),
+        tmpfs: read_only
+            .then(|| HashMap::from([("/tmp".to_owned(), "rw,nosuid,nodev,size=64m".to_owned())])),
         cap_drop: Some(vec!["ALL".into()]),
         cap_add: (!options.cap_add.is_empty()).then(|| options.cap_add.clone()),
         security_opt: Some(security_opt),

@@ -39,7 +39,10 @@ impl Layers {
                 entry.1 = detail.total.unwrap_or(0).max(0) as u64;
             }
         }
-        if matches!(status, "Pull complete" | "Already exists" | "Download complete") {
+        if matches!(
+            status,
+            "Pull complete" | "Already exists" | "Download complete"
+        ) {
             entry.0 = entry.1.max(entry.0);
         }
         if matches!(status, "Pull complete" | "Already exists") {
@@ -203,8 +206,8 @@ mod tests {
     #[test]
     fn sums_layers() {
         let mut layers = Layers::default();
-        let info = |id: &str, status: &str, current: i64, total: i64| {
-            bollard::models::CreateImageInfo {
+        let info =
+            |id: &str, status: &str, current: i64, total: i64| bollard::models::CreateImageInfo {
                 id: Some(id.into()),
                 status: Some(status.into()),
                 progress_detail: Some(bollard::models::ProgressDetail {
@@ -212,8 +215,7 @@ mod tests {
                     total: Some(total),
                 }),
                 ..Default::default()
-            }
-        };
+            };
         layers.update(&info("a", "Downloading", 5, 10));
         layers.update(&info("b", "Already exists", 0, 0));
         assert_eq!(

@@ -133,7 +133,10 @@ impl DockerDefaults {
 pub enum Availability {
     /// Not checked yet.
     Unknown,
-    Available { version: String, api: String },
+    Available {
+        version: String,
+        api: String,
+    },
     Unavailable(Unavailable),
 }
 

@@ -75,7 +75,12 @@ pub async fn launch(
     };
     tokio::spawn(async move {
         let how = relay
-            .run(first, BufReader::new(relay_in).lines(), &mut relay_out, stop_rx)
+            .run(
+                first,
+                BufReader::new(relay_in).lines(),
+                &mut relay_out,
+                stop_rx,
+            )
             .await;
         let _ = exit_tx.send(Some(how));
     });

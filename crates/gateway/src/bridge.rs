@@ -1,0 +1,440 @@
+//! `dockside connect [--server NAME]`: the stdio bridge an AI client's config launches.
+//!
+//! It relays newline-delimited JSON-RPC between the client's stdio and the daemon's Streamable
+//! HTTP endpoint (`/mcp` or `/mcp/NAME`), parsing no more than it must: it remembers the
+//! client's `initialize` request so that, when the daemon restarts (its session disappears or
+//! the connection drops), it starts the daemon if needed, re-initializes with the same request,
+//! swallows that second answer, tells the client the lists may have changed, and retries the
+//! message that failed. The client never notices.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use dockside_core::home::Home;
+use futures::StreamExt;
+use serde_json::{json, Value};
+use tokio::io::AsyncWriteExt;
+use tokio::sync::{mpsc, Mutex};
+
+use crate::client::ensure_daemon;
+use crate::daemon;
+use crate::http::{token, SESSION_HEADER};
+use crate::jsonrpc::{self, Kind};
+
+struct Conn {
+    base: Option<String>,
+    token: Option<String>,
+    session: Option<String>,
+    /// The client's `initialize` request, replayed after a daemon restart.
+    init: Option<Value>,
+    initialized: bool,
+    generation: u64,
+}
+
+struct Bridge {
+    home: Home,
+    path: String,
+    http: reqwest::Client,
+    conn: Mutex<Conn>,
+    out: mpsc::UnboundedSender<String>,
+}
+
+#[derive(Clone)]
+struct Snapshot {
+    base: String,
+    token: Option<String>,
+    session: Option<String>,
+    generation: u64,
+}
+
+enum Sent {
+    Done,
+    /// The daemon is gone or forgot the session: reconnect and retry.
+    Retry,
+    Failed(String),
+}
+
+/// Runs the bridge until the client closes stdin; returns the exit code.
+pub fn connect(server: Option<String>) -> anyhow::Result<i32> {
+    crate::run::init_logging(false);
+    let rt = crate::run::runtime()?;
+    let code = rt.block_on(connect_async(server))?;
+    rt.shutdown_timeout(Duration::from_millis(200));
+    Ok(code)
+}
+
+async fn connect_async(server: Option<String>) -> anyhow::Result<i32> {
+    let home = Home::from_env()?;
+    let path = match &server {
+        Some(s) => format!("/mcp/{s}"),
+        None => "/mcp".to_string(),
+    };
+    let info = ensure_daemon(&home).await?;
+    let (out, mut out_rx) = mpsc::unbounded_channel::<String>();
+    let bridge = Arc::new(Bridge {
+        home: home.clone(),
+        path,
+        http: reqwest::Client::builder().no_proxy().build()?,
+        conn: Mutex::new(Conn {
+            base: Some(info.base_url()),
+            token: token::read(&home),
+            session: None,
+            init: None,
+            initialized: false,
+            generation: 0,
+        }),
+        out,
+    });
+    let writer = tokio::spawn(async move {
+        let mut stdout = tokio::io::stdout();
+        while let Some(line) = out_rx.recv().await {
+            if stdout.write_all(line.as_bytes()).await.is_err()
+                || stdout.write_all(b"\n").await.is_err()
+            {
+                return;
+            }
+            if out_rx.is_empty() && stdout.flush().await.is_err() {
+                return;
+            }
+        }
+        let _ = stdout.flush().await;
+    });
+
+    let mut get_stream: Option<tokio::task::JoinHandle<()>> = None;
+    let mut lines =
+        tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(tokio::io::stdin()));
+    while let Ok(Some(line)) = lines.next_line().await {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let msg: Value = match serde_json::from_str(line) {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!("ignoring a line that is not JSON: {e}");
+                continue;
+            }
+        };
+        let (is_init, is_initialized) = match jsonrpc::classify(&msg) {
+            Kind::Request {
+                method: "initialize",
+                ..
+            } => (true, false),
+            Kind::Notification {
+                method: "notifications/initialized",
+            } => (false, true),
+            _ => (false, false),
+        };
+        if is_init {
+            bridge.conn.lock().await.init = Some(msg.clone());
+            // The session id comes with the answer: wait for it before relaying more.
+            bridge.clone().send(msg).await;
+        } else if is_initialized {
+            bridge.conn.lock().await.initialized = true;
+            bridge.clone().send(msg).await;
+            if get_stream.is_none() {
+                get_stream = Some(tokio::spawn(bridge.clone().listen()));
+            }
+        } else {
+            tokio::spawn(bridge.clone().send(msg));
+        }
+    }
+    if let Some(t) = get_stream {
+        t.abort();
+    }
+    // Best effort: end the session.
+    let snap = bridge.snapshot().await;
+    if let (Some(base), Some(session)) = (Some(snap.base), snap.session) {
+        let mut r = bridge
+            .http
+            .delete(format!("{base}{}", bridge.path))
+            .header(SESSION_HEADER, session);
+        if let Some(t) = &snap.token {
+            r = r.bearer_auth(t);
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(1), r.send()).await;
+    }
+    drop(bridge);
+    let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
+    Ok(0)
+}
+
+/// Splits an SSE byte stream into the JSON messages of its `data:` fields.
+struct SseParser {
+    buf: String,
+}
+
+impl SseParser {
+    fn new() -> SseParser {
+        SseParser { buf: String::new() }
+    }
+
+    fn push(&mut self, chunk: &[u8]) -> Vec<String> {
+        self.buf.push_str(&String::from_utf8_lossy(chunk));
+        if self.buf.contains('\r') {
+            self.buf = self.buf.replace("\r\n", "\n");
+        }
+        let mut out = Vec::new();
+        while let Some(end) = self.buf.find("\n\n") {
+            let event: String = self.buf.drain(..end + 2).collect();
+            let data: Vec<&str> = event
+                .lines()
+                .filter_map(|l| l.strip_prefix("data:"))
+                .map(|d| d.strip_prefix(' ').unwrap_or(d))
+                .collect();
+            if !data.is_empty() {
+                out.push(data.join("\n"));
+            }
+        }
+        out
+    }
+}
+
+impl Bridge {
+    async fn snapshot(&self) -> Snapshot {
+        let c = self.conn.lock().await;
+        Snapshot {
+            base: c.base.clone().unwrap_or_default(),
+            token: c.token.clone(),
+            session: c.session.clone(),
+            generation: c.generation,
+        }
+    }
+
+    fn post(&self, snap: &Snapshot, msg: &Value) -> reqwest::RequestBuilder {
+        let mut r = self
+            .http
+            .post(format!("{}{}", snap.base, self.path))
+            .header("Accept", "application/json, text/event-stream")
+            .header("Content-Type", "application/json")
+            .body(msg.to_string());
+        if let Some(t) = &snap.token {
+            r = r.bearer_auth(t);
+        }
+        if let Some(s) = &snap.session {
+            r = r.header(SESSION_HEADER, s);
+        }
+        r
+    }
+
+    /// Relays one client message; retries across a daemon restart.
+    async fn send(self: Arc<Self>, msg: Value) {
+        let request_id = match jsonrpc::classify(&msg) {
+            Kind::Request { id, .. } => Some(id.clone()),
+            _ => None,
+        };
+        let is_init = matches!(
+            jsonrpc::classify(&msg),
+            Kind::Request {
+                method: "initialize",
+                ..
+            }
+        );
+        let mut last_error = String::new();
+        for attempt in 0..4 {
+            let snap = self.snapshot().await;
+            match self.try_send(&snap, &msg, is_init).await {
+                Sent::Done => return,
+                Sent::Failed(e) => {
+                    last_error = e;
+                    break;
+                }
+                Sent::Retry => {
+                    if attempt > 0 {
+                        tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+                    }
+                    if let Err(e) = self.reconnect(snap.generation, true).await {
+                        last_error = format!("{e:#}");
+                    }
+                }
+            }
+        }
+        if let Some(id) = request_id {
+            let err = jsonrpc::error(
+                jsonrpc::INTERNAL_ERROR,
+                format!("the Dockside daemon is not reachable: {last_error}"),
+            );
+            let _ = self.out.send(jsonrpc::response(id, Err(err)).to_string());
+        }
+    }
+
+    async fn try_send(&self, snap: &Snapshot, msg: &Value, is_init: bool) -> Sent {
+        let resp = match self.post(snap, msg).send().await {
+            Ok(r) => r,
+            Err(e) if e.is_connect() || e.is_request() => return Sent::Retry,
+            Err(e) => return Sent::Failed(e.to_string()),
+        };
+        let status = resp.status();
+        if status == reqwest::StatusCode::NOT_FOUND && snap.session.is_some() {
+            return Sent::Retry;
+        }
+        if !status.is_success() {
+            let body = resp.text().await.unwrap_or_default();
+            let detail = serde_json::from_str::<Value>(&body)
+                .ok()
+                .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
+                .unwrap_or(body);
+            return Sent::Failed(format!("{status}: {detail}"));
+        }
+        if is_init {
+            if let Some(s) = resp
+                .headers()
+                .get(SESSION_HEADER)
+                .and_then(|v| v.to_str().ok())
+            {
+                self.conn.lock().await.session = Some(s.to_string());
+            }
+        }
+        if status == reqwest::StatusCode::ACCEPTED {
+            return Sent::Done;
+        }
+        self.pipe(resp, None).await;
+        Sent::Done
+    }
+
+    /// Copies a response body (SSE or JSON) to the client, except the reply to `swallow`;
+    /// returns whether that reply came.
+    async fn pipe(&self, resp: reqwest::Response, swallow: Option<&Value>) -> bool {
+        let is_sse = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|c| c.starts_with("text/event-stream"));
+        let mut swallowed = false;
+        let mut emit = |text: String| {
+            if let Some(id) = swallow {
+                if let Ok(v) = serde_json::from_str::<Value>(&text) {
+                    if matches!(jsonrpc::classify(&v), Kind::Response { id: got } if got == id) {
+                        swallowed = true;
+                        return;
+                    }
+                }
+            }
+            let _ = self.out.send(text);
+        };
+        if is_sse {
+            let mut parser = SseParser::new();
+            let mut stream = resp.bytes_stream();
+            while let Some(Ok(chunk)) = stream.next().await {
+                for data in parser.push(&chunk) {
+                    emit(data);
+                }
+            }
+        } else if let Ok(body) = resp.bytes().await {
+            if let Ok(v) = serde_json::from_slice::<Value>(&body) {
+                for m in jsonrpc::unbatch(v) {
+                    emit(m.to_string());
+                }
+            }
+        }
+        swallowed
+    }
+
+    /// Re-establishes the session after the daemon went away (starting it if `start`), unless
+    /// another task already did since `generation`.
+    async fn reconnect(&self, generation: u64, start: bool) -> anyhow::Result<()> {
+        let mut c = self.conn.lock().await;
+        if c.generation != generation {
+            return Ok(());
+        }
+        let info = if start {
+            ensure_daemon(&self.home).await?
+        } else {
+            daemon::read_info(&self.home)
+                .ok_or_else(|| anyhow::anyhow!("the daemon is not running"))?
+        };
+        c.base = Some(info.base_url());
+        c.token = token::read(&self.home);
+        c.session = None;
+        c.generation += 1;
+        let Some(init) = c.init.clone() else {
+            return Ok(());
+        };
+        let mut replay = init;
+        let id = json!(format!("dockside-connect-reinit-{}", c.generation));
+        replay["id"] = id.clone();
+        let snap = Snapshot {
+            base: c.base.clone().unwrap_or_default(),
+            token: c.token.clone(),
+            session: None,
+            generation: c.generation,
+        };
+        let resp = self.post(&snap, &replay).send().await?;
+        if !resp.status().is_success() {
+            anyhow::bail!("re-initializing failed: {}", resp.status());
+        }
+        let session = resp
+            .headers()
+            .get(SESSION_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        self.pipe(resp, Some(&id)).await;
+        c.session = session.clone();
+        if c.initialized {
+            let snap = Snapshot { session, ..snap };
+            let _ = self
+                .post(
+                    &snap,
+                    &jsonrpc::notification("notifications/initialized", None),
+                )
+                .send()
+                .await;
+            // What the daemon runs may differ now.
+            for kind in ["tools", "prompts", "resources"] {
+                let n = jsonrpc::notification(&format!("notifications/{kind}/list_changed"), None);
+                let _ = self.out.send(n.to_string());
+            }
+        }
+        tracing::info!("reconnected to the Dockside daemon at {}", info.base_url());
+        Ok(())
+    }
+
+    /// Keeps the session's GET stream open (server-initiated messages) across restarts.
+    async fn listen(self: Arc<Self>) {
+        loop {
+            let snap = self.snapshot().await;
+            let Some(session) = snap.session.clone() else {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            };
+            let mut r = self
+                .http
+                .get(format!("{}{}", snap.base, self.path))
+                .header("Accept", "text/event-stream")
+                .header(SESSION_HEADER, session);
+            if let Some(t) = &snap.token {
+                r = r.bearer_auth(t);
+            }
+            match r.send().await {
+                Ok(resp) if resp.status().is_success() => {
+                    self.pipe(resp, None).await;
+                }
+                Ok(resp) if resp.status() == reqwest::StatusCode::NOT_FOUND => {
+                    let _ = self.reconnect(snap.generation, false).await;
+                }
+                Ok(_) => {}
+                Err(_) => {
+                    // The daemon is gone; if a new one runs, move to it. Otherwise the next
+                    // client request starts one.
+                    if daemon::read_info(&self.home).is_some() {
+                        let _ = self.reconnect(snap.generation, false).await;
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sse_parser_splits_events() {
+        let mut p = SseParser::new();
+        assert!(p.push(b"event: message\ndata: {\"a\":").is_empty());
+        let got = p.push(b"1}\n\nevent: message\r\ndata: {\"b\":2}\r\n\r\n: keepalive\n\n");
+        assert_eq!(got, vec!["{\"a\":1}".to_string(), "{\"b\":2}".to_string()]);
+    }
+}

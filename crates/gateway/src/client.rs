@@ -1,0 +1,282 @@
+//! Talking to a running daemon: the control-API client behind `dockside status` and
+//! `dockside stop`, and [`ensure_daemon`], which starts one when none runs.
+
+use std::time::{Duration, Instant};
+
+use dockside_core::api::{DaemonInfo, RunState, Status};
+use dockside_core::home::Home;
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+
+use crate::daemon;
+use crate::http::token;
+
+/// A control-API client for the daemon of one home.
+#[derive(Clone)]
+pub struct DaemonClient {
+    pub info: DaemonInfo,
+    token: Option<String>,
+    http: reqwest::Client,
+}
+
+impl DaemonClient {
+    /// The client of the daemon running for `home`, if one runs.
+    pub fn for_home(home: &Home) -> Option<DaemonClient> {
+        let info = daemon::read_info(home)?;
+        Some(DaemonClient::new(info, token::read(home)))
+    }
+
+    pub fn new(info: DaemonInfo, token: Option<String>) -> DaemonClient {
+        DaemonClient {
+            info,
+            token,
+            http: reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .expect("an HTTP client"),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.info.base_url())
+    }
+
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let mut r = self.http.request(method, self.url(path));
+        if let Some(t) = &self.token {
+            r = r.bearer_auth(t);
+        }
+        r
+    }
+
+    async fn decode<T: DeserializeOwned>(resp: reqwest::Response) -> anyhow::Result<T> {
+        let status = resp.status();
+        let body = resp.bytes().await?;
+        if !status.is_success() {
+            let msg = serde_json::from_slice::<Value>(&body)
+                .ok()
+                .and_then(|v| {
+                    v.get("error").map(|e| {
+                        e.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| e.to_string())
+                    })
+                })
+                .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
+            anyhow::bail!("the daemon answered {status}: {msg}");
+        }
+        Ok(serde_json::from_slice(&body)?)
+    }
+
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
+        Self::decode(self.request(reqwest::Method::GET, path).send().await?).await
+    }
+
+    pub async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<T> {
+        let mut r = self.request(reqwest::Method::POST, path);
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        Self::decode(r.send().await?).await
+    }
+
+    pub async fn put<T: DeserializeOwned>(&self, path: &str, body: Value) -> anyhow::Result<T> {
+        Self::decode(
+            self.request(reqwest::Method::PUT, path)
+                .json(&body)
+                .send()
+                .await?,
+        )
+        .await
+    }
+}
+
+async fn accepting(info: &DaemonInfo) -> bool {
+    let host = if info.host == "0.0.0.0" {
+        "127.0.0.1"
+    } else {
+        info.host.as_str()
+    };
+    tokio::net::TcpStream::connect((host, info.port))
+        .await
+        .is_ok()
+}
+
+/// The running daemon of `home`, started (detached, logging to `<home>/daemon.log`) when none
+/// runs.
+pub async fn ensure_daemon(home: &Home) -> anyhow::Result<DaemonInfo> {
+    if let Some(info) = daemon::read_info(home) {
+        if accepting(&info).await {
+            return Ok(info);
+        }
+    }
+    std::fs::create_dir_all(home.root())?;
+    let log_path = daemon::log_path(home);
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)?;
+    let exe = std::env::current_exe()?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("daemon")
+        .env(Home::ENV, home.root())
+        .stdin(std::process::Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log);
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let mut child = cmd.spawn()?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(info) = daemon::read_info(home) {
+            if accepting(&info).await {
+                // Reap our child in the background whatever happens to it.
+                std::thread::spawn(move || {
+                    let _ = child.wait();
+                });
+                return Ok(info);
+            }
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            // Lost a race with another starter? Then theirs is fine.
+            if let Some(info) = daemon::read_info(home) {
+                if accepting(&info).await {
+                    return Ok(info);
+                }
+            }
+            anyhow::bail!(
+                "the daemon exited ({status}) while starting; see {}",
+                log_path.display()
+            );
+        }
+        if Instant::now() > deadline {
+            anyhow::bail!(
+                "the daemon did not start within 30 s; see {}",
+                log_path.display()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// `dockside status [--json]`.
+pub fn status(as_json: bool) -> anyhow::Result<i32> {
+    let home = Home::from_env()?;
+    let rt = crate::run::runtime()?;
+    let token = token::read(&home);
+    let token_path = token::path(&home);
+    let status: Option<Status> = match DaemonClient::for_home(&home) {
+        Some(c) => Some(rt.block_on(c.get("/api/status"))?),
+        None => None,
+    };
+    if as_json {
+        let doc = json!({
+            "running": status.is_some(),
+            "home": home.root(),
+            "token": token,
+            "tokenPath": token_path,
+            "status": status,
+        });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+        return Ok(0);
+    }
+    match &status {
+        None => println!(
+            "dockside daemon: not running (home {})",
+            home.root().display()
+        ),
+        Some(s) => {
+            println!(
+                "dockside daemon: running (pid {}, up {}s, {} client sessions)\nendpoint: {}  (per server: {}/<server>)",
+                s.pid, s.uptime_secs, s.sessions, s.url, s.url
+            );
+        }
+    }
+    match &token {
+        Some(t) => println!("token: {t}  ({})", token_path.display()),
+        None => println!(
+            "token: none yet (created at {} when the daemon first starts)",
+            token_path.display()
+        ),
+    }
+    if let Some(s) = status {
+        if s.servers.is_empty() {
+            println!("servers: none (set a server to `managed` to run it here)");
+        } else {
+            println!("servers:");
+            let width = s.servers.iter().map(|v| v.name.len()).max().unwrap_or(4);
+            for v in &s.servers {
+                let state = serde_json::to_value(v.state)?
+                    .as_str()
+                    .unwrap_or("?")
+                    .to_string();
+                let mut line = format!(
+                    "  {:width$}  {:10} {:8}",
+                    v.name,
+                    state,
+                    v.mode.clone().unwrap_or_default()
+                );
+                if v.state == RunState::Running {
+                    line.push_str(&format!(
+                        " pid {}  {} tools",
+                        v.pid.map(|p| p.to_string()).unwrap_or_else(|| "-".into()),
+                        v.tools
+                    ));
+                }
+                if v.restarts > 0 {
+                    line.push_str(&format!("  {} restarts", v.restarts));
+                }
+                if let Some(e) = &v.error {
+                    line.push_str(&format!("  ({e})"));
+                }
+                println!("{}", line.trim_end());
+            }
+        }
+        for w in s.warnings {
+            println!("warning: {w}");
+        }
+    }
+    Ok(0)
+}
+
+/// `dockside stop`: asks the daemon to stop and waits until it has.
+pub fn stop() -> anyhow::Result<i32> {
+    let home = Home::from_env()?;
+    let Some(client) = DaemonClient::for_home(&home) else {
+        println!("dockside daemon: not running");
+        return Ok(0);
+    };
+    let pid = client.info.pid;
+    let rt = crate::run::runtime()?;
+    let asked = rt.block_on(client.post::<Value>("/api/shutdown", None));
+    let wait = |secs: u64| {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < deadline {
+            if !daemon::pid_alive(pid) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    };
+    if asked.is_err() || !wait(10) {
+        #[cfg(unix)]
+        // SAFETY: plain signal to the pid the daemon published.
+        unsafe {
+            libc::kill(pid as libc::pid_t, libc::SIGTERM);
+        }
+        if !wait(5) {
+            anyhow::bail!("the daemon (pid {pid}) did not stop");
+        }
+    }
+    println!("dockside daemon stopped (pid {pid})");
+    Ok(0)
+}

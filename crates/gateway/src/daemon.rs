@@ -1,0 +1,743 @@
+//! `dockside daemon`: the gateway as a long-lived service on Streamable HTTP, plus the control
+//! API (`/api/…`, types in [`dockside_core::api`]) on the same listener and token.
+//!
+//! One daemon per `DOCKSIDE_HOME`: it holds an exclusive lock on `<home>/daemon.lock` for its
+//! lifetime and publishes where it listens in `<home>/daemon.json` ([`DaemonInfo`]), which
+//! `dockside status`, `dockside stop` and `dockside connect` read. The servers it runs are every
+//! `managed` server of the workspace (or the `--servers` / `--catalog` selection); catalog and
+//! state changes are hot-reloaded: only changed servers restart.
+
+use std::collections::{HashMap, HashSet};
+use std::convert::Infallible;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use dockside_core::api::{
+    ApiError, DaemonInfo, Event, ReloadReport, RunState, ServerStatus, SetMode, Status, ToolLatency,
+};
+use dockside_core::home::Home;
+use dockside_core::state::Mode;
+use dockside_core::Workspace;
+use tokio::sync::Notify;
+
+use crate::config::{self, Selection};
+use crate::gateway::Gateway;
+use crate::http::{self, HttpOptions};
+use crate::run::RunOptions;
+use crate::watch;
+
+/// The daemon's default port (Docker's gateway uses 8811).
+pub const DEFAULT_PORT: u16 = 8813;
+
+pub fn info_path(home: &Home) -> PathBuf {
+    home.root().join("daemon.json")
+}
+
+pub fn lock_path(home: &Home) -> PathBuf {
+    home.root().join("daemon.lock")
+}
+
+pub fn log_path(home: &Home) -> PathBuf {
+    home.root().join("daemon.log")
+}
+
+/// Reads `daemon.json`, if a daemon that is still alive wrote it.
+pub fn read_info(home: &Home) -> Option<DaemonInfo> {
+    let text = std::fs::read_to_string(info_path(home)).ok()?;
+    let info: DaemonInfo = serde_json::from_str(&text).ok()?;
+    pid_alive(info.pid).then_some(info)
+}
+
+pub fn pid_alive(pid: u32) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        // A zombie (exited, not yet reaped by its parent) is not alive.
+        if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            let state = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().next());
+            if state == Some("Z") {
+                return false;
+            }
+        }
+    }
+    #[cfg(unix)]
+    {
+        // SAFETY: signal 0 only checks for existence.
+        let r = unsafe { libc::kill(pid as libc::pid_t, 0) };
+        r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
+    }
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The exclusive per-home lock, held while the daemon lives.
+pub struct DaemonLock {
+    _file: std::fs::File,
+}
+
+impl DaemonLock {
+    pub fn acquire(home: &Home) -> anyhow::Result<DaemonLock> {
+        std::fs::create_dir_all(home.root())?;
+        let path = lock_path(home);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::io::AsRawFd;
+            // SAFETY: flock on a file descriptor we own.
+            let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+            if r != 0 {
+                let running = read_info(home)
+                    .map(|i| format!(" (pid {}, {}/mcp)", i.pid, i.base_url()))
+                    .unwrap_or_default();
+                anyhow::bail!(
+                    "a Dockside daemon already runs for {}{running}; `dockside status` shows it, `dockside stop` stops it",
+                    home.root().display()
+                );
+            }
+        }
+        Ok(DaemonLock { _file: file })
+    }
+}
+
+/// What the daemon knows about a server besides the gateway's running set.
+#[derive(Debug, Default, Clone)]
+struct Note {
+    error: Option<String>,
+    crash_loop: bool,
+    restarts: u32,
+}
+
+pub struct Daemon {
+    gw: Gateway,
+    home: Home,
+    selection: Selection,
+    info: DaemonInfo,
+    notes: Mutex<HashMap<String, Note>>,
+    /// Servers started or stopped by hand through the API, kept so across reloads.
+    pinned: Mutex<HashSet<String>>,
+    held: Mutex<HashSet<String>>,
+    known: Mutex<Vec<(String, Mode)>>,
+    reload_lock: tokio::sync::Mutex<()>,
+    shutdown: Notify,
+    docker: Arc<crate::docker::DockerRuntime>,
+}
+
+impl Daemon {
+    pub fn gateway(&self) -> &Gateway {
+        &self.gw
+    }
+
+    /// Brings the running set in line with the catalogs, the state and the API's overrides.
+    pub async fn reload(&self) -> ReloadReport {
+        let _guard = self.reload_lock.lock().await;
+        let mut report = ReloadReport::default();
+        let selected = match config::select(&self.home, &self.selection) {
+            Ok(s) => s,
+            Err(e) => {
+                // A half-edited file: keep what runs, report why nothing changed.
+                let msg = format!("{e:#}");
+                tracing::error!("reload skipped: {msg}");
+                report.failed.push(format!("catalogs/state: {msg}"));
+                let _ = self.gw_events().send(Event::Reloaded(report.clone()));
+                return report;
+            }
+        };
+        *self.known.lock().unwrap() = selected.known.clone();
+        let held = self.held.lock().unwrap().clone();
+        let pinned = self.pinned.lock().unwrap().clone();
+        let mut specs: Vec<_> = selected
+            .specs
+            .into_iter()
+            .filter(|s| !held.contains(&s.name))
+            .collect();
+        if !pinned.is_empty() {
+            // Pinned servers run whatever their mode.
+            let extra = Selection {
+                servers: pinned
+                    .iter()
+                    .filter(|p| !specs.iter().any(|s| &s.name == *p))
+                    .cloned()
+                    .collect(),
+                ..self.selection.clone()
+            };
+            if !extra.servers.is_empty() {
+                if let Ok(more) = config::select(&self.home, &extra) {
+                    specs.extend(more.specs);
+                }
+            }
+        }
+        {
+            let mut notes = self.notes.lock().unwrap();
+            for (server, error) in &selected.errors {
+                notes.entry(server.clone()).or_default().error = Some(error.clone());
+                report.failed.push(format!("{server}: {error}"));
+            }
+        }
+        let before: HashMap<String, crate::UpstreamSpec> = self
+            .gw
+            .wanted()
+            .into_iter()
+            .map(|s| (s.name.clone(), s))
+            .collect();
+        for s in &specs {
+            match before.get(&s.name) {
+                None => report.started.push(s.name.clone()),
+                Some(old) if old != s => report.restarted.push(s.name.clone()),
+                _ => {}
+            }
+        }
+        report.stopped = before
+            .keys()
+            .filter(|n| !specs.iter().any(|s| &s.name == *n))
+            .cloned()
+            .collect();
+        self.gw
+            .set_secret_values(specs.iter().flat_map(|s| s.secret_values.clone()).collect());
+        for f in self.gw.apply(specs).await {
+            let server = f.server().to_string();
+            self.notes
+                .lock()
+                .unwrap()
+                .entry(server.clone())
+                .or_default()
+                .error = Some(f.to_string());
+            report.failed.push(format!("{server}: {f}"));
+            report.started.retain(|s| s != &server);
+            report.restarted.retain(|s| s != &server);
+        }
+        if !report.started.is_empty()
+            || !report.stopped.is_empty()
+            || !report.restarted.is_empty()
+            || !report.failed.is_empty()
+        {
+            tracing::info!(
+                started = ?report.started,
+                stopped = ?report.stopped,
+                restarted = ?report.restarted,
+                failed = report.failed.len(),
+                "reloaded"
+            );
+        }
+        let _ = self.gw_events().send(Event::Reloaded(report.clone()));
+        report
+    }
+
+    fn gw_events(&self) -> tokio::sync::broadcast::Sender<Event> {
+        self.gw.event_sender()
+    }
+
+    fn server_status(&self, name: &str) -> ServerStatus {
+        let note = self
+            .notes
+            .lock()
+            .unwrap()
+            .get(name)
+            .cloned()
+            .unwrap_or_default();
+        let mode = self
+            .known
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, m)| m.to_string());
+        let wanted = self.gw.wanted().iter().any(|s| s.name == name);
+        let is_docker = mode.as_deref() == Some("docker");
+        match self.gw.upstream(name).filter(|u| u.is_running()) {
+            Some(up) => ServerStatus {
+                name: name.into(),
+                state: RunState::Running,
+                mode,
+                pid: up.pid,
+                tools: self.gw.tool_count(name).unwrap_or(0),
+                started_at: up
+                    .started_at
+                    .duration_since(UNIX_EPOCH)
+                    .ok()
+                    .map(|d| d.as_secs()),
+                restarts: note.restarts,
+                error: None,
+            },
+            None => ServerStatus {
+                name: name.into(),
+                state: if is_docker && self.docker.unavailable().is_some() {
+                    RunState::DockerUnavailable
+                } else if note.crash_loop {
+                    RunState::CrashLoop
+                } else if wanted {
+                    RunState::Starting
+                } else if note.error.is_some() {
+                    RunState::Failed
+                } else {
+                    RunState::Stopped
+                },
+                mode,
+                pid: None,
+                tools: 0,
+                started_at: None,
+                restarts: note.restarts,
+                error: match self.docker.unavailable() {
+                    Some(u) if is_docker => Some(u.message),
+                    _ => note.error,
+                },
+            },
+        }
+    }
+
+    pub fn servers(&self) -> Vec<ServerStatus> {
+        let mut names: Vec<String> = self
+            .known
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(n, _)| n.clone())
+            .collect();
+        for up in self.gw.wanted() {
+            if !names.contains(&up.name) {
+                names.push(up.name);
+            }
+        }
+        names.iter().map(|n| self.server_status(n)).collect()
+    }
+
+    pub fn status(&self, sessions: usize) -> Status {
+        Status {
+            version: env!("CARGO_PKG_VERSION").into(),
+            pid: self.info.pid,
+            started_at: self.info.started_at,
+            uptime_secs: now_secs().saturating_sub(self.info.started_at),
+            url: format!("{}/mcp", self.info.base_url()),
+            sessions,
+            servers: self.servers(),
+            warnings: self.gw.warnings(),
+        }
+    }
+
+    fn latency(&self) -> Vec<ToolLatency> {
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        let mut out: Vec<ToolLatency> = self
+            .gw
+            .call_stats()
+            .into_iter()
+            .map(|((server, tool), s)| {
+                let mut recent: Vec<f64> = s.recent.iter().map(|d| ms(*d)).collect();
+                recent.sort_by(|a, b| a.total_cmp(b));
+                let pct = |p: f64| -> f64 {
+                    if recent.is_empty() {
+                        0.0
+                    } else {
+                        recent[((recent.len() - 1) as f64 * p).round() as usize]
+                    }
+                };
+                ToolLatency {
+                    server,
+                    tool,
+                    calls: s.calls,
+                    errors: s.errors,
+                    mean_ms: if s.calls == 0 {
+                        0.0
+                    } else {
+                        ms(s.total) / s.calls as f64
+                    },
+                    p50_ms: pct(0.5),
+                    p95_ms: pct(0.95),
+                    last_ms: s.recent.back().map(|d| ms(*d)).unwrap_or(0.0),
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| (&a.server, &a.tool).cmp(&(&b.server, &b.tool)));
+        out
+    }
+
+    fn track_events(self: &Arc<Self>) {
+        let mut rx = self.gw.subscribe();
+        let me = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                let ev = match rx.recv().await {
+                    Ok(ev) => ev,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(_) => return,
+                };
+                let Some(me) = me.upgrade() else { return };
+                let mut notes = me.notes.lock().unwrap();
+                match ev {
+                    Event::ServerStarted { server, .. } => {
+                        let n = notes.entry(server).or_default();
+                        n.error = None;
+                        n.crash_loop = false;
+                    }
+                    Event::ServerRestarted { server, .. } => {
+                        let n = notes.entry(server).or_default();
+                        n.error = None;
+                        n.restarts += 1;
+                    }
+                    Event::ServerCrashed { server, how } => {
+                        notes.entry(server).or_default().error = Some(format!("crashed: {how}"));
+                    }
+                    Event::CrashLoop { server, crashes } => {
+                        let n = notes.entry(server).or_default();
+                        n.crash_loop = true;
+                        n.error = Some(format!("crash loop: {crashes} crashes within a minute"));
+                    }
+                    Event::StartFailed { server, error } => {
+                        notes.entry(server).or_default().error = Some(error);
+                    }
+                    _ => {}
+                }
+            }
+        });
+    }
+}
+
+// ---------------------------------------------------------------- control API
+
+type Shared = Arc<Daemon>;
+
+fn api_error(status: StatusCode, error: impl Into<String>) -> Response {
+    (
+        status,
+        Json(ApiError {
+            error: error.into(),
+        }),
+    )
+        .into_response()
+}
+
+fn known(d: &Daemon, name: &str) -> bool {
+    d.known.lock().unwrap().iter().any(|(n, _)| n == name)
+        || d.gw.wanted().iter().any(|s| s.name == name)
+}
+
+async fn api_status(
+    State(d): State<Shared>,
+    State(sessions): State<http::HttpState>,
+) -> Json<Status> {
+    Json(d.status(sessions.session_count()))
+}
+
+async fn api_servers(State(d): State<Shared>) -> Json<Vec<ServerStatus>> {
+    Json(d.servers())
+}
+
+async fn api_action(
+    State(d): State<Shared>,
+    Path((name, action)): Path<(String, String)>,
+) -> Response {
+    if !known(&d, &name) {
+        return api_error(StatusCode::NOT_FOUND, format!("no server named '{name}'"));
+    }
+    match action.as_str() {
+        "start" | "restart" => {
+            d.held.lock().unwrap().remove(&name);
+            d.pinned.lock().unwrap().insert(name.clone());
+            d.notes
+                .lock()
+                .unwrap()
+                .entry(name.clone())
+                .or_default()
+                .crash_loop = false;
+            let result = if action == "restart" && d.gw.upstream(&name).is_some() {
+                d.gw.restart_server(&name).await.map(|_| ())
+            } else {
+                let sel = Selection {
+                    servers: vec![name.clone()],
+                    ..d.selection.clone()
+                };
+                match config::select(&d.home, &sel) {
+                    Ok(s) => match s.specs.into_iter().next() {
+                        Some(spec) => d.gw.start_server(spec).await.map(|_| ()),
+                        None => {
+                            let why = s.errors.first().map(|e| e.1.clone()).unwrap_or_default();
+                            return api_error(
+                                StatusCode::UNPROCESSABLE_ENTITY,
+                                format!("server '{name}': {why}"),
+                            );
+                        }
+                    },
+                    Err(e) => return api_error(StatusCode::UNPROCESSABLE_ENTITY, format!("{e:#}")),
+                }
+            };
+            match result {
+                Ok(()) => Json(d.server_status(&name)).into_response(),
+                Err(e) => api_error(StatusCode::BAD_GATEWAY, e.to_string()),
+            }
+        }
+        "stop" => {
+            d.pinned.lock().unwrap().remove(&name);
+            d.held.lock().unwrap().insert(name.clone());
+            d.gw.stop_server(&name).await;
+            Json(d.server_status(&name)).into_response()
+        }
+        other => api_error(
+            StatusCode::NOT_FOUND,
+            format!("unknown action '{other}': use start, stop or restart"),
+        ),
+    }
+}
+
+async fn api_mode(
+    State(d): State<Shared>,
+    Path(name): Path<String>,
+    Json(body): Json<SetMode>,
+) -> Response {
+    let mode: Mode = match body.mode.parse() {
+        Ok(m) => m,
+        Err(e) => return api_error(StatusCode::BAD_REQUEST, e),
+    };
+    let home = d.home.clone();
+    let n = name.clone();
+    let saved = tokio::task::spawn_blocking(move || -> Result<(), dockside_core::Error> {
+        let mut ws = Workspace::load(home)?;
+        ws.set_mode(&n, mode)?;
+        ws.save()
+    })
+    .await;
+    match saved {
+        Ok(Ok(())) => {}
+        Ok(Err(dockside_core::Error::UnknownServer(_))) => {
+            return api_error(StatusCode::NOT_FOUND, format!("no server named '{name}'"))
+        }
+        Ok(Err(e)) => return api_error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+        Err(e) => return api_error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+    d.pinned.lock().unwrap().remove(&name);
+    d.held.lock().unwrap().remove(&name);
+    d.reload().await;
+    Json(d.server_status(&name)).into_response()
+}
+
+async fn api_reload(State(d): State<Shared>) -> Json<ReloadReport> {
+    Json(d.reload().await)
+}
+
+async fn api_latency(State(d): State<Shared>) -> Json<Vec<ToolLatency>> {
+    Json(d.latency())
+}
+
+async fn api_events(
+    State(d): State<Shared>,
+) -> Sse<impl futures::Stream<Item = Result<SseEvent, Infallible>>> {
+    let rx = d.gw.subscribe();
+    let stream = futures::stream::unfold(rx, |mut rx| async move {
+        loop {
+            match rx.recv().await {
+                Ok(ev) => {
+                    let data = serde_json::to_string(&ev).unwrap_or_default();
+                    return Some((Ok(SseEvent::default().data(data)), rx));
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(_) => return None,
+            }
+        }
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+async fn api_shutdown(State(d): State<Shared>) -> Json<serde_json::Value> {
+    d.shutdown.notify_one();
+    Json(serde_json::json!({}))
+}
+
+#[derive(Clone)]
+struct ApiState {
+    daemon: Shared,
+    http: http::HttpState,
+}
+
+impl axum::extract::FromRef<ApiState> for Shared {
+    fn from_ref(s: &ApiState) -> Shared {
+        s.daemon.clone()
+    }
+}
+
+impl axum::extract::FromRef<ApiState> for http::HttpState {
+    fn from_ref(s: &ApiState) -> http::HttpState {
+        s.http.clone()
+    }
+}
+
+fn api_router(daemon: Shared, http_state: http::HttpState) -> Router {
+    Router::new()
+        .route("/api/status", get(api_status))
+        .route("/api/servers", get(api_servers))
+        .route("/api/servers/{name}/mode", put(api_mode))
+        .route("/api/servers/{name}/{action}", post(api_action))
+        .route("/api/reload", post(api_reload))
+        .route("/api/latency", get(api_latency))
+        .route("/api/events", get(api_events))
+        .route("/api/shutdown", post(api_shutdown))
+        .with_state(ApiState {
+            daemon,
+            http: http_state,
+        })
+}
+
+// ---------------------------------------------------------------- running
+
+/// Runs `dockside daemon` in the foreground; returns the exit code.
+pub fn run(opts: RunOptions) -> anyhow::Result<i32> {
+    crate::run::init_logging(opts.verbose);
+    let rt = crate::run::runtime()?;
+    let code = rt.block_on(run_async(opts))?;
+    rt.shutdown_timeout(Duration::from_secs(1));
+    Ok(code)
+}
+
+async fn run_async(opts: RunOptions) -> anyhow::Result<i32> {
+    let home = Home::from_env()?;
+    let _lock = DaemonLock::acquire(&home)?;
+    let mut http_opts = HttpOptions::from_run(&opts, &home)?;
+    http_opts.port = opts.port.unwrap_or(DEFAULT_PORT);
+    let listener = match http::bind(&http_opts).await {
+        Ok(l) => l,
+        Err(e) if opts.port.is_none() => {
+            tracing::warn!("{e}; using a free port instead");
+            http_opts.port = 0;
+            http::bind(&http_opts).await?
+        }
+        Err(e) => return Err(e),
+    };
+    let port = listener.local_addr()?.port();
+    let info = DaemonInfo {
+        pid: std::process::id(),
+        host: opts.host.clone(),
+        port,
+        version: env!("CARGO_PKG_VERSION").into(),
+        started_at: now_secs(),
+    };
+    let docker = crate::docker::runtime_for(&home, &opts)?;
+    let gw = crate::docker::gateway(opts.gateway_config(), &docker);
+    crate::run::mirror_server_stderr(&gw);
+    let daemon = Arc::new(Daemon {
+        gw: gw.clone(),
+        home: home.clone(),
+        selection: opts.selection.clone(),
+        info: info.clone(),
+        notes: Mutex::new(HashMap::new()),
+        pinned: Mutex::new(HashSet::new()),
+        held: Mutex::new(HashSet::new()),
+        known: Mutex::new(Vec::new()),
+        reload_lock: tokio::sync::Mutex::new(()),
+        shutdown: Notify::new(),
+        docker: docker.clone(),
+    });
+    daemon.track_events();
+
+    let http_state = http::HttpState::new(gw.clone());
+    let router = http::mcp_router(http_state.clone()).merge(api_router(daemon.clone(), http_state));
+    let router = http::secure(router, &http_opts);
+
+    // Publish where we listen, then start the servers: clients can connect at once and are
+    // told when tools arrive (list_changed) instead of timing out behind slow servers.
+    write_info(&home, &info)?;
+    eprintln!(
+        "dockside daemon listening on http://{}/mcp (pid {})",
+        listener.local_addr()?,
+        info.pid
+    );
+    {
+        let d = daemon.clone();
+        tokio::spawn(async move {
+            // Containers a killed daemon of this home left behind.
+            let _ = d.docker.reap_leftovers().await;
+            d.reload().await;
+        });
+    }
+    // When Docker comes back after an outage, docker servers start again.
+    let _docker_watch = {
+        let d = Arc::downgrade(&daemon);
+        crate::docker::watch::spawn(docker.clone(), move || {
+            let d = d.clone();
+            Box::pin(async move {
+                if let Some(d) = d.upgrade() {
+                    d.reload().await;
+                }
+            })
+        })
+    };
+    let _watcher = if opts.watch {
+        let paths = config::watched_paths(&home, &opts.selection);
+        let d = Arc::downgrade(&daemon);
+        Some(watch::watch(paths, move || {
+            let d = d.clone();
+            async move {
+                if let Some(d) = d.upgrade() {
+                    d.reload().await;
+                }
+            }
+        })?)
+    } else {
+        None
+    };
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    {
+        let d = daemon.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = crate::run::shutdown_signal() => {}
+                _ = d.shutdown.notified() => {}
+            }
+            let _ = stop_tx.send(true);
+        });
+    }
+    let stopping = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let served = axum::serve(listener, router).with_graceful_shutdown(stopping(stop_rx.clone()));
+    // Streams (SSE) keep connections open: bound the graceful phase.
+    let result = tokio::select! {
+        r = served => r.map_err(anyhow::Error::from),
+        _ = async {
+            stopping(stop_rx.clone()).await;
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        } => Ok(()),
+    };
+    gw.shutdown().await;
+    let _ = docker.reap_leftovers().await;
+    remove_info(&home, info.pid);
+    result.map(|()| 0)
+}
+
+fn write_info(home: &Home, info: &DaemonInfo) -> anyhow::Result<()> {
+    let path = info_path(home);
+    let tmp = home.root().join(".daemon.json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(info)?)?;
+    std::fs::rename(&tmp, &path)?;
+    Ok(())
+}
+
+fn remove_info(home: &Home, pid: u32) {
+    let path = info_path(home);
+    let ours = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| serde_json::from_str::<DaemonInfo>(&t).ok())
+        .is_some_and(|i| i.pid == pid);
+    if ours {
+        let _ = std::fs::remove_file(path);
+    }
+}
