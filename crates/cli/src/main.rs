@@ -39,6 +39,8 @@ enum Command {
     Stop(cmd::stop::StopArgs),
     /// Bridge stdio to the daemon (what client configs launch).
     Connect(cmd::connect::ConnectArgs),
+    /// Secret values for servers' `secrets:` (OS keychain, or a 0600 file where none runs).
+    Secret(cmd::secret::Args),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +54,7 @@ fn main() -> ExitCode {
         Command::Status(args) => cmd::status::run(args),
         Command::Stop(args) => cmd::stop::run(args),
         Command::Connect(args) => cmd::connect::run(args),
+        Command::Secret(args) => cmd::secret::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

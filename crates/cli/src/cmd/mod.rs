@@ -5,6 +5,7 @@ pub mod client;
 pub mod connect;
 pub mod daemon;
 pub mod gateway;
+pub mod secret;
 pub mod server;
 pub mod status;
 pub mod stop;

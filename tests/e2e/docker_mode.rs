@@ -1,0 +1,362 @@
+//! `docker` mode end to end: a real dockerd, images built locally (no registry), the daemon
+//! reached by the official TypeScript SDK client. The tests run one at a time (one of them stops
+//! and restarts dockerd): each takes [`serial`] first.
+
+#[path = "gateway_support.rs"]
+mod gateway_support;
+
+#[path = "docker_support.rs"]
+mod docker_support;
+
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use docker_support::*;
+use gateway_support::{wait_for, TestHome};
+use serde_json::{json, Value};
+
+fn call(name: &str, arguments: Value) -> Value {
+    json!({"op": "callTool", "name": name, "arguments": arguments})
+}
+
+fn assert_ok(doc: &Value) {
+    assert_eq!(doc["ok"], true, "{doc:#}");
+}
+
+#[test]
+fn demo_image_in_docker_mode_is_hardened_and_answers() {
+    let _serial = serial();
+    let home = TestHome::new();
+    let image = demo_image();
+    write_home(
+        &home,
+        &format!(
+            "registry:\n  demo:\n    image: {image}\n    secrets: [{{name: demo.token, env: DEMO_TOKEN}}]\n"
+        ),
+        "servers:\n  demo:\n    mode: docker\n    docker: {idleTimeout: 2}\n",
+    );
+    let mut set = home
+        .dockside()
+        .args(["secret", "set", "demo.token"])
+        .env("DOCKSIDE_SECRET_STORE", "file")
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    set.stdin
+        .take()
+        .unwrap()
+        .write_all(b"s3cret-value-123\n")
+        .unwrap();
+    assert!(set.wait().unwrap().success());
+    let state_text = std::fs::read_to_string(home.path().join("state.yaml")).unwrap();
+    assert!(!state_text.contains("s3cret"), "{state_text}");
+
+    let gw = start_daemon(&home);
+    let daemon_label = format!("dockside.pid={}", gw.child.id());
+    wait_state(&home, "demo", "running", Duration::from_secs(60));
+    let doc = client(
+        &gw,
+        &home,
+        "demo",
+        json!([
+            {"op": "listTools"},
+            call("echo", json!({"message": "hi from docker"})),
+            call("env", json!({})),
+        ]),
+    );
+    assert_ok(&doc);
+    let tools: Vec<&str> = doc["results"][0]["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert!(
+        tools.contains(&"echo") && tools.contains(&"net_probe"),
+        "{tools:?}"
+    );
+    assert!(text(&doc["results"][1]).contains("hi from docker"), "{doc}");
+    assert!(
+        text(&doc["results"][2]).lines().any(|l| l == "DEMO_TOKEN"),
+        "{doc}"
+    );
+
+    let ids = containers(&daemon_label);
+    assert_eq!(ids.len(), 1, "one container for demo: {ids:?}");
+    let c = inspect(&ids[0]);
+    let host = &c["HostConfig"];
+    assert_eq!(host["NetworkMode"], "none", "{host:#}");
+    assert_eq!(host["ReadonlyRootfs"], true);
+    assert_eq!(host["CapDrop"], json!(["ALL"]));
+    assert!(
+        host["SecurityOpt"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o.as_str().unwrap().starts_with("no-new-privileges")),
+        "{host:#}"
+    );
+    assert_eq!(host["Memory"], 512u64 << 20);
+    assert_eq!(host["NanoCpus"], 1_000_000_000u64);
+    assert_eq!(host["PidsLimit"], 256);
+    assert!(host["Tmpfs"]["/tmp"].is_string(), "{host:#}");
+    let labels = &c["Config"]["Labels"];
+    assert_eq!(labels["dockside.managed"], "true");
+    assert_eq!(labels["dockside.server"], "demo");
+    assert!(labels["dockside.home"].as_str().unwrap().len() >= 8);
+    assert_eq!(c["Config"]["User"], "65534:65534");
+    // The secret reaches the container as env, never its command line.
+    let cmdline = c["Config"]["Cmd"].to_string() + &c["Args"].to_string();
+    assert!(!cmdline.contains("s3cret"), "{cmdline}");
+
+    // On demand: idle for 2 s, the container goes; the next call brings one back and waits.
+    wait_for("the idle container to stop", Duration::from_secs(30), || {
+        containers(&daemon_label).is_empty().then_some(())
+    });
+    let doc = client(
+        &gw,
+        &home,
+        "demo",
+        json!([call("echo", json!({"message": "again"}))]),
+    );
+    assert_ok(&doc);
+    assert!(text(&doc["results"][0]).contains("again"), "{doc}");
+
+    // `dockside stop` leaves no container behind.
+    let status = home.dockside().arg("stop").status().unwrap();
+    assert!(status.success());
+    wait_for("the daemon to exit", Duration::from_secs(20), || {
+        let mut child = gw.child.id();
+        child = child.max(0);
+        (!std::path::Path::new(&format!("/proc/{child}")).exists()
+            || std::fs::read_to_string(format!("/proc/{child}/stat"))
+                .is_ok_and(|s| s.contains(") Z ")))
+        .then_some(())
+    });
+    assert!(
+        containers(&daemon_label).is_empty(),
+        "containers left after `dockside stop`"
+    );
+}
+
+#[test]
+fn network_and_mounts_are_closed_in_docker_and_open_in_managed() {
+    let _serial = serial();
+    let home = TestHome::new();
+    let project = shared_dir();
+    let binary = project.path().join("dockside-demo-server");
+    std::fs::copy(static_demo_binary(), &binary).unwrap();
+    set_mode(&binary, 0o755);
+    let image = empty_image();
+    let loopback = TcpListener::bind("127.0.0.1:0").unwrap();
+    let bridge_ip = bridge_gateway();
+    let bridge = TcpListener::bind(format!("{bridge_ip}:0")).unwrap();
+    let targets = [
+        loopback.local_addr().unwrap().to_string(),
+        bridge.local_addr().unwrap().to_string(),
+    ];
+    let catalog = format!("registry:\n  probe:\n    command: [{}]\n", binary.display());
+    let state = |mode: &str| {
+        format!("servers:\n  probe:\n    mode: {mode}\n    runtimeImage: {image}\n    docker: {{longLived: true}}\n")
+    };
+    let written = project.path().join("written.txt");
+    let steps = json!([
+        call("net_probe", json!({"address": targets[0], "timeout_ms": 2000})),
+        call("net_probe", json!({"address": targets[1], "timeout_ms": 2000})),
+        call("write_file", json!({"path": written.display().to_string(), "content": "x"})),
+    ]);
+
+    write_home(&home, &catalog, &state("docker"));
+    let gw = start_daemon(&home);
+    wait_state(&home, "probe", "running", Duration::from_secs(60));
+    let doc = client(&gw, &home, "probe", steps.clone());
+    for (i, r) in doc["results"].as_array().unwrap().iter().enumerate() {
+        assert_eq!(
+            r["result"]["isError"], true,
+            "step {i} should fail in docker mode: {r}"
+        );
+    }
+    assert!(
+        text(&doc["results"][2]).contains("Read-only file system"),
+        "{doc}"
+    );
+    assert!(!written.exists());
+    drop(gw);
+
+    write_state(&home, &state("managed"));
+    let gw = start_daemon(&home);
+    wait_state(&home, "probe", "running", Duration::from_secs(60));
+    let doc = client(&gw, &home, "probe", steps);
+    assert_ok(&doc);
+    for (i, r) in doc["results"].as_array().unwrap().iter().enumerate() {
+        assert_ne!(
+            r["result"]["isError"], true,
+            "step {i} should work in managed mode: {r}"
+        );
+    }
+    assert!(written.exists());
+}
+
+#[test]
+fn node_command_runs_in_a_locally_built_runtime_image() {
+    let _serial = serial();
+    let home = TestHome::new();
+    let image = node_image();
+    let dir = dockside_e2e::workspace_root().join("tests/fixtures/node-server");
+    let script = dir.join("server.js");
+    write_home(
+        &home,
+        &format!(
+            "registry:\n  nodefix:\n    command: [node, {}]\n",
+            script.display()
+        ),
+        &format!("servers:\n  nodefix:\n    mode: docker\n    runtimeImage: {image}\n"),
+    );
+    let gw = start_daemon(&home);
+    wait_state(&home, "nodefix", "running", Duration::from_secs(60));
+    let target = dir.join("should-not-exist.txt");
+    let doc = client(
+        &gw,
+        &home,
+        "nodefix",
+        json!([
+            {"op": "listTools"},
+            call("echo", json!({"text": "in a container"})),
+            call("write_file", json!({"path": target.display().to_string(), "content": "x"})),
+        ]),
+    );
+    assert_ok(&doc);
+    assert_eq!(
+        text(&doc["results"][1]),
+        "node echo: in a container",
+        "{doc}"
+    );
+    assert!(text(&doc["results"][2]).contains("EROFS"), "{doc}");
+    assert!(!target.exists());
+    let ids = containers(&format!("dockside.pid={}", gw.child.id()));
+    let c = inspect(&ids[0]);
+    assert_eq!(c["Config"]["Image"], image);
+    let mounts = c["Mounts"].as_array().unwrap();
+    assert!(
+        mounts
+            .iter()
+            .any(|m| m["Destination"] == dir.display().to_string() && m["RW"] == false),
+        "{mounts:#?}"
+    );
+}
+
+#[test]
+fn containers_left_by_a_killed_daemon_are_reaped_at_its_next_start() {
+    let _serial = serial();
+    let home = TestHome::new();
+    let image = demo_image();
+    write_home(
+        &home,
+        &format!("registry:\n  demo:\n    image: {image}\n"),
+        "servers:\n  demo:\n    mode: docker\n    docker: {longLived: true}\n",
+    );
+    let mut gw = start_daemon(&home);
+    wait_state(&home, "demo", "running", Duration::from_secs(60));
+    let first = containers(&format!("dockside.pid={}", gw.child.id()));
+    assert_eq!(first.len(), 1);
+    gw.child.kill().unwrap();
+    gw.child.wait().unwrap();
+    drop(gw);
+    let gw = start_daemon(&home);
+    wait_state(&home, "demo", "running", Duration::from_secs(60));
+    wait_for("the leftover container to go", Duration::from_secs(20), || {
+        (!docker_ok(&["inspect", &first[0]])).then_some(())
+    });
+    let home_label = inspect(&containers(&format!("dockside.pid={}", gw.child.id()))[0])
+        ["Config"]["Labels"]["dockside.home"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    drop(gw);
+    wait_for(
+        "no container of this home after shutdown",
+        Duration::from_secs(20),
+        || {
+            containers(&format!("dockside.home={home_label}"))
+                .is_empty()
+                .then_some(())
+        },
+    );
+}
+
+/// Stops dockerd, checks the daemon reports it and keeps managed servers answering, then
+/// starts dockerd again (as scripts/lib.sh `ensure_docker` does) and waits for the docker
+/// server to come back.
+#[test]
+fn docker_outage_is_reported_and_recovered_without_restarting_the_daemon() {
+    let _serial = serial();
+    let home = TestHome::new();
+    let image = demo_image();
+    let demo = dockside_e2e::bin("dockside-demo-server");
+    write_home(
+        &home,
+        &format!(
+            "registry:\n  boxed:\n    image: {image}\n  host:\n    command: [{}]\n",
+            demo.display()
+        ),
+        "servers:\n  boxed:\n    mode: docker\n    docker: {longLived: true}\n  host:\n    mode: managed\n",
+    );
+    let gw = start_daemon(&home);
+    wait_state(&home, "boxed", "running", Duration::from_secs(60));
+    wait_state(&home, "host", "running", Duration::from_secs(60));
+
+    let outage = DockerdOutage::start();
+    let stopped = Instant::now();
+    let s = wait_state(&home, "boxed", "docker-unavailable", Duration::from_secs(5));
+    eprintln!(
+        "docker-unavailable after {:?}: {}",
+        stopped.elapsed(),
+        s["error"]
+    );
+    assert!(s["error"].as_str().unwrap_or_default().contains("Docker"), "{s}");
+    let doc = client(
+        &gw,
+        &home,
+        "host",
+        json!([call("echo", json!({"message": "still here"}))]),
+    );
+    assert_ok(&doc);
+
+    drop(outage);
+    wait_state(&home, "boxed", "running", Duration::from_secs(90));
+    let doc = client(
+        &gw,
+        &home,
+        "boxed",
+        json!([call("echo", json!({"message": "back"}))]),
+    );
+    assert_ok(&doc);
+    assert!(text(&doc["results"][0]).contains("back"), "{doc}");
+}
+
+/// dockerd stopped for the lifetime of this value; started again on drop (even on panic).
+struct DockerdOutage;
+
+impl DockerdOutage {
+    fn start() -> DockerdOutage {
+        let status = Command::new("sh")
+            .arg("-c")
+            .arg("kill \"$(cat /var/run/docker.pid)\" || exit 1; for i in $(seq 1 300); do docker info >/dev/null 2>&1 || exit 0; sleep 0.1; done; exit 1")
+            .status()
+            .unwrap();
+        assert!(status.success(), "dockerd did not stop");
+        DockerdOutage
+    }
+}
+
+impl Drop for DockerdOutage {
+    fn drop(&mut self) {
+        let _ = Command::new("sh")
+            .arg("-c")
+            .arg("nohup dockerd >/tmp/dockside-dockerd.log 2>&1 & for i in $(seq 1 120); do docker info >/dev/null 2>&1 && exit 0; sleep 0.5; done; exit 1")
+            .status();
+        require_docker();
+    }
+}

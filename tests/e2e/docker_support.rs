@@ -1,0 +1,253 @@
+//! Helpers for the docker-mode end-to-end tests (`#[path]`-included by `docker_mode.rs`).
+//!
+//! The tests need a real dockerd (scripts/test starts one) and images that exist without any
+//! registry: `dockside/demo-server:local` (scripts/lib.sh `build_demo_image`, which scripts/test
+//! runs first) and two images these helpers build on the spot, idempotently, with `docker
+//! import`: an empty one (`dockside-test/empty:local`, only `/tmp`) for static host binaries,
+//! and a Node one (`dockside-test/node:local`) holding the host's `node` and the libraries `ldd`
+//! lists. The tests use the `docker` CLI to look at containers; Dockside itself never does.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::gateway_support::{bin, wait_for, HttpGateway, TestHome};
+
+pub const DEMO_IMAGE: &str = "dockside/demo-server:local";
+pub const EMPTY_IMAGE: &str = "dockside-test/empty:local";
+pub const NODE_IMAGE: &str = "dockside-test/node:local";
+
+/// Docker tests run one at a time: one of them stops dockerd.
+pub fn serial() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    let guard = LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    require_docker();
+    guard
+}
+
+/// `docker …`, returning stdout; panics with stderr on failure.
+pub fn docker(args: &[&str]) -> String {
+    let out = Command::new("docker")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run `docker` ({e}); install the Docker CLI"));
+    assert!(
+        out.status.success(),
+        "`docker {}` failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+pub fn docker_ok(args: &[&str]) -> bool {
+    Command::new("docker")
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Fails (never skips) when Docker does not answer.
+pub fn require_docker() {
+    assert!(
+        docker_ok(&["info"]),
+        "Docker is not reachable: these tests need a running dockerd. scripts/test starts one \
+         (`source scripts/lib.sh; ensure_docker`)."
+    );
+}
+
+pub fn image_exists(image: &str) -> bool {
+    docker_ok(&["image", "inspect", image])
+}
+
+/// The demo server image, built by scripts/test before `cargo test`.
+pub fn demo_image() -> &'static str {
+    assert!(
+        image_exists(DEMO_IMAGE),
+        "image {DEMO_IMAGE} is missing: build it with `source scripts/lib.sh; build_demo_image` \
+         (scripts/test does this before cargo test)"
+    );
+    DEMO_IMAGE
+}
+
+/// The fully static demo server binary `build_demo_image` leaves behind.
+pub fn static_demo_binary() -> PathBuf {
+    let path = dockside_e2e::workspace_root()
+        .join("target/x86_64-unknown-linux-gnu/debug/dockside-demo-server");
+    assert!(
+        path.exists(),
+        "{} is missing: `source scripts/lib.sh; build_demo_image` builds it (scripts/test does)",
+        path.display()
+    );
+    path
+}
+
+/// `tar -C root -c . | docker import - image`.
+fn import(root: &Path, image: &str) {
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "tar -C '{}' -c . | docker import - '{image}' >/dev/null",
+            root.display()
+        ))
+        .status()
+        .expect("run sh");
+    assert!(status.success(), "docker import of {image} failed");
+}
+
+/// An image holding only `/tmp`: static host binaries run in it from a read-only mount.
+pub fn empty_image() -> &'static str {
+    if !image_exists(EMPTY_IMAGE) {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join("tmp")).unwrap();
+        import(root.path(), EMPTY_IMAGE);
+    }
+    EMPTY_IMAGE
+}
+
+/// A Node image made from the host's `node` and the libraries `ldd` lists.
+pub fn node_image() -> &'static str {
+    if !image_exists(NODE_IMAGE) {
+        let root = tempfile::tempdir().unwrap();
+        let script = format!(
+            r#"set -e
+node="$(readlink -f "$(command -v node)")"
+mkdir -p "{root}/usr/bin" "{root}/tmp"
+cp "$node" "{root}/usr/bin/node"
+for lib in $(ldd "$node" | grep -o '/[^ ]*'); do
+  mkdir -p "{root}$(dirname "$lib")"
+  cp -L "$lib" "{root}$lib"
+done"#,
+            root = root.path().display()
+        );
+        let status = Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .status()
+            .expect("run sh");
+        assert!(status.success(), "cannot assemble the node image rootfs");
+        import(root.path(), NODE_IMAGE);
+    }
+    NODE_IMAGE
+}
+
+/// Ids of containers with `label` (`key=value`), running or not.
+pub fn containers(label: &str) -> Vec<String> {
+    docker(&["ps", "-aq", "--no-trunc", "--filter", &format!("label={label}")])
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+pub fn inspect(id: &str) -> Value {
+    let text = docker(&["inspect", id]);
+    let mut all: Value = serde_json::from_str(&text).unwrap();
+    all[0].take()
+}
+
+/// The host's address on Docker's default bridge (e.g. 172.17.0.1).
+pub fn bridge_gateway() -> String {
+    docker(&[
+        "network",
+        "inspect",
+        "bridge",
+        "--format",
+        "{{(index .IPAM.Config 0).Gateway}}",
+    ])
+}
+
+/// A directory under `target/` that the container user (nobody) can read: tempdirs are 0700.
+pub fn shared_dir() -> tempfile::TempDir {
+    let base = dockside_e2e::workspace_root().join("target/docker-e2e");
+    std::fs::create_dir_all(&base).unwrap();
+    let dir = tempfile::tempdir_in(&base).unwrap();
+    set_mode(dir.path(), 0o755);
+    dir
+}
+
+pub fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// Writes `<home>/catalogs/e2e.yaml` and `<home>/state.yaml` as given (YAML text).
+pub fn write_home(home: &TestHome, catalog: &str, state: &str) {
+    let catalogs = home.path().join("catalogs");
+    std::fs::create_dir_all(&catalogs).unwrap();
+    std::fs::write(catalogs.join("e2e.yaml"), catalog).unwrap();
+    write_state(home, state);
+}
+
+pub fn write_state(home: &TestHome, state: &str) {
+    let tmp = home.path().join(".state.tmp");
+    std::fs::write(&tmp, state).unwrap();
+    std::fs::rename(&tmp, home.path().join("state.yaml")).unwrap();
+}
+
+pub fn start_daemon(home: &TestHome) -> HttpGateway {
+    let mut cmd = home.dockside();
+    cmd.arg("daemon").env("DOCKSIDE_SECRET_STORE", "file");
+    HttpGateway::start(cmd)
+}
+
+/// `dockside status --json`'s `status.servers`.
+pub fn servers(home: &TestHome) -> Vec<Value> {
+    let out = home
+        .dockside()
+        .args(["status", "--json"])
+        .output()
+        .expect("run dockside status");
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "dockside status --json printed no JSON ({e}): {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    doc["status"]["servers"].as_array().cloned().unwrap_or_default()
+}
+
+/// The daemon's view of one server.
+pub fn server_state(home: &TestHome, name: &str) -> Value {
+    servers(home)
+        .into_iter()
+        .find(|s| s["name"] == name)
+        .unwrap_or(Value::Null)
+}
+
+/// Waits until `name` is in `state` (e.g. `running`).
+pub fn wait_state(home: &TestHome, name: &str, state: &str, timeout: Duration) -> Value {
+    wait_for(&format!("server {name} to be {state}"), timeout, || {
+        let s = server_state(home, name);
+        (s["state"] == state).then_some(s)
+    })
+}
+
+/// Runs the TypeScript SDK client against the daemon's per-server endpoint.
+pub fn client(gw: &HttpGateway, home: &TestHome, server: &str, steps: Value) -> Value {
+    let token = super::gateway_support::token(home);
+    dockside_e2e::mcp_client(&serde_json::json!({
+        "connect": {"url": gw.url(&format!("/mcp/{server}")), "headers": {"Authorization": format!("Bearer {token}")}},
+        "timeoutMs": 90000,
+        "steps": steps,
+    }))
+}
+
+/// The text of a `callTool` step result.
+pub fn text(result: &Value) -> String {
+    result["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+pub fn dockside_bin() -> PathBuf {
+    bin("dockside")
+}
