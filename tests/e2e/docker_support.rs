@@ -152,15 +152,37 @@ pub fn inspect(id: &str) -> Value {
     all[0].take()
 }
 
-/// The host's address on Docker's default bridge (e.g. 172.17.0.1).
+/// The host's address on Docker's default bridge (e.g. 172.17.0.1): the network's gateway, or
+/// (engines that leave it out of `inspect`, like 20.10) the bridge interface's address.
 pub fn bridge_gateway() -> String {
-    docker(&[
+    let gateway = docker(&[
         "network",
         "inspect",
         "bridge",
         "--format",
-        "{{(index .IPAM.Config 0).Gateway}}",
-    ])
+        "{{range .IPAM.Config}}{{.Gateway}}{{end}}",
+    ]);
+    if !gateway.is_empty() {
+        return gateway;
+    }
+    let iface = docker(&[
+        "network",
+        "inspect",
+        "bridge",
+        "--format",
+        "{{index .Options \"com.docker.network.bridge.name\"}}",
+    ]);
+    let out = Command::new("ip")
+        .args(["-4", "-o", "addr", "show", "dev", &iface])
+        .output()
+        .expect("run `ip` (iproute2)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split_whitespace()
+        .skip_while(|w| *w != "inet")
+        .nth(1)
+        .and_then(|cidr| cidr.split('/').next())
+        .unwrap_or_else(|| panic!("no IPv4 address on {iface}: {text}"))
+        .to_owned()
 }
 
 /// A directory under `target/` that the container user (nobody) can read: tempdirs are 0700.
