@@ -295,3 +295,40 @@ fn connect_bridge_starts_the_daemon_and_survives_a_restart() {
         "the bridge started a new daemon"
     );
 }
+
+#[test]
+fn a_crash_loop_is_detected_reported_and_not_restarted_forever() {
+    let home = TestHome::new();
+    let demo = demo_command("flaky");
+    // Up long enough to initialize, then gone: a crash every time.
+    let script = format!("exec timeout 0.6 {} --name flaky", demo[0]);
+    home.write_catalog("e2e", &[("flaky", vec!["sh".into(), "-c".into(), script])]);
+    write_managed_state(&home, &["flaky"]);
+    let gw = HttpGateway::start({
+        let mut c = home.dockside();
+        c.arg("daemon");
+        c
+    });
+    let token = token(&home);
+    let events = EventLog::open(&gw.addr, &token);
+    let looped = events.wait("crash-loop", "flaky");
+    assert_eq!(looped["crashes"], 5, "{looped}");
+    let crashes = events
+        .events()
+        .iter()
+        .filter(|e| e["type"] == "server-crashed")
+        .count();
+    assert!(crashes >= 4, "{:?}", events.events());
+    assert!(events
+        .events()
+        .iter()
+        .any(|e| e["type"] == "server-restarted"));
+    let (_, servers) = api(&gw.addr, &token, "GET", "/api/servers", None);
+    let flaky = &servers[0];
+    assert_eq!(flaky["state"], "crash-loop", "{servers}");
+    assert!(
+        flaky["error"].as_str().unwrap().contains("crash loop"),
+        "{servers}"
+    );
+    assert!(flaky["restarts"].as_u64().unwrap() >= 3, "{servers}");
+}

@@ -32,8 +32,9 @@ fn connect(gw: &HttpGateway, home: &TestHome, path: &str) -> serde_json::Value {
 fn typescript_sdk_through_http_gateway() {
     let home = TestHome::new();
     let gw = start(&home, &[]);
-    let doc = node_scenario(&json!({"connect": connect(&gw, &home, "/mcp")}));
+    let doc = node_scenario(&json!({"connect": connect(&gw, &home, "/mcp"), "extended": true}));
     assert_scenario(&doc);
+    assert_extended(&doc);
     assert_eq!(
         doc["steps"]["progressEverything"]["result"]["progress"]
             .as_array()

@@ -19,8 +19,9 @@ fn stdio_connect(home: &TestHome, catalog: &std::path::Path) -> serde_json::Valu
 fn typescript_sdk_through_stdio_gateway() {
     let home = TestHome::new();
     let catalog = home.two_servers();
-    let doc = node_scenario(&json!({"connect": stdio_connect(&home, &catalog)}));
+    let doc = node_scenario(&json!({"connect": stdio_connect(&home, &catalog), "extended": true}));
     assert_scenario(&doc);
+    assert_extended(&doc);
     // Only in the TypeScript scenario: server-everything's progress and a prompt of each.
     let steps = &doc["steps"];
     assert_eq!(

@@ -207,6 +207,32 @@ pub fn assert_scenario(doc: &Value) {
     assert_eq!(doc["sampling"].as_array().unwrap().len(), 1, "{doc}");
 }
 
+/// Checks the TypeScript scenario's `extended` steps: roots, elicitation and logging requests
+/// routed back to the client, and a resource subscription's `updated` notification.
+pub fn assert_extended(doc: &Value) {
+    assert!(
+        step(doc, "roots").as_str().unwrap().contains("file:///tmp"),
+        "{doc}"
+    );
+    assert!(
+        step(doc, "elicitation")
+            .as_str()
+            .unwrap()
+            .contains("declined"),
+        "{doc}"
+    );
+    assert_eq!(doc["elicitation"].as_array().unwrap().len(), 1, "{doc}");
+    step(doc, "logging");
+    assert_eq!(step(doc, "subscribe")["updated"], true, "{doc}");
+    let messages = doc["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["method"] == "notifications/message")
+        .count();
+    assert!(messages > 0, "server log messages reach the client: {doc}");
+}
+
 /// A `dockside` process serving Streamable HTTP, killed on drop.
 pub struct HttpGateway {
     pub child: Child,

@@ -6,7 +6,9 @@
 //
 // Usage: node gateway_scenario.mjs '<spec JSON>'
 //   {"connect": {"command": "...", "args": [...], "env": {...}} | {"url": "...", "headers": {...}},
-//    "demo": "demo", "everything": "everything"}      the two servers' prefixes
+//    "demo": "demo", "everything": "everything",      the two servers' prefixes
+//    "extended": true}                                also roots, elicitation, logging, resource
+//                                                     subscriptions (adds ~6 s)
 // Output: {"ok": bool, "steps": {name: {ok, result?|error?, progress?}}, "sampling": [...], "notifications": [...]}
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -15,13 +17,15 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import {
   CallToolResultSchema,
   CreateMessageRequestSchema,
+  ElicitRequestSchema,
   ListRootsRequestSchema,
+  ResourceUpdatedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 
 const spec = JSON.parse(process.argv[2]);
 const demo = (n) => `${spec.demo ?? 'demo'}__${n}`;
 const every = (n) => `${spec.everything ?? 'everything'}__${n}`;
-const out = { ok: false, steps: {}, sampling: [], notifications: [] };
+const out = { ok: false, steps: {}, sampling: [], elicitation: [], updated: [], notifications: [] };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function errorJson(e) {
@@ -49,8 +53,13 @@ const transport = spec.connect.url
 
 const client = new Client(
   { name: 'dockside-gateway-scenario', version: '1.0.0' },
-  { capabilities: { sampling: {}, roots: { listChanged: true } } },
+  { capabilities: { sampling: {}, roots: { listChanged: true }, elicitation: {} } },
 );
+client.setRequestHandler(ElicitRequestSchema, async (req) => {
+  out.elicitation.push({ message: req.params.message });
+  return { action: 'decline' };
+});
+client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (n) => out.updated.push(n.params.uri));
 client.setRequestHandler(CreateMessageRequestSchema, async (req) => {
   const text = req.params.messages.map((m) => m.content?.text ?? '').join(' ');
   out.sampling.push({ text, maxTokens: req.params.maxTokens });
@@ -142,6 +151,27 @@ try {
   });
   await step('sampling', async () => text(await call(every('trigger-sampling-request'), { prompt: 'hello', maxTokens: 10 }, { timeout: 30000 })));
   await step('ping', async () => client.ping());
+  if (spec.extended) {
+    await step('roots', async () => {
+      await client.sendRootsListChanged();
+      await sleep(300);
+      return text(await call(every('get-roots-list'), {}));
+    });
+    await step('elicitation', async () => text(await call(every('trigger-elicitation-request'), {}, { timeout: 30000 })));
+    await step('logging', async () => {
+      await client.setLoggingLevel('debug');
+      return {};
+    });
+    await step('subscribe', async () => {
+      const uri = 'demo://resource/static/document/architecture.md';
+      await client.subscribeResource({ uri });
+      await call(every('toggle-subscriber-updates'), {});
+      for (let i = 0; i < 100 && !out.updated.includes(uri); i++) await sleep(100);
+      await call(every('toggle-subscriber-updates'), {});
+      await client.unsubscribeResource({ uri });
+      return { updated: out.updated.includes(uri) };
+    });
+  }
   out.ok = Object.values(out.steps).every((s) => s.ok) || true;
 } catch (e) {
   out.error = errorJson(e);

@@ -13,6 +13,7 @@ use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
@@ -36,6 +37,9 @@ pub const SESSION_HEADER: &str = "mcp-session-id";
 /// Docker's default port for its gateway's HTTP transports.
 pub const DEFAULT_PORT: u16 = 8811;
 const BACKLOG: usize = 1000;
+/// Sessions without requests for this long and without an open GET stream are closed.
+const SESSION_IDLE: Duration = Duration::from_secs(30 * 60);
+const REAP_EVERY: Duration = Duration::from_secs(60);
 
 /// Where and how to listen.
 #[derive(Debug, Clone)]
@@ -126,6 +130,25 @@ struct Streams {
 struct HttpSession {
     session: Arc<Session>,
     streams: Mutex<Streams>,
+    last_seen: Mutex<Instant>,
+}
+
+impl HttpSession {
+    fn touch(&self) {
+        *self.last_seen.lock().unwrap() = Instant::now();
+    }
+
+    /// No request for `idle` and no open GET stream: the client is gone without a DELETE.
+    fn abandoned(&self, idle: Duration) -> bool {
+        let streaming = self
+            .streams
+            .lock()
+            .unwrap()
+            .get
+            .as_ref()
+            .is_some_and(|tx| !tx.is_closed());
+        !streaming && self.last_seen.lock().unwrap().elapsed() > idle
+    }
 }
 
 impl HttpSession {
@@ -170,11 +193,38 @@ pub struct HttpState {
 }
 
 impl HttpState {
+    /// Must be called inside a Tokio runtime: it starts the reaper of abandoned sessions.
     pub fn new(gw: Gateway) -> HttpState {
-        HttpState {
+        let state = HttpState {
             gw,
             sessions: Arc::new(Mutex::new(HashMap::new())),
-        }
+        };
+        let sessions = Arc::downgrade(&state.sessions);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(REAP_EVERY).await;
+                let Some(sessions) = sessions.upgrade() else {
+                    return;
+                };
+                let gone: Vec<Arc<HttpSession>> = {
+                    let mut map = sessions.lock().unwrap();
+                    let ids: Vec<String> = map
+                        .iter()
+                        .filter(|(_, s)| s.abandoned(SESSION_IDLE))
+                        .map(|(id, _)| id.clone())
+                        .collect();
+                    ids.iter().filter_map(|id| map.remove(id)).collect()
+                };
+                for s in gone {
+                    tracing::debug!(
+                        session = s.session.id(),
+                        "closing an abandoned HTTP session"
+                    );
+                    s.session.close();
+                }
+            }
+        });
+        state
     }
 
     pub fn session_count(&self) -> usize {
@@ -323,6 +373,7 @@ async fn handle_post(
         let hs = Arc::new(HttpSession {
             session,
             streams: Mutex::new(Streams::default()),
+            last_seen: Mutex::new(Instant::now()),
         });
         let id = random_id();
         st.sessions.lock().unwrap().insert(id.clone(), hs.clone());
@@ -342,6 +393,7 @@ async fn handle_post(
         }
     };
 
+    hs.touch();
     let request_keys: Vec<String> = msgs
         .iter()
         .filter_map(|m| match jsonrpc::classify(m) {

@@ -624,6 +624,15 @@ impl Upstream {
         self.exited.borrow().is_none() && !self.peer.is_closed()
     }
 
+    /// Health: the process runs and answers `ping` within `timeout`.
+    pub async fn healthy(&self, timeout: Duration) -> bool {
+        self.is_running()
+            && matches!(
+                tokio::time::timeout(timeout, self.peer.request("ping", None)).await,
+                Ok(Ok(Ok(_)))
+            )
+    }
+
     /// The last lines the server wrote to stderr.
     pub fn stderr_tail(&self) -> Vec<String> {
         self.stderr_tail.lock().unwrap().iter().cloned().collect()
