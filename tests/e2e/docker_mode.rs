@@ -112,9 +112,11 @@ fn demo_image_in_docker_mode_is_hardened_and_answers() {
     assert!(!cmdline.contains("s3cret"), "{cmdline}");
 
     // On demand: idle for 2 s, the container goes; the next call brings one back and waits.
-    wait_for("the idle container to stop", Duration::from_secs(30), || {
-        containers(&daemon_label).is_empty().then_some(())
-    });
+    wait_for(
+        "the idle container to stop",
+        Duration::from_secs(30),
+        || containers(&daemon_label).is_empty().then_some(()),
+    );
     let doc = client(
         &gw,
         &home,
@@ -163,9 +165,18 @@ fn network_and_mounts_are_closed_in_docker_and_open_in_managed() {
     };
     let written = project.path().join("written.txt");
     let steps = json!([
-        call("net_probe", json!({"address": targets[0], "timeout_ms": 2000})),
-        call("net_probe", json!({"address": targets[1], "timeout_ms": 2000})),
-        call("write_file", json!({"path": written.display().to_string(), "content": "x"})),
+        call(
+            "net_probe",
+            json!({"address": targets[0], "timeout_ms": 2000})
+        ),
+        call(
+            "net_probe",
+            json!({"address": targets[1], "timeout_ms": 2000})
+        ),
+        call(
+            "write_file",
+            json!({"path": written.display().to_string(), "content": "x"})
+        ),
     ]);
 
     write_home(&home, &catalog, &state("docker"));
@@ -266,11 +277,13 @@ fn containers_left_by_a_killed_daemon_are_reaped_at_its_next_start() {
     drop(gw);
     let gw = start_daemon(&home);
     wait_state(&home, "demo", "running", Duration::from_secs(60));
-    wait_for("the leftover container to go", Duration::from_secs(20), || {
-        (!docker_ok(&["inspect", &first[0]])).then_some(())
-    });
-    let home_label = inspect(&containers(&format!("dockside.pid={}", gw.child.id()))[0])
-        ["Config"]["Labels"]["dockside.home"]
+    wait_for(
+        "the leftover container to go",
+        Duration::from_secs(20),
+        || (!docker_ok(&["inspect", &first[0]])).then_some(()),
+    );
+    let home_label = inspect(&containers(&format!("dockside.pid={}", gw.child.id()))[0])["Config"]
+        ["Labels"]["dockside.home"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -315,7 +328,10 @@ fn docker_outage_is_reported_and_recovered_without_restarting_the_daemon() {
         stopped.elapsed(),
         s["error"]
     );
-    assert!(s["error"].as_str().unwrap_or_default().contains("Docker"), "{s}");
+    assert!(
+        s["error"].as_str().unwrap_or_default().contains("Docker"),
+        "{s}"
+    );
     let doc = client(
         &gw,
         &home,
@@ -336,27 +352,37 @@ fn docker_outage_is_reported_and_recovered_without_restarting_the_daemon() {
     assert!(text(&doc["results"][0]).contains("back"), "{doc}");
 }
 
-/// dockerd stopped for the lifetime of this value; started again on drop (even on panic).
-struct DockerdOutage;
+/// dockerd stopped for the lifetime of this value (by the pid in its pid file); started again
+/// on drop, even on panic, once the old process is gone.
+struct DockerdOutage {
+    pid: String,
+}
 
 impl DockerdOutage {
     fn start() -> DockerdOutage {
+        let pid = std::fs::read_to_string("/var/run/docker.pid")
+            .expect("dockerd's pid file /var/run/docker.pid")
+            .trim()
+            .to_owned();
         let status = Command::new("sh")
             .arg("-c")
-            .arg("kill \"$(cat /var/run/docker.pid)\" || exit 1; for i in $(seq 1 300); do docker info >/dev/null 2>&1 || exit 0; sleep 0.1; done; exit 1")
+            .arg(format!("kill {pid} || exit 1; for i in $(seq 1 300); do docker info >/dev/null 2>&1 || exit 0; sleep 0.1; done; exit 1"))
             .status()
             .unwrap();
-        assert!(status.success(), "dockerd did not stop");
-        DockerdOutage
+        assert!(status.success(), "dockerd (pid {pid}) did not stop");
+        DockerdOutage { pid }
     }
 }
 
 impl Drop for DockerdOutage {
     fn drop(&mut self) {
-        let _ = Command::new("sh")
-            .arg("-c")
-            .arg("nohup dockerd >/tmp/dockside-dockerd.log 2>&1 & for i in $(seq 1 120); do docker info >/dev/null 2>&1 && exit 0; sleep 0.5; done; exit 1")
-            .status();
+        let script = format!(
+            "for i in $(seq 1 600); do [ -e /proc/{pid} ] || break; sleep 0.1; done; \
+             nohup dockerd >/tmp/dockside-dockerd.log 2>&1 & \
+             for i in $(seq 1 120); do docker info >/dev/null 2>&1 && exit 0; sleep 0.5; done; exit 1",
+            pid = self.pid
+        );
+        let _ = Command::new("sh").arg("-c").arg(script).status();
         require_docker();
     }
 }
