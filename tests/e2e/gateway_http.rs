@@ -182,3 +182,35 @@ fn per_server_endpoint_uses_own_names_and_the_same_upstream() {
     );
     assert_eq!(status, 404, "{text}");
 }
+
+#[test]
+fn servers_die_with_a_killed_gateway() {
+    let home = TestHome::new();
+    let mut gw = start(&home, &[]);
+    let doc = dockside_e2e::mcp_client(&json!({
+        "connect": connect(&gw, &home, "/mcp"),
+        "steps": [{"op": "readResource", "uri": "demo://info"}],
+    }));
+    let text = doc["results"][0]["result"]["contents"][0]["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let pid = serde_json::from_str::<serde_json::Value>(&text).unwrap()["pid"]
+        .as_u64()
+        .unwrap();
+    assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());
+    // SIGKILL: no chance to clean up; PR_SET_PDEATHSIG takes the children down.
+    gw.child.kill().unwrap();
+    gw.child.wait().unwrap();
+    wait_for(
+        "demo-server to die with the gateway",
+        std::time::Duration::from_secs(10),
+        || {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let state = stat
+                .rsplit_once(')')
+                .and_then(|(_, r)| r.split_whitespace().next().map(str::to_string));
+            (stat.is_empty() || state.as_deref() == Some("Z")).then_some(())
+        },
+    );
+}

@@ -25,6 +25,8 @@ pub mod http;
 pub mod jsonrpc;
 pub mod naming;
 pub mod peer;
+#[cfg(test)]
+mod router_tests;
 pub mod run;
 pub mod secrets;
 pub mod stdio;

@@ -1,0 +1,301 @@
+//! Router tests against an in-process fake MCP server (no processes): id remapping across
+//! sessions, progress-token remapping, cancellation, prefixes and collisions, scoped sessions.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::sync::mpsc;
+
+use crate::gateway::{Gateway, GatewayConfig, Session};
+use crate::peer::Outbound;
+use crate::upstream::{Launched, Launcher, Prefix, Process, UpstreamSpec};
+
+/// What the fake servers saw, by server name.
+type Seen = Arc<Mutex<Vec<(String, Value)>>>;
+
+struct FakeLauncher {
+    seen: Seen,
+}
+
+struct FakeProcess {
+    stop: Option<tokio::sync::oneshot::Receiver<()>>,
+}
+
+impl Process for FakeProcess {
+    fn pid(&self) -> Option<u32> {
+        None
+    }
+    fn wait(&mut self) -> BoxFuture<'_, String> {
+        Box::pin(async move {
+            if let Some(rx) = self.stop.take() {
+                let _ = rx.await;
+            }
+            "exited".into()
+        })
+    }
+    fn stop(&mut self, _grace: Duration) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
+}
+
+impl Launcher for FakeLauncher {
+    fn launch<'a>(
+        &'a self,
+        spec: &'a UpstreamSpec,
+    ) -> BoxFuture<'a, Result<Launched, std::io::Error>> {
+        let (gw_side, server_side) = tokio::io::duplex(1 << 16);
+        let (gw_read, gw_write) = tokio::io::split(gw_side);
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+        tokio::spawn(fake_server(
+            spec.name.clone(),
+            server_side,
+            self.seen.clone(),
+            done_tx,
+        ));
+        Box::pin(std::future::ready(Ok(Launched {
+            stdin: Box::pin(gw_write),
+            stdout: Box::pin(gw_read),
+            stderr: None,
+            process: Box::new(FakeProcess {
+                stop: Some(done_rx),
+            }),
+        })))
+    }
+}
+
+/// A tiny MCP server: `echo` (returns its arguments and the server name) and `slow` (two
+/// progress notifications, then waits to be cancelled).
+async fn fake_server(
+    name: String,
+    io: tokio::io::DuplexStream,
+    seen: Seen,
+    _done: tokio::sync::oneshot::Sender<()>,
+) {
+    let (r, mut w) = tokio::io::split(io);
+    let mut lines = BufReader::new(r).lines();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Value>();
+    let writer = tokio::spawn(async move {
+        while let Some(v) = rx.recv().await {
+            let mut line = v.to_string();
+            line.push('\n');
+            if w.write_all(line.as_bytes()).await.is_err() {
+                return;
+            }
+        }
+    });
+    while let Ok(Some(line)) = lines.next_line().await {
+        let msg: Value = serde_json::from_str(&line).unwrap();
+        seen.lock().unwrap().push((name.clone(), msg.clone()));
+        let id = msg.get("id").cloned();
+        let reply = |result: Value| json!({"jsonrpc": "2.0", "id": id, "result": result});
+        match msg["method"].as_str() {
+            Some("initialize") => {
+                let _ = tx.send(reply(json!({
+                    "protocolVersion": "2025-06-18",
+                    "capabilities": {"tools": {}},
+                    "serverInfo": {"name": name, "version": "1"},
+                })));
+            }
+            Some("tools/list") => {
+                let _ = tx.send(reply(json!({"tools": [
+                    {"name": "echo", "inputSchema": {"type": "object"}},
+                    {"name": "slow", "inputSchema": {"type": "object"}},
+                ]})));
+            }
+            Some("tools/call") if msg["params"]["name"] == "echo" => {
+                let text = format!("{name}:{}", msg["params"]["arguments"]);
+                let _ = tx.send(reply(
+                    json!({"content": [{"type": "text", "text": text}], "_meta": {"m": 1}}),
+                ));
+            }
+            Some("tools/call") => {
+                let token = msg["params"]["_meta"]["progressToken"].clone();
+                for i in 1..=2 {
+                    let _ = tx.send(json!({"jsonrpc": "2.0", "method": "notifications/progress",
+                        "params": {"progressToken": token, "progress": i, "total": 2}}));
+                }
+                // Never answers: waits to be cancelled.
+            }
+            _ => {}
+        }
+    }
+    drop(tx);
+    let _ = writer.await;
+}
+
+async fn gateway(names: &[(&str, Prefix)]) -> (Gateway, Seen) {
+    let seen: Seen = Arc::default();
+    let gw = Gateway::with_launcher(
+        GatewayConfig::default(),
+        Box::new(FakeLauncher { seen: seen.clone() }),
+    );
+    let specs = names
+        .iter()
+        .map(|(n, p)| UpstreamSpec {
+            name: n.to_string(),
+            command: "fake".into(),
+            prefix: p.clone(),
+            ..Default::default()
+        })
+        .collect();
+    assert!(gw.start_servers(specs).await.is_empty());
+    (gw, seen)
+}
+
+struct Client {
+    session: Arc<Session>,
+    rx: mpsc::UnboundedReceiver<Outbound>,
+}
+
+impl Client {
+    async fn open(gw: &Gateway, scope: Option<&str>) -> Client {
+        let (session, rx) = gw.open_session(scope.map(str::to_string));
+        let mut c = Client { session, rx };
+        c.session.handle(json!({"jsonrpc": "2.0", "id": 0, "method": "initialize",
+            "params": {"protocolVersion": "2024-11-05", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}));
+        let init = c.next().await;
+        assert_eq!(
+            init["result"]["protocolVersion"], "2024-11-05",
+            "negotiated per session"
+        );
+        c
+    }
+
+    async fn next(&mut self) -> Value {
+        tokio::time::timeout(Duration::from_secs(5), self.rx.recv())
+            .await
+            .expect("a message within 5 s")
+            .expect("session open")
+            .msg
+    }
+
+    async fn call(&mut self, id: Value, name: &str, args: Value) -> Value {
+        self.session
+            .handle(json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+            "params": {"name": name, "arguments": args}}));
+        self.next().await
+    }
+}
+
+#[tokio::test]
+async fn same_request_ids_from_two_sessions_get_their_own_replies() {
+    let (gw, _) = gateway(&[("a", Prefix::ServerName), ("b", Prefix::ServerName)]).await;
+    let mut c1 = Client::open(&gw, None).await;
+    let mut c2 = Client::open(&gw, None).await;
+    c1.session.handle(json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": "a__echo", "arguments": {"x": 1}}}));
+    c2.session.handle(json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": "b__echo", "arguments": {"x": 2}}}));
+    let r1 = c1.next().await;
+    let r2 = c2.next().await;
+    assert_eq!(r1["id"], 7);
+    assert_eq!(r1["result"]["content"][0]["text"], "a:{\"x\":1}");
+    assert_eq!(
+        r1["result"]["_meta"],
+        json!({"m": 1}),
+        "_meta passes unchanged"
+    );
+    assert_eq!(r2["result"]["content"][0]["text"], "b:{\"x\":2}");
+    let unknown = c1.call(json!("s"), "c__echo", json!({})).await;
+    assert_eq!(unknown["error"]["code"], -32602);
+}
+
+#[tokio::test]
+async fn progress_tokens_are_remapped_and_cancellation_is_forwarded() {
+    let (gw, seen) = gateway(&[("a", Prefix::ServerName)]).await;
+    let mut c1 = Client::open(&gw, None).await;
+    let mut c2 = Client::open(&gw, None).await;
+    for c in [&c1, &c2] {
+        c.session
+            .handle(json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+            "params": {"name": "a__slow", "arguments": {}, "_meta": {"progressToken": "p"}}}));
+    }
+    for c in [&mut c1, &mut c2] {
+        for i in 1..=2 {
+            let n = c.next().await;
+            assert_eq!(n["method"], "notifications/progress");
+            assert_eq!(
+                n["params"]["progressToken"], "p",
+                "the client's own token comes back"
+            );
+            assert_eq!(n["params"]["progress"], i);
+        }
+    }
+    let upstream_tokens: Vec<Value> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, m)| m["params"]["name"] == "slow")
+        .map(|(_, m)| m["params"]["_meta"]["progressToken"].clone())
+        .collect();
+    assert_eq!(upstream_tokens.len(), 2);
+    assert_ne!(
+        upstream_tokens[0], upstream_tokens[1],
+        "tokens are unique per upstream"
+    );
+    let upstream_ids: Vec<Value> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, m)| m["params"]["name"] == "slow")
+        .map(|(_, m)| m["id"].clone())
+        .collect();
+
+    c1.session.handle(json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 1, "reason": "user"}}));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let cancelled: Vec<Value> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, m)| m["method"] == "notifications/cancelled")
+        .map(|(_, m)| m["params"].clone())
+        .collect();
+    assert_eq!(cancelled.len(), 1);
+    assert!(
+        upstream_ids.contains(&cancelled[0]["requestId"]),
+        "the upstream's own id: {cancelled:?}"
+    );
+    assert_eq!(cancelled[0]["reason"], "user");
+    // No reply for the cancelled call; the session still works.
+    let r = c1.call(json!(2), "a__echo", json!({})).await;
+    assert_eq!(
+        r["id"], 2,
+        "no stray reply to the cancelled request came first: {r}"
+    );
+}
+
+#[tokio::test]
+async fn collisions_are_reported_and_scoped_sessions_use_own_names() {
+    let (gw, _) = gateway(&[("a", Prefix::None), ("b", Prefix::None)]).await;
+    let warnings = gw.warnings();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("collision") && w.contains("'echo'")),
+        "{warnings:?}"
+    );
+    let mut agg = Client::open(&gw, None).await;
+    agg.session
+        .handle(json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}));
+    let list = agg.next().await;
+    let names: Vec<&str> = list["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["echo", "slow"],
+        "b's tools are reported, not silently shadowed"
+    );
+    assert_eq!(
+        agg.call(json!(2), "echo", json!({})).await["result"]["content"][0]["text"],
+        "a:{}"
+    );
+
+    let mut scoped = Client::open(&gw, Some("b")).await;
+    let r = scoped.call(json!(1), "echo", json!({})).await;
+    assert_eq!(r["result"]["content"][0]["text"], "b:{}");
+}
