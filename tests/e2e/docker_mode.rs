@@ -386,3 +386,92 @@ impl Drop for DockerdOutage {
         require_docker();
     }
 }
+
+/// managed → docker → managed with `dockside server mode` while one TypeScript SDK client stays
+/// connected: it is told the tools changed (list_changed) and its calls keep working.
+#[test]
+fn switching_modes_keeps_a_connected_client_working() {
+    let _serial = serial();
+    let home = TestHome::new();
+    let image = demo_image();
+    let demo = dockside_e2e::bin("dockside-demo-server");
+    write_home(
+        &home,
+        &format!(
+            "registry:\n  demo:\n    image: {image}\n    x-dockside: {{hostCommand: [{}]}}\n",
+            demo.display()
+        ),
+        "servers:\n  demo:\n    mode: managed\n",
+    );
+    let gw = start_daemon(&home);
+    wait_state(&home, "demo", "running", Duration::from_secs(60));
+    let daemon_label = format!("dockside.pid={}", gw.child.id());
+    let listed = |count: u32| json!({"op": "waitForNotification", "method": "notifications/tools/list_changed", "count": count, "timeoutMs": 120000});
+    let echo = |m: &str| call("echo", json!({"message": m}));
+    let steps = json!([
+        echo("managed"),
+        listed(1),
+        {"op": "wait", "ms": 1500},
+        {"op": "listTools"},
+        echo("docker 1"),
+        {"op": "wait", "ms": 500},
+        echo("docker 2"),
+        listed(2),
+        {"op": "wait", "ms": 1500},
+        echo("managed again"),
+    ]);
+    let client = {
+        let token = gateway_support::token(&home);
+        let url = gw.url("/mcp/demo");
+        std::thread::spawn(move || {
+            dockside_e2e::mcp_client(&json!({
+                "connect": {"url": url, "headers": {"Authorization": format!("Bearer {token}")}},
+                "timeoutMs": 90000,
+                "steps": steps,
+            }))
+        })
+    };
+    let sessions = || -> u64 {
+        let out = home.dockside().args(["status", "--json"]).output().unwrap();
+        serde_json::from_slice::<Value>(&out.stdout).unwrap_or_default()["status"]["sessions"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    wait_for("the client to connect", Duration::from_secs(30), || {
+        (sessions() > 0).then_some(())
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    let mode = |m: &str| {
+        let out = home
+            .dockside()
+            .args(["server", "mode", "demo", m])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    mode("docker");
+    wait_for("the demo container", Duration::from_secs(60), || {
+        (!containers(&daemon_label).is_empty()).then_some(())
+    });
+    wait_state(&home, "demo", "running", Duration::from_secs(60));
+    std::thread::sleep(Duration::from_secs(4));
+    mode("managed");
+    wait_for("the container to go", Duration::from_secs(60), || {
+        containers(&daemon_label).is_empty().then_some(())
+    });
+    let doc = client.join().unwrap();
+    assert_ok(&doc);
+    let results = doc["results"].as_array().unwrap();
+    for (i, label) in [
+        (0, "managed"),
+        (4, "docker 1"),
+        (6, "docker 2"),
+        (9, "managed again"),
+    ] {
+        assert_eq!(text(&results[i]), label, "step {i}: {doc:#}");
+    }
+}

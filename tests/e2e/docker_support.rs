@@ -140,10 +140,16 @@ done"#,
 
 /// Ids of containers with `label` (`key=value`), running or not.
 pub fn containers(label: &str) -> Vec<String> {
-    docker(&["ps", "-aq", "--no-trunc", "--filter", &format!("label={label}")])
-        .lines()
-        .map(str::to_owned)
-        .collect()
+    docker(&[
+        "ps",
+        "-aq",
+        "--no-trunc",
+        "--filter",
+        &format!("label={label}"),
+    ])
+    .lines()
+    .map(str::to_owned)
+    .collect()
 }
 
 pub fn inspect(id: &str) -> Value {
@@ -233,7 +239,10 @@ pub fn servers(home: &TestHome) -> Vec<Value> {
             String::from_utf8_lossy(&out.stderr)
         )
     });
-    doc["status"]["servers"].as_array().cloned().unwrap_or_default()
+    doc["status"]["servers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// The daemon's view of one server.
