@@ -357,6 +357,34 @@ async fn handle_post(
             }
         )
     });
+    if let Some(ct) = headers.get(header::CONTENT_TYPE) {
+        if !ct
+            .to_str()
+            .is_ok_and(|c| c.trim_start().starts_with("application/json"))
+        {
+            return error_response(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                jsonrpc::INVALID_REQUEST,
+                "POST bodies must be application/json",
+            );
+        }
+    }
+    // After initialize, clients name the negotiated version in a header.
+    if let (false, Some(v)) = (is_init, headers.get("mcp-protocol-version")) {
+        if !v
+            .to_str()
+            .is_ok_and(|v| crate::PROTOCOL_VERSIONS.contains(&v))
+        {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                jsonrpc::INVALID_REQUEST,
+                format!(
+                    "unsupported MCP-Protocol-Version {v:?}; supported: {}",
+                    crate::PROTOCOL_VERSIONS.join(", ")
+                ),
+            );
+        }
+    }
     let mut new_session_id = None;
     let hs = if is_init && headers.get(SESSION_HEADER).is_none() {
         if let Some(server) = &scope {
