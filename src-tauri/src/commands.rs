@@ -241,8 +241,8 @@ pub fn production_plan() -> ProductionPreview {
     ProductionPreview {
         available: false,
         reason: Some(
-            "The production switch is not available yet: Dockside cannot compute and apply the \
-             plan in this version."
+            "This version of Dockside cannot compute or apply a production plan yet. Nothing \
+             here is simulated: the review appears once the switch exists."
                 .into(),
         ),
         plan: None,

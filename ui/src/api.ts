@@ -1,10 +1,12 @@
 /**
- * The only module that talks to the Tauri side (src-tauri/src/commands.rs).
+ * The only module that talks to the Tauri side (src-tauri/src/commands.rs and the events of
+ * src-tauri/src/hub.rs).
  *
- * Everything else in the UI depends on the `DocksideApi` interface, so tests pass a fake
- * and never need a webview. Keep the types here in sync with `src-tauri/src/backend.rs`.
+ * Everything else in the UI depends on the `DocksideApi` interface, so tests pass a fake and
+ * never need a webview. Keep the types here in sync with the Rust structs named on each.
  */
 import { invoke, isTauri } from '@tauri-apps/api/core';
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 
 /** Who runs a server; see "modes" in DESIGN.md. Order = order in the UI. */
 export const MODES = ['native', 'managed', 'docker', 'off'] as const;
@@ -28,15 +30,191 @@ export function isMode(value: unknown): value is Mode {
   return typeof value === 'string' && (MODES as readonly string[]).includes(value);
 }
 
-/** One row of the dashboard. Mirrors `ServerView` in src-tauri/src/backend.rs. */
+/** One row of the Servers screen. Mirrors `ServerView` in src-tauri/src/backend.rs. */
 export interface ServerView {
   /** Catalog key; also the name AI clients see. */
   name: string;
   /** Human title from the catalog (may be empty). */
   title: string;
   mode: Mode;
-  /** Run state, e.g. "running", "stopped", "crashed"; unknown values are shown as-is. */
+  /** Run state, e.g. "running", "restarting", "crash-loop"; unknown values are shown as-is. */
   state: string;
+  tools?: number | null;
+  restarts?: number;
+  pid?: number | null;
+  error?: string | null;
+  /** Something to tell about the last change (client files not synced…). */
+  warning?: string | null;
+}
+
+/** Mirrors `DaemonState` in src-tauri/src/hub.rs. */
+export interface GatewayState {
+  running: boolean;
+  paused: boolean;
+  pid: number | null;
+  url: string | null;
+  error: string | null;
+  binary: string | null;
+}
+
+/** Mirrors `core::api::ToolLatency`. */
+export interface ToolLatency {
+  server: string;
+  tool: string;
+  calls: number;
+  errors: number;
+  meanMs: number;
+  p50Ms: number;
+  p95Ms: number;
+  lastMs: number;
+}
+
+/** Mirrors `LogLine` in src-tauri/src/hub.rs. */
+export interface LogLine {
+  /** Unix time, milliseconds. */
+  at: number;
+  server: string;
+  line: string;
+}
+
+/**
+ * A daemon event (`core::api::Event`, tagged by `type`). Known kinds are typed; newer kinds
+ * still arrive (as `OtherEvent`) so the UI can ignore them gracefully.
+ */
+export type DaemonEvent =
+  | { type: 'server-started'; server: string; pid: number | null; tools: number }
+  | { type: 'server-stopped'; server: string }
+  | { type: 'server-crashed'; server: string; how: string }
+  | { type: 'server-restarted'; server: string; pid: number | null; attempt: number }
+  | { type: 'crash-loop'; server: string; crashes: number }
+  | { type: 'start-failed'; server: string; error: string }
+  | { type: 'tools-changed'; server: string; tools: number }
+  | { type: 'log'; server: string; line: string }
+  | {
+      type: 'image-pull-progress';
+      server: string;
+      image: string;
+      layers_done: number;
+      layers_total: number;
+      bytes_done: number;
+      bytes_total: number;
+      done: boolean;
+    }
+  | { type: 'docker-availability'; available: boolean; detail: string }
+  | { type: 'reloaded'; started: string[]; stopped: string[]; restarted: string[]; failed: string[] };
+
+/** Mirrors `DraftLimits` in src-tauri/src/editor.rs: text as typed, core parses it. */
+export interface Limits {
+  cpus?: string | null;
+  memory?: string | null;
+  pids?: string | null;
+}
+
+/** A catalog entry in Docker's catalog shape (only the keys the editor touches are typed). */
+export interface CatalogEntry {
+  title?: string;
+  description?: string;
+  image?: string;
+  command?: string[];
+  env?: { name: string; value?: string }[];
+  secrets?: { name: string; env: string }[];
+  volumes?: string[];
+  disableNetwork?: boolean;
+  allowHosts?: string[];
+  'x-dockside'?: { watch?: string[]; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+export type NetworkPolicy = 'catalog' | 'none' | 'open';
+
+/** Mirrors `CatalogServer` in src-tauri/src/editor.rs. */
+export interface CatalogServer {
+  catalog: string;
+  name: string;
+  server: CatalogEntry;
+  limits: Limits;
+  network: NetworkPolicy;
+  mode: Mode;
+}
+
+export interface CatalogView {
+  catalogs: string[];
+  servers: CatalogServer[];
+}
+
+/** Mirrors `Draft` in src-tauri/src/editor.rs. */
+export interface Draft {
+  /** The name it had when opened; absent for a new server. */
+  original?: string;
+  catalog: string;
+  name: string;
+  server: CatalogEntry;
+  limits: Limits;
+  network: NetworkPolicy;
+}
+
+/** Mirrors `FieldIssue` in src-tauri/src/editor.rs. */
+export interface FieldIssue {
+  field: string;
+  message: string;
+  fix: string | null;
+}
+
+/** Mirrors `ClientView` in src-tauri/src/clients.rs. */
+export interface ClientView {
+  id: string;
+  name: string;
+  path: string;
+  detected: boolean;
+  connected: boolean;
+  singleEntry: boolean;
+  servers: number | null;
+  error: string | null;
+}
+
+export interface ClientDiff {
+  path: string;
+  diff: string;
+  notes: string[];
+}
+
+export interface ImportedServer {
+  name: string;
+  status: string;
+  sources: string[];
+}
+
+/** Mirrors `Prefs` in src-tauri/src/prefs.rs. */
+export const NOTIFICATION_KINDS = [
+  'crashed',
+  'restarted',
+  'crash-loop',
+  'image-pull',
+  'production',
+  'gateway',
+] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+
+export interface Prefs {
+  keepGatewayRunning: boolean;
+  muted: NotificationKind[];
+}
+
+/**
+ * The production switch's plan, as the later issue's backend will send it: every enabled server
+ * moved behind the gateway, and every connected client's file rewritten to gateway entries.
+ */
+export interface ProductionPlan {
+  servers: { name: string; from: Mode; to: Mode; reason?: string }[];
+  clients: { client: string; path: string; diff: string; entries: number }[];
+  warnings: string[];
+}
+
+/** Mirrors `ProductionPreview` in src-tauri/src/commands.rs. */
+export interface ProductionPreview {
+  available: boolean;
+  reason: string | null;
+  plan: ProductionPlan | null;
 }
 
 /** What the UI tells the app once the first load attempt finished (used by `--smoke-test`). */
@@ -49,7 +227,35 @@ export interface DocksideApi {
   listServers(): Promise<ServerView[]>;
   /** Switches a server's mode and returns its updated row. */
   setMode(name: string, mode: Mode): Promise<ServerView>;
+  restartServer(name: string): Promise<ServerView>;
+  gatewayState(): Promise<GatewayState>;
+  setPaused(paused: boolean): Promise<GatewayState>;
+  getPrefs(): Promise<Prefs>;
+  setPrefs(prefs: Prefs): Promise<Prefs>;
+  recentLogs(): Promise<LogLine[]>;
+  latency(): Promise<ToolLatency[]>;
+  catalogView(): Promise<CatalogView>;
+  validateServer(draft: Draft): Promise<FieldIssue[]>;
+  /** Saves atomically; resolves with the issues instead when there are any. */
+  saveServer(draft: Draft): Promise<FieldIssue[]>;
+  removeServer(name: string): Promise<void>;
+  serverYaml(draft: Draft): Promise<string>;
+  importCatalog(path: string): Promise<string>;
+  listClients(): Promise<ClientView[]>;
+  connectClient(id: string): Promise<ClientDiff>;
+  disconnectClient(id: string): Promise<ClientDiff>;
+  clientDiff(id: string): Promise<ClientDiff>;
+  importClient(id: string): Promise<ImportedServer[]>;
+  productionPlan(): Promise<ProductionPreview>;
   uiReady(report: UiReport): Promise<void>;
+}
+
+/** Pushed updates from the app. Each returns a function that stops listening. */
+export interface DocksideEvents {
+  onDaemonEvent(handler: (event: DaemonEvent) => void): Promise<UnlistenFn>;
+  onServers(handler: (rows: ServerView[]) => void): Promise<UnlistenFn>;
+  onGateway(handler: (state: GatewayState) => void): Promise<UnlistenFn>;
+  onNavigate(handler: (screen: string) => void): Promise<UnlistenFn>;
 }
 
 /** Turns whatever a rejected call carries (Tauri rejects with the command's error value) into text. */
@@ -76,7 +282,39 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
 
 /** The real API: Tauri commands registered in src-tauri/src/lib.rs. */
 export const tauriApi: DocksideApi = {
-  listServers: () => call<ServerView[]>('list_servers'),
-  setMode: (name, mode) => call<ServerView>('set_mode', { name, mode }),
-  uiReady: (report) => call<void>('ui_ready', { report }),
+  listServers: () => call('list_servers'),
+  setMode: (name, mode) => call('set_mode', { name, mode }),
+  restartServer: (name) => call('restart_server', { name }),
+  gatewayState: () => call('gateway_state'),
+  setPaused: (paused) => call('set_paused', { paused }),
+  getPrefs: () => call('get_prefs'),
+  setPrefs: (prefs) => call('set_prefs', { prefs }),
+  recentLogs: () => call('recent_logs'),
+  latency: () => call('latency'),
+  catalogView: () => call('catalog_view'),
+  validateServer: (draft) => call('validate_server', { draft }),
+  saveServer: (draft) => call('save_server', { draft }),
+  removeServer: (name) => call('remove_server', { name }),
+  serverYaml: (draft) => call('server_yaml', { draft }),
+  importCatalog: (path) => call('import_catalog', { path }),
+  listClients: () => call('list_clients'),
+  connectClient: (id) => call('connect_client', { id }),
+  disconnectClient: (id) => call('disconnect_client', { id }),
+  clientDiff: (id) => call('client_diff', { id }),
+  importClient: (id) => call('import_client', { id }),
+  productionPlan: () => call('production_plan'),
+  uiReady: (report) => call('ui_ready', { report }),
+};
+
+async function on<T>(name: string, handler: (payload: T) => void): Promise<UnlistenFn> {
+  if (!isTauri()) return () => {};
+  return listen<T>(name, (event) => handler(event.payload));
+}
+
+/** The real events: emitted by src-tauri/src/hub.rs (`EVENT_*`). */
+export const tauriEvents: DocksideEvents = {
+  onDaemonEvent: (handler) => on('daemon-event', handler),
+  onServers: (handler) => on('servers-changed', handler),
+  onGateway: (handler) => on('gateway-changed', handler),
+  onNavigate: (handler) => on('navigate', handler),
 };

@@ -1,36 +1,31 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { DocksideApi, Mode, ServerView } from './api';
-import { mountDashboard } from './dashboard';
-
-/** An in-memory DocksideApi; each test can override single methods. */
-function fakeApi(servers: ServerView[], overrides: Partial<DocksideApi> = {}) {
-  const rows = servers.map((s) => ({ ...s }));
-  const api = {
-    listServers: vi.fn(async () => rows.map((s) => ({ ...s }))),
-    setMode: vi.fn(async (name: string, mode: Mode) => {
-      const row = rows.find((s) => s.name === name);
-      if (!row) throw `no server named ${name}`;
-      row.mode = mode;
-      row.state = mode === 'off' ? 'stopped' : 'running';
-      return { ...row };
-    }),
-    uiReady: vi.fn(async () => {}),
-    ...overrides,
-  };
-  return api;
-}
+import type { Mode, ServerView } from './api';
+import { fakeApi } from './fakeApi';
+import { applyEvent, mountServers, serverLatency, type ServersScreen } from './servers';
+import { sparkPoints } from './sparkline';
 
 const SERVERS: ServerView[] = [
-  { name: 'github', title: 'GitHub', mode: 'native', state: 'running' },
-  { name: 'fetch', title: 'Fetch <b>web</b> pages', mode: 'off', state: 'stopped' },
+  { name: 'github', title: 'GitHub', mode: 'native', state: 'run by clients' },
+  { name: 'fetch', title: 'Fetch <b>web</b> pages', mode: 'off', state: 'off' },
+  { name: 'demo', title: 'Demo', mode: 'managed', state: 'running', tools: 5, restarts: 0 },
 ];
 
 let root: HTMLElement;
+const toast = { error: vi.fn(), info: vi.fn() };
+const showLogs = vi.fn();
 
 beforeEach(() => {
   document.body.innerHTML = '<div id="app"></div>';
   root = document.getElementById('app')!;
+  toast.error.mockReset();
+  toast.info.mockReset();
 });
+
+function mount(api = fakeApi(SERVERS)): { api: ReturnType<typeof fakeApi>; screen: ServersScreen } {
+  const screen = mountServers(api, toast, showLogs);
+  root.append(screen.element);
+  return { api, screen };
+}
 
 function row(name: string): HTMLTableRowElement {
   const tr = root.querySelector<HTMLTableRowElement>(`tbody tr[data-server="${name}"]`);
@@ -38,17 +33,10 @@ function row(name: string): HTMLTableRowElement {
   return tr;
 }
 
-function checkedMode(name: string): string | undefined {
-  return row(name).querySelector<HTMLInputElement>('input[type=radio]:checked')?.value;
-}
+const checkedMode = (name: string) => row(name).querySelector<HTMLInputElement>('input[type=radio]:checked')?.value;
 
-function radio(name: string, mode: Mode): HTMLInputElement {
-  return row(name).querySelector<HTMLInputElement>(`input[value="${mode}"]`)!;
-}
-
-/** Selects a segment the way a user does, which fires `change` on the radio. */
 function pick(name: string, mode: Mode): void {
-  const input = radio(name, mode);
+  const input = row(name).querySelector<HTMLInputElement>(`input[value="${mode}"]`)!;
   input.checked = true;
   input.dispatchEvent(new Event('change', { bubbles: true }));
 }
@@ -58,126 +46,138 @@ const visible = (selector: string) => {
   return node !== null && !node.hidden;
 };
 
-describe('dashboard', () => {
-  it('only counts running servers when some are running', async () => {
-    await mountDashboard(root, fakeApi([{ ...SERVERS[1]!, state: 'unknown' }])).refresh();
-    expect(root.querySelector('.summary')?.textContent).toBe('1 server');
-  });
-
-  it('renders the header and one row per server', async () => {
-    const api = fakeApi(SERVERS);
-    const report = await mountDashboard(root, api).refresh();
-
-    expect(report).toEqual({ servers: 2, error: null });
-    expect(root.querySelector('h1')?.textContent).toBe('Dockside');
-    const names = Array.from(root.querySelectorAll('tbody td.name')).map((td) => td.textContent);
-    expect(names).toEqual(['github', 'fetch']);
-    expect(row('github').querySelector('td.title')?.textContent).toBe('GitHub');
-    expect(row('github').querySelector('.pill')?.textContent).toBe('running');
-    expect(row('github').querySelector('.pill')?.className).toContain('pill-ok');
+describe('servers screen', () => {
+  it('renders one row per server with mode, state and tools', async () => {
+    const { screen } = mount();
+    expect(await screen.refresh()).toEqual({ servers: 3, error: null });
+    const names = Array.from(root.querySelectorAll('tbody td.name code')).map((td) => td.textContent);
+    expect(names).toEqual(['github', 'fetch', 'demo']);
     expect(checkedMode('github')).toBe('native');
-    expect(checkedMode('fetch')).toBe('off');
-    expect(root.querySelector('.summary')?.textContent).toBe('2 servers · 1 running');
-    expect(visible('.empty')).toBe(false);
-    expect(visible('.banner')).toBe(false);
-  });
-
-  it('shows the four modes as a segmented control in order', async () => {
-    await mountDashboard(root, fakeApi(SERVERS)).refresh();
+    expect(row('demo').querySelector('.pill')?.className).toContain('pill-ok');
+    expect(row('demo').querySelector('td.tools')?.textContent).toBe('5');
+    expect(root.querySelector('.screen-summary')?.textContent).toBe('3 servers · 1 running');
     const labels = Array.from(row('github').querySelectorAll('.segment span')).map((s) => s.textContent);
     expect(labels).toEqual(['Native', 'Managed', 'Docker', 'Off']);
-    expect(row('github').querySelector('fieldset')?.getAttribute('aria-label')).toBe('Mode of github');
   });
 
   it('renders backend text as text, never as HTML', async () => {
-    await mountDashboard(root, fakeApi(SERVERS)).refresh();
-    const title = row('fetch').querySelector('td.title')!;
+    const { screen } = mount();
+    await screen.refresh();
+    const title = row('fetch').querySelector('.subtitle')!;
     expect(title.textContent).toBe('Fetch <b>web</b> pages');
     expect(title.querySelector('b')).toBeNull();
   });
 
-  it('shows the empty state when there are no servers', async () => {
-    await mountDashboard(root, fakeApi([])).refresh();
-    expect(visible('.empty')).toBe(true);
-    expect(root.querySelector('.empty')?.textContent).toContain('No MCP servers yet');
-    expect(visible('table.servers')).toBe(false);
-    expect(visible('.loading')).toBe(false);
-  });
-
-  it('shows a loading line before the first answer', () => {
-    const api = fakeApi(SERVERS, { listServers: () => new Promise<ServerView[]>(() => {}) });
-    void mountDashboard(root, api).refresh();
+  it('shows the empty state and the loading line', async () => {
+    const pending = mount(fakeApi(SERVERS, [], { listServers: () => new Promise<ServerView[]>(() => {}) }));
+    void pending.screen.refresh();
     expect(visible('.loading')).toBe(true);
+    root.replaceChildren();
+    const { screen } = mount(fakeApi([]));
+    await screen.refresh();
+    expect(visible('.empty')).toBe(true);
     expect(visible('table.servers')).toBe(false);
   });
 
   it('switches a mode through the api and updates the row', async () => {
-    const api = fakeApi(SERVERS);
-    await mountDashboard(root, api).refresh();
-
+    const { api, screen } = mount();
+    await screen.refresh();
     pick('fetch', 'docker');
     expect(row('fetch').getAttribute('aria-busy')).toBe('true');
-    expect(row('fetch').querySelector('fieldset')?.disabled).toBe(true);
     await vi.waitFor(() => expect(row('fetch').getAttribute('aria-busy')).toBeNull());
-
     expect(api.setMode).toHaveBeenCalledExactlyOnceWith('fetch', 'docker');
     expect(checkedMode('fetch')).toBe('docker');
     expect(row('fetch').querySelector('.pill')?.textContent).toBe('running');
-    expect(root.querySelector('.summary')?.textContent).toBe('2 servers · 2 running');
   });
 
   it('reverts the control and explains when a mode change fails', async () => {
-    const api = fakeApi(SERVERS, {
-      setMode: vi.fn(async () => {
-        throw 'not connected to Dockside core yet';
+    const { screen } = mount(
+      fakeApi(SERVERS, [], {
+        setMode: vi.fn(async () => {
+          throw 'server `github` cannot run in `managed` mode';
+        }),
       }),
-    });
-    await mountDashboard(root, api).refresh();
-
-    pick('github', 'managed');
-    await vi.waitFor(() => expect(visible('.banner')).toBe(true));
-
-    expect(checkedMode('github')).toBe('native');
-    expect(row('github').querySelector('fieldset')?.disabled).toBe(false);
-    expect(root.querySelector('.banner-text')?.textContent).toBe(
-      'Could not switch github to Managed: not connected to Dockside core yet',
     );
-
-    expect(root.querySelector('.banner')?.classList.contains('toast')).toBe(true);
-    root.querySelector<HTMLButtonElement>('[data-action=dismiss]')!.click();
-    expect(visible('.banner')).toBe(false);
+    await screen.refresh();
+    pick('github', 'managed');
+    await vi.waitFor(() => expect(toast.error).toHaveBeenCalled());
+    expect(checkedMode('github')).toBe('native');
+    expect(toast.error).toHaveBeenLastCalledWith('Could not switch github to Managed: server `github` cannot run in `managed` mode');
   });
 
-  it('reports a failed load and retries on demand', async () => {
-    let fail = true;
-    const api = fakeApi(SERVERS);
-    const list = api.listServers;
-    api.listServers = vi.fn(async () => {
-      if (fail) throw new Error('not connected to Dockside core yet');
-      return list();
-    });
-    const dashboard = mountDashboard(root, api);
+  it('updates a row at once on daemon events', async () => {
+    const { screen } = mount();
+    await screen.refresh();
+    screen.applyEvent({ type: 'server-crashed', server: 'demo', how: 'exit status 1' });
+    expect(row('demo').dataset.state).toBe('crashed');
+    expect(row('demo').querySelector('.pill')?.className).toContain('pill-bad');
+    expect(row('demo').querySelector('.state-detail')?.textContent).toBe('exit status 1');
+    screen.applyEvent({ type: 'server-restarted', server: 'demo', pid: 3, attempt: 1 });
+    expect(row('demo').dataset.state).toBe('running');
+    screen.applyEvent({ type: 'crash-loop', server: 'demo', crashes: 5 });
+    expect(row('demo').querySelector('.pill')?.textContent).toBe('crash-loop');
+    expect(root.querySelector('.screen-summary')?.textContent).toContain('1 needs attention');
+  });
 
-    expect(await dashboard.refresh()).toEqual({ servers: null, error: 'not connected to Dockside core yet' });
-    expect(visible('.banner')).toBe(true);
-    expect(root.querySelector('.banner-text')?.textContent).toBe(
-      'Could not load servers: not connected to Dockside core yet',
-    );
-    expect(visible('.loading')).toBe(false);
-    expect(visible('.empty')).toBe(false);
-    expect(visible('[data-action=dismiss]')).toBe(false);
-    expect(root.querySelector('.banner')?.classList.contains('toast')).toBe(false);
+  it('shows image pull progress', async () => {
+    const { screen } = mount();
+    await screen.refresh();
+    const pull = { type: 'image-pull-progress', server: 'demo', image: 'mcp/x', layers_done: 1, layers_total: 4, bytes_done: 50, bytes_total: 200, done: false } as const;
+    screen.applyEvent(pull);
+    const bar = row('demo').querySelector<HTMLProgressElement>('progress')!;
+    expect(bar.value).toBe(25);
+    expect(row('demo').querySelector('.pull-text')?.textContent).toBe('mcp/x · 25%');
+    screen.applyEvent({ ...pull, done: true, bytes_done: 200 });
+    expect(row('demo').querySelector('progress')).toBeNull();
+  });
 
-    fail = false;
-    root.querySelector<HTMLButtonElement>('[data-action=retry]')!.click();
-    await vi.waitFor(() => expect(visible('table.servers')).toBe(true));
-    expect(visible('.banner')).toBe(false);
+  it('restarts and opens logs from the row', async () => {
+    const { api, screen } = mount();
+    await screen.refresh();
+    expect(row('github').querySelector<HTMLButtonElement>('[data-action=restart]')!.disabled).toBe(true);
+    row('demo').querySelector<HTMLButtonElement>('[data-action=restart]')!.click();
+    await vi.waitFor(() => expect(api.restartServer).toHaveBeenCalledWith('demo'));
+    row('demo').querySelector<HTMLButtonElement>('[data-action=logs]')!.click();
+    expect(showLogs).toHaveBeenCalledWith('demo');
+  });
+
+  it('keeps a latency history per server for the sparkline', async () => {
+    const { screen } = mount();
+    await screen.refresh();
+    const stat = (p50Ms: number, calls: number) => ({ server: 'demo', tool: 'echo', calls, errors: 0, meanMs: p50Ms, p50Ms, p95Ms: p50Ms, lastMs: p50Ms });
+    screen.setLatency([stat(2, 10)]);
+    screen.setLatency([stat(4, 20)]);
+    expect(row('demo').querySelector('td.calls')?.textContent).toBe('20');
+    expect(row('demo').querySelector('td.latency')?.textContent).toBe('4.0 ms');
+    expect(row('demo').querySelector('polyline')?.getAttribute('points')).toBe(sparkPoints([2, 4]));
   });
 
   it('does not start a second load while one is running', async () => {
-    const api = fakeApi(SERVERS);
-    const dashboard = mountDashboard(root, api);
-    await Promise.all([dashboard.refresh(), dashboard.refresh()]);
+    const { api, screen } = mount();
+    await Promise.all([screen.refresh(), screen.refresh()]);
     expect(api.listServers).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('pure helpers', () => {
+  it('applies only events about known servers', () => {
+    expect(applyEvent(SERVERS, { type: 'server-crashed', server: 'nope', how: 'x' })).toBeNull();
+    expect(applyEvent(SERVERS, { type: 'log', server: 'demo', line: 'x' })).toBeNull();
+    const next = applyEvent(SERVERS, { type: 'tools-changed', server: 'demo', tools: 9 })!;
+    expect(next[2]!.tools).toBe(9);
+    expect(SERVERS[2]!.tools).toBe(5);
+  });
+
+  it('weights p50 by calls across tools', () => {
+    const l = serverLatency([
+      { server: 'a', tool: 'x', calls: 1, errors: 0, meanMs: 0, p50Ms: 10, p95Ms: 0, lastMs: 0 },
+      { server: 'a', tool: 'y', calls: 3, errors: 0, meanMs: 0, p50Ms: 2, p95Ms: 0, lastMs: 0 },
+    ]);
+    expect(l.get('a')).toEqual({ calls: 4, p50: 4 });
+  });
+
+  it('draws sparklines newest on the right', () => {
+    expect(sparkPoints([])).toBe('');
+    expect(sparkPoints([1, 2], 10, 10)).toBe('0,5 10,1');
   });
 });

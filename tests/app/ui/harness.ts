@@ -1,0 +1,211 @@
+/**
+ * Injected into the built UI before its scripts run (Playwright `addInitScript`): mocks the
+ * Tauri IPC with `@tauri-apps/api/mocks` and plays the app's backend with fixed demo data.
+ *
+ * Tests read `window.__dockside.calls` (every command with its arguments) and push app events
+ * with `window.__dockside.emit(name, payload)`, the same Tauri events src-tauri emits.
+ */
+import { emit } from '@tauri-apps/api/event';
+import { mockIPC, mockWindows } from '@tauri-apps/api/mocks';
+
+type Args = Record<string, unknown> | undefined;
+type Row = {
+  name: string;
+  title: string;
+  mode: string;
+  state: string;
+  tools: number | null;
+  restarts: number;
+  pid: number | null;
+  error: string | null;
+  warning: null;
+};
+
+const row = (name: string, title: string, mode: string, state: string, tools: number | null, extra: Partial<Row> = {}): Row => ({
+  name,
+  title,
+  mode,
+  state,
+  tools,
+  restarts: 0,
+  pid: tools === null ? null : 4000 + name.length,
+  error: null,
+  warning: null,
+  ...extra,
+});
+
+const servers: Row[] = [
+  row('demo', 'Dockside demo server', 'managed', 'running', 6),
+  row('github', 'GitHub', 'docker', 'running', 41),
+  row('fetch', 'Fetch web pages', 'docker', 'starting', null),
+  row('filesystem', 'Filesystem', 'native', 'run by clients', null),
+  row('postgres', 'PostgreSQL', 'managed', 'crash-loop', 0, { restarts: 5, error: 'crash loop: 5 crashes within a minute' }),
+  row('notes', 'Team notes', 'off', 'off', null),
+];
+
+const catalog = {
+  catalogs: ['local', 'docker-mcp'],
+  servers: [
+    {
+      catalog: 'local',
+      name: 'demo',
+      server: { title: 'Dockside demo server', command: ['/usr/local/bin/dockside-demo-server', '--tools', 'all'], 'x-dockside': { watch: ['/usr/local/bin/dockside-demo-server'] } },
+      limits: { cpus: '0.5', memory: '256m', pids: '64' },
+      network: 'none',
+      mode: 'managed',
+    },
+    {
+      catalog: 'docker-mcp',
+      name: 'github',
+      server: {
+        title: 'GitHub',
+        description: 'Repositories, issues and pull requests',
+        image: 'mcp/github:latest',
+        secrets: [{ name: 'github.personal_access_token', env: 'GITHUB_PERSONAL_ACCESS_TOKEN' }],
+        allowHosts: ['api.github.com:443'],
+        dateAdded: '2025-05-01T00:00:00Z',
+      },
+      limits: {},
+      network: 'catalog',
+      mode: 'docker',
+    },
+    { catalog: 'docker-mcp', name: 'fetch', server: { title: 'Fetch web pages', image: 'mcp/fetch' }, limits: {}, network: 'catalog', mode: 'docker' },
+    {
+      catalog: 'local',
+      name: 'filesystem',
+      server: { title: 'Filesystem', command: ['npx', '-y', '@modelcontextprotocol/server-filesystem', '/home/me/projects'] },
+      limits: {},
+      network: 'catalog',
+      mode: 'native',
+    },
+    {
+      catalog: 'local',
+      name: 'postgres',
+      server: { title: 'PostgreSQL', command: ['uvx', 'postgres-mcp'], env: [{ name: 'DATABASE_URL', value: 'postgres://localhost/app' }] },
+      limits: { memory: '512m' },
+      network: 'catalog',
+      mode: 'managed',
+    },
+    { catalog: 'local', name: 'notes', server: { title: 'Team notes', command: ['node', '/srv/notes/index.js'] }, limits: {}, network: 'catalog', mode: 'off' },
+  ],
+};
+
+const clients = [
+  { id: 'claude-desktop', name: 'Claude Desktop', path: '/home/me/.config/Claude/claude_desktop_config.json', detected: true, connected: true, singleEntry: false, servers: 5, error: null },
+  { id: 'claude-code', name: 'Claude Code', path: '/home/me/.claude.json', detected: true, connected: true, singleEntry: false, servers: 5, error: null },
+  { id: 'cursor', name: 'Cursor', path: '/home/me/.cursor/mcp.json', detected: true, connected: false, singleEntry: false, servers: 2, error: null },
+  { id: 'vscode', name: 'VS Code', path: '/home/me/.config/Code/User/mcp.json', detected: true, connected: false, singleEntry: false, servers: 0, error: null },
+  { id: 'zed', name: 'Zed', path: '/home/me/.config/zed/settings.json', detected: false, connected: false, singleEntry: false, servers: null, error: null },
+];
+
+let tick = 0;
+function latency() {
+  tick += 1;
+  const wave = (base: number, amp: number, phase: number) => Math.max(0.2, base + amp * Math.sin(tick / 2 + phase));
+  return [
+    { server: 'demo', tool: 'echo', calls: 120 + tick * 7, errors: 0, meanMs: 1.4, p50Ms: wave(1.2, 0.4, 0), p95Ms: 3, lastMs: 1.1 },
+    { server: 'github', tool: 'search_issues', calls: 48 + tick * 3, errors: 1, meanMs: 240, p50Ms: wave(210, 60, 1), p95Ms: 480, lastMs: 190 },
+  ];
+}
+
+/** A small YAML writer for the editor's YAML view (the real app asks core). */
+function yaml(value: unknown, indent = ''): string {
+  if (Array.isArray(value)) {
+    return value.map((v) => (typeof v === 'object' && v !== null ? `${indent}- ${yaml(v, indent + '  ').trimStart()}` : `${indent}- ${scalar(v)}\n`)).join('');
+  }
+  if (typeof value === 'object' && value !== null) {
+    return Object.entries(value)
+      .map(([k, v]) => (typeof v === 'object' && v !== null ? `${indent}${k}:\n${yaml(v, indent + (Array.isArray(v) ? '' : '  '))}` : `${indent}${k}: ${scalar(v)}\n`))
+      .join('');
+  }
+  return `${indent}${scalar(value)}\n`;
+}
+const scalar = (v: unknown) => (typeof v === 'string' && /^[\w./@:-]+$/.test(v) && !/^\d/.test(v) ? v : JSON.stringify(v));
+
+const calls: { cmd: string; args: Args }[] = [];
+
+function handle(cmd: string, args: Args): unknown {
+  const a = (args ?? {}) as Record<string, any>;
+  switch (cmd) {
+    case 'list_servers':
+      return structuredClone(servers);
+    case 'set_mode': {
+      const r = servers.find((s) => s.name === a.name);
+      if (!r) throw `no server named \`${a.name}\``;
+      r.mode = a.mode;
+      r.state = a.mode === 'off' ? 'off' : a.mode === 'native' ? 'run by clients' : 'running';
+      return structuredClone(r);
+    }
+    case 'restart_server':
+      return structuredClone(servers.find((s) => s.name === a.name));
+    case 'gateway_state':
+      return { running: true, paused: false, pid: 4242, url: 'http://127.0.0.1:8813/mcp', error: null, binary: '/usr/local/bin/dockside' };
+    case 'latency':
+      return latency();
+    case 'recent_logs':
+      return [
+        { at: Date.now() - 4000, server: 'demo', line: 'dockside-demo-server 0.1.0 ready (6 tools)' },
+        { at: Date.now() - 3000, server: 'postgres', line: 'error: connection refused (os error 111)' },
+      ];
+    case 'catalog_view':
+      return structuredClone(catalog);
+    case 'validate_server':
+    case 'save_server': {
+      const d = a.draft;
+      if (d.original === undefined && catalog.servers.some((s) => s.name === d.name)) {
+        const owner = catalog.servers.find((s) => s.name === d.name)!.catalog;
+        return [{ field: 'name', message: `a server named \`${d.name}\` already exists in catalog \`${owner}\`; pick another name, or change it with \`dockside server edit ${d.name}\``, fix: null }];
+      }
+      return [];
+    }
+    case 'server_yaml':
+      return yaml({ registry: { [a.draft.name || 'new-server']: a.draft.server } });
+    case 'remove_server':
+      return null;
+    case 'import_catalog':
+      return 'imported catalog `docker` with 3 server(s)';
+    case 'list_clients':
+      return structuredClone(clients);
+    case 'client_diff':
+      return {
+        path: clients.find((c) => c.id === a.id)?.path ?? '',
+        diff: '--- a/mcp.json\n+++ b/mcp.json\n@@ -1,5 +1,9 @@\n {\n   "mcpServers": {\n+    "demo": {\n+      "command": "dockside",\n+      "args": ["connect", "--server", "demo"]\n+    },\n     "mine": { "command": "my-server" }\n   }\n }\n',
+        notes: ['Cursor is not connected: this is what connecting would write'],
+      };
+    case 'connect_client':
+    case 'disconnect_client':
+      return { path: clients.find((c) => c.id === a.id)?.path ?? '', diff: '', notes: [] };
+    case 'import_client':
+      return [];
+    case 'production_plan':
+      return {
+        available: false,
+        reason: 'This version of Dockside cannot compute or apply a production plan yet. Nothing here is simulated: the review appears once the switch exists.',
+        plan: null,
+      };
+    case 'get_prefs':
+      return { keepGatewayRunning: false, muted: [] };
+    case 'set_paused':
+      return { running: !a.paused, paused: a.paused, pid: null, url: null, error: null, binary: null };
+    case 'ui_ready':
+      return null;
+    default:
+      throw `unknown command ${cmd}`;
+  }
+}
+
+(globalThis as { isTauri?: boolean }).isTauri = true;
+mockWindows('main');
+mockIPC(
+  (cmd, args) => {
+    calls.push({ cmd, args: structuredClone(args as Args) });
+    return handle(cmd, args as Args);
+  },
+  { shouldMockEvents: true },
+);
+
+(window as unknown as { __dockside: unknown }).__dockside = {
+  calls,
+  emit: (name: string, payload: unknown) => emit(name, payload),
+  servers,
+};
