@@ -475,3 +475,163 @@ fn switching_modes_keeps_a_connected_client_working() {
         assert_eq!(text(&results[i]), label, "step {i}: {doc:#}");
     }
 }
+
+/// `dockside server image NAME --build` builds the Dockerfile in the server's directory and makes
+/// it the runtime image; a missing image that cannot be pulled fails with what to do.
+#[test]
+fn images_are_built_locally_and_missing_ones_explain_the_fix() {
+    let _serial = serial();
+    let home = TestHome::new();
+    let base = empty_image();
+    let project = shared_dir();
+    let binary = project.path().join("dockside-demo-server");
+    std::fs::copy(static_demo_binary(), &binary).unwrap();
+    set_mode(&binary, 0o755);
+    std::fs::write(
+        project.path().join("Dockerfile"),
+        format!("FROM {base}\nLABEL dockside.test=built\n"),
+    )
+    .unwrap();
+    let missing = "127.0.0.1:9/dockside-test/missing:nope";
+    write_home(
+        &home,
+        &format!(
+            "registry:\n  built:\n    command: [{}]\n  missing:\n    image: {missing}\n",
+            binary.display()
+        ),
+        "servers:\n  built:\n    mode: docker\n  missing:\n    mode: docker\n",
+    );
+    let out = home
+        .dockside()
+        .args(["server", "image", "built", "--build"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "dockside/built:local"
+    );
+    let label = docker(&[
+        "image",
+        "inspect",
+        "dockside/built:local",
+        "--format",
+        "{{index .Config.Labels \"dockside.test\"}}",
+    ]);
+    assert_eq!(label, "built");
+    let state = std::fs::read_to_string(home.path().join("state.yaml")).unwrap();
+    assert!(
+        state.contains("runtimeImage: dockside/built:local"),
+        "{state}"
+    );
+
+    let out = home
+        .dockside()
+        .args(["server", "image", "missing", "--pull"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("no image registry") && stderr.contains("--build"),
+        "{stderr}"
+    );
+
+    let gw = start_daemon(&home);
+    wait_state(&home, "built", "running", Duration::from_secs(60));
+    let doc = client(
+        &gw,
+        &home,
+        "built",
+        json!([call("echo", json!({"message": "built here"}))]),
+    );
+    assert_ok(&doc);
+    let failed = wait_state(&home, "missing", "failed", Duration::from_secs(60));
+    let error = failed["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("pulling it failed")
+            && error.contains("dockside server image missing --build"),
+        "{failed}"
+    );
+}
+
+/// `dockside doctor --json` with Docker reachable and with DOCKER_HOST pointing nowhere.
+#[test]
+fn doctor_reports_docker_and_each_server() {
+    let _serial = serial();
+    let home = TestHome::new();
+    let image = demo_image();
+    let demo = dockside_e2e::bin("dockside-demo-server");
+    write_home(
+        &home,
+        &format!(
+            "registry:\n  boxed:\n    image: {image}\n    x-dockside: {{hostCommand: [{}]}}\n  nohost:\n    command: [dockside-no-such-program]\n",
+            demo.display()
+        ),
+        "servers:\n  boxed:\n    mode: docker\n  nohost:\n    mode: managed\n",
+    );
+    let doctor = |docker_host: Option<&str>| -> Value {
+        let mut cmd = home.dockside();
+        cmd.args(["doctor", "--json"]);
+        if let Some(h) = docker_host {
+            cmd.env("DOCKER_HOST", h);
+        }
+        let out = cmd.output().unwrap();
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "doctor printed no JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+    };
+    let server = |doc: &Value, name: &str| -> Value {
+        doc["servers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .cloned()
+            .unwrap()
+    };
+    let doc = doctor(None);
+    assert_eq!(doc["checks"][0]["ok"], true, "{doc:#}");
+    assert!(
+        doc["checks"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("API 1."),
+        "{doc:#}"
+    );
+    assert_eq!(server(&doc, "boxed")["ok"], true, "{doc:#}");
+    let nohost = server(&doc, "nohost");
+    assert_eq!(nohost["ok"], false);
+    assert!(
+        nohost["detail"].as_str().unwrap().contains("not on PATH"),
+        "{nohost}"
+    );
+    assert_eq!(doc["ok"], false);
+
+    let doc = doctor(Some("unix:///nonexistent/docker.sock"));
+    let engine = &doc["checks"][0];
+    assert_eq!(engine["ok"], false, "{doc:#}");
+    assert!(
+        engine["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no socket at /nonexistent/docker.sock"),
+        "{engine}"
+    );
+    let boxed = server(&doc, "boxed");
+    assert_eq!(boxed["ok"], false);
+    assert!(
+        boxed["fix"]
+            .as_str()
+            .unwrap()
+            .contains("dockside server mode boxed managed"),
+        "{boxed}"
+    );
+}

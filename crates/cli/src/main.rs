@@ -41,6 +41,8 @@ enum Command {
     Connect(cmd::connect::ConnectArgs),
     /// Secret values for servers' `secrets:` (OS keychain, or a 0600 file where none runs).
     Secret(cmd::secret::Args),
+    /// Check Docker, runtimes, client files, the daemon, and whether each server can run here.
+    Doctor(cmd::doctor::DoctorArgs),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +57,7 @@ fn main() -> ExitCode {
         Command::Stop(args) => cmd::stop::run(args),
         Command::Connect(args) => cmd::connect::run(args),
         Command::Secret(args) => cmd::secret::run(args),
+        Command::Doctor(args) => cmd::doctor::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,9 +4,11 @@ pub mod catalog;
 pub mod client;
 pub mod connect;
 pub mod daemon;
+pub mod doctor;
 pub mod gateway;
 pub mod secret;
 pub mod server;
+pub mod server_image;
 pub mod status;
 pub mod stop;
 

@@ -43,6 +43,8 @@ enum Action {
     Mode(SetMode),
     /// Remove a server from its catalog and the state
     Remove(Remove),
+    /// The image a server runs in docker mode: show it, --pull it, or --build it
+    Image(super::server_image::ImageArgs),
 }
 
 #[derive(clap::Args)]
@@ -161,6 +163,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             println!("{}: {}", set.name, set.mode);
             Ok(())
         }
+        Action::Image(image) => super::server_image::run(image),
         Action::Remove(remove) => {
             let mut ws = workspace()?;
             ws.remove_server(&remove.name)?;

@@ -45,13 +45,11 @@ fn host_label() -> String {
 
 /// Connects and negotiates the API version.
 pub async fn connect() -> Result<Docker, Unavailable> {
-    let docker = Docker::connect_with_local_defaults().map_err(|e| Unavailable {
-        problem: Problem::Other,
-        message: format!(
-            "cannot use Docker at {}: {e}; check DOCKER_HOST",
-            host_label()
-        ),
-    })?;
+    // bollard refuses a missing socket up front: diagnose that like any failed call.
+    let docker = match Docker::connect_with_local_defaults() {
+        Ok(docker) => docker,
+        Err(e) => return Err(classify(&e.to_string()).await),
+    };
     match tokio::time::timeout(PROBE_TIMEOUT, docker.negotiate_version()).await {
         Ok(Ok(docker)) => Ok(docker),
         Ok(Err(e)) => Err(classify(&e.to_string()).await),

@@ -135,6 +135,15 @@ pub async fn pull(
     Ok(done)
 }
 
+/// Every `repo:tag` on this engine.
+pub async fn local_tags(docker: &Docker) -> Vec<String> {
+    docker
+        .list_images(None::<bollard::query_parameters::ListImagesOptions>)
+        .await
+        .map(|list| list.into_iter().flat_map(|i| i.repo_tags).collect())
+        .unwrap_or_default()
+}
+
 /// Builds `dir`'s Dockerfile as `tag`, passing each output line to `line`.
 pub async fn build(
     docker: &Docker,
