@@ -367,7 +367,10 @@ impl Gateway {
             // Keep catalog order: position among the wanted servers.
             let order: Vec<String> = self.inner.wanted.lock().unwrap().keys().cloned().collect();
             let mut ups = self.inner.upstreams.write().unwrap();
-            ups.insert(name.clone(), up.clone());
+            if let Some(replaced) = ups.insert(name.clone(), up.clone()) {
+                // Two starts raced: keep the newest, never leave the other running unowned.
+                tokio::spawn(async move { replaced.stop(Duration::from_secs(2)).await });
+            }
             ups.sort_by_key(|k, _| order.iter().position(|o| o == k).unwrap_or(usize::MAX));
         }
         tracing::info!(server = %name, pid = ?up.pid, "server started");
@@ -686,7 +689,7 @@ impl Gateway {
 
     /// The client that should answer a request `server` sends us, and the client request
     /// it relates to.
-    fn route_back(&self, server: &str) -> Option<(Arc<Session>, Option<Value>)> {
+    fn route_back(&self, server: &str, method: &str) -> Option<(Arc<Session>, Option<Value>)> {
         if let Some(calls) = self.inner.calls.lock().unwrap().get(server) {
             if let Some((s, id)) = calls
                 .iter()
@@ -696,8 +699,24 @@ impl Gateway {
                 return Some((s, Some(id)));
             }
         }
+        // No call in flight: the most recently active client that can answer.
+        let capability = match method {
+            "sampling/createMessage" => Some("sampling"),
+            "elicitation/create" => Some("elicitation"),
+            "roots/list" => Some("roots"),
+            _ => None,
+        };
         self.sessions_seeing(server)
             .into_iter()
+            .filter(|s| {
+                capability.is_none_or(|c| {
+                    s.st.lock()
+                        .unwrap()
+                        .client_capabilities
+                        .get(c)
+                        .is_some_and(|v| !v.is_null())
+                })
+            })
             .max_by_key(|s| s.st.lock().unwrap().last_active)
             .map(|s| (s, None))
     }
@@ -714,7 +733,7 @@ impl Gateway {
                 }
                 let method = method.to_string();
                 let params = msg.get("params").cloned();
-                let Some((session, related)) = self.route_back(up.name()) else {
+                let Some((session, related)) = self.route_back(up.name(), &method) else {
                     if method == "roots/list" {
                         // Nobody to ask: no roots.
                         up.peer

@@ -388,8 +388,17 @@ async fn handle_post(
     let mut new_session_id = None;
     let hs = if is_init && headers.get(SESSION_HEADER).is_none() {
         if let Some(server) = &scope {
-            if !st.gw.wanted().iter().any(|s| &s.name == server) && st.gw.upstream(server).is_none()
-            {
+            let known = |gw: &Gateway| {
+                gw.wanted().iter().any(|s| &s.name == server) || gw.upstream(server).is_some()
+            };
+            // A daemon that just started may still be reading its catalogs.
+            for _ in 0..40 {
+                if known(&st.gw) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            if !known(&st.gw) {
                 return error_response(
                     StatusCode::NOT_FOUND,
                     jsonrpc::INVALID_REQUEST,
