@@ -129,13 +129,9 @@ fn demo_image_in_docker_mode_is_hardened_and_answers() {
     // `dockside stop` leaves no container behind.
     let status = home.dockside().arg("stop").status().unwrap();
     assert!(status.success());
+    let mut gw = gw;
     wait_for("the daemon to exit", Duration::from_secs(20), || {
-        let mut child = gw.child.id();
-        child = child.max(0);
-        (!std::path::Path::new(&format!("/proc/{child}")).exists()
-            || std::fs::read_to_string(format!("/proc/{child}/stat"))
-                .is_ok_and(|s| s.contains(") Z ")))
-        .then_some(())
+        gw.child.try_wait().ok().flatten().map(drop)
     });
     assert!(
         containers(&daemon_label).is_empty(),
@@ -634,4 +630,54 @@ fn doctor_reports_docker_and_each_server() {
             .contains("dockside server mode boxed managed"),
         "{boxed}"
     );
+}
+
+/// `allowHosts`: the container sits on an internal network and reaches the listed host:port
+/// only through the gateway's proxy; the proxy refuses anything else.
+#[test]
+fn allow_hosts_go_through_the_egress_proxy_only() {
+    let _serial = serial();
+    let home = TestHome::new();
+    let image = node_image();
+    let script = dockside_e2e::workspace_root().join("tests/fixtures/node-server/server.js");
+    let allowed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let refused = TcpListener::bind("127.0.0.1:0").unwrap();
+    let allowed = allowed.local_addr().unwrap().to_string();
+    let refused = refused.local_addr().unwrap().to_string();
+    write_home(
+        &home,
+        &format!(
+            "registry:\n  egress:\n    command: [node, {}]\n    allowHosts: ['{allowed}']\n",
+            script.display()
+        ),
+        &format!("servers:\n  egress:\n    mode: docker\n    runtimeImage: {image}\n"),
+    );
+    let gw = start_daemon(&home);
+    wait_state(&home, "egress", "running", Duration::from_secs(60));
+    let doc = client(
+        &gw,
+        &home,
+        "egress",
+        json!([
+            call("proxy_connect", json!({"target": allowed})),
+            call("proxy_connect", json!({"target": refused})),
+        ]),
+    );
+    assert_ok(&doc);
+    assert!(
+        text(&doc["results"][0]).starts_with("HTTP/1.1 200"),
+        "{doc:#}"
+    );
+    assert!(
+        text(&doc["results"][1]).starts_with("HTTP/1.1 403"),
+        "{doc:#}"
+    );
+    let ids = containers(&format!("dockside.pid={}", gw.child.id()));
+    let network = inspect(&ids[0])["HostConfig"]["NetworkMode"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(network.starts_with("dockside-egress-"), "{network}");
+    let internal = docker(&["network", "inspect", &network, "--format", "{{.Internal}}"]);
+    assert_eq!(internal, "true");
 }

@@ -23,10 +23,16 @@ use super::hardening::{wanted_network, NetworkMode};
 use super::{ContainerSpec, DockerRuntime, LABEL_HOME, LABEL_MANAGED};
 use dockside_core::state::Network;
 
-/// Running proxies: server → (allow-list, port, task).
+/// Running proxies, by server.
 #[derive(Default)]
 pub struct Proxies {
-    running: Mutex<HashMap<String, (Vec<String>, u16, Arc<AbortOnDrop>)>>,
+    running: Mutex<HashMap<String, Proxy>>,
+}
+
+struct Proxy {
+    hosts: Vec<String>,
+    port: u16,
+    _task: AbortOnDrop,
 }
 
 pub struct AbortOnDrop(tokio::task::JoinHandle<()>);
@@ -49,13 +55,18 @@ pub async fn prepare(
         Network::Open => return Ok(NetworkMode::Bridge),
         Network::AllowHosts(hosts) => hosts,
     };
-    let network = format!("dockside-egress-{}", rt.home_hash());
+    let network = network_name(rt.home_hash());
     let gateway = ensure_network(docker, &network, rt.home_hash()).await?;
     let port = rt.egress.start(server, &hosts, gateway).await?;
     Ok(NetworkMode::Egress {
         network,
         proxy: format!("http://{gateway}:{port}"),
     })
+}
+
+/// The internal network of a home's `allowHosts` servers.
+pub fn network_name(home_hash: &str) -> String {
+    format!("dockside-egress-{home_hash}")
 }
 
 /// Creates the internal network when missing; returns its gateway address.
@@ -93,9 +104,9 @@ async fn ensure_network(docker: &Docker, name: &str, home_hash: &str) -> Result<
 impl Proxies {
     /// The port of `server`'s proxy, started (or restarted for a new allow-list) on `ip`.
     pub async fn start(&self, server: &str, hosts: &[String], ip: IpAddr) -> Result<u16, String> {
-        if let Some((allowed, port, _)) = self.running.lock().unwrap().get(server) {
-            if allowed == hosts {
-                return Ok(*port);
+        if let Some(proxy) = self.running.lock().unwrap().get(server) {
+            if proxy.hosts == hosts {
+                return Ok(proxy.port);
             }
         }
         let listener = TcpListener::bind(SocketAddr::new(ip, 0))
@@ -121,7 +132,11 @@ impl Proxies {
         tracing::info!(server = %server, "egress proxy on {ip}:{port} allows {}", hosts.join(", "));
         self.running.lock().unwrap().insert(
             server.to_owned(),
-            (hosts.to_vec(), port, Arc::new(AbortOnDrop(task))),
+            Proxy {
+                hosts: hosts.to_vec(),
+                port,
+                _task: AbortOnDrop(task),
+            },
         );
         Ok(port)
     }

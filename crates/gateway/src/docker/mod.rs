@@ -296,10 +296,19 @@ impl DockerRuntime {
         self.live.lock().unwrap().clone()
     }
 
-    /// Removes this home's containers that no running server owns (left by a crash).
+    /// Removes this home's containers that no running server owns (left by a crash), and its
+    /// egress network when nothing uses it.
     pub async fn reap_leftovers(&self) -> Result<usize, Unavailable> {
         let docker = self.client().await?;
-        Ok(reap::reap(&docker, &self.home_hash, &self.live()).await)
+        let live = self.live();
+        let removed = reap::reap(&docker, &self.home_hash, &live).await;
+        if live.is_empty() {
+            // Fails harmlessly while another gateway of this home still uses it.
+            let _ = docker
+                .remove_network(&egress::network_name(&self.home_hash))
+                .await;
+        }
+        Ok(removed)
     }
 }
 
