@@ -184,3 +184,66 @@ fn tools_flag_and_prefix_flags_shape_the_list() {
         "{stdout}"
     );
 }
+
+#[test]
+fn managed_servers_from_the_home_with_state_allow_lists_and_long_names() {
+    let home = TestHome::new();
+    home.write_catalog(
+        "e2e",
+        &[
+            ("demo", demo_command("demo")),
+            ("idle", demo_command("idle")),
+        ],
+    );
+    // Only `demo` is managed; its tools.yaml-style allow-list keeps two tools.
+    std::fs::write(
+        home.path().join("state.yaml"),
+        "servers:\n  demo:\n    mode: managed\n    tools: [echo, write_file]\n",
+    )
+    .unwrap();
+    let long = "a-very-long-prefix-that-goes-on-and-on-for-the-sake-of-it";
+    let out = home
+        .dockside()
+        .args(["gateway", "run", "--dry-run", "--prefix"])
+        .arg(format!("demo={long}"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("demo: ok") && stdout.contains("2 tools"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("idle"),
+        "servers that are not managed do not run: {stdout}"
+    );
+    let names: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("  "))
+        .collect();
+    assert_eq!(names.len(), 2, "{stdout}");
+    for n in &names {
+        assert!(n.len() <= 60, "{n}");
+    }
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("a-very-long-pref__echo")),
+        "{names:?}"
+    );
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("a-very-long-pref__write_file_")),
+        "{names:?}"
+    );
+    assert!(
+        stdout.contains("warning: tool 'write_file' of server 'demo' is exposed as"),
+        "{stdout}"
+    );
+}
