@@ -245,6 +245,7 @@ fn node_command_runs_in_a_locally_built_runtime_image() {
     let ids = containers(&format!("dockside.pid={}", gw.child.id()));
     let c = inspect(&ids[0]);
     assert_eq!(c["Config"]["Image"], image);
+    assert_eq!(c["Config"]["WorkingDir"], dir.display().to_string());
     let mounts = c["Mounts"].as_array().unwrap();
     assert!(
         mounts

@@ -151,7 +151,14 @@ pub fn resolve(
                     ))
                 })?;
                 let code = code_mounts(program, args, cwd.as_deref());
-                (image, command, code, cwd)
+                // The script's project directory is the working directory unless `cwd` says.
+                let workdir = cwd.or_else(|| {
+                    args.iter()
+                        .map(Path::new)
+                        .find(|p| p.is_absolute() && p.is_file())
+                        .map(project_dir)
+                });
+                (image, command, code, workdir)
             };
             let mut volumes = render_all(
                 server.volumes.as_deref().unwrap_or_default(),
@@ -190,15 +197,43 @@ pub fn runtime_image(server: &Server, state: &ServerState) -> Option<String> {
             "node" | "npx" | "npm" | "tsx" => "node:22-slim",
             "bun" | "bunx" => "oven/bun:1-slim",
             "deno" => "denoland/deno:latest",
-            "uv" | "uvx" | "python" | "python3" => "ghcr.io/astral-sh/uv:python3.12-bookworm-slim",
+            "python" | "python3" => "python:3-slim",
+            "uv" | "uvx" => "ghcr.io/astral-sh/uv:python3.12-bookworm-slim",
             _ => return None,
         };
         Some(image.to_owned())
     })
 }
 
+/// Files that mark a project's root directory.
+const PROJECT_MARKERS: &[&str] = &[
+    "package.json",
+    "pyproject.toml",
+    "deno.json",
+    "deno.jsonc",
+    "bun.lock",
+    "bun.lockb",
+    "uv.lock",
+    "requirements.txt",
+];
+
+/// The project directory of a script: the nearest of its directory and the three above it that
+/// holds a project file (`package.json`, `pyproject.toml`…), else the script's own directory.
+/// Never `/` or the user's home directory itself.
+pub fn project_dir(script: &Path) -> PathBuf {
+    let dir = script.parent().unwrap_or(Path::new("/"));
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    dir.ancestors()
+        .take(4)
+        .filter(|d| d.parent().is_some() && Some(*d) != home.as_deref())
+        .find(|d| PROJECT_MARKERS.iter().any(|m| d.join(m).is_file()))
+        .unwrap_or(dir)
+        .to_owned()
+}
+
 /// Read-only mounts, at the same paths, of the code a host command refers to: the program itself
-/// when it is a path, the directory of every existing file argument, every directory argument, and `cwd`.
+/// when it is a path, the project directory of every existing file argument ([`project_dir`]),
+/// every directory argument, and `cwd`.
 fn code_mounts(program: &str, args: &[String], cwd: Option<&Path>) -> Vec<String> {
     let program = Path::new(program);
     let mut paths: Vec<PathBuf> = Vec::new();
@@ -207,7 +242,7 @@ fn code_mounts(program: &str, args: &[String], cwd: Option<&Path>) -> Vec<String
     }
     for arg in args.iter().map(Path::new).filter(|p| p.is_absolute()) {
         if arg.is_file() {
-            paths.extend(arg.parent().map(Path::to_owned));
+            paths.push(project_dir(arg));
         } else if arg.is_dir() {
             paths.push(arg.to_owned());
         }
@@ -272,6 +307,31 @@ mod tests {
         let unknown = server("command: [/opt/mystery]");
         let err = resolve("s", &unknown, &ServerState::default(), Mode::Docker).unwrap_err();
         assert!(err.to_string().contains("--runtime-image"), "{err}");
+    }
+
+    #[test]
+    fn the_project_directory_is_mounted_and_is_the_working_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src");
+        std::fs::create_dir(&src).unwrap();
+        std::fs::write(dir.path().join("package.json"), "{}").unwrap();
+        let script = src.join("server.js");
+        std::fs::write(&script, "").unwrap();
+        let s = server(&format!("command: [node, {}]", script.display()));
+        let Launch::Container(c) = resolve("s", &s, &ServerState::default(), Mode::Docker).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(c.image, "node:22-slim");
+        assert_eq!(c.volumes, [format!("{0}:{0}:ro", dir.path().display())]);
+        assert_eq!(c.workdir.as_deref(), Some(dir.path()));
+        let py = server(&format!("command: [python3, {}]", script.display()));
+        let Launch::Container(c) =
+            resolve("s", &py, &ServerState::default(), Mode::Docker).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(c.image, "python:3-slim");
     }
 
     #[test]
