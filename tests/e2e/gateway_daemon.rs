@@ -264,7 +264,7 @@ fn connect_bridge_starts_the_daemon_and_survives_a_restart() {
         "steps": [
             {"op": "listTools"},
             {"op": "readResource", "uri": "demo://info"},
-            {"op": "wait", "ms": 4000},
+            {"op": "wait", "ms": 7000},
             {"op": "callTool", "name": "echo", "arguments": {"message": "after restart"}},
             {"op": "readResource", "uri": "demo://info"},
         ],

@@ -648,7 +648,8 @@ async fn run_async(opts: RunOptions) -> anyhow::Result<i32> {
     daemon.track_events();
 
     let http_state = http::HttpState::new(gw.clone());
-    let router = http::mcp_router(http_state.clone()).merge(api_router(daemon.clone(), http_state));
+    let router =
+        http::mcp_router(http_state.clone()).merge(api_router(daemon.clone(), http_state.clone()));
     let router = http::secure(router, &http_opts);
 
     // Publish where we listen, then start the servers: clients can connect at once and are
@@ -697,11 +698,14 @@ async fn run_async(opts: RunOptions) -> anyhow::Result<i32> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     {
         let d = daemon.clone();
+        let sessions = http_state.clone();
         tokio::spawn(async move {
             tokio::select! {
                 _ = crate::run::shutdown_signal() => {}
                 _ = d.shutdown.notified() => {}
             }
+            // End the clients' streams so the graceful shutdown does not wait for them.
+            sessions.close_all();
             let _ = stop_tx.send(true);
         });
     }

@@ -227,6 +227,25 @@ impl HttpState {
         state
     }
 
+    /// Ends every session and its streams (the server is stopping).
+    pub fn close_all(&self) {
+        let all: Vec<Arc<HttpSession>> = self
+            .sessions
+            .lock()
+            .unwrap()
+            .drain()
+            .map(|(_, s)| s)
+            .collect();
+        for s in all {
+            {
+                let mut streams = s.streams.lock().unwrap();
+                streams.get = None;
+                streams.posts.clear();
+            }
+            s.session.close();
+        }
+    }
+
     pub fn session_count(&self) -> usize {
         self.sessions.lock().unwrap().len()
     }
