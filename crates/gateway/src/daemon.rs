@@ -722,7 +722,7 @@ async fn run_async(opts: RunOptions) -> anyhow::Result<i32> {
         } => Ok(()),
     };
     gw.shutdown().await;
-    let _ = docker.reap_leftovers().await;
+    let _ = docker.reap_at_shutdown().await;
     remove_info(&home, info.pid);
     result.map(|()| 0)
 }

@@ -206,6 +206,7 @@ async fn run_async(opts: RunOptions) -> anyhow::Result<i32> {
         }
     }
     gw.shutdown().await;
+    let _ = docker.reap_at_shutdown().await;
     Ok(0)
 }
 

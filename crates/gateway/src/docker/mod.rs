@@ -296,12 +296,21 @@ impl DockerRuntime {
         self.live.lock().unwrap().clone()
     }
 
-    /// Removes this home's containers that no running server owns (left by a crash), and its
-    /// egress network when nothing uses it.
+    /// Removes this home's containers that no gateway process owns any more (left by a crash or
+    /// an outage), and its egress network when nothing uses it.
     pub async fn reap_leftovers(&self) -> Result<usize, Unavailable> {
+        self.reap(false).await
+    }
+
+    /// At shutdown, after every server stopped: also every container of this process.
+    pub async fn reap_at_shutdown(&self) -> Result<usize, Unavailable> {
+        self.reap(true).await
+    }
+
+    async fn reap(&self, all_mine: bool) -> Result<usize, Unavailable> {
         let docker = self.client().await?;
         let live = self.live();
-        let removed = reap::reap(&docker, &self.home_hash, &live).await;
+        let removed = reap::reap(&docker, &self.home_hash, &live, all_mine).await;
         if live.is_empty() {
             // Fails harmlessly while another gateway of this home still uses it.
             let _ = docker

@@ -16,6 +16,8 @@ pub struct Found {
     pub id: String,
     pub server: String,
     pub pid: Option<u32>,
+    /// `created`, `running`, `exited`…
+    pub state: String,
 }
 
 /// This home's containers, running or not.
@@ -42,26 +44,36 @@ pub async fn list(docker: &Docker, home_hash: &str) -> Result<Vec<Found>, String
             Some(Found {
                 server: label(LABEL_SERVER).unwrap_or_default(),
                 pid: label(LABEL_PID).and_then(|p| p.parse().ok()),
+                state: c.state.map(|s| s.to_string()).unwrap_or_default(),
                 id: c.id?,
             })
         })
         .collect())
 }
 
-/// Whether a container belongs to nobody: not in `keep`, and started by this process or by
-/// one that is gone (another live gateway of the same home keeps its containers).
-fn orphan(found: &Found, keep: &HashSet<String>) -> bool {
+/// Whether a container belongs to nobody: started by a gateway process that is gone; or by this
+/// one, not in `keep` (the containers it runs), and either exited or `all_mine` (at shutdown).
+/// A container this process is creating right now is never taken for a leftover.
+fn orphan(found: &Found, keep: &HashSet<String>, all_mine: bool) -> bool {
     if keep.contains(&found.id) {
         return false;
     }
     match found.pid {
-        Some(pid) if pid != std::process::id() => !crate::daemon::pid_alive(pid),
-        _ => true,
+        Some(pid) if pid == std::process::id() => {
+            all_mine || matches!(found.state.as_str(), "exited" | "dead")
+        }
+        Some(pid) => !crate::daemon::pid_alive(pid),
+        None => true,
     }
 }
 
 /// Removes this home's orphaned containers (see [`orphan`]); returns how many went.
-pub async fn reap(docker: &Docker, home_hash: &str, keep: &HashSet<String>) -> usize {
+pub async fn reap(
+    docker: &Docker,
+    home_hash: &str,
+    keep: &HashSet<String>,
+    all_mine: bool,
+) -> usize {
     let found = match list(docker, home_hash).await {
         Ok(found) => found,
         Err(e) => {
@@ -70,7 +82,7 @@ pub async fn reap(docker: &Docker, home_hash: &str, keep: &HashSet<String>) -> u
         }
     };
     let mut removed = 0;
-    for Found { id, server, .. } in found.into_iter().filter(|f| orphan(f, keep)) {
+    for Found { id, server, .. } in found.into_iter().filter(|f| orphan(f, keep, all_mine)) {
         let options = RemoveContainerOptionsBuilder::default().force(true).build();
         match docker.remove_container(&id, Some(options)).await {
             Ok(()) => {
