@@ -159,36 +159,29 @@ pub fn inspect(id: &str) -> Value {
 }
 
 /// The host's address on Docker's default bridge (e.g. 172.17.0.1): the network's gateway, or
-/// (engines that leave it out of `inspect`, like 20.10) the bridge interface's address.
+/// (engines that leave it out of `inspect`, like 20.10) the first address of its subnet, which
+/// is where Docker puts the gateway.
 pub fn bridge_gateway() -> String {
-    let gateway = docker(&[
-        "network",
-        "inspect",
-        "bridge",
-        "--format",
-        "{{range .IPAM.Config}}{{.Gateway}}{{end}}",
-    ]);
+    let field = |f: &str| {
+        docker(&[
+            "network",
+            "inspect",
+            "bridge",
+            "--format",
+            &format!("{{{{range .IPAM.Config}}}}{{{{.{f}}}}}{{{{end}}}}"),
+        ])
+    };
+    let gateway = field("Gateway");
     if !gateway.is_empty() {
         return gateway;
     }
-    let iface = docker(&[
-        "network",
-        "inspect",
-        "bridge",
-        "--format",
-        "{{index .Options \"com.docker.network.bridge.name\"}}",
-    ]);
-    let out = Command::new("ip")
-        .args(["-4", "-o", "addr", "show", "dev", &iface])
-        .output()
-        .expect("run `ip` (iproute2)");
-    let text = String::from_utf8_lossy(&out.stdout);
-    text.split_whitespace()
-        .skip_while(|w| *w != "inet")
-        .nth(1)
-        .and_then(|cidr| cidr.split('/').next())
-        .unwrap_or_else(|| panic!("no IPv4 address on {iface}: {text}"))
-        .to_owned()
+    let subnet = field("Subnet");
+    let network: std::net::Ipv4Addr = subnet
+        .split('/')
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("the bridge network has no IPv4 subnet: {subnet:?}"));
+    std::net::Ipv4Addr::from(u32::from(network) + 1).to_string()
 }
 
 /// A directory under `target/` that the container user (nobody) can read: tempdirs are 0700.
