@@ -239,8 +239,14 @@ impl SecretStore {
     }
 }
 
-/// Asks the platform keychain for a value that does not exist: "no entry" means it works.
+/// Whether the platform keychain works, asked once per process.
 fn keychain_answers() -> Result<(), String> {
+    static ANSWER: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    ANSWER.get_or_init(probe_keychain).clone()
+}
+
+/// Asks the platform keychain for a value that does not exist: "no entry" means it works.
+fn probe_keychain() -> Result<(), String> {
     #[cfg(all(unix, not(target_os = "macos")))]
     if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
         return Err("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)".into());

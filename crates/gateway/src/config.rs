@@ -76,8 +76,9 @@ impl SecretSource {
             None => None,
         };
         let store = SecretStore::open(home);
+        static WARNED: std::sync::Once = std::sync::Once::new();
         if let Some(warning) = store.warning() {
-            tracing::warn!("{warning}");
+            WARNED.call_once(|| tracing::warn!("{warning}"));
         }
         Ok(SecretSource {
             env_file,
