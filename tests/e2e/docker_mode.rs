@@ -52,6 +52,17 @@ fn demo_image_in_docker_mode_is_hardened_and_answers() {
     assert!(set.wait().unwrap().success());
     let state_text = std::fs::read_to_string(home.path().join("state.yaml")).unwrap();
     assert!(!state_text.contains("s3cret"), "{state_text}");
+    let secret = |args: &[&str]| {
+        home.dockside()
+            .arg("secret")
+            .args(args)
+            .env("DOCKSIDE_SECRET_STORE", "file")
+            .output()
+            .unwrap()
+    };
+    let listed = secret(&["ls"]);
+    assert_eq!(String::from_utf8_lossy(&listed.stdout), "demo.token\n");
+    assert!(secret(&["rm", "nope"]).status.code() == Some(1));
 
     let gw = start_daemon(&home);
     let daemon_label = format!("dockside.pid={}", gw.child.id());

@@ -434,5 +434,15 @@ mod tests {
         assert_eq!(NetworkPolicy::None.resolve(&server), Network::None);
         let offline: Server = yaml_serde::from_str("image: x\ndisableNetwork: true").unwrap();
         assert_eq!(NetworkPolicy::Catalog.resolve(&offline), Network::None);
+        let plain: Server = yaml_serde::from_str("image: x").unwrap();
+        assert_eq!(NetworkPolicy::Catalog.resolve(&plain), Network::None);
+        assert_eq!(NetworkPolicy::Open.resolve(&plain), Network::Open);
+        let state: ServerState = yaml_serde::from_str(
+            "mode: docker\ndocker: {longLived: true, idleTimeout: 60, capAdd: [CHOWN]}",
+        )
+        .unwrap();
+        assert_eq!(state.docker.long_lived, Some(true));
+        assert_eq!(state.docker.idle_timeout, Some(60));
+        assert!(yaml_serde::from_str::<ServerState>("docker: {idle: 1}").is_err());
     }
 }
