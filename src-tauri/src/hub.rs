@@ -80,6 +80,9 @@ pub struct Hub {
     child: Mutex<Option<Child>>,
     changed: Notify,
     wake: Notify,
+    /// What the tray shows now: the menu is rebuilt only when this changes (rebuilding closes
+    /// an open menu under the user's pointer).
+    shown: Mutex<Option<TrayModel>>,
     quitting: AtomicBool,
     /// Run no daemon at all (`--smoke-test` without a `dockside` binary, unit tests).
     supervise: bool,
@@ -103,6 +106,7 @@ impl Hub {
             child: Mutex::new(None),
             changed: Notify::new(),
             wake: Notify::new(),
+            shown: Mutex::new(None),
             quitting: AtomicBool::new(false),
             supervise,
         })
@@ -594,8 +598,16 @@ pub async fn refresher<R: Runtime>(
         let _ = app.emit(EVENT_SERVERS, &rows);
         let daemon = hub.daemon_state();
         let model = tray_model(&app, &hub, &rows, &daemon).await;
-        if let Err(err) = tray::update(&app, &model) {
-            tracing::warn!("could not update the tray: {err}");
+        let fresh = {
+            let mut shown = hub.shown.lock().expect("shown lock");
+            let fresh = shown.as_ref() != Some(&model);
+            *shown = Some(model.clone());
+            fresh
+        };
+        if fresh {
+            if let Err(err) = tray::update(&app, &model) {
+                tracing::warn!("could not update the tray: {err}");
+            }
         }
         if hub.quitting.load(Ordering::SeqCst) {
             return;

@@ -30,6 +30,33 @@ use tauri::{Manager, RunEvent};
 
 pub use options::{LaunchOptions, Parsed, USAGE};
 
+/// SIGTERM (logout, `kill`) and SIGINT quit like the tray's Quit: the daemon is stopped
+/// unless the user chose to keep it running.
+async fn quit_on_signal<R: tauri::Runtime>(app: tauri::AppHandle<R>, hub: Arc<hub::Hub>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            tracing::warn!("cannot listen for SIGTERM/SIGINT");
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        tracing::info!("quitting on a signal");
+        hub.quit().await;
+        app.exit(0);
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (app, hub);
+    }
+}
+
 /// Builds and runs the app; returns only on a build error (the run loop exits the process).
 pub fn run(options: LaunchOptions) -> anyhow::Result<()> {
     let mut builder = tauri::Builder::default();
@@ -90,7 +117,8 @@ pub fn run(options: LaunchOptions) -> anyhow::Result<()> {
             tray::build(app.handle(), &tray::TrayModel::default())?;
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(hub::refresher(handle.clone(), hub.clone(), backend));
-            tauri::async_runtime::spawn(hub::supervise(handle, hub.clone()));
+            tauri::async_runtime::spawn(hub::supervise(handle.clone(), hub.clone()));
+            tauri::async_runtime::spawn(quit_on_signal(handle, hub.clone()));
             hub.changed();
 
             if options.smoke_test {

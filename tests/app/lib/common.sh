@@ -1,0 +1,53 @@
+# Shared helpers of the app end-to-end tests (sourced).
+# shellcheck shell=bash
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
+APP="${APP:-$ROOT/target/debug/dockside-app}"
+DOCKSIDE="${DOCKSIDE:-$ROOT/target/debug/dockside}"
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+fail() {
+  log "FAILED: $*"
+  exit 1
+}
+
+need() {
+  local missing=()
+  for tool in "$@"; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+  [ ${#missing[@]} -eq 0 ] || fail "missing tools: ${missing[*]}"
+}
+
+# `dockside status --json` field of a server: server_field NAME FIELD (empty if absent).
+server_field() {
+  "$DOCKSIDE" status --json 2>/dev/null | python3 -c '
+import json, sys
+name, field = sys.argv[1], sys.argv[2]
+doc = json.load(sys.stdin)
+for s in ((doc.get("status") or {}).get("servers") or []):
+    if s["name"] == name:
+        v = s.get(field)
+        print("" if v is None else v)
+' "$1" "$2"
+}
+
+daemon_pid() {
+  "$DOCKSIDE" status --json 2>/dev/null | python3 -c '
+import json, sys
+doc = json.load(sys.stdin)
+print((doc.get("status") or {}).get("pid") or "")
+'
+}
+
+# wait_until SECONDS DESCRIPTION COMMAND...: retries COMMAND every 0.25 s.
+wait_until() {
+  local secs=$1 what=$2
+  shift 2
+  local deadline=$((SECONDS + secs))
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -lt $deadline ] || fail "timed out after ${secs}s waiting for: $what"
+    sleep 0.25
+  done
+  log "ok: $what"
+}
+
+is() { [ "$(server_field "$1" "$2")" = "$3" ]; }

@@ -1,0 +1,138 @@
+# Runs inside xvfb-run + dbus-run-session (see ../tray-e2e.sh).
+# shellcheck shell=bash
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+
+pids=()
+stop_all() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+}
+trap stop_all EXIT
+
+dunst >"$WORK/dunst.log" 2>&1 &
+pids+=($!)
+trayer --edge top --align right --widthtype request --height 32 --SetDockType true >"$WORK/trayer.log" 2>&1 &
+pids+=($!)
+dbus-monitor "interface='org.freedesktop.Notifications',member='Notify'" >"$WORK/notify.log" 2>&1 &
+pids+=($!)
+
+RUST_LOG=info "$APP" >"$WORK/app.log" 2>&1 &
+app=$!
+pids+=($app)
+
+wait_until 30 "the app started the daemon and the demo server runs" is demo state running
+first_daemon=$(daemon_pid)
+
+# Where trayer embedded the app's icon: the window whose class names the tray icon.
+icon_center() {
+  xwininfo -root -tree | python3 -c '
+import re, sys
+for line in sys.stdin:
+    if "tray-icon tray app dockside" in line:
+        m = re.search(r"(\d+)x(\d+)\+-?\d+\+-?\d+\s+\+(-?\d+)\+(-?\d+)", line)
+        if m:
+            w, h, x, y = map(int, m.groups())
+            print(x + w // 2, y + h // 2)
+            break
+'
+}
+wait_until 10 "the tray icon is embedded in trayer" test -n "$(icon_center)"
+read -r ICON_X ICON_Y <<<"$(icon_center)"
+
+# Opens the tray menu, then types KEYS (xdotool key names) one by one. The app rebuilds the
+# menu when the daemon reports changes, which closes an open menu: let those settle first.
+menu() {
+  sleep 2
+  xdotool mousemove "$ICON_X" "$ICON_Y" click 1
+  sleep 0.8
+  local key
+  for key in "$@"; do
+    xdotool key "$key"
+    sleep 0.3
+  done
+}
+
+# The menu: one submenu per server (demo is the only one), whose items are
+# Native / Managed / Docker / Off. Down selects the first entry, Right opens the submenu.
+pick_mode() { # pick_mode INDEX (0 native, 1 managed, 2 docker, 3 off)
+  local keys=(Down Right) i
+  for ((i = 0; i < $1; i++)); do keys+=(Down); done
+  keys+=(Return)
+  menu "${keys[@]}"
+}
+
+log "tray: demo → Docker"
+pick_mode 2
+wait_until 30 "the daemon reports demo in docker mode" is demo mode docker
+grep -q 'SetMode("demo", Docker)' "$WORK/app.log" || fail "the app did not log the menu pick"
+log "demo in docker mode: state $(server_field demo state)"
+
+log "tray: demo → Managed"
+pick_mode 1
+wait_until 30 "the daemon reports demo managed and running" bash -c "$(declare -f server_field is); DOCKSIDE=$DOCKSIDE; is demo mode managed && is demo state running"
+
+notes() { # notes SUMMARY: how many notifications with this summary reached the bus
+  python3 - "$WORK/notify.log" "$1" <<'PY'
+import sys
+text = open(sys.argv[1], errors="replace").read()
+count = 0
+for block in text.split("member=Notify")[1:]:
+    strings = [l.strip()[len('string "'):] for l in block.splitlines() if l.strip().startswith('string "')]
+    # app_name, icon, summary, body…
+    if len(strings) >= 3 and strings[2].rstrip('"') == sys.argv[2]:
+        count += 1
+print(count)
+PY
+}
+# A notification reached dunst: its Notify call went over the bus (dunst's history lists a
+# notification only once it is closed, see the end).
+got() { [ "$(notes "$1")" -ge 1 ]; }
+
+log "killing the demo server"
+pid=$(server_field demo pid)
+[ -n "$pid" ] || fail "demo has no pid"
+kill -9 "$pid"
+wait_until 20 "dunst got \"demo crashed\"" got "demo crashed"
+wait_until 20 "dunst got \"demo restarted\"" got "demo restarted"
+wait_until 20 "demo runs again under a new pid" bash -c "$(declare -f server_field); DOCKSIDE=$DOCKSIDE; p=\$(server_field demo pid); [ -n \"\$p\" ] && [ \"\$p\" != $pid ]"
+
+log "crash loop: killing demo each time it comes back"
+for attempt in $(seq 1 10); do
+  state=$(server_field demo state)
+  [ "$state" = crash-loop ] && break
+  pid=$(server_field demo pid)
+  if [ -n "$pid" ]; then
+    kill -9 "$pid" 2>/dev/null || true
+    wait_until 20 "demo restarted or gave up (attempt $attempt)" bash -c "$(declare -f server_field); DOCKSIDE=$DOCKSIDE; s=\$(server_field demo state); p=\$(server_field demo pid); [ \"\$s\" = crash-loop ] || { [ -n \"\$p\" ] && [ \"\$p\" != $pid ]; }"
+  else
+    sleep 0.3
+  fi
+done
+wait_until 10 "the daemon reports a crash loop" is demo state crash-loop
+wait_until 10 "dunst got the crash-loop notification" got "demo is in a crash loop"
+sleep 2
+loop=$(notes "demo is in a crash loop")
+crashed=$(notes "demo crashed")
+restarted=$(notes "demo restarted")
+log "notifications: crash loop $loop, crashed $crashed, restarted $restarted"
+[ "$loop" -eq 1 ] || fail "expected one crash-loop notification, got $loop"
+[ "$crashed" -eq 1 ] || fail "expected one 'crashed' notification for the whole episode, got $crashed"
+[ "$restarted" -eq 1 ] || fail "expected one 'restarted' notification for the whole episode, got $restarted"
+
+log "killing the daemon: the app starts it again"
+kill -9 "$first_daemon"
+wait_until 40 "a new daemon runs" bash -c "$(declare -f daemon_pid); DOCKSIDE=$DOCKSIDE; p=\$(daemon_pid); [ -n \"\$p\" ] && [ \"\$p\" != $first_daemon ]"
+wait_until 20 "dunst got \"Dockside gateway restarted\"" got "Dockside gateway restarted"
+wait_until 30 "demo runs in the new daemon" is demo state running
+
+log "tray: Quit stops the app and (by default) the daemon"
+menu Up Return
+wait_until 15 "the app exited" bash -c "! kill -0 $app"
+wait_until 15 "the daemon stopped" bash -c "! $DOCKSIDE status | grep -q 'daemon: running'"
+[ "$(notes "Dockside gateway restarted")" -eq 1 ] || fail "the gateway restart was told more than once"
+dunstctl close-all
+for summary in "demo crashed" "demo restarted" "demo is in a crash loop" "Dockside gateway restarted"; do
+  dunstctl history | grep -q "$summary" || fail "dunst's history lacks \"$summary\""
+done
+log "tray e2e passed"
