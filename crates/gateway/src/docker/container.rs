@@ -99,6 +99,14 @@ impl Container {
                 return Err(message);
             }
         };
+        if let hardening::NetworkMode::Egress { network: net, .. } = &network {
+            match egress::container_ip(&docker, &id, net).await {
+                Some(ip) => rt.egress.serve_only(server, ip),
+                None => {
+                    tracing::warn!(server = %server, "cannot find its container's address on {net}: its egress proxy will refuse it")
+                }
+            }
+        }
         let (mut out_w, out_r) = tokio::io::duplex(1 << 16);
         let mut output = attached.output;
         tokio::spawn(async move {

@@ -6,9 +6,9 @@
 //! `HTTP_PROXY`/`HTTPS_PROXY` pointing at a proxy that this gateway runs on the host side of that
 //! network (its gateway address). The proxy accepts `CONNECT host:port` (HTTPS) and absolute-URI
 //! HTTP requests only to the listed `host:port` pairs (a host without a port allows 80 and 443),
-//! and refuses everything else with `403`. Each server has its own proxy port, so one server's
-//! allow-list never opens a door for another. Programs that ignore the proxy variables simply
-//! have no network.
+//! and refuses everything else with `403`. Each server has its own proxy port, which serves only
+//! that server's current container (checked by source address), so one server's allow-list never
+//! opens a door for another. Programs that ignore the proxy variables simply have no network.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -32,6 +32,8 @@ pub struct Proxies {
 struct Proxy {
     hosts: Vec<String>,
     port: u16,
+    /// Addresses of the server's current container: the only clients the proxy serves.
+    sources: Arc<Mutex<Vec<IpAddr>>>,
     _task: AbortOnDrop,
 }
 
@@ -114,12 +116,19 @@ impl Proxies {
             .map_err(|e| format!("cannot start the egress proxy on {ip}: {e}"))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let allowed: Arc<Vec<String>> = Arc::new(hosts.to_vec());
+        let sources: Arc<Mutex<Vec<IpAddr>>> = Arc::default();
         let name = server.to_owned();
+        let clients = sources.clone();
         let task = tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else {
+                let Ok((stream, peer)) = listener.accept().await else {
                     continue;
                 };
+                // Every container on the network can reach this port: serve only this server's.
+                if !clients.lock().unwrap().contains(&peer.ip()) {
+                    tracing::warn!(server = %name, "egress proxy: refused a connection from {}, not this server's container", peer.ip());
+                    continue;
+                }
                 let allowed = allowed.clone();
                 let name = name.clone();
                 tokio::spawn(async move {
@@ -135,11 +144,33 @@ impl Proxies {
             Proxy {
                 hosts: hosts.to_vec(),
                 port,
+                sources,
                 _task: AbortOnDrop(task),
             },
         );
         Ok(port)
     }
+}
+
+impl Proxies {
+    /// Makes `ip` (the server's new container) the only client of its proxy.
+    pub fn serve_only(&self, server: &str, ip: IpAddr) {
+        if let Some(proxy) = self.running.lock().unwrap().get(server) {
+            *proxy.sources.lock().unwrap() = vec![ip];
+        }
+    }
+}
+
+/// The address of a started container on `network`.
+pub async fn container_ip(docker: &Docker, id: &str, network: &str) -> Option<IpAddr> {
+    let info = docker.inspect_container(id, None).await.ok()?;
+    info.network_settings?
+        .networks?
+        .get(network)?
+        .ip_address
+        .as_deref()?
+        .parse()
+        .ok()
 }
 
 /// Whether `host:port` is allowed by a list of `host[:port]` entries.
