@@ -40,6 +40,8 @@ pub struct RunOptions {
     pub host: String,
     pub allow_unauthenticated: bool,
     pub long_lived: bool,
+    /// `--idle-timeout SECONDS`: how long an on-demand docker server's container may idle.
+    pub idle_timeout: Option<u64>,
     pub block_secrets: bool,
     pub block_network: bool,
     pub cpus: Option<f64>,
@@ -61,6 +63,7 @@ impl Default for RunOptions {
             host: "127.0.0.1".into(),
             allow_unauthenticated: false,
             long_lived: false,
+            idle_timeout: None,
             block_secrets: true,
             block_network: false,
             cpus: None,

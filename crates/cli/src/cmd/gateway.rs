@@ -49,6 +49,10 @@ pub struct ServeArgs {
     /// Keep servers running between calls (always the case for host processes).
     #[arg(long)]
     pub long_lived: bool,
+    /// Seconds an on-demand docker-mode server may idle before its container stops (default 300;
+    /// per server: `docker: {idleTimeout: N}` in the state).
+    #[arg(long, value_name = "SECONDS")]
+    pub idle_timeout: Option<u64>,
     /// Fail tool calls whose arguments or text results contain secrets.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub block_secrets: bool,
@@ -106,6 +110,7 @@ impl ServeArgs {
             host: self.host.clone(),
             allow_unauthenticated: self.allow_unauthenticated,
             long_lived: self.long_lived,
+            idle_timeout: self.idle_timeout,
             block_secrets: self.block_secrets,
             block_network: self.block_network,
             cpus: self.cpus,

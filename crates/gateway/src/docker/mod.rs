@@ -326,12 +326,15 @@ pub fn runtime_for(
     home: &dockside_core::Home,
     opts: &crate::run::RunOptions,
 ) -> anyhow::Result<Arc<DockerRuntime>> {
-    let defaults = DockerDefaults::from_flags(
+    let mut defaults = DockerDefaults::from_flags(
         opts.cpus,
         opts.memory.as_deref(),
         opts.long_lived,
         opts.block_network,
     )?;
+    if let Some(secs) = opts.idle_timeout {
+        defaults.idle_timeout = Duration::from_secs(secs);
+    }
     Ok(DockerRuntime::new(home.root(), defaults))
 }
 
