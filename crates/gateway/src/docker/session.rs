@@ -188,10 +188,17 @@ impl Relay {
                     };
                     last = Instant::now();
                     let (msg, method, id) = shape(&line);
-                    match (method.as_deref(), &id) {
-                        (Some("initialize"), _) => self.init = msg,
-                        (Some("notifications/initialized"), _) => {
+                    match method.as_deref() {
+                        Some("initialize") => self.init = msg,
+                        Some("notifications/initialized") => {
                             self.initialized = Some(line.clone())
+                        }
+                        // A cancelled request may never be answered: it no longer keeps the
+                        // container awake.
+                        Some("notifications/cancelled") => {
+                            if let Some(id) = msg.as_ref().and_then(|m| m["params"].get("requestId")) {
+                                self.in_flight.remove(&id.to_string());
+                            }
                         }
                         _ => {}
                     }
