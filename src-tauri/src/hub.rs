@@ -339,12 +339,16 @@ impl Hub {
         Ok(())
     }
 
-    /// Reaps a daemon child that exited; returns how, if it did.
-    fn reap(&self) -> Option<String> {
+    fn has_child(&self) -> bool {
+        self.child.lock().expect("child lock").is_some()
+    }
+
+    /// Reaps a daemon child that exited; returns its exit status, if it did.
+    fn reap(&self) -> Option<std::process::ExitStatus> {
         let mut child = self.child.lock().expect("child lock");
         let status = child.as_mut()?.try_wait().ok()??;
         *child = None;
-        Some(status.to_string())
+        Some(status)
     }
 }
 
@@ -454,16 +458,11 @@ pub async fn supervise<R: Runtime>(app: AppHandle<R>, hub: Arc<Hub>) {
     if !hub.supervise {
         return;
     }
-    // Seen up since the last start by us: a death after that is unexpected.
-    let mut seen_up = false;
     let mut died: Option<String> = None;
     let mut start_failures = 0u32;
     while !hub.quitting.load(Ordering::SeqCst) {
-        if let Some(how) = hub.reap() {
-            tracing::warn!("the daemon exited ({how})");
-            if seen_up {
-                died = Some(how);
-            }
+        if let Some(status) = hub.reap() {
+            tracing::info!("the daemon exited ({status})");
         }
         let paused = hub.daemon_state().paused;
         let client = DaemonClient::for_home(&hub.home);
@@ -484,7 +483,6 @@ pub async fn supervise<R: Runtime>(app: AppHandle<R>, hub: Arc<Hub>) {
                         hub.show(note);
                     }
                 }
-                seen_up = true;
                 if hub.set_state(|s| {
                     s.running = true;
                     s.pid = Some(status.pid);
@@ -507,16 +505,34 @@ pub async fn supervise<R: Runtime>(app: AppHandle<R>, hub: Arc<Hub>) {
                     s.pid = None;
                     s.url = None;
                 });
+                // Let a daemon we started finish exiting, to learn how it ended.
+                let mut exit = None;
+                for _ in 0..50 {
+                    exit = hub.reap();
+                    if exit.is_some() || !hub.has_child() {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                let expected = hub.daemon_state().paused || hub.quitting();
+                match exit {
+                    _ if expected => died = None,
+                    // A clean exit is a deliberate stop (`dockside stop`, the API): respect it
+                    // as a pause instead of starting the daemon again behind the user's back.
+                    Some(status) if status.success() => {
+                        tracing::info!("the daemon was stopped; the gateway stays paused until resumed");
+                        hub.set_state(|s| s.paused = true);
+                        died = None;
+                    }
+                    Some(status) => died = Some(status.to_string()),
+                    None => {
+                        died.get_or_insert_with(|| "its event stream ended".into());
+                    }
+                }
                 let _ = app.emit(EVENT_GATEWAY, hub.daemon_state());
                 hub.changed();
-                if seen_up && !hub.daemon_state().paused && !hub.quitting.load(Ordering::SeqCst) {
-                    died.get_or_insert_with(|| "its event stream ended".into());
-                }
-                // Let a dying process finish before deciding it is gone.
-                tokio::time::sleep(Duration::from_millis(300)).await;
             }
             _ if paused => {
-                seen_up = false;
                 died = None;
                 if hub.set_state(|s| s.running = false) {
                     let _ = app.emit(EVENT_GATEWAY, hub.daemon_state());
@@ -545,6 +561,7 @@ pub async fn supervise<R: Runtime>(app: AppHandle<R>, hub: Arc<Hub>) {
                             }
                             if let Some(how) = hub.reap() {
                                 start_failures += 1;
+                                let how = how.to_string();
                                 let log = hub.home.root().join("daemon.log");
                                 let error = format!(
                                     "the daemon exited while starting ({how}); see {}",

@@ -4,7 +4,8 @@
 # tray menu and switches the demo server to Docker, then back to Managed, and the daemon's
 # status follows; killing the demo server makes dunst receive "crashed" and "restarted"
 # notifications, and a crash loop gives one notification, not one per attempt; killing the
-# daemon makes the app start it again (told once); Quit stops the daemon.
+# daemon makes the app start it again (told once); `dockside stop` is respected as a pause and
+# the tray's "Pause gateway" resumes; Quit stops the daemon.
 #
 # Needs: cargo build -p dockside-app && cargo build --bins (dockside, dockside-demo-server);
 #        apt-get install -y xvfb xauth dbus-x11 trayer dunst xdotool x11-utils libayatana-appindicator3-1

@@ -126,6 +126,13 @@ wait_until 40 "a new daemon runs" bash -c "$(declare -f daemon_pid); DOCKSIDE=$D
 wait_until 20 "dunst got \"Dockside gateway restarted\"" got "Dockside gateway restarted"
 wait_until 30 "demo runs in the new daemon" is demo state running
 
+log "dockside stop: the app respects it (paused), and \"Pause gateway\" in the tray resumes"
+"$DOCKSIDE" stop >/dev/null
+sleep 4
+[[ "$("$DOCKSIDE" status)" == *"daemon: not running"* ]] || fail "the app restarted a daemon stopped on purpose"
+menu Down Down Down Down Return # demo ▸, Switch to production…, Open Dashboard, Pause gateway
+wait_until 30 "the gateway runs again with demo" is demo state running
+
 log "tray: Quit stops the app and (by default) the daemon"
 menu Up Return
 wait_until 15 "the app exited" bash -c "! kill -0 $app"
