@@ -265,7 +265,11 @@ impl Bridge {
             Err(e) => return Sent::Failed(e.to_string()),
         };
         let status = resp.status();
-        if status == reqwest::StatusCode::NOT_FOUND && snap.session.is_some() {
+        // 404: the daemon forgot our session (it restarted). 401: what answers on the old
+        // address is another daemon (another home, or a new token): look again.
+        if (status == reqwest::StatusCode::NOT_FOUND && snap.session.is_some())
+            || status == reqwest::StatusCode::UNAUTHORIZED
+        {
             return Sent::Retry;
         }
         if !status.is_success() {
@@ -409,8 +413,13 @@ impl Bridge {
                 Ok(resp) if resp.status().is_success() => {
                     self.pipe(resp, None).await;
                 }
-                Ok(resp) if resp.status() == reqwest::StatusCode::NOT_FOUND => {
-                    let _ = self.reconnect(snap.generation, false).await;
+                Ok(resp)
+                    if resp.status() == reqwest::StatusCode::NOT_FOUND
+                        || resp.status() == reqwest::StatusCode::UNAUTHORIZED =>
+                {
+                    if daemon::read_info(&self.home).is_some() {
+                        let _ = self.reconnect(snap.generation, false).await;
+                    }
                 }
                 Ok(_) => {}
                 Err(_) => {
