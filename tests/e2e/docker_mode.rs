@@ -8,6 +8,9 @@ mod gateway_support;
 #[path = "docker_support.rs"]
 mod docker_support;
 
+#[path = "docker_registry.rs"]
+mod docker_registry;
+
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -692,4 +695,57 @@ fn allow_hosts_go_through_the_egress_proxy_only() {
     assert!(network.starts_with("dockside-egress-"), "{network}");
     let internal = docker(&["network", "inspect", &network, "--format", "{{.Internal}}"]);
     assert_eq!(internal, "true");
+}
+
+/// A missing image is pulled (here from a registry the test serves on 127.0.0.1), with progress
+/// events on the daemon's event stream.
+#[test]
+fn missing_images_are_pulled_with_progress_events() {
+    let _serial = serial();
+    let home = TestHome::new();
+    let binary = static_demo_binary();
+    let registry = docker_registry::Registry::start(
+        "dockside-test/pulled",
+        "1",
+        &[("/dockside-demo-server", &binary, 0o755)],
+        &["/dockside-demo-server"],
+    );
+    let image = format!("127.0.0.1:{}/dockside-test/pulled:1", registry.port);
+    let _ = docker_ok(&["rmi", "-f", &image]);
+    write_home(
+        &home,
+        &format!("registry:\n  pulled:\n    image: {image}\n"),
+        "servers:\n  pulled:\n    mode: off\n",
+    );
+    let gw = start_daemon(&home);
+    let events = Events::open(&gw, &home);
+    std::thread::sleep(Duration::from_millis(300));
+    let out = home
+        .dockside()
+        .args(["server", "mode", "pulled", "docker"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let done = events.wait("the pull to finish", Duration::from_secs(120), |e| {
+        e["type"] == "image-pull-progress" && e["done"] == true
+    });
+    assert_eq!(done["server"], "pulled", "{done}");
+    assert_eq!(done["image"], image.as_str());
+    assert_eq!(done["layers_total"], 1, "{done}");
+    assert_eq!(done["layers_done"], 1, "{done}");
+    assert!(done["bytes_total"].as_u64().unwrap() > 1_000_000, "{done}");
+    wait_state(&home, "pulled", "running", Duration::from_secs(60));
+    let doc = client(
+        &gw,
+        &home,
+        "pulled",
+        json!([call("echo", json!({"message": "pulled"}))]),
+    );
+    assert_ok(&doc);
+    drop(gw);
+    let _ = docker_ok(&["rmi", "-f", &image]);
 }

@@ -275,3 +275,45 @@ pub fn text(result: &Value) -> String {
 pub fn dockside_bin() -> PathBuf {
     bin("dockside")
 }
+
+/// The daemon's event stream (`GET /api/events`), collected in the background.
+pub struct Events {
+    seen: std::sync::Arc<Mutex<Vec<Value>>>,
+}
+
+impl Events {
+    pub fn open(gw: &HttpGateway, home: &TestHome) -> Events {
+        use std::io::{BufRead, BufReader, Write};
+        let token = super::gateway_support::token(home);
+        let mut stream = std::net::TcpStream::connect(&gw.addr).expect("connect to the daemon");
+        write!(
+            stream,
+            "GET /api/events HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n",
+            gw.addr
+        )
+        .unwrap();
+        let seen = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let sink = seen.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                if let Some(data) = line.strip_prefix("data:") {
+                    if let Ok(event) = serde_json::from_str::<Value>(data.trim()) {
+                        sink.lock().unwrap().push(event);
+                    }
+                }
+            }
+        });
+        Events { seen }
+    }
+
+    /// Waits for an event matching `f`.
+    pub fn wait(&self, what: &str, timeout: Duration, f: impl Fn(&Value) -> bool) -> Value {
+        wait_for(what, timeout, || {
+            self.seen.lock().unwrap().iter().find(|e| f(e)).cloned()
+        })
+    }
+
+    pub fn all(&self) -> Vec<Value> {
+        self.seen.lock().unwrap().clone()
+    }
+}

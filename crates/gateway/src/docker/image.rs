@@ -32,6 +32,20 @@ impl Layers {
     fn update(&mut self, info: &bollard::models::CreateImageInfo) {
         let Some(id) = info.id.clone() else { return };
         let status = info.status.as_deref().unwrap_or_default();
+        // Only layer statuses: "Pulling from …" carries the tag as its id.
+        const LAYER: &[&str] = &[
+            "Pulling fs layer",
+            "Waiting",
+            "Downloading",
+            "Verifying Checksum",
+            "Download complete",
+            "Extracting",
+            "Pull complete",
+            "Already exists",
+        ];
+        if !LAYER.contains(&status) {
+            return;
+        }
         let entry = self.layers.entry(id).or_default();
         if status == "Downloading" {
             if let Some(detail) = &info.progress_detail {
@@ -124,6 +138,7 @@ pub async fn pull(
     let mut last = Instant::now() - Duration::from_secs(1);
     while let Some(item) = stream.next().await {
         let info = item.map_err(|e| e.to_string())?;
+        tracing::debug!(image, "pull: {:?} {:?}", info.id, info.status);
         layers.update(&info);
         if last.elapsed() >= Duration::from_millis(200) {
             last = Instant::now();
@@ -227,6 +242,7 @@ mod tests {
             };
         layers.update(&info("a", "Downloading", 5, 10));
         layers.update(&info("b", "Already exists", 0, 0));
+        layers.update(&info("1", "Pulling from x/y", 0, 0));
         assert_eq!(
             layers.progress(),
             PullProgress {
