@@ -95,7 +95,11 @@ pub fn spec_from_server(
     state: &ServerState,
     source: &SecretSource,
 ) -> anyhow::Result<UpstreamSpec> {
-    let mode = if state.mode == Mode::Docker {
+    // `docker` as the state says; an image with no host command runs in Docker whatever its mode
+    // (`--servers` / `--catalog` selections, as `docker mcp gateway run` does).
+    let mode = if state.mode == Mode::Docker
+        || (server.image.is_some() && server.host_command().is_none())
+    {
         Mode::Docker
     } else {
         Mode::Managed

@@ -96,6 +96,9 @@ pub fn init_logging(verbose: bool) {
         "warn,dockside_gateway=info"
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    // bollard traces request bodies, and a container's body holds its secrets as env: never
+    // below info for it, whatever RUST_LOG says.
+    let filter = filter.add_directive("bollard=info".parse().expect("a valid directive"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
