@@ -124,7 +124,12 @@ pub async fn ensure_daemon(home: &Home) -> anyhow::Result<DaemonInfo> {
         .create(true)
         .append(true)
         .open(&log_path)?;
-    let exe = std::env::current_exe()?;
+    let mut exe = std::env::current_exe()?;
+    // Replaced on disk while we run (an upgrade, a rebuild): Linux then reports
+    // "<path> (deleted)"; the new binary at the original path is the one to start.
+    if let Some(path) = exe.to_str().and_then(|p| p.strip_suffix(" (deleted)")) {
+        exe = std::path::PathBuf::from(path);
+    }
     let mut cmd = std::process::Command::new(exe);
     cmd.arg("daemon")
         .env(Home::ENV, home.root())
