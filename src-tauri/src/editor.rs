@@ -168,15 +168,11 @@ fn apply(ws: &mut Workspace, draft: &Draft) -> Vec<FieldIssue> {
         }
     };
     let limits = parse_limits(&draft.limits, &mut issues);
-    let network = match draft.network.as_deref().unwrap_or("catalog") {
-        n => match NetworkPolicy::from_str(n) {
-            Ok(p) => p,
-            Err(e) => {
-                issues.push(issue("network", e));
-                NetworkPolicy::Catalog
-            }
-        },
-    };
+    let network = NetworkPolicy::from_str(draft.network.as_deref().unwrap_or("catalog"))
+        .unwrap_or_else(|e| {
+            issues.push(issue("network", e));
+            NetworkPolicy::Catalog
+        });
     let Some(server) = server else { return issues };
     if !issues.is_empty() {
         return issues;

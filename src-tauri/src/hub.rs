@@ -520,7 +520,9 @@ pub async fn supervise<R: Runtime>(app: AppHandle<R>, hub: Arc<Hub>) {
                     // A clean exit is a deliberate stop (`dockside stop`, the API): respect it
                     // as a pause instead of starting the daemon again behind the user's back.
                     Some(status) if status.success() => {
-                        tracing::info!("the daemon was stopped; the gateway stays paused until resumed");
+                        tracing::info!(
+                            "the daemon was stopped; the gateway stays paused until resumed"
+                        );
                         hub.set_state(|s| s.paused = true);
                         died = None;
                     }

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# End-to-end test of the real app through WebDriver: tauri-driver + WebKitWebDriver under Xvfb
+# open the dashboard, switch the demo server from managed to off and back, and the daemon's
+# status follows (tests/app/driver/run.mjs).
+#
+# Needs: cargo build -p dockside-app && cargo build --bins; apt-get install -y xvfb xauth
+#        dbus-x11 webkit2gtk-driver; cargo install tauri-driver --version "^2" --locked. ~20 s.
+# Usage: tests/app/driver-e2e.sh   (KEEP_WORK=1 keeps logs and WebDriver screenshots)
+set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"
+need xvfb-run dbus-run-session tauri-driver WebKitWebDriver node
+[ -x "$APP" ] && [ -x "$DOCKSIDE" ] || fail "build first: cargo build -p dockside-app && cargo build --bins"
+
+WORK="$(mktemp -d)"
+export WORK APP DOCKSIDE DOCKSIDE_HOME="$WORK/home" HOME="$WORK/user" XDG_CONFIG_HOME="$WORK/user/.config" NO_AT_BRIDGE=1
+mkdir -p "$DOCKSIDE_HOME" "$HOME"
+cleanup() {
+  "$DOCKSIDE" stop >/dev/null 2>&1 || true
+  if [ "${KEEP_WORK:-}" = "" ]; then rm -rf "$WORK"; else log "logs kept in $WORK"; fi
+}
+trap cleanup EXIT
+"$DOCKSIDE" catalog demo >/dev/null
+
+status=0
+xvfb-run -a -s "-screen 0 1280x800x24" \
+  dbus-run-session --config-file="$ROOT/tests/app/lib/session-bus.conf" -- \
+  bash -c '
+    set -euo pipefail
+    tauri-driver --port 4444 --native-port 4445 --native-driver "$(command -v WebKitWebDriver)" >"$WORK/driver.log" 2>&1 &
+    driver=$!
+    trap "kill $driver 2>/dev/null || true" EXIT
+    for _ in $(seq 1 40); do
+      curl -fsS http://127.0.0.1:4444/status >/dev/null 2>&1 && break
+      sleep 0.25
+    done
+    node "'"$ROOT"'/tests/app/driver/run.mjs"
+  ' 2>"$WORK/session.log" || status=$?
+grep -E '^\[[0-9:]+\] ' "$WORK/session.log" >&2 || true
+if [ $status -ne 0 ]; then
+  log "---- session/driver log (last 40 lines)"
+  grep -vE '^\[[0-9:]+\] ' "$WORK/session.log" | tail -40 >&2 || true
+  tail -20 "$WORK/driver.log" >&2 || true
+fi
+exit $status

@@ -1,0 +1,105 @@
+// Drives the real Dockside app through tauri-driver + WebKitWebDriver (WebDriver over HTTP,
+// no client library): opens the dashboard, switches the demo server from managed to off and
+// back, and checks the daemon's own status (`dockside status --json`) follows each switch.
+//
+// Run by ../driver-e2e.sh (which starts Xvfb, a session bus and tauri-driver).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+const DRIVER = process.env.DRIVER_URL ?? 'http://127.0.0.1:4444';
+const APP = process.env.APP;
+const DOCKSIDE = process.env.DOCKSIDE;
+const WORK = process.env.WORK;
+const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
+
+const log = (msg) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${msg}`);
+
+async function wd(method, url, body) {
+  const res = await fetch(`${DRIVER}${url}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json.value ?? json)}`);
+  return json.value;
+}
+
+async function until(what, fn, ms = 30000) {
+  const deadline = Date.now() + ms;
+  let last;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) {
+        log(`ok: ${what}`);
+        return v;
+      }
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}${last ? ` (${last.message})` : ''}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+function daemonServer(name) {
+  const out = execFileSync(DOCKSIDE, ['status', '--json'], { encoding: 'utf8' });
+  const doc = JSON.parse(out);
+  return doc.status?.servers?.find((s) => s.name === name) ?? null;
+}
+
+let session;
+async function find(css) {
+  const el = await wd('POST', `/session/${session}/element`, { using: 'css selector', value: css });
+  return el[ELEMENT];
+}
+const text = async (css) => wd('GET', `/session/${session}/element/${await find(css)}/text`);
+const click = async (css) => wd('POST', `/session/${session}/element/${await find(css)}/click`, {});
+const script = (body, args = []) => wd('POST', `/session/${session}/execute/sync`, { script: body, args });
+
+async function screenshot(name) {
+  const png = await wd('GET', `/session/${session}/screenshot`);
+  writeFileSync(path.join(WORK, name), Buffer.from(png, 'base64'));
+}
+
+async function switchTo(mode, label) {
+  log(`dashboard: demo → ${label}`);
+  await click(`tr[data-server="demo"] label.segment:nth-child(${['native', 'managed', 'docker', 'off'].indexOf(mode) + 1})`);
+  await until(`the dashboard shows demo in ${mode}`, async () =>
+    (await script(`return document.querySelector('tr[data-server="demo"] input:checked')?.value + '|' + document.querySelector('tr[data-server="demo"]')?.getAttribute('aria-busy');`)) === `${mode}|null`,
+  );
+}
+
+try {
+  const created = await wd('POST', '/session', {
+    capabilities: { alwaysMatch: { 'tauri:options': { application: APP, args: ['--show'] } } },
+  });
+  session = created.sessionId;
+  log(`session ${session}`);
+
+  await until('the dashboard lists demo as running', async () => (await text('tr[data-server="demo"] .pill')) === 'running');
+  assert.equal(await script(`return document.querySelector('tr[data-server="demo"] input:checked').value;`), 'managed');
+  assert.equal(daemonServer('demo')?.state, 'running');
+  await screenshot('dashboard.png');
+
+  await switchTo('off', 'Off');
+  await until('the daemon no longer runs demo (mode off)', () => {
+    const s = daemonServer('demo');
+    return s === null || (s.mode === 'off' && s.state !== 'running');
+  });
+  await until('the dashboard shows demo off', async () => (await text('tr[data-server="demo"] .pill')) === 'off');
+
+  await switchTo('managed', 'Managed');
+  await until('the daemon runs demo again (managed)', () => {
+    const s = daemonServer('demo');
+    return s?.mode === 'managed' && s.state === 'running';
+  });
+  await until('the dashboard shows demo running', async () => (await text('tr[data-server="demo"] .pill')) === 'running');
+  await screenshot('dashboard-after.png');
+  log('driver e2e passed');
+} finally {
+  if (session) await wd('DELETE', `/session/${session}`).catch((err) => log(`closing the session: ${err.message}`));
+}
