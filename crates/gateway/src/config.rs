@@ -224,6 +224,14 @@ pub fn select(home: &Home, sel: &Selection) -> anyhow::Result<Selected> {
     Ok(out)
 }
 
+/// [`select`] on the blocking pool: it reads files, which the async runtime must not wait on.
+pub async fn select_async(home: &Home, sel: &Selection) -> anyhow::Result<Selected> {
+    let (home, sel) = (home.clone(), sel.clone());
+    tokio::task::spawn_blocking(move || select(&home, &sel))
+        .await
+        .map_err(|e| anyhow::anyhow!("reading the catalogs failed: {e}"))?
+}
+
 fn apply_prefix_flags(spec: &mut UpstreamSpec, sel: &Selection) {
     if sel.no_prefix {
         spec.prefix = Prefix::None;

@@ -154,7 +154,7 @@ impl Daemon {
     pub async fn reload(&self) -> ReloadReport {
         let _guard = self.reload_lock.lock().await;
         let mut report = ReloadReport::default();
-        let selected = match config::select(&self.home, &self.selection) {
+        let selected = match config::select_async(&self.home, &self.selection).await {
             Ok(s) => s,
             Err(e) => {
                 // A half-edited file: keep what runs, report why nothing changed.
@@ -184,7 +184,7 @@ impl Daemon {
                 ..self.selection.clone()
             };
             if !extra.servers.is_empty() {
-                if let Ok(more) = config::select(&self.home, &extra) {
+                if let Ok(more) = config::select_async(&self.home, &extra).await {
                     specs.extend(more.specs);
                 }
             }
@@ -467,7 +467,7 @@ async fn api_action(
                     servers: vec![name.clone()],
                     ..d.selection.clone()
                 };
-                match config::select(&d.home, &sel) {
+                match config::select_async(&d.home, &sel).await {
                     Ok(s) => match s.specs.into_iter().next() {
                         Some(spec) => d.gw.start_server(spec).await.map(|_| ()),
                         None => {

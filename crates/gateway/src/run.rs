@@ -160,7 +160,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<i32> {
 
 async fn run_async(opts: RunOptions) -> anyhow::Result<i32> {
     let home = Home::from_env()?;
-    let selected = config::select(&home, &opts.selection)?;
+    let selected = config::select_async(&home, &opts.selection).await?;
     for (server, error) in &selected.errors {
         eprintln!("error: server '{server}': {error}");
     }
@@ -218,7 +218,7 @@ async fn run_async(opts: RunOptions) -> anyhow::Result<i32> {
 
 /// Applies the current catalogs and state: only changed servers restart.
 pub async fn reload(gw: &Gateway, home: &Home, sel: &Selection) {
-    match config::select(home, sel) {
+    match config::select_async(home, sel).await {
         Ok(selected) => {
             for (server, error) in &selected.errors {
                 tracing::error!("server '{server}': {error}");
