@@ -58,4 +58,18 @@ describe('app shell', () => {
     await vi.waitFor(() => expect(api.setPaused).toHaveBeenCalledWith(true));
     await vi.waitFor(() => expect(root.querySelector('.gateway')?.textContent).toBe('Gateway paused'));
   });
+
+  it('saves notification and gateway preferences', async () => {
+    const api = fakeApi(SERVERS);
+    const app = mountApp(root, api, fakeEvents().events);
+    await app.start();
+    root.querySelector<HTMLButtonElement>('[data-action=prefs]')!.click();
+    await vi.waitFor(() => expect(api.getPrefs).toHaveBeenCalled());
+    const restarted = root.querySelector<HTMLInputElement>('input[data-kind=restarted]')!;
+    await vi.waitFor(() => expect(restarted.checked).toBe(true));
+    restarted.checked = false;
+    root.querySelector<HTMLInputElement>('input[name=keepGatewayRunning]')!.checked = true;
+    root.querySelector<HTMLButtonElement>('[data-action=save-prefs]')!.click();
+    await vi.waitFor(() => expect(api.setPrefs).toHaveBeenCalledWith({ keepGatewayRunning: true, muted: ['restarted'] }));
+  });
 });

@@ -7,6 +7,7 @@ import { mountCatalog } from './catalog';
 import { mountClients } from './clients';
 import { el, icon } from './dom';
 import { mountLogs } from './logs';
+import { mountPrefs } from './prefs';
 import { mountProduction } from './production';
 import { mountServers, type Toaster } from './servers';
 
@@ -85,6 +86,9 @@ export function mountApp(root: HTMLElement, api: DocksideApi, events: DocksideEv
   const gatewayText = el('span', {});
   const gatewayChip = el('span', { class: 'gateway', 'aria-live': 'polite' }, gatewayDot, gatewayText);
   const pauseButton = el('button', { type: 'button', class: 'button small', 'data-action': 'pause' }, 'Pause');
+  const prefs = mountPrefs(api, toast);
+  const prefsButton = el('button', { type: 'button', class: 'icon-button', 'data-action': 'prefs', 'aria-label': 'Preferences', title: 'Preferences' }, icon('gear'));
+  prefsButton.addEventListener('click', () => void prefs.open());
   let gateway: GatewayState | null = null;
 
   const logo = icon('logo');
@@ -92,10 +96,10 @@ export function mountApp(root: HTMLElement, api: DocksideApi, events: DocksideEv
   const header = el(
     'header',
     { class: 'topbar' },
-    el('div', { class: 'topbar-inner' }, el('div', { class: 'brand' }, logo, el('h1', {}, 'Dockside')), tabs, el('div', { class: 'topbar-right' }, gatewayChip, pauseButton)),
+    el('div', { class: 'topbar-inner' }, el('div', { class: 'brand' }, logo, el('h1', {}, 'Dockside')), tabs, el('div', { class: 'topbar-right' }, gatewayChip, pauseButton, prefsButton)),
   );
   const main = el('main', { id: 'screen', role: 'tabpanel' });
-  root.replaceChildren(header, main, toastBox);
+  root.replaceChildren(header, main, toastBox, prefs.dialog);
 
   function renderGateway(): void {
     const g = gateway;

@@ -185,6 +185,8 @@ function handle(cmd: string, args: Args): unknown {
       };
     case 'get_prefs':
       return { keepGatewayRunning: false, muted: [] };
+    case 'set_prefs':
+      return a.prefs;
     case 'set_paused':
       return { running: !a.paused, paused: a.paused, pid: null, url: null, error: null, binary: null };
     case 'ui_ready':

@@ -271,6 +271,18 @@ describe('Other screens', () => {
     await context.close();
   });
 
+  it('preferences: a notification kind turned off is saved', async () => {
+    const { page, context } = await open('servers');
+    await page.getByRole('button', { name: 'Preferences' }).click();
+    await page.getByRole('dialog').waitFor();
+    await page.getByLabel('A server was restarted automatically').uncheck();
+    await page.screenshot({ path: path.join(shots, 'preferences.png') });
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('dialog').waitFor({ state: 'hidden' });
+    assert.deepEqual(await calls(page, 'set_prefs'), [{ prefs: { keepGatewayRunning: false, muted: ['restarted'] } }]);
+    await context.close();
+  });
+
   it('clients: diff preview, and the tray asks for a screen', async () => {
     const { page, context } = await open('clients');
     await page.locator('tr[data-client="cursor"] [data-action="diff"]').click();

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The app starts under Xvfb with its tray icon and the daemon running: the daemon the app
+# started answers `dockside status` with the demo server running; SIGTERM (a logout) quits the
+# app, which stops the daemon (the default, "keep gateway running" off).
+#
+# Needs: cargo build -p dockside-app && cargo build --bins; apt-get install -y xvfb xauth dbus-x11
+#        libayatana-appindicator3-1. ~10 s.
+# Usage: tests/app/start-e2e.sh
+set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"
+need xvfb-run dbus-run-session python3
+[ -x "$APP" ] && [ -x "$DOCKSIDE" ] || fail "build first: cargo build -p dockside-app && cargo build --bins"
+
+WORK="$(mktemp -d)"
+export WORK APP DOCKSIDE DOCKSIDE_HOME="$WORK/home" HOME="$WORK/user" XDG_CONFIG_HOME="$WORK/user/.config" NO_AT_BRIDGE=1
+mkdir -p "$DOCKSIDE_HOME" "$HOME"
+cleanup() {
+  "$DOCKSIDE" stop >/dev/null 2>&1 || true
+  if [ "${KEEP_WORK:-}" = "" ]; then rm -rf "$WORK"; else log "logs kept in $WORK"; fi
+}
+trap cleanup EXIT
+"$DOCKSIDE" catalog demo >/dev/null
+
+status=0
+xvfb-run -a dbus-run-session --config-file="$ROOT/tests/app/lib/session-bus.conf" -- bash -c '
+  set -euo pipefail
+  source "'"$ROOT"'/tests/app/lib/common.sh"
+  RUST_LOG=info "$APP" >"$WORK/app.log" 2>&1 &
+  app=$!
+  wait_until 30 "the daemon the app started answers status, demo running" is demo state running
+  grep -q "started the daemon" "$WORK/app.log" || fail "the app did not start the daemon"
+  "$DOCKSIDE" status >&2
+  kill -TERM $app
+  wait_until 15 "the app quit on SIGTERM" bash -c "! kill -0 $app"
+  wait_until 15 "the daemon stopped with it" bash -c "[[ \"\$($DOCKSIDE status)\" == *\"not running\"* ]]"
+  log "start e2e passed"
+' 2>"$WORK/session.log" || status=$?
+grep -vE 'dbus-daemon|^$' "$WORK/session.log" >&2 || true
+[ $status -eq 0 ] || tail -30 "$WORK/app.log" >&2
+exit $status
