@@ -4,7 +4,7 @@
 //! under DOCKSIDE_HOME (with a warning). `set` reads the value from stdin, never from the command
 //! line (which other users can see in `ps` and shells keep in history).
 
-use std::io::{IsTerminal, Read};
+use std::io::{BufRead, IsTerminal, Read};
 
 use clap::{Args as ClapArgs, Subcommand};
 use dockside_core::secrets::SecretStore;
@@ -44,11 +44,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
         Command::Set { name } => {
             let stdin = std::io::stdin();
-            if stdin.is_terminal() {
-                eprintln!("value for {name} (input is not echoed to logs; end with Enter):");
-            }
             let mut value = String::new();
-            stdin.lock().read_to_string(&mut value)?;
+            if stdin.is_terminal() {
+                // One line typed by hand; piped input is read whole (it may span lines).
+                eprintln!("value for {name}, then Enter:");
+                stdin.lock().read_line(&mut value)?;
+            } else {
+                stdin.lock().read_to_string(&mut value)?;
+            }
             let value = value.strip_suffix('\n').unwrap_or(&value);
             let value = value.strip_suffix('\r').unwrap_or(value);
             if value.is_empty() {
