@@ -638,6 +638,32 @@ fn doctor_reports_docker_and_each_server() {
     );
     let boxed = server(&doc, "boxed");
     assert_eq!(boxed["ok"], false);
+
+    // As a user outside the `docker` group (nobody), the socket refuses: permission denied.
+    let readable = shared_dir();
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(dockside_e2e::bin("dockside"))
+        .args(["doctor", "--json"])
+        .env("DOCKSIDE_HOME", readable.path())
+        .env_remove("DOCKER_HOST")
+        .output()
+        .expect("run setpriv (util-linux); this test runs as root, as scripts/test does");
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "doctor as nobody printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let engine = &doc["checks"][0];
+    assert!(
+        engine["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("permission denied on")
+            && engine["detail"].as_str().unwrap().contains("docker` group"),
+        "{engine}"
+    );
     assert!(
         boxed["fix"]
             .as_str()
