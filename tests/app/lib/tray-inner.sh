@@ -55,21 +55,43 @@ menu() {
 
 # The menu: one submenu per server (demo is the only one), whose items are
 # Native / Managed / Docker / Off. Down selects the first entry, Right opens the submenu.
-pick_mode() { # pick_mode INDEX (0 native, 1 managed, 2 docker, 3 off)
+# menu_until WHAT SECONDS CHECK KEYS...: opens the menu and types KEYS until CHECK (a shell
+# command) succeeds; a busy machine can swallow a key press while the menu is still opening,
+# so it retries with a fresh menu.
+menu_until() {
+  local what=$1 secs=$2 check=$3 attempt
+  shift 3
+  for attempt in 1 2 3; do
+    menu "$@"
+    local deadline=$((SECONDS + secs))
+    while [ $SECONDS -lt $deadline ]; do
+      if eval "$check" >/dev/null 2>&1; then
+        log "ok: $what"
+        return 0
+      fi
+      sleep 0.25
+    done
+    log "not yet: $what (attempt $attempt); closing menus and retrying"
+    xdotool key Escape Escape Escape
+  done
+  fail "$what"
+}
+
+mode_keys() { # the keys that pick mode INDEX (0 native, 1 managed, 2 docker, 3 off) for demo
   local keys=(Down Right) i
   for ((i = 0; i < $1; i++)); do keys+=(Down); done
-  keys+=(Return)
-  menu "${keys[@]}"
+  echo "${keys[@]}" Return
 }
 
 log "tray: demo → Docker"
-pick_mode 2
-wait_until 30 "the daemon reports demo in docker mode" is demo mode docker
+# shellcheck disable=SC2046
+menu_until "the daemon reports demo in docker mode" 15 "is demo mode docker" $(mode_keys 2)
 grep -q 'SetMode("demo", Docker)' "$WORK/app.log" || fail "the app did not log the menu pick"
 log "demo in docker mode: state $(server_field demo state)"
 
 log "tray: demo → Managed"
-pick_mode 1
+# shellcheck disable=SC2046
+menu_until "the daemon reports demo in managed mode" 15 "is demo mode managed" $(mode_keys 1)
 wait_until 30 "the daemon reports demo managed and running" bash -c "$(declare -f server_field is); DOCKSIDE=$DOCKSIDE; is demo mode managed && is demo state running"
 
 notes() { # notes SUMMARY: how many notifications with this summary reached the bus
@@ -130,12 +152,12 @@ log "dockside stop: the app respects it (paused), and \"Pause gateway\" in the t
 "$DOCKSIDE" stop >/dev/null
 sleep 4
 [[ "$("$DOCKSIDE" status)" == *"daemon: not running"* ]] || fail "the app restarted a daemon stopped on purpose"
-menu Down Down Down Down Return # demo ▸, Switch to production…, Open Dashboard, Pause gateway
+# demo ▸, Switch to production…, Open Dashboard, Pause gateway
+menu_until "the tray resumed the gateway" 20 "[[ \"\$(\"$DOCKSIDE\" status)\" == *'daemon: running'* ]]" Down Down Down Down Return
 wait_until 30 "the gateway runs again with demo" is demo state running
 
 log "tray: Quit stops the app and (by default) the daemon"
-menu Up Return
-wait_until 15 "the app exited" bash -c "! kill -0 $app"
+menu_until "Quit from the tray: the app exited" 10 "! kill -0 $app" Up Return
 wait_until 15 "the daemon stopped" bash -c "! $DOCKSIDE status | grep -q 'daemon: running'"
 [ "$(notes "Dockside gateway restarted")" -eq 1 ] || fail "the gateway restart was told more than once"
 dunstctl close-all
