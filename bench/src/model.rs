@@ -1,0 +1,126 @@
+//! The results of a run, as written to `bench/results/*.json` and read back by `report`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::setup::Group;
+use crate::stats::Summary;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Results {
+    pub meta: Meta,
+    /// Sequential calls, one client per path, interleaved: the Rust client.
+    pub latency: Vec<LatencyRow>,
+    /// The same with the official TypeScript SDK client (node).
+    pub ts_client: Vec<LatencyRow>,
+    pub cold: Option<Cold>,
+    pub batch: Vec<BatchRow>,
+    pub concurrency: Vec<ConcurrencyRow>,
+    pub mode_switch: Vec<SwitchRow>,
+    pub memory: Option<Memory>,
+    /// Paths or phases that could not be measured, and why.
+    pub skipped: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Meta {
+    pub started: String,
+    pub finished: String,
+    pub duration_s: f64,
+    pub machine: BTreeMap<String, String>,
+    pub load_before: String,
+    pub load_after: String,
+    /// Component → version (dockside, rustc, node, python, docker, each peer…).
+    pub versions: BTreeMap<String, String>,
+    pub settings: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LatencyRow {
+    pub path: String,
+    pub label: String,
+    pub group: Group,
+    pub transport: String,
+    /// `small` or `64KiB`.
+    pub payload: String,
+    #[serde(flatten)]
+    pub summary: Summary,
+    pub errors: usize,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Cold {
+    /// First call after the container stopped (on-demand docker mode).
+    pub first_call: Summary,
+    /// 100 sequential calls starting with a cold one, total ms per sample.
+    pub batch_ms: Vec<f64>,
+    /// How long the container took to stop once idle (after the idle timeout), ms.
+    pub stop_ms: Vec<f64>,
+    pub idle_timeout_s: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BatchRow {
+    pub path: String,
+    pub label: String,
+    pub group: Group,
+    /// Total of 100 sequential calls, ms, one per repetition.
+    pub totals_ms: Vec<f64>,
+    pub median_ms: f64,
+    /// median − direct's median.
+    pub added_ms: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ConcurrencyRow {
+    pub path: String,
+    pub label: String,
+    pub group: Group,
+    pub clients: usize,
+    pub calls: usize,
+    pub wall_s: f64,
+    pub calls_per_s: f64,
+    #[serde(flatten)]
+    pub summary: Summary,
+    pub errors: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SwitchRow {
+    /// e.g. `managed → docker`.
+    pub transition: String,
+    /// PUT /api/servers/{name}/mode answered, ms after it was sent.
+    pub put_ms: Vec<f64>,
+    /// First successful `echo` after the PUT was sent, ms.
+    pub callable_ms: Vec<f64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Memory {
+    /// Daemon RSS, KiB, idle with one managed server.
+    pub idle_one_kib: u64,
+    /// Daemon RSS, KiB, idle with ten managed servers.
+    pub idle_ten_kib: u64,
+    /// (calls done, daemon RSS KiB) during the soak.
+    pub soak: Vec<(u64, u64)>,
+    pub soak_calls: u64,
+    pub soak_errors: u64,
+    pub soak_s: f64,
+    /// Daemon RSS, KiB, after the soak and a pause.
+    pub after_kib: u64,
+    /// RSS of the ten demo servers, KiB in total (for scale).
+    pub servers_kib: u64,
+    /// The tray app: binary used, its own RSS, and its helper processes'.
+    pub app: Option<AppMemory>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AppMemory {
+    pub binary: String,
+    pub profile: String,
+    pub app_kib: u64,
+    /// Other processes of the app's tree (WebKit helpers…), by name: KiB.
+    pub helpers: Vec<(String, u64)>,
+    pub note: String,
+}

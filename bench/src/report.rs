@@ -1,0 +1,564 @@
+//! The Markdown report (`docs/BENCHMARKS.md`) from a run's results.
+
+use std::fmt::Write;
+
+use crate::model::*;
+use crate::setup::Group;
+use crate::stats;
+
+fn ms(us: f64) -> String {
+    if us.is_nan() {
+        "—".into()
+    } else if us.abs() < 10_000.0 {
+        format!("{:.3}", us / 1000.0)
+    } else {
+        format!("{:.1}", us / 1000.0)
+    }
+}
+
+fn signed_ms(us: f64) -> String {
+    if us.is_nan() {
+        "—".into()
+    } else {
+        format!("{:+.3}", us / 1000.0)
+    }
+}
+
+fn ratio(a: f64, b: f64) -> String {
+    if a.is_nan() || b.is_nan() || b <= 0.0 || a <= 0.0 {
+        "—".into()
+    } else {
+        format!("{:.2}×", a / b)
+    }
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
+}
+
+fn rows<'a>(rows: &'a [LatencyRow], payload: &str) -> Vec<&'a LatencyRow> {
+    rows.iter()
+        .filter(|r| r.payload == payload && r.summary.n > 0)
+        .collect()
+}
+
+fn direct_p50(rows: &[&LatencyRow]) -> f64 {
+    rows.iter()
+        .find(|r| r.group == Group::Direct)
+        .map(|r| r.summary.p50_us)
+        .unwrap_or(f64::NAN)
+}
+
+fn best_peer<'a>(rows: &[&'a LatencyRow]) -> Option<&'a LatencyRow> {
+    rows.iter()
+        .filter(|r| r.group == Group::Peer)
+        .min_by(|a, b| a.summary.p50_us.total_cmp(&b.summary.p50_us))
+        .copied()
+}
+
+fn find<'a>(rows: &[&'a LatencyRow], path: &str) -> Option<&'a LatencyRow> {
+    rows.iter().find(|r| r.path == path).copied()
+}
+
+/// Added p50 latency of a path over direct, µs.
+fn added(rows: &[&LatencyRow], path: &str) -> f64 {
+    find(rows, path)
+        .map(|r| r.summary.p50_us - direct_p50(rows))
+        .unwrap_or(f64::NAN)
+}
+
+fn latency_table(out: &mut String, all: &[LatencyRow], payload: &str) {
+    let rs = rows(all, payload);
+    if rs.is_empty() {
+        out.push_str("_not measured_\n\n");
+        return;
+    }
+    let direct = direct_p50(&rs);
+    let best = best_peer(&rs).map(|r| r.summary.p50_us).unwrap_or(f64::NAN);
+    out.push_str("| path | transport | p50 ms | p90 ms | p99 ms | max ms | calls/s | added p50 ms | × direct | × best peer |\n");
+    out.push_str("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    for r in rs {
+        let s = &r.summary;
+        let name = if r.group == Group::Dockside {
+            format!("**{}**", r.label)
+        } else {
+            r.label.clone()
+        };
+        let errors = if r.errors > 0 {
+            format!(" ({} errors)", r.errors)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "| {name}{errors} | {} | {} | {} | {} | {} | {:.0} | {} | {} | {} |",
+            r.transport,
+            ms(s.p50_us),
+            ms(s.p90_us),
+            ms(s.p99_us),
+            ms(s.max_us),
+            s.calls_per_s,
+            if r.group == Group::Direct {
+                "—".into()
+            } else {
+                signed_ms(s.p50_us - direct)
+            },
+            ratio(s.p50_us, direct),
+            ratio(s.p50_us, best),
+        );
+    }
+    out.push('\n');
+}
+
+/// The README's headline sentence.
+pub fn headline(r: &Results) -> String {
+    let small = rows(&r.latency, "small");
+    let managed = added(&small, "dockside-http");
+    let docker = added(&small, "dockside-http-docker");
+    let direct = direct_p50(&small);
+    let best = best_peer(&small);
+    let mut s = format!(
+        "On a {}-core machine, a tool call through the Dockside daemon costs {} ms more than calling the server directly \
+         over stdio (p50, {} ms direct) with the server managed",
+        r.meta.machine.get("cores").map(String::as_str).unwrap_or("?"),
+        ms(managed).trim_start_matches('+'),
+        ms(direct),
+    );
+    if !docker.is_nan() {
+        let _ = write!(
+            s,
+            " and {} ms with it in a long-lived Docker container",
+            ms(docker)
+        );
+    }
+    if let Some(b) = best {
+        let _ = write!(
+            s,
+            "; the fastest peer measured, {}, adds {} ms",
+            b.label,
+            ms(b.summary.p50_us - direct)
+        );
+    }
+    if let Some(b) = r.batch.iter().find(|b| b.path == "dockside-http-docker") {
+        let _ = write!(
+            s,
+            ", and a 100-call batch in docker mode takes {} ms longer than direct",
+            format_ms_plain(b.added_ms)
+        );
+    }
+    s.push('.');
+    s
+}
+
+fn format_ms_plain(v: f64) -> String {
+    if v.abs() < 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.0}")
+    }
+}
+
+struct Goal {
+    what: String,
+    target: String,
+    measured: String,
+    met: Option<bool>,
+}
+
+fn goals(r: &Results) -> Vec<Goal> {
+    let mut g = Vec::new();
+    let small = rows(&r.latency, "small");
+    for (path, limit, what) in [
+        (
+            "dockside-http",
+            300.0,
+            "added p50, managed, daemon (HTTP), small payload",
+        ),
+        (
+            "dockside-stdio",
+            300.0,
+            "added p50, managed, `gateway run` (stdio), small payload",
+        ),
+        (
+            "dockside-http-docker",
+            1000.0,
+            "added p50, docker long-lived, small payload",
+        ),
+    ] {
+        let a = added(&small, path);
+        g.push(Goal {
+            what: what.into(),
+            target: format!("< {} ms", ms(limit)),
+            measured: format!("{} ms", signed_ms(a)),
+            met: (!a.is_nan()).then_some(a < limit),
+        });
+    }
+    for (set, name) in [
+        (&r.latency, "Rust client"),
+        (&r.ts_client, "TypeScript SDK client"),
+    ] {
+        let small = rows(set, "small");
+        if let Some(best) = best_peer(&small) {
+            let ours = added(&small, "dockside-http");
+            let theirs = best.summary.p50_us - direct_p50(&small);
+            g.push(Goal {
+                what: format!("daemon (managed) adds less than every peer ({name}, small)"),
+                target: format!("< {} ({} ms)", best.label, signed_ms(theirs)),
+                measured: format!("{} ms", signed_ms(ours)),
+                met: (!ours.is_nan()).then_some(ours < theirs),
+            });
+        }
+    }
+    if let Some(b) = r.batch.iter().find(|b| b.path == "dockside-http-docker") {
+        g.push(Goal {
+            what: "100-call batch, docker long-lived, added over direct".into(),
+            target: "< 100 ms".into(),
+            measured: format!("{} ms", format_ms_plain(b.added_ms)),
+            met: Some(b.added_ms < 100.0),
+        });
+    }
+    if let Some(m) = &r.memory {
+        g.push(Goal {
+            what: "daemon RSS, idle".into(),
+            target: "< 30 MB".into(),
+            measured: format!(
+                "{} (1 server), {} (10 servers)",
+                mib(m.idle_one_kib),
+                mib(m.idle_ten_kib)
+            ),
+            met: Some(m.idle_ten_kib * 1024 < 30_000_000),
+        });
+        let growth = growth_kib(m);
+        g.push(Goal {
+            what: format!("no daemon RSS growth over {} calls", m.soak_calls),
+            target: "flat after warm-up".into(),
+            measured: format!(
+                "{:+.1} MiB from the first 10% of the calls to the end",
+                growth as f64 / 1024.0
+            ),
+            met: Some(growth < 2048),
+        });
+    }
+    g
+}
+
+/// RSS growth from the sample at ~10% of the soak to the end, KiB.
+fn growth_kib(m: &Memory) -> i64 {
+    let tenth = m.soak_calls / 10;
+    let base = m
+        .soak
+        .iter()
+        .find(|(calls, _)| *calls >= tenth)
+        .map(|(_, r)| *r)
+        .unwrap_or(m.idle_ten_kib);
+    m.after_kib as i64 - base as i64
+}
+
+pub fn markdown(r: &Results, json_name: &str) -> String {
+    let mut o = String::new();
+    o.push_str("# Benchmarks\n\n");
+    o.push_str(
+        "What the Dockside gateway adds to an MCP tool call, measured against calling the server directly over stdio \
+         and against peer gateways fronting the same server, plus cold starts, batches, concurrency, mode switches \
+         and memory. Generated by `scripts/bench` (harness: `bench/`, raw numbers: ",
+    );
+    let _ = writeln!(
+        o,
+        "[`bench/results/{json_name}`](../bench/results/{json_name})); do not edit by hand.\n"
+    );
+    let _ = writeln!(o, "> {}\n", headline(r));
+
+    o.push_str("## Machine and versions\n\n| | |\n| --- | --- |\n");
+    let _ = writeln!(
+        o,
+        "| run | {} → {} ({:.0} s) |",
+        r.meta.started, r.meta.finished, r.meta.duration_s
+    );
+    for (k, v) in &r.meta.machine {
+        let _ = writeln!(o, "| {k} | {v} |");
+    }
+    let _ = writeln!(o, "| load average before | {} |", r.meta.load_before);
+    let _ = writeln!(o, "| load average after | {} |", r.meta.load_after);
+    for (k, v) in &r.meta.versions {
+        let _ = writeln!(o, "| {k} | {v} |");
+    }
+    for (k, v) in &r.meta.settings {
+        let _ = writeln!(o, "| {k} | {v} |");
+    }
+    o.push_str(
+        "| Docker MCP Gateway (`docker mcp gateway run`) | not installable here (Docker Desktop plugin); see the \
+         comparison with its published figures below |\n\n",
+    );
+
+    o.push_str("## How it is measured\n\n");
+    o.push_str(
+        "One client process opens one session per path, then makes sequential `tools/call` requests of the demo \
+         server's `echo` (it returns the message it gets) on every path in turn, in blocks of calls, rotating which \
+         path goes first, so machine drift hits all paths alike. Every reply is checked. The main tables use a lean \
+         Rust client (blocking sockets, keep-alive, `TCP_NODELAY`, one write per request; Streamable HTTP with JSON \
+         or SSE replies, legacy SSE, or a child's stdio), so the client's own cost is a few microseconds and the same \
+         on every path. The TypeScript SDK table repeats the comparison with the official client. *Added* is the \
+         path's p50 minus direct's p50. Everything listens on 127.0.0.1; the peers front the same \
+         `dockside-demo-server` binary (release build) and docker mode runs the same binary, statically linked, in a \
+         `FROM scratch` image.\n\n",
+    );
+    o.push_str("Paths: **direct** — the client spawns the server; **Dockside `gateway run`** — the client spawns `dockside gateway run` \
+        (stdio), which runs the server as a managed child; **Dockside `connect`** — what an AI client's per-server entry runs: \
+        a stdio bridge to the daemon; **Dockside daemon** — Streamable HTTP to `/mcp/<server>` with the bearer token, the \
+        server managed or in a hardened long-lived container; peers as named, each with its default settings.\n\n");
+
+    o.push_str("## Latency, small payload (Rust client)\n\n");
+    latency_table(&mut o, &r.latency, "small");
+    o.push_str("## Latency, 64 KiB payload (Rust client)\n\n");
+    latency_table(&mut o, &r.latency, "64KiB");
+    if !r.ts_client.is_empty() {
+        o.push_str("## Latency with the official TypeScript SDK client\n\n");
+        o.push_str("The same paths driven by `@modelcontextprotocol/sdk`'s `Client` (stdio, Streamable HTTP and SSE \
+            transports) from node, interleaved the same way. The SDK's own HTTP cost is part of every HTTP row here.\n\n");
+        o.push_str("Small payload:\n\n");
+        latency_table(&mut o, &r.ts_client, "small");
+        o.push_str("64 KiB payload:\n\n");
+        latency_table(&mut o, &r.ts_client, "64KiB");
+    }
+
+    o.push_str("## Docker mode, on demand (cold start)\n\n");
+    match &r.cold {
+        Some(c) => {
+            let _ = writeln!(
+                o,
+                "The container stops after {} s without calls; the first call after that starts a new one (the gateway \
+                 replays the MCP handshake to it). {} samples.\n",
+                c.idle_timeout_s, c.first_call.n
+            );
+            o.push_str("| | p50 ms | max ms |\n| --- | ---: | ---: |\n");
+            let _ = writeln!(
+                o,
+                "| first call after the container stopped | {} | {} |",
+                ms(c.first_call.p50_us),
+                ms(c.first_call.max_us)
+            );
+            let _ = writeln!(
+                o,
+                "| 100 calls starting cold (total) | {} | {} |",
+                format_ms_plain(stats::median(&c.batch_ms)),
+                format_ms_plain(c.batch_ms.iter().cloned().fold(f64::NAN, f64::max))
+            );
+            let _ = writeln!(
+                o,
+                "| container gone after the idle timeout (stop time) | {} | {} |\n",
+                format_ms_plain(stats::median(&c.stop_ms)),
+                format_ms_plain(c.stop_ms.iter().cloned().fold(f64::NAN, f64::max))
+            );
+        }
+        None => o.push_str("_not measured_\n\n"),
+    }
+
+    o.push_str("## Batch: 100 sequential calls\n\n");
+    if r.batch.is_empty() {
+        o.push_str("_not measured_\n\n");
+    } else {
+        o.push_str("Total time of 100 sequential small calls on an open session (median of the repetitions).\n\n");
+        o.push_str("| path | total ms | minus direct ms |\n| --- | ---: | ---: |\n");
+        for b in &r.batch {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} |",
+                b.label,
+                format_ms_plain(b.median_ms),
+                if b.group == Group::Direct {
+                    "—".into()
+                } else {
+                    format!("{:+.1}", b.added_ms)
+                }
+            );
+        }
+        if let Some(c) = &r.cold {
+            let direct = r
+                .batch
+                .iter()
+                .find(|b| b.group == Group::Direct)
+                .map(|b| b.median_ms)
+                .unwrap_or(f64::NAN);
+            let m = stats::median(&c.batch_ms);
+            let _ = writeln!(
+                o,
+                "| Dockside daemon, docker on demand, starting cold | {} | {:+.1} |",
+                format_ms_plain(m),
+                m - direct
+            );
+        }
+        o.push('\n');
+    }
+
+    o.push_str("## Concurrency (HTTP endpoints)\n\n");
+    if r.concurrency.is_empty() {
+        o.push_str("_not measured_\n\n");
+    } else {
+        o.push_str("N clients, each its own session and connection, calling at once; total calls/s and latency over all calls.\n\n");
+        o.push_str("| path | clients | calls/s | p50 ms | p99 ms | errors |\n| --- | ---: | ---: | ---: | ---: | ---: |\n");
+        let mut cs = r.concurrency.clone();
+        cs.sort_by(|a, b| a.path.cmp(&b.path).then(a.clients.cmp(&b.clients)));
+        let order = |p: &str| {
+            r.latency
+                .iter()
+                .position(|l| l.path == p)
+                .unwrap_or(usize::MAX)
+        };
+        cs.sort_by_key(|c| (order(&c.path), c.clients));
+        for c in &cs {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {:.0} | {} | {} | {} |",
+                c.label,
+                c.clients,
+                c.calls_per_s,
+                ms(c.summary.p50_us),
+                ms(c.summary.p99_us),
+                c.errors
+            );
+        }
+        o.push('\n');
+    }
+
+    o.push_str("## Mode switches\n\n");
+    if r.mode_switch.is_empty() {
+        o.push_str("_not measured_\n\n");
+    } else {
+        o.push_str("`PUT /api/servers/{name}/mode` on the running daemon (image present), then `echo` on the server's \
+            endpoint until it answers. Times from sending the PUT.\n\n");
+        o.push_str("| switch | PUT answered, median ms | tools callable, median ms | callable, max ms |\n| --- | ---: | ---: | ---: |\n");
+        for s in &r.mode_switch {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} |",
+                s.transition,
+                format_ms_plain(stats::median(&s.put_ms)),
+                format_ms_plain(stats::median(&s.callable_ms)),
+                format_ms_plain(s.callable_ms.iter().cloned().fold(f64::NAN, f64::max)),
+            );
+        }
+        o.push('\n');
+    }
+
+    o.push_str("## Memory\n\n");
+    match &r.memory {
+        Some(m) => {
+            o.push_str("| | RSS |\n| --- | ---: |\n");
+            let _ = writeln!(
+                o,
+                "| daemon, idle, 1 managed server | {} |",
+                mib(m.idle_one_kib)
+            );
+            let _ = writeln!(
+                o,
+                "| daemon, idle, 10 managed servers | {} |",
+                mib(m.idle_ten_kib)
+            );
+            let _ = writeln!(
+                o,
+                "| daemon after {} calls ({} errors, {:.0} s, 10 clients on 10 servers), 2 s later | {} |",
+                m.soak_calls, m.soak_errors, m.soak_s, mib(m.after_kib)
+            );
+            let _ = writeln!(
+                o,
+                "| the 10 demo servers together (for scale) | {} |",
+                mib(m.servers_kib)
+            );
+            if let Some(a) = &m.app {
+                let _ = writeln!(
+                    o,
+                    "| tray app `dockside-app` ({} build), {} | {} |",
+                    a.profile,
+                    a.note,
+                    mib(a.app_kib)
+                );
+                for (name, kib) in &a.helpers {
+                    let _ = writeln!(o, "| — its child `{name}` | {} |", mib(*kib));
+                }
+            }
+            o.push('\n');
+            o.push_str("Daemon RSS during the soak (calls done → RSS): ");
+            let step = (m.soak.len() / 10).max(1);
+            let pts: Vec<String> = m
+                .soak
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| i % step == 0 || *i == m.soak.len() - 1)
+                .map(|(_, (c, k))| format!("{}k → {}", c / 1000, mib(*k)))
+                .collect();
+            o.push_str(&pts.join(", "));
+            o.push_str(".\n\n");
+        }
+        None => o.push_str("_not measured_\n\n"),
+    }
+
+    o.push_str("## Goals\n\n| goal | target | measured | met |\n| --- | --- | --- | --- |\n");
+    for g in goals(r) {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} |",
+            g.what,
+            g.target,
+            g.measured,
+            match g.met {
+                Some(true) => "yes",
+                Some(false) => "**no**",
+                None => "—",
+            }
+        );
+    }
+    o.push('\n');
+
+    o.push_str("## Docker's MCP gateway\n\n");
+    o.push_str(
+        "`docker mcp gateway run` is a Docker Desktop CLI plugin and cannot be installed on this machine, so it is not \
+         in the tables. The figures published for it (see the seed article in the project's notes: *Docker MCP Gateway vs \
+         Claude Desktop Native MCP*) are: ~50–100 ms per tool call with containers started on demand, ~10–20 ms per call \
+         with `--long-lived`, and ~5–10 s added to a batch of 100 calls. Those are other machines' numbers, not a \
+         measurement here; compare orders of magnitude only.\n\n",
+    );
+    let small = rows(&r.latency, "small");
+    let docker = added(&small, "dockside-http-docker");
+    if !docker.is_nan() {
+        let _ = writeln!(
+            o,
+            "Here, Dockside's docker long-lived mode adds {} ms per call (p50); on demand, a cold first call takes {} ms.\n",
+            ms(docker),
+            r.cold.as_ref().map(|c| ms(c.first_call.p50_us)).unwrap_or_else(|| "—".into())
+        );
+    }
+
+    if !r.skipped.is_empty() {
+        o.push_str("## Not measured in this run\n\n");
+        for s in &r.skipped {
+            let _ = writeln!(o, "- {}", s.replace('\n', " "));
+        }
+        o.push('\n');
+    }
+    o.push_str("## Reproduce\n\n```sh\nscripts/bench            # installs the peers under target/, builds release, runs everything (< 15 min)\nscripts/bench --quick    # a smoke run with 1/10 of the calls\n```\n");
+    o
+}
+
+/// A short summary for the terminal.
+pub fn headline_tables(r: &Results) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "\n{}\n", headline(r));
+    for (set, name) in [(&r.latency, "Rust client"), (&r.ts_client, "TS SDK client")] {
+        let small = rows(set, "small");
+        if small.is_empty() {
+            continue;
+        }
+        let direct = direct_p50(&small);
+        let _ = writeln!(o, "{name}, small payload: p50 ms (added)");
+        for row in small {
+            let _ = writeln!(
+                o,
+                "  {:<72} {:>8} ({})",
+                row.label,
+                ms(row.summary.p50_us),
+                signed_ms(row.summary.p50_us - direct)
+            );
+        }
+    }
+    o
+}
