@@ -37,7 +37,7 @@ fn demo_image_in_docker_mode_is_hardened_and_answers() {
         &format!(
             "registry:\n  demo:\n    image: {image}\n    secrets: [{{name: demo.token, env: DEMO_TOKEN}}]\n"
         ),
-        "servers:\n  demo:\n    mode: docker\n    docker: {idleTimeout: 2}\n",
+        "servers:\n  demo:\n    mode: docker\n    docker: {idleTimeout: 4}\n",
     );
     let mut set = home
         .dockside()
@@ -125,7 +125,7 @@ fn demo_image_in_docker_mode_is_hardened_and_answers() {
     let cmdline = c["Config"]["Cmd"].to_string() + &c["Args"].to_string();
     assert!(!cmdline.contains("s3cret"), "{cmdline}");
 
-    // On demand: idle for 2 s, the container goes; the next call brings one back and waits.
+    // On demand: idle for 4 s, the container goes; the next call brings one back and waits.
     wait_for(
         "the idle container to stop",
         Duration::from_secs(30),
