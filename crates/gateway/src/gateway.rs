@@ -83,7 +83,14 @@ struct ProgressRoute {
     session: Weak<Session>,
     token: Value,
     client_id: Value,
+    /// When the last notification went to the client.
+    last_sent: Option<Instant>,
 }
+
+/// A reply that follows a progress notification closer than this waits the rest: the
+/// TypeScript SDK handles notifications a tick after responses, so a progress notification that
+/// reaches it in the same read as the reply is dropped.
+const PROGRESS_GAP: Duration = Duration::from_millis(10);
 
 struct ActiveCall {
     seq: u64,
@@ -794,13 +801,10 @@ impl Gateway {
                     .get("progressToken")
                     .and_then(Value::as_str)
                     .unwrap_or("");
-                let route = self
-                    .inner
-                    .progress
-                    .lock()
-                    .unwrap()
-                    .get(token)
-                    .map(|r| (r.session.upgrade(), r.token.clone(), r.client_id.clone()));
+                let route = self.inner.progress.lock().unwrap().get_mut(token).map(|r| {
+                    r.last_sent = Some(Instant::now());
+                    (r.session.upgrade(), r.token.clone(), r.client_id.clone())
+                });
                 if let Some((Some(session), original, client_id)) = route {
                     params["progressToken"] = original;
                     session.peer.notify(method, Some(params), Some(client_id));
@@ -1397,6 +1401,7 @@ impl Session {
                     session: Arc::downgrade(self),
                     token: original,
                     client_id: client_id.clone(),
+                    last_sent: None,
                 },
             );
             token = Some(ours);
@@ -1413,7 +1418,12 @@ impl Session {
         gw.end_call(up.name(), call);
         self.st.lock().unwrap().inflight.remove(&key);
         if let Some(t) = token {
-            gw.inner.progress.lock().unwrap().remove(&t);
+            let route = gw.inner.progress.lock().unwrap().remove(&t);
+            if let Some(since) = route.and_then(|r| r.last_sent).map(|at| at.elapsed()) {
+                if since < PROGRESS_GAP {
+                    tokio::time::sleep(PROGRESS_GAP - since).await;
+                }
+            }
         }
         match reply {
             Ok(outcome) => outcome,
