@@ -119,6 +119,16 @@ describe('servers screen', () => {
     expect(root.querySelector('.screen-summary')?.textContent).toContain('1 needs attention');
   });
 
+  it('says when Docker is not available, and when it is back', async () => {
+    const { screen } = mount();
+    await screen.refresh();
+    screen.applyEvent({ type: 'docker-availability', available: false, detail: 'cannot connect to /var/run/docker.sock: start Docker' });
+    expect(visible('.notice')).toBe(true);
+    expect(root.querySelector('.notice')?.textContent).toContain('start Docker');
+    screen.applyEvent({ type: 'docker-availability', available: true, detail: '' });
+    expect(visible('.notice')).toBe(false);
+  });
+
   it('shows image pull progress', async () => {
     const { screen } = mount();
     await screen.refresh();

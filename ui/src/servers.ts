@@ -149,6 +149,8 @@ export function mountServers(
 
   const loadBanner = el('div', { class: 'banner', role: 'alert' });
   loadBanner.hidden = true;
+  const dockerNotice = el('div', { class: 'notice', role: 'status' });
+  dockerNotice.hidden = true;
   const loading = el('p', { class: 'loading' }, 'Loading servers…');
 
   const tbody = el('tbody');
@@ -182,7 +184,7 @@ export function mountServers(
   );
   empty.hidden = true;
 
-  const element = el('section', { class: 'screen', 'aria-labelledby': 'tab-servers' }, head, loadBanner, loading, table, empty);
+  const element = el('section', { class: 'screen', 'aria-labelledby': 'tab-servers' }, head, loadBanner, dockerNotice, loading, table, empty);
 
   function renderSummary(): void {
     if (!loaded || rows.length === 0) {
@@ -403,6 +405,14 @@ export function mountServers(
   }
 
   function applyDaemonEvent(event: DaemonEvent): void {
+    if (event.type === 'docker-availability') {
+      dockerNotice.hidden = event.available;
+      dockerNotice.replaceChildren(
+        el('strong', {}, 'Docker is not available. '),
+        el('span', {}, event.detail || 'Servers in Docker mode start once Docker answers.'),
+      );
+      return;
+    }
     if (event.type === 'image-pull-progress') {
       const fraction =
         event.bytes_total > 0

@@ -57,7 +57,17 @@ async function find(css) {
   return el[ELEMENT];
 }
 const text = async (css) => wd('GET', `/session/${session}/element/${await find(css)}/text`);
-const click = async (css) => wd('POST', `/session/${session}/element/${await find(css)}/click`, {});
+// The dashboard re-renders rows when the app pushes new data: find again if the element went stale.
+async function click(css) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await wd('POST', `/session/${session}/element/${await find(css)}/click`, {});
+    } catch (err) {
+      if (attempt >= 5 || !/stale element/.test(err.message)) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
 const script = (body, args = []) => wd('POST', `/session/${session}/execute/sync`, { script: body, args });
 
 async function screenshot(name) {
@@ -81,6 +91,8 @@ try {
   log(`session ${session}`);
 
   await until('the dashboard lists demo as running', async () => (await text('tr[data-server="demo"] .pill')) === 'running');
+  // Let the first pushes (gateway up, rows refreshed) settle before clicking.
+  await new Promise((r) => setTimeout(r, 1000));
   assert.equal(await script(`return document.querySelector('tr[data-server="demo"] input:checked').value;`), 'managed');
   assert.equal(daemonServer('demo')?.state, 'running');
   await screenshot('dashboard.png');
