@@ -536,7 +536,13 @@ fn handle_delete(st: HttpState, scope: Option<String>, headers: HeaderMap) -> Re
 
 /// Host names a local gateway answers to.
 #[derive(Clone, Debug)]
-pub struct LocalHosts(Arc<Vec<String>>);
+pub struct LocalHosts {
+    hosts: Arc<Vec<String>>,
+    /// Check `Host` too: only when listening on loopback, where DNS rebinding is the threat.
+    /// Listening on another address is a deliberate choice to serve other machines (or
+    /// containers), which reach us under names we cannot know; the token protects that.
+    check_host: bool,
+}
 
 impl LocalHosts {
     pub fn new(bind_host: &str) -> LocalHosts {
@@ -547,15 +553,22 @@ impl LocalHosts {
             "::1".into(),
         ];
         let bind = bind_host.to_lowercase();
+        let loopback = hosts.contains(&bind)
+            || bind
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
         if !hosts.contains(&bind) && bind != "0.0.0.0" && bind != "::" {
             hosts.push(bind);
         }
-        LocalHosts(Arc::new(hosts))
+        LocalHosts {
+            hosts: Arc::new(hosts),
+            check_host: loopback,
+        }
     }
 
     fn allows_host(&self, host_port: &str) -> bool {
         let host = strip_port(host_port).to_lowercase();
-        self.0.contains(&host)
+        self.hosts.contains(&host)
     }
 }
 
@@ -576,7 +589,7 @@ fn strip_port(s: &str) -> &str {
 /// Rejects requests whose `Host` or `Origin` is not local (DNS-rebinding protection): 403.
 pub async fn local_only(State(hosts): State<LocalHosts>, req: Request, next: Next) -> Response {
     let headers = req.headers();
-    if let Some(host) = headers.get(header::HOST) {
+    if let Some(host) = headers.get(header::HOST).filter(|_| hosts.check_host) {
         let ok = host.to_str().is_ok_and(|h| hosts.allows_host(h));
         if !ok {
             return forbidden("Host");
@@ -694,6 +707,9 @@ mod tests {
         assert!(h.allows_host("[::1]:80"));
         assert!(!h.allows_host("evil.example:8811"));
         assert!(!h.allows_host("127.0.0.1.evil.example"));
+        assert!(h.check_host);
+        assert!(!LocalHosts::new("0.0.0.0").check_host);
+        assert!(LocalHosts::new("127.0.0.2").check_host);
         assert!(constant_time_eq(b"abc", b"abc"));
         assert!(!constant_time_eq(b"abc", b"abd"));
     }
