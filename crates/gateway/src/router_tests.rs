@@ -77,6 +77,8 @@ async fn fake_server(
     let (r, mut w) = tokio::io::split(io);
     let mut lines = BufReader::new(r).lines();
     let (tx, mut rx) = mpsc::unbounded_channel::<Value>();
+    // `grow` adds 130 tools and says so.
+    let mut extra_tools = 0;
     let writer = tokio::spawn(async move {
         while let Some(v) = rx.recv().await {
             let mut line = v.to_string();
@@ -100,10 +102,23 @@ async fn fake_server(
                 })));
             }
             Some("tools/list") => {
-                let _ = tx.send(reply(json!({"tools": [
-                    {"name": "echo", "inputSchema": {"type": "object"}},
-                    {"name": "slow", "inputSchema": {"type": "object"}},
-                ]})));
+                let mut tools = vec![
+                    json!({"name": "echo", "inputSchema": {"type": "object"}}),
+                    json!({"name": "slow", "inputSchema": {"type": "object"}}),
+                    json!({"name": "grow", "inputSchema": {"type": "object"}}),
+                ];
+                tools.extend(
+                    (0..extra_tools).map(
+                        |i| json!({"name": format!("t{i}"), "inputSchema": {"type": "object"}}),
+                    ),
+                );
+                let _ = tx.send(reply(json!({ "tools": tools })));
+            }
+            Some("tools/call") if msg["params"]["name"] == "grow" => {
+                extra_tools = 130;
+                let _ = tx.send(reply(json!({"content": []})));
+                let _ = tx
+                    .send(json!({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"}));
             }
             Some("tools/call") if msg["params"]["name"] == "echo" => {
                 let text = format!("{name}:{}", msg["params"]["arguments"]);
@@ -287,7 +302,7 @@ async fn collisions_are_reported_and_scoped_sessions_use_own_names() {
         .collect();
     assert_eq!(
         names,
-        ["echo", "slow"],
+        ["echo", "slow", "grow"],
         "b's tools are reported, not silently shadowed"
     );
     assert_eq!(
@@ -298,4 +313,41 @@ async fn collisions_are_reported_and_scoped_sessions_use_own_names() {
     let mut scoped = Client::open(&gw, Some("b")).await;
     let r = scoped.call(json!(1), "echo", json!({})).await;
     assert_eq!(r["result"]["content"][0]["text"], "b:{}");
+}
+
+#[tokio::test]
+async fn list_changed_refreshes_notifies_and_warns_past_128_tools() {
+    let (gw, _) = gateway(&[("a", Prefix::ServerName)]).await;
+    let mut events = gw.subscribe();
+    let mut c = Client::open(&gw, None).await;
+    assert!(gw.warnings().is_empty());
+    let r = c.call(json!(1), "a__grow", json!({})).await;
+    assert_eq!(r["id"], 1);
+    let n = c.next().await;
+    assert_eq!(n["method"], "notifications/tools/list_changed");
+    let ev = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            if let Ok(dockside_core::api::Event::ToolsChanged { server, tools }) =
+                events.recv().await
+            {
+                return (server, tools);
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(ev, ("a".to_string(), 133));
+    c.session
+        .handle(json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}));
+    assert_eq!(
+        c.next().await["result"]["tools"].as_array().unwrap().len(),
+        133
+    );
+    let warnings = gw.warnings();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("133 tools") && w.contains("128")),
+        "{warnings:?}"
+    );
 }
