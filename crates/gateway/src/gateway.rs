@@ -1025,6 +1025,9 @@ impl Session {
         let outcome = self.dispatch(&id, &method, params).await;
         let key = jsonrpc::id_key(&id);
         if self.st.lock().unwrap().cancelled.remove(&key) {
+            // No reply to a cancelled request; tell the transport it is over (a Streamable HTTP
+            // POST stream closes).
+            self.peer.send(Value::Null, Some(id));
             return;
         }
         self.peer

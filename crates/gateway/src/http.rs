@@ -154,6 +154,13 @@ impl HttpSession {
 impl HttpSession {
     fn deliver(&self, out: Outbound) {
         let mut st = self.streams.lock().unwrap();
+        if out.msg.is_null() {
+            // A cancelled request: close its POST stream, send nothing.
+            if let Some(related) = &out.related {
+                st.posts.remove(&jsonrpc::id_key(related));
+            }
+            return;
+        }
         if let Some(related) = &out.related {
             let key = jsonrpc::id_key(related);
             let is_response = matches!(jsonrpc::classify(&out.msg), Kind::Response { id } if jsonrpc::id_key(id) == key);

@@ -17,7 +17,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::jsonrpc;
 
-/// A message on its way out, with the id of the client request it relates to, if any.
+/// A message on its way out, with the id of the client request it relates to, if any. A `null`
+/// message with `related` set means that request ended without a reply (it was cancelled).
 #[derive(Debug, Clone)]
 pub struct Outbound {
     pub msg: Value,
@@ -153,6 +154,10 @@ pub async fn write_lines<W: AsyncWrite + Unpin>(
 ) {
     let mut w = BufWriter::new(writer);
     while let Some(out) = rx.recv().await {
+        if out.msg.is_null() {
+            // "Request over without a reply": nothing to write on a byte stream.
+            continue;
+        }
         let mut line = match serde_json::to_vec(&out.msg) {
             Ok(b) => b,
             Err(_) => continue,

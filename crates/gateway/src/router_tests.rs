@@ -272,7 +272,13 @@ async fn progress_tokens_are_remapped_and_cancellation_is_forwarded() {
         "the upstream's own id: {cancelled:?}"
     );
     assert_eq!(cancelled[0]["reason"], "user");
-    // No reply for the cancelled call; the session still works.
+    // No reply for the cancelled call, only the transport's "over" marker; the session still
+    // works.
+    let over = c1.rx.recv().await.unwrap();
+    assert!(
+        over.msg.is_null() && over.related == Some(json!(1)),
+        "{over:?}"
+    );
     let r = c1.call(json!(2), "a__echo", json!({})).await;
     assert_eq!(
         r["id"], 2,
