@@ -111,6 +111,14 @@ try {
   });
   await until('the dashboard shows demo running', async () => (await text('tr[data-server="demo"] .pill')) === 'running');
   await screenshot('dashboard-after.png');
+  // The other screens render in the real webview too (kept with KEEP_WORK=1, for a look).
+  for (const screen of ['catalog', 'clients', 'logs', 'production']) {
+    await click(`#tab-${screen}`);
+    await until(`the ${screen} screen shows`, async () => (await script('return location.hash;')) === `#${screen}`);
+    if (screen === 'catalog') await click('.server-item[data-server="demo"]');
+    await new Promise((r) => setTimeout(r, 300));
+    await screenshot(`${screen}.png`);
+  }
   log('driver e2e passed');
 } finally {
   if (session) await wd('DELETE', `/session/${session}`).catch((err) => log(`closing the session: ${err.message}`));
