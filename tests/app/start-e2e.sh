@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The app starts under Xvfb with its tray icon and the daemon running: the daemon the app
-# started answers `dockside status` with the demo server running; SIGTERM (a logout) quits the
-# app, which stops the daemon (the default, "keep gateway running" off).
+# started answers `dockside status` with the demo server running; a second launch hands over to
+# the running instance (single instance) and exits; SIGTERM (a logout) quits the app, which
+# stops the daemon (the default, "keep gateway running" off).
 #
 # Needs: cargo build -p dockside-app && cargo build --bins; apt-get install -y xvfb xauth dbus-x11
 #        libayatana-appindicator3-1. ~10 s.
@@ -30,6 +31,10 @@ xvfb-run -a dbus-run-session --config-file="$ROOT/tests/app/lib/session-bus.conf
   wait_until 30 "the daemon the app started answers status, demo running" is demo state running
   grep -q "started the daemon" "$WORK/app.log" || fail "the app did not start the daemon"
   "$DOCKSIDE" status >&2
+  # Single instance: a second launch hands over to the first (which shows its dashboard) and exits.
+  timeout 20 "$APP" >"$WORK/second.log" 2>&1 || fail "the second launch did not exit by itself ($?)"
+  wait_until 10 "the first instance was asked to show its dashboard" grep -q "second launch" "$WORK/app.log"
+  kill -0 $app || fail "the first instance died"
   kill -TERM $app
   wait_until 15 "the app quit on SIGTERM" bash -c "! kill -0 $app"
   wait_until 15 "the daemon stopped with it" bash -c "[[ \"\$($DOCKSIDE status)\" == *\"not running\"* ]]"
