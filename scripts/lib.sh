@@ -69,15 +69,19 @@ ensure_npm() {
   fi
 }
 
-# pip install the requirements of DIR/requirements.txt once per change of that file.
+# A virtualenv under target/ holding DIR/requirements.txt, refreshed when that file changes;
+# exported as DOCKSIDE_TEST_PYTHON for the tests (Debian's own Python refuses global pip installs).
 ensure_pip() {
-  local req="$ROOT/$1/requirements.txt" stamp
+  local req="$ROOT/$1/requirements.txt" venv="$ROOT/target/python" stamp
   [ -f "$req" ] || return 0
-  stamp="$ROOT/target/.pip-$(sha256sum "$req" | cut -c1-16)"
-  [ -f "$stamp" ] && return 0
-  say "pip install -r $1/requirements.txt"
-  python3 -m pip install --quiet --disable-pip-version-check -r "$req"
-  mkdir -p "$ROOT/target" && touch "$stamp"
+  stamp="$venv/.req-$(sha256sum "$req" | cut -c1-16)"
+  if [ ! -f "$stamp" ]; then
+    python3 -m venv "$venv" 2>/dev/null || { ensure_apt python3-venv; python3 -m venv "$venv"; }
+    say "pip install -r $1/requirements.txt (into target/python)"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req"
+    touch "$stamp"
+  fi
+  export DOCKSIDE_TEST_PYTHON="$venv/bin/python"
 }
 
 # The web UI, built into ui/dist for the Tauri app.
