@@ -43,6 +43,7 @@ enum Command {
     Secret(cmd::secret::Args),
     /// Check Docker, runtimes, client files, the daemon, and whether each server can run here.
     Doctor(cmd::doctor::DoctorArgs),
+    Switch(cmd::switch::Args),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +59,7 @@ fn main() -> ExitCode {
         Command::Connect(args) => cmd::connect::run(args),
         Command::Secret(args) => cmd::secret::run(args),
         Command::Doctor(args) => cmd::doctor::run(args),
+        Command::Switch(args) => cmd::switch::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

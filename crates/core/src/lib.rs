@@ -22,6 +22,7 @@ pub mod home;
 pub mod launch;
 pub mod secrets;
 pub mod state;
+pub mod switch;
 pub mod template;
 pub mod validate;
 pub mod workspace;

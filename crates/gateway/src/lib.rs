@@ -25,6 +25,7 @@ pub mod http;
 pub mod jsonrpc;
 pub mod naming;
 pub mod peer;
+pub mod preflight;
 #[cfg(test)]
 mod router_tests;
 pub mod run;

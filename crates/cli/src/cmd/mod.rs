@@ -11,6 +11,7 @@ pub mod server;
 pub mod server_image;
 pub mod status;
 pub mod stop;
+pub mod switch;
 
 use dockside_core::{Home, Workspace};
 

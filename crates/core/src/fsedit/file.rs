@@ -127,6 +127,7 @@ pub fn commit(
     };
 
     fs::create_dir_all(dir).map_err(io_err(dir))?;
+    injected_fault(snap)?;
     remove_stale_temps(path);
     let tmp = temp_path(path);
     let result = (|| {
@@ -152,6 +153,27 @@ pub fn commit(
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// The environment variable naming a file whose writes fail: **for tests only** (a write failure
+/// mid-transaction, which `chmod` cannot cause for root). Unset in normal use.
+pub const FAULT_WRITE_ENV: &str = "DOCKSIDE_FAULT_WRITE";
+
+fn injected_fault(snap: &Snapshot) -> Result<(), FileError> {
+    let Some(target) = std::env::var_os(FAULT_WRITE_ENV).filter(|v| !v.is_empty()) else {
+        return Ok(());
+    };
+    let target = Path::new(&target);
+    if target == snap.path || target == snap.real_path {
+        return Err(FileError::Io {
+            path: snap.path.clone(),
+            source: io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                format!("write refused by {FAULT_WRITE_ENV} (test-only fault injection)"),
+            ),
+        });
+    }
+    Ok(())
 }
 
 fn ensure_unchanged(snap: &Snapshot) -> Result<(), FileError> {

@@ -1,0 +1,453 @@
+//! `dockside switch production|development|history|rollback`: every server behind the gateway
+//! and every client holding only gateway entries — or back — in one previewed, checked,
+//! verified, reversible step. The work is in `dockside_core::switch` (plan, transaction,
+//! records) and `dockside_gateway::preflight`; this file prints and asks.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use clap::Subcommand;
+use dockside_core::api::{RunState, ServerStatus};
+use dockside_core::clients::sync::Context;
+use dockside_core::switch::{
+    self, plan_production, Applied, PlanOptions, PreflightReport, SwitchPlan, SwitchRecord,
+};
+use dockside_core::{Home, Mode, Workspace};
+use dockside_gateway::client::{ensure_daemon, DaemonClient};
+use dockside_gateway::preflight::{self, PreflightOptions};
+
+use super::print_json;
+
+/// Switch between development (any mix of modes) and production (everything behind the gateway)
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(Subcommand)]
+enum Action {
+    /// Every enabled server behind the gateway, every connected client with gateway entries only
+    #[command(long_about = "Switch to production.\n\n\
+        Every enabled server goes behind the gateway: `docker` when it has or can get an image (its \
+        catalog image, its runtime image, or a Dockerfile in its folder), else `managed`. Every \
+        connected client ends with only gateway entries (`dockside connect --server NAME` under each \
+        server's own name, or the single `dockside` entry where chosen); the native entries Dockside \
+        wrote are removed; your own entries are listed and left alone.\n\n\
+        Before any file changes, a pre-flight gets the images, starts every server in its new mode, \
+        compares its tools with what it offers now (a missing tool stops the switch unless --force) \
+        and measures the per-call latency overhead. Then all client files are written as one \
+        transaction (atomic, with backups), the state is switched, and the result is verified. \
+        `dockside switch development` undoes it.")]
+    Production(Production),
+    /// Undo the last production switch: modes and client files as they were
+    Development(Undo),
+    /// The switches made so far
+    History {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Undo a switch (default: the last one)
+    Rollback {
+        /// Switch id (see `dockside switch history`)
+        id: Option<String>,
+        #[command(flatten)]
+        undo: Undo,
+    },
+}
+
+#[derive(clap::Args)]
+struct Production {
+    /// Print the plan and a unified diff per file; change nothing
+    #[arg(long)]
+    dry_run: bool,
+    /// Do not ask for confirmation
+    #[arg(long, short)]
+    yes: bool,
+    /// Move only these servers
+    #[arg(long, value_name = "NAME", num_args = 1..)]
+    only: Vec<String>,
+    /// A server's target mode instead of the automatic choice (repeatable), e.g. `notes=managed`
+    #[arg(long = "mode", value_name = "NAME=MODE", value_parser = parse_mode)]
+    modes: Vec<(String, Mode)>,
+    /// Also import your own client entries as servers and move them behind the gateway
+    #[arg(long)]
+    include_user_entries: bool,
+    /// Go ahead even when the pre-flight finds problems
+    #[arg(long)]
+    force: bool,
+    /// Calls timed per server when measuring latency
+    #[arg(long, default_value_t = 30, value_name = "N")]
+    calls: usize,
+    /// Print JSON (the plan, the pre-flight report, the record)
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+struct Undo {
+    /// Print JSON
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_mode(s: &str) -> Result<(String, Mode), String> {
+    let (name, mode) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}`: use NAME=MODE, e.g. notes=managed"))?;
+    let mode: Mode = mode.parse()?;
+    if !matches!(mode, Mode::Managed | Mode::Docker) {
+        return Err(format!(
+            "`{s}`: production runs servers behind the gateway: managed or docker"
+        ));
+    }
+    Ok((name.to_owned(), mode))
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let home = Home::from_env()?;
+    let ctx = Context::for_home(home.root());
+    match args.action {
+        Action::Production(p) => production(&home, &ctx, p),
+        Action::Development(u) => {
+            let Some(rec) = switch::latest(home.root(), true) else {
+                let ws = Workspace::load(home.clone())?;
+                if ws.state().profile == dockside_core::Profile::Production {
+                    bail!("the profile is production, but no production switch is recorded in {}; set the modes back with `dockside server mode`", switch::record::dir(home.root()).display());
+                }
+                println!("already in development (no production switch to undo)");
+                return Ok(());
+            };
+            undo(&home, &ctx, &rec, u.json)
+        }
+        Action::Rollback { id, undo: u } => {
+            let rec = match id {
+                Some(id) => SwitchRecord::load(home.root(), &id)?,
+                None => switch::latest(home.root(), false)
+                    .context("no switch to undo (see `dockside switch history`)")?,
+            };
+            undo(&home, &ctx, &rec, u.json)
+        }
+        Action::History { json } => history(&home, json),
+    }
+}
+
+fn production(home: &Home, ctx: &Context, p: Production) -> anyhow::Result<()> {
+    let ws = Workspace::load(home.clone())?;
+    ws.validate()?;
+    let opts = PlanOptions {
+        only: p.only.clone(),
+        include_user_entries: p.include_user_entries,
+        modes: p.modes.iter().cloned().collect::<BTreeMap<_, _>>(),
+    };
+    let plan = plan_production(&ws, ctx, &opts)?;
+    if p.json && p.dry_run {
+        return print_json(&serde_json::to_value(&plan)?);
+    }
+    if !p.json {
+        print_plan(&plan);
+    }
+    if p.dry_run {
+        for c in &plan.clients {
+            print!("{}", c.diff);
+        }
+        eprintln!("dry run: nothing was changed");
+        return Ok(());
+    }
+    if plan.is_noop() {
+        println!("already in production: nothing to change");
+        return Ok(());
+    }
+    if !p.yes && !confirm("Run the pre-flight and switch to production?")? {
+        bail!("cancelled; nothing was changed");
+    }
+
+    let rt = dockside_gateway::run::runtime()?;
+    let popts = PreflightOptions {
+        calls: p.calls,
+        force: p.force,
+        ..PreflightOptions::default()
+    };
+    eprintln!("pre-flight:");
+    let report = rt.block_on(preflight::run(&plan, &popts, &|server, line| {
+        eprintln!("  {server}: {line}");
+    }));
+    if !p.json {
+        print_preflight(&report);
+    }
+    let blocking = report.blocking();
+    if !report.passed() {
+        if p.json {
+            print_json(&serde_json::json!({"plan": plan, "preflight": report}))?;
+        }
+        bail!(
+            "the pre-flight found {} problem(s); nothing was changed:\n  - {}\n(--force switches anyway)",
+            blocking.len(),
+            blocking.join("\n  - ")
+        );
+    }
+    if !blocking.is_empty() {
+        eprintln!("warning: switching despite the pre-flight's problems (--force)");
+    }
+
+    let applied = switch::apply(ctx, &plan, Some(&report))
+        .context("switching failed; every client file is as it was")?;
+    let mut problems = applied.problems.clone();
+    problems.extend(verify_gateway(home, &rt, &plan, &report));
+    if p.json {
+        print_json(
+            &serde_json::json!({"plan": plan, "preflight": report, "record": applied.record, "problems": problems}),
+        )?;
+    } else {
+        report_applied(&applied, "production");
+    }
+    if !problems.is_empty() {
+        bail!(
+            "switched, but verification found problems:\n  - {}\n`dockside switch development` undoes the switch",
+            problems.join("\n  - ")
+        );
+    }
+    if !p.json {
+        println!(
+            "switched to production (switch {}); `dockside switch development` undoes it",
+            applied.record.id
+        );
+    }
+    Ok(())
+}
+
+fn confirm(question: &str) -> anyhow::Result<bool> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        bail!("not a terminal: pass --yes to switch without a question (or --dry-run to preview)");
+    }
+    eprint!("{question} [y/N] ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    stdin.lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+fn print_plan(plan: &SwitchPlan) {
+    println!("servers:");
+    let width = plan.servers.iter().map(|s| s.name.len()).max().unwrap_or(4);
+    for s in &plan.servers {
+        let mut line = format!("  {:width$}  {:8} -> {:8}", s.name, s.from, s.to);
+        if let Some(i) = &s.image {
+            line.push_str(&format!(" image {i}"));
+        }
+        if let Some(r) = &s.reason {
+            line.push_str(&format!("  ({r})"));
+        }
+        println!("{}", line.trim_end());
+    }
+    if plan.servers.is_empty() {
+        println!("  none enabled");
+    }
+    println!("client files:");
+    for c in &plan.clients {
+        let state = if c.diff.is_empty() {
+            "unchanged"
+        } else {
+            "changes"
+        };
+        println!("  {} ({}): {state}", c.path.display(), c.client);
+        for ch in &c.changes {
+            println!("    {ch}");
+        }
+        if !c.user_entries.is_empty() {
+            println!(
+                "    your own entries, left alone: {}",
+                c.user_entries.join(", ")
+            );
+        }
+    }
+    if plan.clients.is_empty() {
+        println!("  no connected client (`dockside client connect CLIENT`)");
+    }
+    for w in &plan.warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
+fn print_preflight(report: &PreflightReport) {
+    for s in &report.servers {
+        let status = if s.problems.is_empty() {
+            "ok"
+        } else {
+            "FAILED"
+        };
+        println!(
+            "pre-flight {}: {status} ({} mode{}, {} tools{})",
+            s.name,
+            s.to,
+            s.image
+                .as_deref()
+                .map(|i| format!(", image {i}"))
+                .unwrap_or_default(),
+            s.tools_after.len(),
+            match &s.tools_before {
+                Some(b) if s.missing.is_empty() && s.added.is_empty() =>
+                    format!(", same as the {} now", b.len()),
+                Some(_) => String::new(),
+                None => ", not compared".into(),
+            }
+        );
+        if let Some(l) = &s.latency {
+            println!(
+                "  latency over {} × {}: native p50 {:.2} ms, gateway p50 {:.2} ms: overhead {:+.2} ms per call",
+                l.calls, l.probe, l.native_p50_ms, l.gateway_p50_ms, l.overhead_ms
+            );
+        }
+        for p in &s.problems {
+            println!("  problem: {p}");
+        }
+        for n in &s.notes {
+            println!("  note: {n}");
+        }
+    }
+    for p in &report.problems {
+        println!("pre-flight problem: {p}");
+    }
+}
+
+/// Has the daemon (started if needed) run every gateway server and list its tools.
+fn verify_gateway(
+    home: &Home,
+    rt: &tokio::runtime::Runtime,
+    plan: &SwitchPlan,
+    report: &PreflightReport,
+) -> Vec<String> {
+    let wanted: Vec<&str> = plan.gateway_servers().map(|s| s.name.as_str()).collect();
+    if wanted.is_empty() {
+        return Vec::new();
+    }
+    rt.block_on(async {
+        let info = match ensure_daemon(home).await {
+            Ok(i) => i,
+            Err(e) => return vec![format!("the gateway daemon does not run: {e:#}")],
+        };
+        let client = DaemonClient::new(info, dockside_gateway::http::token::read(home));
+        if let Err(e) = client.post::<serde_json::Value>("/api/reload", None).await {
+            return vec![format!("the daemon did not reload: {e:#}")];
+        }
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let servers: Vec<ServerStatus> = client.get("/api/servers").await.unwrap_or_default();
+            let mut problems = Vec::new();
+            for name in &wanted {
+                let expected = report.server(name).map(|c| c.tools_after.len());
+                match servers.iter().find(|s| s.name == *name) {
+                    Some(s) if s.state == RunState::Running => {
+                        if let Some(n) = expected.filter(|n| s.tools < *n) {
+                            problems.push(format!(
+                                "{name}: the gateway lists {} of its {n} tools",
+                                s.tools
+                            ));
+                        }
+                    }
+                    Some(s) => problems.push(format!(
+                        "{name}: {} in the gateway{}",
+                        serde_json::to_value(s.state)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_owned))
+                            .unwrap_or_default(),
+                        s.error
+                            .as_deref()
+                            .map(|e| format!(" ({e})"))
+                            .unwrap_or_default()
+                    )),
+                    None => problems.push(format!("{name}: not running in the gateway")),
+                }
+            }
+            if problems.is_empty() || Instant::now() > deadline {
+                return problems;
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    })
+}
+
+fn report_applied(applied: &Applied, what: &str) {
+    for f in &applied.record.files {
+        if f.before == f.after {
+            continue;
+        }
+        let backup = f
+            .backup
+            .as_deref()
+            .map(|b| format!(" (backup {})", b.display()))
+            .unwrap_or_default();
+        println!("{what}: wrote {}{backup}", f.path.display());
+        if !f.kept_user_edits.is_empty() {
+            println!(
+                "  kept your edits since the switch: {}",
+                f.kept_user_edits.join(", ")
+            );
+        }
+    }
+}
+
+fn undo(home: &Home, ctx: &Context, rec: &SwitchRecord, json: bool) -> anyhow::Result<()> {
+    let restored = switch::restore(ctx, home, &rec.id)?;
+    // Best effort: a running daemon picks up the modes now rather than on its next reload.
+    if let Some(client) = DaemonClient::for_home(home) {
+        if let Ok(rt) = dockside_gateway::run::runtime() {
+            let _ = rt.block_on(client.post::<serde_json::Value>("/api/reload", None));
+        }
+    }
+    if json {
+        return print_json(&serde_json::to_value(&restored)?);
+    }
+    report_applied(&restored, "restored");
+    for p in &restored.problems {
+        eprintln!("warning: {p}");
+    }
+    println!(
+        "undid switch {} (profile {:?} -> {:?}); recorded as {}",
+        rec.id, restored.record.profile_before, restored.record.profile_after, restored.record.id
+    );
+    Ok(())
+}
+
+fn history(home: &Home, json: bool) -> anyhow::Result<()> {
+    let records = switch::history(home.root());
+    if json {
+        return print_json(&serde_json::to_value(&records)?);
+    }
+    if records.is_empty() {
+        println!("no switches yet");
+    }
+    for r in &records {
+        let status = serde_json::to_value(r.status)?
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let mut line = format!(
+            "{}  {:10} {:8} {:?} -> {:?}  {} file(s)",
+            r.id,
+            match r.kind {
+                switch::SwitchKind::Production => "production",
+                switch::SwitchKind::Restore => "restore",
+            },
+            status,
+            r.profile_before,
+            r.profile_after,
+            r.files.iter().filter(|f| f.before != f.after).count()
+        );
+        if let Some(u) = &r.undoes {
+            line.push_str(&format!("  undoes {u}"));
+        }
+        if let Some(u) = &r.undone_by {
+            line.push_str(&format!("  undone by {u}"));
+        }
+        println!("{line}");
+        for p in &r.problems {
+            println!("    {p}");
+        }
+    }
+    Ok(())
+}
