@@ -17,6 +17,7 @@ const COMMANDS: &[&str] = &[
     "save_server",
     "remove_server",
     "server_yaml",
+    "parse_server_yaml",
     "import_catalog",
     "list_clients",
     "connect_client",

@@ -167,6 +167,11 @@ pub async fn server_yaml(draft: Draft) -> Result<String, BackendError> {
 }
 
 #[tauri::command]
+pub async fn parse_server_yaml(text: String) -> Result<crate::editor::ParsedYaml, BackendError> {
+    run_blocking(move || Ok::<_, BackendError>(crate::editor::parse_yaml(&text))).await
+}
+
+#[tauri::command]
 pub async fn import_catalog(
     hub: State<'_, SharedHub>,
     path: PathBuf,

@@ -268,6 +268,61 @@ pub fn yaml(draft: &Draft) -> Result<String, BackendError> {
         .map_err(|e| BackendError::Internal(e.to_string()))
 }
 
+/// A server read back from the YAML view.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ParsedEntry {
+    pub name: String,
+    pub server: Value,
+}
+
+/// What the YAML view's text says: one server, or the problems with `line:column`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ParsedYaml {
+    pub entry: Option<ParsedEntry>,
+    pub issues: Vec<FieldIssue>,
+}
+
+/// Parses the YAML view (`registry: {name: …}`, the catalog's own shape) with core's parser,
+/// whose errors carry their line and column.
+pub fn parse_yaml(text: &str) -> ParsedYaml {
+    let fail = |message: String, fix: Option<String>| ParsedYaml {
+        entry: None,
+        issues: vec![FieldIssue {
+            field: "yaml".into(),
+            message,
+            fix,
+        }],
+    };
+    let catalog = match dockside_core::Catalog::parse(text, Path::new("YAML")) {
+        Ok(c) => c,
+        Err(issue) => {
+            let at = issue
+                .location
+                .map(|(line, column)| format!("line {line}, column {column}: "))
+                .unwrap_or_default();
+            return fail(format!("{at}{}", issue.message), issue.fix);
+        }
+    };
+    let mut servers = catalog.registry.into_iter();
+    match (servers.next(), servers.next()) {
+        (Some((name, server)), None) => match serde_json::to_value(&server) {
+            Ok(server) => ParsedYaml {
+                entry: Some(ParsedEntry { name, server }),
+                issues: Vec::new(),
+            },
+            Err(e) => fail(e.to_string(), None),
+        },
+        (None, _) => fail(
+            "no server under `registry:`".into(),
+            Some("write `registry:` then the server's name and its fields, indented".into()),
+        ),
+        (Some(_), Some(_)) => fail(
+            "more than one server: the editor edits one server at a time".into(),
+            Some("add the others with “New server”".into()),
+        ),
+    }
+}
+
 /// Imports a Docker catalog file (`*.yaml`) as a new catalog, or Docker's legacy setup folder
 /// (`~/.docker/mcp`: catalogs, `registry.yaml`, `config.yaml`, `tools.yaml`). Returns a summary.
 pub fn import_catalog(home: &Home, path: &Path) -> Result<String, BackendError> {
@@ -389,6 +444,33 @@ mod tests {
         assert!(!text.contains("  echo:\n"), "{text}");
         remove(&home, "web").unwrap();
         assert_eq!(view(&home).unwrap().servers.len(), 1);
+    }
+
+    #[test]
+    fn the_yaml_view_reads_back_one_server_or_says_where_it_is_wrong() {
+        let parsed = parse_yaml("registry:\n  web:\n    image: mcp/web:2\n    x: 1\n");
+        assert_eq!(
+            parsed.entry,
+            Some(ParsedEntry {
+                name: "web".into(),
+                server: json!({"image": "mcp/web:2", "x": 1}),
+            })
+        );
+        let bad = parse_yaml("registry:\n  web:\n    longLived: maybe\n");
+        assert!(bad.entry.is_none());
+        assert!(
+            bad.issues[0].message.starts_with("line 3, column 16:"),
+            "{:?}",
+            bad.issues
+        );
+        assert!(parse_yaml("registry: {}\n").issues[0]
+            .message
+            .contains("no server"));
+        assert!(
+            parse_yaml("registry: {a: {image: x}, b: {image: y}}\n").issues[0]
+                .message
+                .contains("one server at a time")
+        );
     }
 
     #[test]

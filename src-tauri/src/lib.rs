@@ -99,6 +99,7 @@ pub fn run(options: LaunchOptions) -> anyhow::Result<()> {
             commands::save_server,
             commands::remove_server,
             commands::server_yaml,
+            commands::parse_server_yaml,
             commands::import_catalog,
             commands::list_clients,
             commands::connect_client,

@@ -160,6 +160,12 @@ export interface FieldIssue {
   fix: string | null;
 }
 
+/** Mirrors `ParsedYaml` in src-tauri/src/editor.rs: the YAML view's text read back by core. */
+export interface ParsedYaml {
+  entry: { name: string; server: CatalogEntry } | null;
+  issues: FieldIssue[];
+}
+
 /** Mirrors `ClientView` in src-tauri/src/clients.rs. */
 export interface ClientView {
   id: string;
@@ -240,6 +246,7 @@ export interface DocksideApi {
   saveServer(draft: Draft): Promise<FieldIssue[]>;
   removeServer(name: string): Promise<void>;
   serverYaml(draft: Draft): Promise<string>;
+  parseServerYaml(text: string): Promise<ParsedYaml>;
   importCatalog(path: string): Promise<string>;
   listClients(): Promise<ClientView[]>;
   connectClient(id: string): Promise<ClientDiff>;
@@ -296,6 +303,7 @@ export const tauriApi: DocksideApi = {
   saveServer: (draft) => call('save_server', { draft }),
   removeServer: (name) => call('remove_server', { name }),
   serverYaml: (draft) => call('server_yaml', { draft }),
+  parseServerYaml: (text) => call('parse_server_yaml', { text }),
   importCatalog: (path) => call('import_catalog', { path }),
   listClients: () => call('list_clients'),
   connectClient: (id) => call('connect_client', { id }),

@@ -311,15 +311,78 @@ export function mountCatalog(api: DocksideApi, toast: Toaster, onSaved: () => vo
     );
   }
 
-  const yamlView = el('pre', { class: 'yaml', tabindex: '0', 'aria-label': 'Catalog entry as YAML' });
+  // The YAML view edits the same server in the catalog's own shape; core reads it back
+  // (`parse_server_yaml`) and the form follows. One element for the editor's life, so a
+  // re-render keeps its cursor.
+  const yamlArea = el('textarea', {
+    class: 'input yaml-edit',
+    name: 'yaml',
+    spellcheck: 'false',
+    autocomplete: 'off',
+    'aria-label': 'Catalog entry as YAML',
+  });
+  let yamlIssues: FieldIssue[] = [];
 
   async function refreshYaml(): Promise<void> {
     if (!form) return;
     try {
-      yamlView.textContent = await api.serverYaml(toDraft(form));
+      yamlArea.value = await api.serverYaml(toDraft(form));
     } catch (err) {
-      yamlView.textContent = `# ${errorMessage(err)}`;
+      yamlArea.value = `# ${errorMessage(err)}`;
     }
+    yamlIssues = [];
+  }
+
+  const readYaml = debounce(async () => {
+    if (!form || tab !== 'yaml') return;
+    const f = form;
+    try {
+      const parsed = await api.parseServerYaml(yamlArea.value);
+      if (form !== f || tab !== 'yaml') return;
+      yamlIssues = parsed.issues;
+      if (parsed.entry) {
+        const limits = { cpus: f.cpus || null, memory: f.memory || null, pids: f.pids || null };
+        const next = formFromServer({ catalog: f.catalog, name: parsed.entry.name, server: parsed.entry.server, limits, network: f.network, mode: 'off' });
+        if (f.original === undefined) delete next.original;
+        else next.original = f.original;
+        form = next;
+        changed();
+        return;
+      }
+    } catch (err) {
+      yamlIssues = [{ field: 'yaml', message: errorMessage(err), fix: null }];
+    }
+    draw();
+  }, 300);
+  yamlArea.addEventListener('input', () => readYaml());
+
+  const FIELD_LABELS: Record<string, string> = {
+    name: 'Name',
+    image: 'Image',
+    program: 'Program',
+    env: 'Environment',
+    secrets: 'Secrets',
+    volumes: 'Volumes',
+    network: 'Network',
+    mode: 'Mode',
+    'limits.cpus': 'CPUs',
+    'limits.memory': 'Memory',
+    'limits.pids': 'Processes',
+  };
+
+  function yamlBody(): HTMLElement {
+    const shown = [...yamlIssues, ...issues];
+    const wrap = el('div', { class: 'yaml-body' }, yamlArea);
+    if (shown.length > 0) {
+      wrap.append(
+        el(
+          'div',
+          { class: 'field-error yaml-errors', role: 'alert', 'data-field-error': 'yaml' },
+          ...shown.map((e) => el('div', {}, FIELD_LABELS[e.field] ? `${FIELD_LABELS[e.field]}: ` : '', e.message, e.fix ? el('span', { class: 'fix' }, ` — ${e.fix}`) : null)),
+        ),
+      );
+    }
+    return wrap;
   }
 
   function draw(): void {
@@ -332,7 +395,8 @@ export function mountCatalog(api: DocksideApi, toast: Toaster, onSaved: () => vo
     const f = form;
     editor.hidden = false;
     placeholder.hidden = true;
-    const focusedName = document.activeElement instanceof HTMLElement && editor.contains(document.activeElement) ? focusKey(document.activeElement) : null;
+    const yamlFocused = document.activeElement === yamlArea;
+    const focusedName = !yamlFocused && document.activeElement instanceof HTMLElement && editor.contains(document.activeElement) ? focusKey(document.activeElement) : null;
 
     const tabs = el('div', { class: 'tabs small', role: 'tablist', 'aria-label': 'Editor view' });
     for (const [value, label] of [
@@ -340,10 +404,11 @@ export function mountCatalog(api: DocksideApi, toast: Toaster, onSaved: () => vo
       ['yaml', 'YAML'],
     ] as const) {
       const t = el('button', { type: 'button', role: 'tab', class: 'tab', 'aria-selected': tab === value ? 'true' : 'false', 'data-view': value }, label);
-      t.addEventListener('click', () => {
+      t.addEventListener('click', async () => {
+        if (tab === value) return;
+        if (value === 'yaml') await refreshYaml();
         tab = value;
         draw();
-        if (tab === 'yaml') void refreshYaml();
       });
       tabs.append(t);
     }
@@ -352,7 +417,7 @@ export function mountCatalog(api: DocksideApi, toast: Toaster, onSaved: () => vo
       general.length > 0
         ? el('div', { class: 'banner', role: 'alert' }, el('div', { class: 'banner-text' }, ...general.map((i) => el('div', {}, i.message, i.fix ? ` — ${i.fix}` : ''))))
         : null;
-    const count = issues.length;
+    const count = issues.length + (tab === 'yaml' ? yamlIssues.length : 0);
     const status = el(
       'span',
       { class: `form-status ${count > 0 ? 'bad' : 'ok'}`, 'aria-live': 'polite' },
@@ -370,7 +435,7 @@ export function mountCatalog(api: DocksideApi, toast: Toaster, onSaved: () => vo
     remove.hidden = f.original === undefined;
     remove.addEventListener('click', () => void doRemove());
 
-    const body = tab === 'form' ? renderForm(f) : yamlView;
+    const body = tab === 'form' ? renderForm(f) : yamlBody();
     editor.replaceChildren(
       el(
         'div',
@@ -382,7 +447,8 @@ export function mountCatalog(api: DocksideApi, toast: Toaster, onSaved: () => vo
       body,
       el('div', { class: 'editor-foot' }, status, el('span', { class: 'spacer' }), remove, revert, save),
     );
-    if (focusedName) restoreFocus(focusedName);
+    if (yamlFocused) yamlArea.focus();
+    else if (focusedName) restoreFocus(focusedName);
     renderList();
   }
 
@@ -438,6 +504,7 @@ export function mountCatalog(api: DocksideApi, toast: Toaster, onSaved: () => vo
     form = server ? formFromServer(server) : fresh ? emptyForm(view.catalogs[0] ?? 'local') : null;
     issues = [];
     coreIssues = [];
+    yamlIssues = [];
     tab = 'form';
     draw();
     if (form && fresh) editor.querySelector<HTMLInputElement>('[name="name"]')?.focus();
@@ -448,7 +515,7 @@ export function mountCatalog(api: DocksideApi, toast: Toaster, onSaved: () => vo
     if (!form) return;
     const f = form;
     const local = clientIssues(f, otherNames());
-    if (local.length > 0) {
+    if (local.length > 0 || (tab === 'yaml' && yamlIssues.length > 0)) {
       issues = local;
       draw();
       return;

@@ -29,6 +29,7 @@ export function fakeApi(servers: ServerView[], catalog: CatalogServer[] = [], ov
     saveServer: vi.fn(async () => []),
     removeServer: vi.fn(async () => {}),
     serverYaml: vi.fn(async () => 'registry: {}\n'),
+    parseServerYaml: vi.fn(async () => ({ entry: null, issues: [] })),
     importCatalog: vi.fn(async () => 'imported'),
     listClients: vi.fn(async () => []),
     connectClient: vi.fn(async () => ({ path: '/x', diff: '', notes: [] })),

@@ -160,6 +160,9 @@ function handle(cmd: string, args: Args): unknown {
     }
     case 'server_yaml':
       return yaml({ registry: { [a.draft.name || 'new-server']: a.draft.server } });
+    case 'parse_server_yaml':
+      // The real app parses with core; this harness only serves the views.
+      return { entry: null, issues: [] };
     case 'remove_server':
       return null;
     case 'import_catalog':

@@ -255,7 +255,7 @@ describe('Catalog editor', () => {
     await page.screenshot({ path: path.join(shots, 'catalog-editor.png') });
     // The YAML view of the same entry.
     await page.getByRole('tab', { name: 'YAML' }).click();
-    await page.waitForFunction(() => document.querySelector('pre.yaml')?.textContent?.includes('registry:'));
+    await page.waitForFunction(() => document.querySelector('textarea[name="yaml"]')?.value?.includes('registry:'));
     await page.screenshot({ path: path.join(shots, 'catalog-yaml.png'), clip: { x: 0, y: 0, width: 1180, height: 760 } });
     await context.close();
   });
