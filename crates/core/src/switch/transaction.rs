@@ -409,3 +409,140 @@ pub fn restore(ctx: &Context, home: &Home, id: &str) -> Result<Restored, SwitchE
         problems,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clients::by_id;
+    use crate::clients::env::Env;
+    use crate::clients::plan::Launcher;
+    use crate::clients::workspace as bridge;
+    use crate::state::{Mode, Profile};
+    use crate::switch::{plan_production, PlanOptions};
+
+    const USER: &str =
+        "{\n  // mine\n  \"mcpServers\": {\n    \"mine\": { \"command\": \"my-server\" }\n  }\n}\n";
+
+    struct T {
+        _dir: tempfile::TempDir,
+        home: Home,
+        ctx: Context,
+        target: Target,
+    }
+
+    fn setup() -> T {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::new(dir.path().join("dockside"));
+        let ctx = Context {
+            env: Env::with_home(dir.path().join("home")),
+            dockside_home: home.root().to_owned(),
+            launcher: Launcher("dockside".into()),
+        };
+        let mut ws = Workspace::load(home.clone()).unwrap();
+        for (name, cmd) in [("a", vec!["/opt/a"]), ("b", vec!["node", "/x/b.js"])] {
+            ws.add_server(
+                "local",
+                name,
+                crate::Server {
+                    command: Some(cmd.into_iter().map(str::to_owned).collect()),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            ws.set_mode(name, Mode::Native).unwrap();
+        }
+        ws.save().unwrap();
+        let target = Target::user(by_id("cursor").unwrap());
+        let path = target.path(&ctx.env);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, USER).unwrap();
+        sync::connect(&ctx, &target, false, |s| bridge::desired(&ws, s), false).unwrap();
+        T {
+            _dir: dir,
+            home,
+            ctx,
+            target,
+        }
+    }
+
+    fn text(t: &T) -> String {
+        std::fs::read_to_string(t.target.path(&t.ctx.env)).unwrap()
+    }
+
+    #[test]
+    fn production_then_back_is_byte_identical() {
+        let t = setup();
+        let before = text(&t);
+        let ws = Workspace::load(t.home.clone()).unwrap();
+        let plan = plan_production(&ws, &t.ctx, &PlanOptions::default()).unwrap();
+        let moves: Vec<(&str, Mode)> = plan
+            .servers
+            .iter()
+            .map(|s| (s.name.as_str(), s.to))
+            .collect();
+        assert_eq!(moves, [("a", Mode::Managed), ("b", Mode::Docker)]);
+        assert_eq!(plan.profile, Profile::Production);
+        assert_eq!(plan.clients[0].user_entries, ["mine"]);
+        assert!(plan.clients[0].diff.contains("+"), "{:?}", plan.clients[0]);
+        let applied = apply(&t.ctx, &plan, None).unwrap();
+        assert!(applied.problems.is_empty(), "{:?}", applied.problems);
+        let after = text(&t);
+        assert!(
+            after.contains("[\"connect\", \"--server\", \"a\"]"),
+            "{after}"
+        );
+        assert!(after.contains("// mine"), "{after}");
+        assert!(!after.contains("/x/b.js"), "{after}");
+        let ws = Workspace::load(t.home.clone()).unwrap();
+        assert_eq!(ws.state().profile, Profile::Production);
+        assert_eq!(ws.server("b").unwrap().state.mode, Mode::Docker);
+
+        let rec = latest(t.home.root(), true).unwrap();
+        restore(&t.ctx, &t.home, &rec.id).unwrap();
+        assert_eq!(text(&t), before);
+        let ws = Workspace::load(t.home.clone()).unwrap();
+        assert_eq!(ws.state().profile, Profile::Development);
+        assert_eq!(ws.server("a").unwrap().state.mode, Mode::Native);
+        assert!(latest(t.home.root(), true).is_none());
+        // The undo is itself undoable.
+        let undo = latest(t.home.root(), false).unwrap();
+        assert_eq!(undo.kind, SwitchKind::Restore);
+    }
+
+    #[test]
+    fn edits_made_since_the_switch_survive_the_undo() {
+        let t = setup();
+        let ws = Workspace::load(t.home.clone()).unwrap();
+        let plan = plan_production(&ws, &t.ctx, &PlanOptions::default()).unwrap();
+        let rec = apply(&t.ctx, &plan, None).unwrap().record;
+        // The user edits their own entry and Dockside's `b` entry, and adds one.
+        let path = t.target.path(&t.ctx.env);
+        let edited = text(&t)
+            .replace("\"my-server\"", "\"my-server-2\"")
+            .replace("\"--server\", \"b\"", "\"--server\", \"b\", \"--verbose\"");
+        assert_ne!(edited, text(&t));
+        std::fs::write(&path, &edited).unwrap();
+        let restored = restore(&t.ctx, &t.home, &rec.id).unwrap();
+        let now = text(&t);
+        assert!(now.contains("my-server-2"), "{now}");
+        assert!(now.contains("/opt/a"), "`a` is native again: {now}");
+        assert!(now.contains("--verbose"), "the edited `b` stays: {now}");
+        assert_eq!(restored.record.files[0].kept_user_edits, ["b"]);
+        // `b` is the user's now: a later sync leaves it alone.
+        let owned = Record::load(&t.ctx.dockside_home).unwrap().file(&path);
+        assert!(!owned.entries.contains_key("b"));
+    }
+
+    #[test]
+    fn state_merge_keeps_changes_made_since() {
+        let yaml = |s: &str| -> State { crate::yaml::parse(s, Path::new("s")).unwrap() };
+        let before = yaml("servers:\n  a: {mode: native}\n  b: {mode: native}\n");
+        let after =
+            yaml("profile: production\nservers:\n  a: {mode: docker}\n  b: {mode: managed}\n");
+        let now = yaml("profile: production\nservers:\n  a: {mode: docker}\n  b: {mode: off}\n");
+        let merged = merge_state(&now, &before, &after);
+        assert_eq!(merged.profile, Profile::Development);
+        assert_eq!(merged.server("a").mode, Mode::Native);
+        assert_eq!(merged.server("b").mode, Mode::Off);
+    }
+}
