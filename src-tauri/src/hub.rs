@@ -262,7 +262,11 @@ impl Hub {
                 logs.pop_front();
             }
             logs.push_back(LogLine {
-                at: now_millis(),
+                at: event
+                    .get("at_ms")
+                    .and_then(Value::as_u64)
+                    .filter(|&t| t > 0)
+                    .unwrap_or_else(now_millis),
                 server: server.to_owned(),
                 line: line.to_owned(),
             });

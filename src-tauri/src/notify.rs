@@ -98,6 +98,21 @@ impl Notifier {
             .to_owned();
         let text = |key: &str| event.get(key).and_then(Value::as_str).map(str::to_owned);
         let number = |key: &str| event.get(key).and_then(Value::as_u64).unwrap_or(0);
+        // Newer daemons send the server's last stderr lines with a crash.
+        let sent_line = event
+            .get("stderr")
+            .and_then(Value::as_array)
+            .and_then(|lines| {
+                lines
+                    .iter()
+                    .rev()
+                    .filter_map(Value::as_str)
+                    .find(|l| !l.trim().is_empty())
+            })
+            .map(|l| l.trim().to_owned());
+        if let Some(line) = &sent_line {
+            self.memory(&server).last_line = Some(line.clone());
+        }
         let note = match kind {
             "log" => {
                 if let Some(line) = text("line").filter(|l| !l.trim().is_empty()) {
@@ -108,6 +123,14 @@ impl Notifier {
             "server-started" => {
                 // A clean start ends a crash loop.
                 self.in_crash_loop.remove(&server);
+                return None;
+            }
+            "server-recovered" => {
+                // Stable again: the next crash is news.
+                self.in_crash_loop.remove(&server);
+                let memory = self.memory(&server);
+                memory.last_note = None;
+                memory.untold_crashes = 0;
                 return None;
             }
             "server-crashed" => {
@@ -133,10 +156,15 @@ impl Notifier {
                 if let Some(line) = &memory.last_line {
                     body.push_str(&format!("\nLast output: {line}"));
                 }
+                let title = match text("phase").as_deref() {
+                    Some("startup") => format!("{server} failed to start"),
+                    Some("hung") => format!("{server} hung and was stopped"),
+                    _ => format!("{server} crashed"),
+                };
                 Note {
                     kind: Kind::Crashed,
                     server: Some(server.clone()),
-                    title: format!("{server} crashed"),
+                    title,
                     body,
                     action: None,
                 }
@@ -171,6 +199,9 @@ impl Notifier {
                 let mut body = format!(
                     "It crashed {crashes} times in a short time; Dockside stopped restarting it."
                 );
+                if let Some(cause) = text("cause").filter(|c| !c.is_empty()) {
+                    body.push_str(&format!("\nLast failure: {cause}"));
+                }
                 if let Some(line) = &self.memory(&server).last_line {
                     body.push_str(&format!("\nLast output: {line}"));
                 }
@@ -412,6 +443,42 @@ mod tests {
             )
             .unwrap();
         assert!(later.body.contains("crashes"), "{}", later.body);
+    }
+
+    #[test]
+    fn newer_daemons_send_the_last_stderr_lines_and_the_phase() {
+        let t = Instant::now();
+        let mut n = Notifier::default();
+        let note = n
+            .on_event(
+                &json!({"type": "server-crashed", "server": "a", "how": "exited with code 1",
+                    "phase": "startup", "stderr": ["loading", "Error: cannot find module x", ""]}),
+                t,
+            )
+            .unwrap();
+        assert_eq!(note.title, "a failed to start");
+        assert_eq!(
+            note.body,
+            "exited with code 1\nLast output: Error: cannot find module x"
+        );
+        let lp = n
+            .on_event(
+                &json!({"type": "crash-loop", "server": "a", "crashes": 5, "cause": "exit 1"}),
+                at(t, 5),
+            )
+            .unwrap();
+        assert!(lp.body.contains("Last failure: exit 1"), "{}", lp.body);
+        // Recovered: the loop is over and the next crash is told at once.
+        n.on_event(
+            &json!({"type": "server-recovered", "server": "a", "crashes": 5}),
+            at(t, 9),
+        );
+        assert!(n
+            .on_event(
+                &json!({"type": "server-crashed", "server": "a", "how": "x"}),
+                at(t, 10)
+            )
+            .is_some());
     }
 
     #[test]

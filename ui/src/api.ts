@@ -84,12 +84,13 @@ export interface LogLine {
 export type DaemonEvent =
   | { type: 'server-started'; server: string; pid: number | null; tools: number }
   | { type: 'server-stopped'; server: string }
-  | { type: 'server-crashed'; server: string; how: string }
+  | { type: 'server-crashed'; server: string; how: string; phase?: string; stderr?: string[] }
+  | { type: 'server-recovered'; server: string; crashes: number }
   | { type: 'server-restarted'; server: string; pid: number | null; attempt: number }
-  | { type: 'crash-loop'; server: string; crashes: number }
+  | { type: 'crash-loop'; server: string; crashes: number; startup?: boolean; cause?: string | null; stderr?: string[] }
   | { type: 'start-failed'; server: string; error: string }
   | { type: 'tools-changed'; server: string; tools: number }
-  | { type: 'log'; server: string; line: string }
+  | { type: 'log'; server: string; line: string; at_ms?: number }
   | {
       type: 'image-pull-progress';
       server: string;

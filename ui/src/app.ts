@@ -184,7 +184,7 @@ export function mountApp(root: HTMLElement, api: DocksideApi, events: DocksideEv
     renderGateway();
     void events.onDaemonEvent((event) => {
       servers.applyEvent(event);
-      if (event.type === 'log') logs.append({ at: Date.now(), server: event.server, line: event.line });
+      if (event.type === 'log') logs.append({ at: event.at_ms || Date.now(), server: event.server, line: event.line });
     });
     void events.onServers((rows) => servers.setRows(rows));
     void events.onGateway((state) => {

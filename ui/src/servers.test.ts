@@ -170,6 +170,12 @@ describe('servers screen', () => {
 });
 
 describe('pure helpers', () => {
+  it('uses the last stderr line and the phase of a crash', () => {
+    const next = applyEvent(SERVERS, { type: 'server-crashed', server: 'demo', how: 'exited with code 1', phase: 'startup', stderr: ['a', 'Error: no module', ''] })!;
+    expect(next[2]).toMatchObject({ state: 'failed', error: 'exited with code 1: Error: no module' });
+    expect(applyEvent(next, { type: 'server-recovered', server: 'demo', crashes: 2 })![2]!.state).toBe('running');
+  });
+
   it('applies only events about known servers', () => {
     expect(applyEvent(SERVERS, { type: 'server-crashed', server: 'nope', how: 'x' })).toBeNull();
     expect(applyEvent(SERVERS, { type: 'log', server: 'demo', line: 'x' })).toBeNull();

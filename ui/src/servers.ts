@@ -86,11 +86,16 @@ export function applyEvent(rows: readonly ServerView[], event: DaemonEvent): Ser
     case 'server-restarted':
       next = { ...row, state: 'running', pid: event.pid, restarts: event.attempt, error: null };
       break;
-    case 'server-crashed':
-      next = { ...row, state: 'crashed', pid: null, error: event.how };
+    case 'server-crashed': {
+      const last = event.stderr?.filter((l) => l.trim() !== '').at(-1);
+      next = { ...row, state: event.phase === 'startup' ? 'failed' : 'crashed', pid: null, error: last ? `${event.how}: ${last}` : event.how };
+      break;
+    }
+    case 'server-recovered':
+      next = { ...row, state: 'running', error: null };
       break;
     case 'crash-loop':
-      next = { ...row, state: 'crash-loop', pid: null, error: `crashed ${event.crashes} times; not restarted` };
+      next = { ...row, state: 'crash-loop', pid: null, error: event.cause || `crashed ${event.crashes} times; not restarted` };
       break;
     case 'start-failed':
       next = { ...row, state: 'failed', error: event.error };
