@@ -75,7 +75,10 @@ impl Setup {
     fn env(&self) -> Vec<(&'static str, String)> {
         vec![
             ("HOME", self.home.display().to_string()),
-            ("XDG_CONFIG_HOME", self.home.join(".config").display().to_string()),
+            (
+                "XDG_CONFIG_HOME",
+                self.home.join(".config").display().to_string(),
+            ),
             ("CODEX_HOME", self.home.join(".codex").display().to_string()),
             ("DOCKSIDE_HOME", self.dockside_home.display().to_string()),
             ("DOCKSIDE_SECRET_STORE", "file".into()),
@@ -303,14 +306,17 @@ fn production_and_back_keeps_tools_user_entries_and_bytes() {
 
     // The switch.
     let out = s.run(&["switch", "production", "--yes", "--calls", "10"]);
+    eprintln!("{out}");
     assert!(out.contains("switched to production"), "{out}");
-    assert!(out.contains("overhead"), "the pre-flight reports latency: {out}");
+    assert!(
+        out.contains("overhead"),
+        "the pre-flight reports latency: {out}"
+    );
     let ws = s.workspace();
     assert_eq!(ws.state().profile, Profile::Production);
     assert_eq!(mode(&ws, "demo"), Mode::Docker);
     assert_eq!(mode(&ws, "node"), Mode::Docker);
-    let status: Value =
-        serde_json::from_str(&s.run(&["status", "--json"])).expect("status --json");
+    let status: Value = serde_json::from_str(&s.run(&["status", "--json"])).expect("status --json");
     for name in ["demo", "node"] {
         let server = status["status"]["servers"]
             .as_array()
@@ -328,7 +334,12 @@ fn production_and_back_keeps_tools_user_entries_and_bytes() {
         let old = String::from_utf8(before[i].1.clone()).unwrap();
         let new = std::fs::read_to_string(&path).unwrap();
         // The dry run's diff is exactly what was written.
-        assert_eq!(apply_diff(&old, &dry_diffs[&path]), new, "{}", path.display());
+        assert_eq!(
+            apply_diff(&old, &dry_diffs[&path]),
+            new,
+            "{}",
+            path.display()
+        );
         // Gateway entries under the servers' own names, the user's entry untouched.
         let entries = s.entries(c);
         assert_eq!(
@@ -461,13 +472,16 @@ fn pre_flight_failures_change_nothing_and_say_why() {
     ]);
     let before = s.snapshot();
     let out = s.fail(&["switch", "production", "--yes", "--calls", "3"], &[]);
+    eprintln!("{out}");
     assert!(
         out.contains("hosttools: in docker mode it does not offer `read_notes`"),
         "{out}"
     );
     s.assert_unchanged(&before);
-    assert!(!Path::new(&s.dockside_home.join("switches")).exists() || {
-        let h = s.run(&["switch", "history"]);
-        !h.contains("applied")
-    });
+    assert!(
+        !Path::new(&s.dockside_home.join("switches")).exists() || {
+            let h = s.run(&["switch", "history"]);
+            !h.contains("applied")
+        }
+    );
 }
