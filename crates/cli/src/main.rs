@@ -37,6 +37,8 @@ enum Command {
     Status(cmd::status::StatusArgs),
     /// Stop the daemon.
     Stop(cmd::stop::StopArgs),
+    /// Server logs (stderr, container output), merged with timestamps; -f follows.
+    Logs(cmd::logs::LogsArgs),
     /// Bridge stdio to the daemon (what client configs launch).
     Connect(cmd::connect::ConnectArgs),
     /// Secret values for servers' `secrets:` (OS keychain, or a 0600 file where none runs).
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
         Command::Daemon(args) => cmd::daemon::run(args),
         Command::Status(args) => cmd::status::run(args),
         Command::Stop(args) => cmd::stop::run(args),
+        Command::Logs(args) => cmd::logs::run(args),
         Command::Connect(args) => cmd::connect::run(args),
         Command::Secret(args) => cmd::secret::run(args),
         Command::Doctor(args) => cmd::doctor::run(args),

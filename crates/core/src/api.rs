@@ -13,6 +13,9 @@
 //! | `PUT /api/servers/{name}/mode` | [`SetMode`] | [`ServerStatus`] |
 //! | `POST /api/reload` | | [`ReloadReport`] |
 //! | `GET /api/latency` | | `[`[`ToolLatency`]`]` |
+//! | `GET /api/metrics` | | [`Metrics`] |
+//! | `GET /api/logs?server=NAME&since_ms=UNIX_MS` | | `[`[`LogEntry`]`]` (the in-memory ring) |
+//! | `GET /metrics` | | Prometheus text format (same token) |
 //! | `GET /api/events` | | Server-Sent Events, each `data:` one [`Event`] |
 //! | `POST /api/shutdown` | | `{}`, then the daemon stops |
 //!
@@ -129,6 +132,55 @@ pub struct ToolLatency {
     pub last_ms: f64,
 }
 
+/// One captured stderr line (or container output line) of a server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogEntry {
+    pub server: String,
+    /// Unix time, milliseconds.
+    pub at_ms: u64,
+    pub line: String,
+}
+
+/// Call statistics of one tool (latencies from an HDR histogram over every call).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallMetrics {
+    pub calls: u64,
+    pub errors: u64,
+    pub mean_ms: f64,
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolMetrics {
+    pub tool: String,
+    #[serde(flatten)]
+    pub calls: CallMetrics,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerMetrics {
+    pub server: String,
+    /// Every tool of the server together.
+    #[serde(flatten)]
+    pub calls: CallMetrics,
+    pub restarts: u32,
+    pub tools: Vec<ToolMetrics>,
+}
+
+/// `GET /api/metrics`, also under `metrics` in `dockside status --json`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Metrics {
+    pub servers: Vec<ServerMetrics>,
+}
+
 /// Something that happened in the daemon, streamed on `GET /api/events`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
@@ -141,17 +193,39 @@ pub enum Event {
     ServerStopped {
         server: String,
     },
+    /// A server died (or hung and was killed). `phase` is `startup` (before `initialize`
+    /// completed: a bad command, a missing dependency, bad config), `runtime` or `hung` (no
+    /// answer to `ping`); `stderr` holds its last stderr lines.
     ServerCrashed {
         server: String,
         how: String,
+        #[serde(default)]
+        phase: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        stderr: Vec<String>,
     },
     ServerRestarted {
         server: String,
         pid: Option<u32>,
         attempt: u32,
     },
+    /// Crashed too often: not restarted until asked (`dockside server restart NAME`).
+    /// `startup` when it never completed `initialize`; `cause` is the last failure.
     CrashLoop {
         server: String,
+        crashes: u32,
+        #[serde(default)]
+        startup: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cause: Option<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        stderr: Vec<String>,
+    },
+    /// A server that had crashed has now run for the stable period: backoff and crash count
+    /// start over.
+    ServerRecovered {
+        server: String,
+        /// Crashes before it stabilized.
         crashes: u32,
     },
     StartFailed {
@@ -165,6 +239,9 @@ pub enum Event {
     Log {
         server: String,
         line: String,
+        /// Unix time, milliseconds.
+        #[serde(default)]
+        at_ms: u64,
     },
     Reloaded(ReloadReport),
     /// Progress of an image pull for a `docker` server (bytes and layers so far).
@@ -198,12 +275,21 @@ mod tests {
         let e = Event::CrashLoop {
             server: "a".into(),
             crashes: 5,
+            startup: false,
+            cause: None,
+            stderr: vec![],
         };
         let v = serde_json::to_value(&e).unwrap();
         assert_eq!(
             v,
-            serde_json::json!({"type": "crash-loop", "server": "a", "crashes": 5})
+            serde_json::json!({"type": "crash-loop", "server": "a", "crashes": 5, "startup": false})
         );
+        // Older daemons sent fewer fields.
+        let old: Event = serde_json::from_value(
+            serde_json::json!({"type": "server-crashed", "server": "a", "how": "exited with code 1"}),
+        )
+        .unwrap();
+        assert!(matches!(old, Event::ServerCrashed { phase, .. } if phase.is_empty()));
         let back: Event = serde_json::from_value(v).unwrap();
         assert_eq!(back, e);
         let r = Event::Reloaded(ReloadReport {

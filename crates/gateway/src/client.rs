@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use dockside_core::api::{DaemonInfo, RunState, Status};
+use dockside_core::api::{DaemonInfo, Metrics, RunState, ServerStatus, Status};
 use dockside_core::home::Home;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
@@ -178,17 +178,23 @@ pub fn status(as_json: bool) -> anyhow::Result<i32> {
     let rt = crate::run::runtime()?;
     let token = token::read(&home);
     let token_path = token::path(&home);
-    let status: Option<Status> = match DaemonClient::for_home(&home) {
+    let client = DaemonClient::for_home(&home);
+    let status: Option<Status> = match &client {
         Some(c) => Some(rt.block_on(c.get("/api/status"))?),
         None => None,
     };
     if as_json {
+        // Call counts, errors and latency per server and tool (`core::api::Metrics`).
+        let metrics: Option<Metrics> = client
+            .as_ref()
+            .and_then(|c| rt.block_on(c.get("/api/metrics")).ok());
         let doc = json!({
             "running": status.is_some(),
             "home": home.root(),
             "token": token,
             "tokenPath": token_path,
             "status": status,
+            "metrics": metrics,
         });
         println!("{}", serde_json::to_string_pretty(&doc)?);
         return Ok(0);
@@ -250,6 +256,20 @@ pub fn status(as_json: bool) -> anyhow::Result<i32> {
         }
     }
     Ok(0)
+}
+
+/// `dockside server restart NAME`: restarts a server in the running daemon, also out of a
+/// crash loop; the error says why when it does not start.
+pub fn restart_server(name: &str) -> anyhow::Result<ServerStatus> {
+    let home = Home::from_env()?;
+    let Some(client) = DaemonClient::for_home(&home) else {
+        anyhow::bail!(
+            "the Dockside daemon is not running (home {}); `dockside daemon` starts it",
+            home.root().display()
+        );
+    };
+    let rt = crate::run::runtime()?;
+    rt.block_on(client.post(&format!("/api/servers/{name}/restart"), None))
 }
 
 /// `dockside stop`: asks the daemon to stop and waits until it has.

@@ -116,6 +116,7 @@ pub fn spec_from_server(
         }
         Ok(resolved.env)
     };
+    let watch = watch_paths(server);
     match launch::resolve(name, server, state, mode)? {
         Launch::Host(host) => {
             let mut env: Vec<(String, String)> = host.env.into_iter().collect();
@@ -132,6 +133,7 @@ pub fn spec_from_server(
                 tools: state.tools.clone(),
                 secret_values,
                 container: None,
+                watch,
             })
         }
         Launch::Container(launch) => {
@@ -157,6 +159,7 @@ pub fn spec_from_server(
                     options: state.docker.clone(),
                     launch,
                 }),
+                watch,
             })
         }
         Launch::Remote(_) => {
@@ -164,6 +167,58 @@ pub fn spec_from_server(
                 "server '{name}' is remote; remote upstreams are not supported by the gateway yet"
             )
         }
+    }
+}
+
+/// The paths whose changes restart a server (live reload): its `x-dockside.watch` entries
+/// (relative ones against its `cwd`), else [`default_watch`] of its host command.
+fn watch_paths(server: &Server) -> Vec<PathBuf> {
+    let ext = server.dockside.as_ref();
+    let cwd = ext.and_then(|x| x.cwd.clone());
+    match ext.and_then(|x| x.watch.as_ref()) {
+        Some(entries) => entries
+            .iter()
+            .map(|e| {
+                let p = PathBuf::from(e);
+                match &cwd {
+                    Some(c) if p.is_relative() => c.join(p),
+                    _ => p,
+                }
+            })
+            .collect(),
+        None => server
+            .host_command()
+            .map(|argv| default_watch(argv, cwd.as_deref()))
+            .unwrap_or_default(),
+    }
+}
+
+/// The directory of the script a command runs, when it runs a source file of the user's
+/// (`node /home/me/srv/index.js`, `python3 server.py`, `./server.py`); nothing for binaries
+/// and for packages (`npx pkg`, anything under `node_modules` or `site-packages`).
+pub fn default_watch(argv: &[String], cwd: Option<&Path>) -> Vec<PathBuf> {
+    const SOURCE: &[&str] = &[
+        "js", "mjs", "cjs", "ts", "mts", "cts", "jsx", "tsx", "py", "rb", "php", "lua", "pl",
+    ];
+    let script = argv.iter().map(PathBuf::from).find(|p| {
+        p.extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| SOURCE.contains(&e))
+    });
+    let Some(script) = script else { return vec![] };
+    let script = match cwd {
+        Some(c) if script.is_relative() => c.join(script),
+        _ => absolute(&script),
+    };
+    let packaged = script.components().any(|c| {
+        matches!(
+            c.as_os_str().to_str(),
+            Some("node_modules" | "site-packages" | "dist-packages")
+        )
+    });
+    match script.parent() {
+        Some(dir) if !packaged && script.is_file() => vec![dir.to_path_buf()],
+        _ => vec![],
     }
 }
 

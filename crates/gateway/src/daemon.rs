@@ -20,7 +20,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use dockside_core::api::{
-    ApiError, DaemonInfo, Event, ReloadReport, RunState, ServerStatus, SetMode, Status, ToolLatency,
+    ApiError, DaemonInfo, Event, LogEntry, Metrics, ReloadReport, RunState, ServerStatus, SetMode,
+    Status, ToolLatency,
 };
 use dockside_core::home::Home;
 use dockside_core::state::Mode;
@@ -336,42 +337,6 @@ impl Daemon {
         }
     }
 
-    fn latency(&self) -> Vec<ToolLatency> {
-        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-        let mut out: Vec<ToolLatency> = self
-            .gw
-            .call_stats()
-            .into_iter()
-            .map(|((server, tool), s)| {
-                let mut recent: Vec<f64> = s.recent.iter().map(|d| ms(*d)).collect();
-                recent.sort_by(|a, b| a.total_cmp(b));
-                let pct = |p: f64| -> f64 {
-                    if recent.is_empty() {
-                        0.0
-                    } else {
-                        recent[((recent.len() - 1) as f64 * p).round() as usize]
-                    }
-                };
-                ToolLatency {
-                    server,
-                    tool,
-                    calls: s.calls,
-                    errors: s.errors,
-                    mean_ms: if s.calls == 0 {
-                        0.0
-                    } else {
-                        ms(s.total) / s.calls as f64
-                    },
-                    p50_ms: pct(0.5),
-                    p95_ms: pct(0.95),
-                    last_ms: s.recent.back().map(|d| ms(*d)).unwrap_or(0.0),
-                }
-            })
-            .collect();
-        out.sort_by(|a, b| (&a.server, &a.tool).cmp(&(&b.server, &b.tool)));
-        out
-    }
-
     fn track_events(self: &Arc<Self>) {
         let mut rx = self.gw.subscribe();
         let me = Arc::downgrade(self);
@@ -395,13 +360,31 @@ impl Daemon {
                         n.error = None;
                         n.restarts += 1;
                     }
-                    Event::ServerCrashed { server, how } => {
+                    Event::ServerCrashed { server, how, .. } => {
                         notes.entry(server).or_default().error = Some(format!("crashed: {how}"));
                     }
-                    Event::CrashLoop { server, crashes } => {
+                    Event::CrashLoop {
+                        server,
+                        crashes,
+                        startup,
+                        cause,
+                        stderr,
+                    } => {
                         let n = notes.entry(server).or_default();
                         n.crash_loop = true;
-                        n.error = Some(format!("crash loop: {crashes} crashes within a minute"));
+                        let what = if startup {
+                            "failed to start"
+                        } else {
+                            "crashed"
+                        };
+                        let mut error = format!("crash loop: {what} {crashes} times; `dockside server restart` tries again");
+                        if let Some(cause) = cause {
+                            error.push_str(&format!("; last: {cause}"));
+                        }
+                        if let Some(line) = stderr.last() {
+                            error.push_str(&format!("; stderr: {line}"));
+                        }
+                        n.error = Some(error);
                     }
                     Event::StartFailed { server, error } => {
                         notes.entry(server).or_default().error = Some(error);
@@ -535,7 +518,36 @@ async fn api_reload(State(d): State<Shared>) -> Json<ReloadReport> {
 }
 
 async fn api_latency(State(d): State<Shared>) -> Json<Vec<ToolLatency>> {
-    Json(d.latency())
+    Json(d.gw.latency())
+}
+
+async fn api_metrics(State(d): State<Shared>) -> Json<Metrics> {
+    Json(d.gw.metrics())
+}
+
+async fn prometheus_metrics(State(d): State<Shared>) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        crate::metrics::prometheus(&d.gw.metrics()),
+    )
+        .into_response()
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct LogQuery {
+    server: Option<String>,
+    #[serde(default)]
+    since_ms: u64,
+}
+
+async fn api_logs(
+    State(d): State<Shared>,
+    axum::extract::Query(q): axum::extract::Query<LogQuery>,
+) -> Json<Vec<LogEntry>> {
+    Json(d.gw.recent_logs(q.server.as_deref(), q.since_ms))
 }
 
 async fn api_events(
@@ -588,6 +600,9 @@ fn api_router(daemon: Shared, http_state: http::HttpState) -> Router {
         .route("/api/servers/{name}/{action}", post(api_action))
         .route("/api/reload", post(api_reload))
         .route("/api/latency", get(api_latency))
+        .route("/api/metrics", get(api_metrics))
+        .route("/api/logs", get(api_logs))
+        .route("/metrics", get(prometheus_metrics))
         .route("/api/events", get(api_events))
         .route("/api/shutdown", post(api_shutdown))
         .with_state(ApiState {
@@ -630,7 +645,9 @@ async fn run_async(opts: RunOptions) -> anyhow::Result<i32> {
         started_at: now_secs(),
     };
     let docker = crate::docker::runtime_for(&home, &opts)?;
-    let gw = crate::docker::gateway(opts.gateway_config(), &docker);
+    let mut config = opts.gateway_config();
+    config.logs = Some(crate::logs::LogConfig::for_home(home.root()));
+    let gw = crate::docker::gateway(config, &docker);
     crate::run::mirror_server_stderr(&gw);
     let daemon = Arc::new(Daemon {
         gw: gw.clone(),

@@ -7,7 +7,7 @@
 //! requests (sampling, elicitation, roots) go to the client whose call is in flight on that
 //! upstream (the most recent one), or else to the most recently active client that sees it.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
@@ -16,14 +16,19 @@ use indexmap::IndexMap;
 use serde_json::{json, Value};
 use tokio::sync::{broadcast, mpsc};
 
+use crate::code_watch::CodeWatch;
 use crate::jsonrpc::{self, Kind, INTERNAL_ERROR, INVALID_PARAMS, METHOD_NOT_FOUND};
+use crate::logs::{LogConfig, LogStore};
+use crate::metrics::CallMetricsStore;
 use crate::naming::{self, Exposed, ToolPattern};
 use crate::peer::{Outbound, Peer};
 use crate::secrets::SecretScanner;
+use crate::supervisor::{self, History, SupervisorConfig};
 use crate::upstream::{
     Launcher, ListKind, LogLine, ProcessLauncher, StartError, Upstream, UpstreamSpec,
 };
 use crate::PROTOCOL_VERSIONS;
+use dockside_core::api::{LogEntry, Metrics, ToolLatency};
 
 /// Gateway-wide settings.
 #[derive(Debug, Clone)]
@@ -38,6 +43,12 @@ pub struct GatewayConfig {
     pub init_timeout: Duration,
     /// Restart crashed servers with backoff (the daemon does; `gateway run` too).
     pub restart: bool,
+    /// Backoff, crash-loop and health-check limits.
+    pub supervisor: SupervisorConfig,
+    /// Where server logs are written (`None`: memory and events only).
+    pub logs: Option<LogConfig>,
+    /// With `log_calls`: also log argument values (off by default: they may hold secrets).
+    pub log_call_args: bool,
 }
 
 impl Default for GatewayConfig {
@@ -48,6 +59,9 @@ impl Default for GatewayConfig {
             log_calls: true,
             init_timeout: Duration::from_secs(60),
             restart: true,
+            supervisor: SupervisorConfig::default(),
+            logs: None,
+            log_call_args: false,
         }
     }
 }
@@ -55,21 +69,8 @@ impl Default for GatewayConfig {
 /// Something that happened to an upstream: the control API's event type, one definition in core.
 pub type GatewayEvent = dockside_core::api::Event;
 
-/// Per-tool call statistics.
-#[derive(Debug, Clone, Default)]
-pub struct CallStats {
-    pub calls: u64,
-    pub errors: u64,
-    pub total: Duration,
-    /// The durations of the most recent calls, oldest first.
-    pub recent: VecDeque<Duration>,
-}
-
-const RECENT_CALLS: usize = 50;
 /// How long a request for a name waits for servers that are still starting.
 const STARTUP_WAIT: Duration = Duration::from_secs(30);
-const CRASH_WINDOW: Duration = Duration::from_secs(60);
-const CRASH_LOOP: u32 = 5;
 
 /// Exposed names over all running upstreams, rebuilt whenever a list or the set changes.
 #[derive(Debug, Default)]
@@ -98,26 +99,23 @@ struct ActiveCall {
     client_id: Value,
 }
 
-#[derive(Default)]
-struct Supervision {
-    crashes: VecDeque<Instant>,
-    attempt: u32,
-}
-
-struct Inner {
-    config: GatewayConfig,
+pub(crate) struct Inner {
+    pub(crate) config: GatewayConfig,
     launcher: Box<dyn Launcher>,
-    upstreams: RwLock<IndexMap<String, Arc<Upstream>>>,
+    pub(crate) upstreams: RwLock<IndexMap<String, Arc<Upstream>>>,
     /// Specs of servers that should run (running, starting or restarting).
-    wanted: Mutex<IndexMap<String, UpstreamSpec>>,
+    pub(crate) wanted: Mutex<IndexMap<String, UpstreamSpec>>,
     index: RwLock<Arc<Index>>,
     sessions: Mutex<HashMap<u64, Weak<Session>>>,
     progress: Mutex<HashMap<String, ProgressRoute>>,
     calls: Mutex<HashMap<String, Vec<ActiveCall>>>,
-    supervision: Mutex<HashMap<String, Supervision>>,
-    stats: Mutex<HashMap<(String, String), CallStats>>,
+    pub(crate) supervision: Mutex<HashMap<String, History>>,
+    metrics: CallMetricsStore,
+    log_store: LogStore,
+    /// Live-reload watchers of servers with `watch` paths.
+    pub(crate) code_watch: Mutex<HashMap<String, CodeWatch>>,
     scanner: RwLock<SecretScanner>,
-    events: broadcast::Sender<GatewayEvent>,
+    pub(crate) events: broadcast::Sender<GatewayEvent>,
     logs: broadcast::Sender<LogLine>,
     seq: AtomicU64,
 }
@@ -125,7 +123,7 @@ struct Inner {
 /// The gateway engine. Cheap to clone.
 #[derive(Clone)]
 pub struct Gateway {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 impl Gateway {
@@ -135,7 +133,8 @@ impl Gateway {
 
     pub fn with_launcher(config: GatewayConfig, launcher: Box<dyn Launcher>) -> Gateway {
         let (events, _) = broadcast::channel(1024);
-        let (logs, _) = broadcast::channel(1024);
+        let (logs, _) = broadcast::channel(4096);
+        let log_store = LogStore::new(config.logs.clone());
         let gw = Gateway {
             inner: Arc::new(Inner {
                 config,
@@ -147,23 +146,33 @@ impl Gateway {
                 progress: Mutex::new(HashMap::new()),
                 calls: Mutex::new(HashMap::new()),
                 supervision: Mutex::new(HashMap::new()),
-                stats: Mutex::new(HashMap::new()),
+                metrics: CallMetricsStore::default(),
+                log_store,
+                code_watch: Mutex::new(HashMap::new()),
                 scanner: RwLock::new(SecretScanner::default()),
                 events,
                 logs,
                 seq: AtomicU64::new(1),
             }),
         };
-        // Server stderr lines become events too.
+        // Server stderr lines go to the log store (ring, files) and become events. The task ends
+        // with the gateway (when the last log sender goes).
         let mut logs = gw.inner.logs.subscribe();
-        let events = gw.inner.events.clone();
+        let weak = Arc::downgrade(&gw.inner);
         tokio::spawn(async move {
             loop {
                 match logs.recv().await {
                     Ok(l) => {
-                        let _ = events.send(GatewayEvent::Log {
+                        let Some(inner) = weak.upgrade() else { return };
+                        inner.log_store.push(LogEntry {
+                            server: l.server.clone(),
+                            at_ms: l.at_ms,
+                            line: l.line.clone(),
+                        });
+                        let _ = inner.events.send(GatewayEvent::Log {
                             server: l.server,
                             line: l.line,
+                            at_ms: l.at_ms,
                         });
                     }
                     Err(broadcast::error::RecvError::Lagged(_)) => continue,
@@ -172,6 +181,10 @@ impl Gateway {
             }
         });
         gw
+    }
+
+    pub(crate) fn from_inner(inner: Arc<Inner>) -> Gateway {
+        Gateway { inner }
     }
 
     pub fn config(&self) -> &GatewayConfig {
@@ -220,6 +233,13 @@ impl Gateway {
             .collect()
     }
 
+    /// Whether a wanted server is not running yet (starting, or restarting after a crash).
+    fn starting(&self) -> bool {
+        let wanted = self.inner.wanted.lock().unwrap();
+        let ups = self.inner.upstreams.read().unwrap();
+        wanted.keys().any(|k| !ups.contains_key(k))
+    }
+
     /// Waits (up to `timeout`) until every wanted server runs or gave up; true when none is
     /// still starting. Requests that arrive while servers start wait here instead of failing.
     pub async fn wait_ready(&self, timeout: Duration) -> bool {
@@ -261,8 +281,19 @@ impl Gateway {
         Some(self.enabled_tools(&up).len())
     }
 
-    pub fn call_stats(&self) -> HashMap<(String, String), CallStats> {
-        self.inner.stats.lock().unwrap().clone()
+    /// Call counts, errors and latency per server and tool, with restart counts.
+    pub fn metrics(&self) -> Metrics {
+        self.inner.metrics.snapshot(|s| self.restarts(s))
+    }
+
+    /// Per-tool latency (the `/api/latency` view).
+    pub fn latency(&self) -> Vec<ToolLatency> {
+        self.inner.metrics.latency()
+    }
+
+    /// Recent server log lines from memory, oldest first.
+    pub fn recent_logs(&self, server: Option<&str>, since_ms: u64) -> Vec<LogEntry> {
+        self.inner.log_store.recent(server, since_ms)
     }
 
     /// Adds values that must never reach a tool or leave one (`--block-secrets`).
@@ -285,7 +316,7 @@ impl Gateway {
         })
     }
 
-    fn rebuild_index(&self) {
+    pub(crate) fn rebuild_index(&self) {
         let ups = self.upstreams();
         let tools: Vec<Vec<Value>> = ups.iter().map(|u| self.enabled_tools(u)).collect();
         let prompts: Vec<Vec<Value>> = ups.iter().map(|u| u.lists().prompts).collect();
@@ -341,6 +372,8 @@ impl Gateway {
             self.inner.upstreams.write().unwrap().shift_remove(&name);
             old.stop(Duration::from_secs(2)).await;
         }
+        let generation = self.fresh_start(&name);
+        self.watch_code(&spec);
         match self.launch(spec).await {
             Ok(up) => {
                 let _ = self.inner.events.send(GatewayEvent::ServerStarted {
@@ -351,17 +384,26 @@ impl Gateway {
                 Ok(up)
             }
             Err(e) => {
-                self.inner.wanted.lock().unwrap().shift_remove(&name);
+                // A server that ran but failed before `initialize` is retried (start-up
+                // failures reach crash-loop sooner); one that cannot even be launched is not.
+                let retry = self.inner.config.restart && matches!(e, StartError::Initialize { .. });
+                if !retry {
+                    self.inner.wanted.lock().unwrap().shift_remove(&name);
+                    self.unwatch_code(&name);
+                }
                 let _ = self.inner.events.send(GatewayEvent::StartFailed {
-                    server: name,
+                    server: name.clone(),
                     error: e.to_string(),
                 });
+                if retry {
+                    self.retry_start(name, &e, generation);
+                }
                 Err(e)
             }
         }
     }
 
-    async fn launch(&self, spec: UpstreamSpec) -> Result<Arc<Upstream>, StartError> {
+    pub(crate) async fn launch(&self, spec: UpstreamSpec) -> Result<Arc<Upstream>, StartError> {
         let name = spec.name.clone();
         let up = Upstream::start(
             spec,
@@ -382,7 +424,7 @@ impl Gateway {
         }
         tracing::info!(server = %name, pid = ?up.pid, "server started");
         self.attach(&up);
-        self.spawn_watch(up.clone());
+        self.supervise(up.clone());
         self.rebuild_index();
         self.notify_list_changed(
             &name,
@@ -407,6 +449,7 @@ impl Gateway {
     /// Stops a server; clients are told its tools are gone.
     pub async fn stop_server(&self, name: &str) -> bool {
         self.inner.wanted.lock().unwrap().shift_remove(name);
+        self.unwatch_code(name);
         let up = self.inner.upstreams.write().unwrap().shift_remove(name);
         let Some(up) = up else { return false };
         up.stop(Duration::from_secs(2)).await;
@@ -453,7 +496,9 @@ impl Gateway {
         let changed: Vec<UpstreamSpec> = specs
             .into_iter()
             .filter(|s| {
-                !current.contains(s) || self.upstream(&s.name).is_none_or(|u| !u.is_running())
+                (!current.contains(s) || self.upstream(&s.name).is_none_or(|u| !u.is_running()))
+                    // A crash loop waits for a user (or a changed spec).
+                    && !self.crash_looped(s)
             })
             .collect();
         self.start_servers(changed).await
@@ -481,90 +526,6 @@ impl Gateway {
                 Gateway { inner }.on_upstream_message(&up, msg);
             }
         }));
-    }
-
-    /// Watches for an upstream exiting on its own: reports the crash and restarts it with
-    /// backoff, giving up after a crash loop.
-    fn spawn_watch(&self, up: Arc<Upstream>) {
-        let gw = Arc::downgrade(&self.inner);
-        tokio::spawn(async move {
-            let how = up.exited().await;
-            let Some(inner) = gw.upgrade() else { return };
-            let gw = Gateway { inner };
-            let name = up.name().to_string();
-            let was_current = {
-                let mut ups = gw.inner.upstreams.write().unwrap();
-                if ups.get(&name).is_some_and(|u| Arc::ptr_eq(u, &up)) {
-                    ups.shift_remove(&name);
-                    true
-                } else {
-                    false
-                }
-            };
-            if !was_current || how == "stopped" {
-                return;
-            }
-            tracing::warn!(server = %name, "server {how}");
-            let _ = gw.inner.events.send(GatewayEvent::ServerCrashed {
-                server: name.clone(),
-                how: how.clone(),
-            });
-            gw.rebuild_index();
-            gw.notify_list_changed(
-                &name,
-                &[ListKind::Tools, ListKind::Prompts, ListKind::Resources],
-            );
-            if !gw.inner.config.restart {
-                return;
-            }
-            let (attempt, crashes) = {
-                let mut sup = gw.inner.supervision.lock().unwrap();
-                let s = sup.entry(name.clone()).or_default();
-                let now = Instant::now();
-                s.crashes.push_back(now);
-                while s
-                    .crashes
-                    .front()
-                    .is_some_and(|t| now.duration_since(*t) > CRASH_WINDOW)
-                {
-                    s.crashes.pop_front();
-                }
-                s.attempt += 1;
-                (s.attempt, s.crashes.len() as u32)
-            };
-            if crashes >= CRASH_LOOP {
-                tracing::error!(server = %name, "crash loop: {crashes} crashes within {}s; not restarting", CRASH_WINDOW.as_secs());
-                gw.inner.wanted.lock().unwrap().shift_remove(&name);
-                let _ = gw.inner.events.send(GatewayEvent::CrashLoop {
-                    server: name,
-                    crashes,
-                });
-                return;
-            }
-            let delay = Duration::from_millis(250u64 << (attempt - 1).min(7));
-            tokio::time::sleep(delay).await;
-            let spec = gw.inner.wanted.lock().unwrap().get(&name).cloned();
-            let Some(spec) = spec else { return };
-            if gw.upstream(&name).is_some() {
-                return;
-            }
-            match gw.launch(spec).await {
-                Ok(up) => {
-                    let _ = gw.inner.events.send(GatewayEvent::ServerRestarted {
-                        server: name,
-                        pid: up.pid,
-                        attempt,
-                    });
-                }
-                Err(e) => {
-                    tracing::error!("restart failed: {e}");
-                    let _ = gw.inner.events.send(GatewayEvent::StartFailed {
-                        server: name,
-                        error: e.to_string(),
-                    });
-                }
-            }
-        });
     }
 
     // ---------------------------------------------------------------- sessions
@@ -610,7 +571,7 @@ impl Gateway {
         self.sessions().len()
     }
 
-    fn notify_list_changed(&self, server: &str, kinds: &[ListKind]) {
+    pub(crate) fn notify_list_changed(&self, server: &str, kinds: &[ListKind]) {
         for s in self.sessions_seeing(server) {
             for kind in kinds {
                 let method = match kind {
@@ -877,19 +838,7 @@ impl Gateway {
     }
 
     fn record_call(&self, server: &str, tool: &str, took: Duration, ok: bool) {
-        let mut stats = self.inner.stats.lock().unwrap();
-        let s = stats
-            .entry((server.to_string(), tool.to_string()))
-            .or_default();
-        s.calls += 1;
-        if !ok {
-            s.errors += 1;
-        }
-        s.total += took;
-        if s.recent.len() == RECENT_CALLS {
-            s.recent.pop_front();
-        }
-        s.recent.push_back(took);
+        self.inner.metrics.record(server, tool, took, ok);
     }
 }
 
@@ -1248,20 +1197,19 @@ impl Session {
             .collect()
     }
 
-    /// [`Self::lookup`], waiting for servers that are still starting when the name is unknown.
+    /// [`Self::lookup`], waiting (bounded) while servers start or restart when the name is
+    /// unknown: a call that arrives during a restart waits for it instead of failing.
     async fn lookup_ready(
         &self,
         kind: ListKind,
         name: &str,
     ) -> Result<(Arc<Upstream>, String), Value> {
-        match self.lookup(kind, name) {
-            Ok(found) => Ok(found),
-            Err(e) => {
-                if self.gw.wait_ready(STARTUP_WAIT).await {
-                    self.lookup(kind, name)
-                } else {
-                    Err(e)
-                }
+        let deadline = Instant::now() + self.gw.inner.config.supervisor.restart_wait;
+        loop {
+            match self.lookup(kind, name) {
+                Ok(found) => return Ok(found),
+                Err(e) if !self.gw.starting() || Instant::now() >= deadline => return Err(e),
+                Err(_) => tokio::time::sleep(Duration::from_millis(25)).await,
             }
         }
     }
@@ -1350,13 +1298,23 @@ impl Session {
             .and_then(|p| p["name"].as_str())
             .unwrap_or("")
             .to_string();
+        // Argument values are logged only when the user asked for it (they may hold secrets).
+        let call_args = (self.gw.inner.config.log_calls && self.gw.inner.config.log_call_args)
+            .then(|| params.as_ref().and_then(|p| p.get("arguments")).cloned())
+            .flatten();
         let started = Instant::now();
         let outcome = self.forward(id, &up, "tools/call", params).await;
         let took = started.elapsed();
         let ok = matches!(&outcome, Ok(r) if r.get("isError") != Some(&Value::Bool(true)));
         self.gw.record_call(up.name(), &original, took, ok);
         if self.gw.inner.config.log_calls {
-            tracing::info!(tool = %exposed, server = %up.name(), ms = took.as_millis() as u64, ok, "tool call");
+            let config = &self.gw.inner.config;
+            if config.log_call_args {
+                let args = call_args.unwrap_or(Value::Null);
+                tracing::info!(tool = %exposed, server = %up.name(), ms = took.as_millis() as u64, ok, arguments = %args, "tool call");
+            } else {
+                tracing::info!(tool = %exposed, server = %up.name(), ms = took.as_millis() as u64, ok, "tool call");
+            }
         }
         if block {
             if let Ok(result) = &outcome {
@@ -1430,10 +1388,7 @@ impl Session {
         }
         match reply {
             Ok(outcome) => outcome,
-            Err(_) => Err(jsonrpc::error(
-                INTERNAL_ERROR,
-                format!("server '{}' stopped before answering {method}", up.name()),
-            )),
+            Err(_) => Err(supervisor::down_error(up, method, gw.inner.config.restart).await),
         }
     }
 }

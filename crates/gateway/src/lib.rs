@@ -6,7 +6,10 @@
 //! - [`upstream`]: launching a server ([`upstream::Launcher`]) and its initialized session
 //!   ([`upstream::Upstream`]);
 //! - [`peer`]: one side of a JSON-RPC conversation (id allocation, reply matching), transport-free;
-//! - [`gateway`]: the router/aggregator — sessions, name mapping, passthrough, supervision;
+//! - [`gateway`]: the router/aggregator — sessions, name mapping, passthrough;
+//! - [`supervisor`]: restarts with backoff, crash loops, health pings, start-up vs runtime
+//!   failures; `code_watch`: live reload of a server when its source changes;
+//! - [`logs`] and [`metrics`]: per-server log files and ring, call counts and latency;
 //! - [`naming`]: prefixes, the 60-character limit, allow-lists, collisions;
 //! - [`stdio`] and [`http`]: the client transports;
 //! - [`secrets`]: the `--block-secrets` scanner.
@@ -17,12 +20,15 @@
 
 pub mod bridge;
 pub mod client;
+mod code_watch;
 pub mod config;
 pub mod daemon;
 pub mod docker;
 pub mod gateway;
 pub mod http;
 pub mod jsonrpc;
+pub mod logs;
+pub mod metrics;
 pub mod naming;
 pub mod peer;
 pub mod preflight;
@@ -31,6 +37,7 @@ mod router_tests;
 pub mod run;
 pub mod secrets;
 pub mod stdio;
+pub mod supervisor;
 pub mod upstream;
 pub mod watch;
 

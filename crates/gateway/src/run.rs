@@ -82,6 +82,10 @@ impl RunOptions {
             tool_patterns: self.tools.iter().map(|t| ToolPattern::parse(t)).collect(),
             block_secrets: self.block_secrets,
             log_calls: self.log_calls,
+            // Argument values may hold secrets: logged only when the user says so.
+            log_call_args: std::env::var("DOCKSIDE_LOG_CALL_ARGS")
+                .is_ok_and(|v| v == "1" || v == "true"),
+            supervisor: crate::supervisor::SupervisorConfig::from_env(),
             ..GatewayConfig::default()
         }
     }

@@ -46,6 +46,8 @@ pub struct UpstreamSpec {
     pub secret_values: Vec<String>,
     /// `docker` mode: run in a container (`command`/`args`/`cwd` are then informational).
     pub container: Option<crate::docker::ContainerSpec>,
+    /// Files, directories or globs whose changes restart this server (live reload).
+    pub watch: Vec<PathBuf>,
 }
 
 impl UpstreamSpec {
@@ -54,6 +56,15 @@ impl UpstreamSpec {
             Prefix::ServerName => Some(&self.name),
             Prefix::Custom(p) => Some(p),
             Prefix::None => None,
+        }
+    }
+
+    /// Whether the server keeps running between calls (host processes and long-lived
+    /// containers); an on-demand container stops when idle, so nothing pings it.
+    pub fn long_lived(&self) -> bool {
+        match &self.container {
+            None => true,
+            Some(c) => c.options.long_lived.unwrap_or(c.launch.long_lived),
         }
     }
 }
@@ -78,6 +89,24 @@ impl StartError {
     pub fn server(&self) -> &str {
         match self {
             StartError::Spawn { server, .. } | StartError::Initialize { server, .. } => server,
+        }
+    }
+
+    /// What went wrong, without the server's name or stderr.
+    pub fn cause(&self) -> String {
+        match self {
+            StartError::Spawn {
+                command, source, ..
+            } => format!("cannot start `{command}`: {source}"),
+            StartError::Initialize { what, .. } => what.clone(),
+        }
+    }
+
+    /// The server's last stderr lines, when it ran at all.
+    pub fn stderr(&self) -> &[String] {
+        match self {
+            StartError::Spawn { .. } => &[],
+            StartError::Initialize { stderr, .. } => stderr,
         }
     }
 }
@@ -315,6 +344,16 @@ impl ListKind {
 pub struct LogLine {
     pub server: String,
     pub line: String,
+    /// Unix time, milliseconds.
+    pub at_ms: u64,
+}
+
+/// Now as Unix time in milliseconds.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 const STDERR_TAIL: usize = 20;
@@ -332,6 +371,8 @@ pub struct Upstream {
     exited: watch::Receiver<Option<String>>,
     stderr_tail: Arc<Mutex<VecDeque<String>>>,
     handler: SharedSlot,
+    /// Why the gateway took the server down, when it did (e.g. it stopped answering `ping`).
+    down_reason: Mutex<Option<String>>,
 }
 
 impl std::fmt::Debug for Upstream {
@@ -434,6 +475,7 @@ impl Upstream {
                     let _ = logs.send(LogLine {
                         server: server.clone(),
                         line,
+                        at_ms: now_ms(),
                     });
                 }
                 drop(stderr_done_tx);
@@ -445,6 +487,7 @@ impl Upstream {
         // The process monitor owns the process: it reports the exit and performs stops.
         let (stop_tx, stop_rx) = oneshot::channel::<Duration>();
         let (exit_tx, exit_rx) = watch::channel(None);
+        let monitor_peer = peer.clone();
         tokio::spawn(async move {
             let stop = tokio::select! {
                 how = process.wait() => Err(how),
@@ -458,6 +501,8 @@ impl Upstream {
                 }
             };
             let _ = exit_tx.send(Some(how));
+            // Calls in flight fail now, even when a grandchild still holds its stdout open.
+            monitor_peer.close();
         });
 
         let fail = |what: String, tail: &Arc<Mutex<VecDeque<String>>>| StartError::Initialize {
@@ -523,6 +568,7 @@ impl Upstream {
             exited: exit_rx,
             stderr_tail,
             handler: slot,
+            down_reason: Mutex::new(None),
         });
         for kind in [
             ListKind::Tools,
@@ -618,6 +664,20 @@ impl Upstream {
             Err(_) => "exited".into(),
         };
         how
+    }
+
+    /// How the server exited, once it has.
+    pub fn exit_status(&self) -> Option<String> {
+        self.exited.borrow().clone()
+    }
+
+    /// Records why the gateway is taking the server down (shown to callers whose calls fail).
+    pub fn set_down_reason(&self, reason: String) {
+        *self.down_reason.lock().unwrap() = Some(reason);
+    }
+
+    pub fn down_reason(&self) -> Option<String> {
+        self.down_reason.lock().unwrap().clone()
     }
 
     pub fn is_running(&self) -> bool {

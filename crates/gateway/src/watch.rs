@@ -6,7 +6,8 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use notify::{RecursiveMode, Watcher};
+pub use notify::RecursiveMode;
+use notify::Watcher;
 use tokio::sync::mpsc;
 
 pub const DEBOUNCE: Duration = Duration::from_millis(300);
@@ -46,18 +47,6 @@ where
     F: Fn() -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send,
 {
-    let (tx, mut rx) = mpsc::unbounded_channel::<()>();
-    let filter = targets.clone();
-    let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-        if let Ok(event) = res {
-            if matches!(event.kind, notify::EventKind::Access(_)) {
-                return;
-            }
-            if event.paths.iter().any(|p| relevant(p, &filter)) {
-                let _ = tx.send(());
-            }
-        }
-    })?;
     let mut dirs: Vec<PathBuf> = Vec::new();
     for t in &targets {
         let dir = if t.is_dir() || t.extension().is_none() {
@@ -69,11 +58,42 @@ where
                 .unwrap_or_else(|| PathBuf::from("."))
         };
         if !dirs.contains(&dir) {
-            watcher
-                .watch(&dir, RecursiveMode::NonRecursive)
-                .map_err(|e| anyhow::anyhow!("cannot watch {}: {e}", dir.display()))?;
             dirs.push(dir);
         }
+    }
+    let watched = dirs
+        .into_iter()
+        .map(|d| (d, RecursiveMode::NonRecursive))
+        .collect();
+    watch_with(watched, move |p| relevant(p, &targets), on_change)
+}
+
+/// Watches `dirs` and runs `on_change` after each burst of changes to paths `filter` accepts.
+pub fn watch_with<P, F, Fut>(
+    dirs: Vec<(PathBuf, RecursiveMode)>,
+    filter: P,
+    on_change: F,
+) -> anyhow::Result<WatchGuard>
+where
+    P: Fn(&Path) -> bool + Send + 'static,
+    F: Fn() -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    let (tx, mut rx) = mpsc::unbounded_channel::<()>();
+    let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+        if let Ok(event) = res {
+            if matches!(event.kind, notify::EventKind::Access(_)) {
+                return;
+            }
+            if event.paths.iter().any(|p| filter(p)) {
+                let _ = tx.send(());
+            }
+        }
+    })?;
+    for (dir, mode) in &dirs {
+        watcher
+            .watch(dir, *mode)
+            .map_err(|e| anyhow::anyhow!("cannot watch {}: {e}", dir.display()))?;
     }
     let task = tokio::spawn(async move {
         while rx.recv().await.is_some() {
@@ -85,7 +105,7 @@ where
                     Err(_) => break,
                 }
             }
-            tracing::debug!("configuration changed: reloading");
+            tracing::debug!("watched files changed");
             on_change().await;
         }
     });

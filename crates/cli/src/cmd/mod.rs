@@ -6,6 +6,7 @@ pub mod connect;
 pub mod daemon;
 pub mod doctor;
 pub mod gateway;
+pub mod logs;
 pub mod secret;
 pub mod server;
 pub mod server_image;

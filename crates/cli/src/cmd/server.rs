@@ -45,6 +45,14 @@ enum Action {
     Remove(Remove),
     /// The image a server runs in docker mode: show it, --pull it, or --build it
     Image(super::server_image::ImageArgs),
+    /// Restart a server in the running daemon (also gets it out of a crash loop)
+    Restart(Restart),
+}
+
+#[derive(clap::Args)]
+struct Restart {
+    /// Server name
+    name: String,
 }
 
 #[derive(clap::Args)]
@@ -164,6 +172,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             Ok(())
         }
         Action::Image(image) => super::server_image::run(image),
+        Action::Restart(r) => {
+            let s = dockside_gateway::client::restart_server(&r.name)?;
+            let pid = s.pid.map(|p| format!(" (pid {p})")).unwrap_or_default();
+            println!("{}: restarted{pid}", s.name);
+            Ok(())
+        }
         Action::Remove(remove) => {
             let mut ws = workspace()?;
             ws.remove_server(&remove.name)?;
