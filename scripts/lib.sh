@@ -59,6 +59,13 @@ ensure_rust() {
   done
 }
 
+# `cargo install NAME --version VERSION --locked` unless NAME is already on PATH.
+ensure_cargo_tool() {
+  command -v "$1" >/dev/null && return 0
+  say "cargo install $1"
+  cargo install --quiet "$1" --version "$2" --locked
+}
+
 # `npm ci` in DIR when node_modules is missing or older than package-lock.json.
 ensure_npm() {
   local dir="$ROOT/$1"
