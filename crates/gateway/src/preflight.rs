@@ -15,15 +15,20 @@
 //!    string arguments only; without one, `ping` to the server process itself.
 //!
 //! Nothing here changes a file; every process and container started is stopped at the end.
+//! [`verify_gateway`] is the check after the switch: the daemon runs every server and lists
+//! its tools.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use dockside_core::api::{RunState, ServerStatus};
+use dockside_core::home::Home;
 use dockside_core::switch::{Latency, PreflightReport, ServerCheck, SwitchPlan};
 use dockside_core::Mode;
 use serde_json::{json, Value};
 use tokio::sync::{broadcast, mpsc};
 
+use crate::client::{ensure_daemon, DaemonClient};
 use crate::config::{spec_from_server, SecretSource, Selection};
 use crate::docker::{self, image, DockerDefaults, DockerRuntime, HybridLauncher};
 use crate::gateway::{Gateway, GatewayConfig, Session};
@@ -426,5 +431,61 @@ async fn session_request(
             Ok(None) => return Err("the gateway session closed".into()),
             Err(_) => return Err(format!("{method}: no answer within 30 s")),
         }
+    }
+}
+
+/// After a switch is applied: has the daemon of `home` (started if none runs) reload, run every
+/// server the switch put behind the gateway, and list as many tools as the pre-flight saw.
+/// Returns what is wrong (empty: verified).
+pub async fn verify_gateway(
+    home: &Home,
+    plan: &SwitchPlan,
+    report: &PreflightReport,
+) -> Vec<String> {
+    let wanted: Vec<&str> = plan.gateway_servers().map(|s| s.name.as_str()).collect();
+    if wanted.is_empty() {
+        return Vec::new();
+    }
+    let info = match ensure_daemon(home).await {
+        Ok(i) => i,
+        Err(e) => return vec![format!("the gateway daemon does not run: {e:#}")],
+    };
+    let client = DaemonClient::new(info, crate::http::token::read(home));
+    if let Err(e) = client.post::<Value>("/api/reload", None).await {
+        return vec![format!("the daemon did not reload: {e:#}")];
+    }
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let servers: Vec<ServerStatus> = client.get("/api/servers").await.unwrap_or_default();
+        let mut problems = Vec::new();
+        for name in &wanted {
+            let expected = report.server(name).map(|c| c.tools_after.len());
+            match servers.iter().find(|s| s.name == *name) {
+                Some(s) if s.state == RunState::Running => {
+                    if let Some(n) = expected.filter(|n| s.tools < *n) {
+                        problems.push(format!(
+                            "{name}: the gateway lists {} of its {n} tools",
+                            s.tools
+                        ));
+                    }
+                }
+                Some(s) => problems.push(format!(
+                    "{name}: {} in the gateway{}",
+                    serde_json::to_value(s.state)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default(),
+                    s.error
+                        .as_deref()
+                        .map(|e| format!(" ({e})"))
+                        .unwrap_or_default()
+                )),
+                None => problems.push(format!("{name}: not running in the gateway")),
+            }
+        }
+        if problems.is_empty() || Instant::now() > deadline {
+            return problems;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
     }
 }

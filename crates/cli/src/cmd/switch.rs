@@ -5,17 +5,15 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
-use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 use clap::Subcommand;
-use dockside_core::api::{RunState, ServerStatus};
 use dockside_core::clients::sync::Context;
 use dockside_core::switch::{
     self, plan_production, Applied, PlanOptions, PreflightReport, SwitchPlan, SwitchRecord,
 };
 use dockside_core::{Home, Mode, Workspace};
-use dockside_gateway::client::{ensure_daemon, DaemonClient};
+use dockside_gateway::client::DaemonClient;
 use dockside_gateway::preflight::{self, PreflightOptions};
 
 use super::print_json;
@@ -196,7 +194,7 @@ fn production(home: &Home, ctx: &Context, p: Production) -> anyhow::Result<()> {
     let applied = switch::apply(ctx, &plan, Some(&report))
         .context("switching failed; every client file is as it was")?;
     let mut problems = applied.problems.clone();
-    problems.extend(verify_gateway(home, &rt, &plan, &report));
+    problems.extend(rt.block_on(preflight::verify_gateway(home, &plan, &report)));
     if p.json {
         print_json(
             &serde_json::json!({"plan": plan, "preflight": report, "record": applied.record, "problems": problems}),
@@ -312,63 +310,6 @@ fn print_preflight(report: &PreflightReport) {
     for p in &report.problems {
         println!("pre-flight problem: {p}");
     }
-}
-
-/// Has the daemon (started if needed) run every gateway server and list its tools.
-fn verify_gateway(
-    home: &Home,
-    rt: &tokio::runtime::Runtime,
-    plan: &SwitchPlan,
-    report: &PreflightReport,
-) -> Vec<String> {
-    let wanted: Vec<&str> = plan.gateway_servers().map(|s| s.name.as_str()).collect();
-    if wanted.is_empty() {
-        return Vec::new();
-    }
-    rt.block_on(async {
-        let info = match ensure_daemon(home).await {
-            Ok(i) => i,
-            Err(e) => return vec![format!("the gateway daemon does not run: {e:#}")],
-        };
-        let client = DaemonClient::new(info, dockside_gateway::http::token::read(home));
-        if let Err(e) = client.post::<serde_json::Value>("/api/reload", None).await {
-            return vec![format!("the daemon did not reload: {e:#}")];
-        }
-        let deadline = Instant::now() + Duration::from_secs(90);
-        loop {
-            let servers: Vec<ServerStatus> = client.get("/api/servers").await.unwrap_or_default();
-            let mut problems = Vec::new();
-            for name in &wanted {
-                let expected = report.server(name).map(|c| c.tools_after.len());
-                match servers.iter().find(|s| s.name == *name) {
-                    Some(s) if s.state == RunState::Running => {
-                        if let Some(n) = expected.filter(|n| s.tools < *n) {
-                            problems.push(format!(
-                                "{name}: the gateway lists {} of its {n} tools",
-                                s.tools
-                            ));
-                        }
-                    }
-                    Some(s) => problems.push(format!(
-                        "{name}: {} in the gateway{}",
-                        serde_json::to_value(s.state)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_owned))
-                            .unwrap_or_default(),
-                        s.error
-                            .as_deref()
-                            .map(|e| format!(" ({e})"))
-                            .unwrap_or_default()
-                    )),
-                    None => problems.push(format!("{name}: not running in the gateway")),
-                }
-            }
-            if problems.is_empty() || Instant::now() > deadline {
-                return problems;
-            }
-            tokio::time::sleep(Duration::from_millis(300)).await;
-        }
-    })
 }
 
 fn report_applied(applied: &Applied, what: &str) {

@@ -534,6 +534,39 @@ mod tests {
     }
 
     #[test]
+    fn user_entries_move_too_when_asked_and_come_back() {
+        let t = setup();
+        let before = text(&t);
+        let ws = Workspace::load(t.home.clone()).unwrap();
+        let opts = PlanOptions {
+            include_user_entries: true,
+            ..PlanOptions::default()
+        };
+        let plan = plan_production(&ws, &t.ctx, &opts).unwrap();
+        let mine = plan.servers.iter().find(|s| s.name == "mine").unwrap();
+        assert!(mine.imported);
+        assert_eq!(mine.to, Mode::Managed);
+        assert!(plan.clients[0].user_entries.is_empty());
+        let rec = apply(&t.ctx, &plan, None).unwrap().record;
+        assert!(text(&t).contains("[\"connect\", \"--server\", \"mine\"]"));
+        // Undo, redo (rolling back the undo), undo again: the same bytes each time.
+        let undo = restore(&t.ctx, &t.home, &rec.id).unwrap().record;
+        assert_eq!(text(&t), before);
+        let after = text(&t);
+        restore(&t.ctx, &t.home, &undo.id).unwrap();
+        assert_ne!(text(&t), after);
+        assert_eq!(
+            Workspace::load(t.home.clone()).unwrap().state().profile,
+            Profile::Production
+        );
+        let redo = latest(t.home.root(), false).unwrap();
+        restore(&t.ctx, &t.home, &redo.id).unwrap();
+        assert_eq!(text(&t), before);
+        let history = crate::switch::history(t.home.root());
+        assert_eq!(history.len(), 4);
+    }
+
+    #[test]
     fn state_merge_keeps_changes_made_since() {
         let yaml = |s: &str| -> State { crate::yaml::parse(s, Path::new("s")).unwrap() };
         let before = yaml("servers:\n  a: {mode: native}\n  b: {mode: native}\n");
