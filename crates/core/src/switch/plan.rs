@@ -292,7 +292,14 @@ pub fn plan_production(
     let mut errors = Vec::new();
     for (target, rec) in connected {
         let desired = bridge::desired(&after, rec.single_entry);
-        match sync::plan_target(ctx, &target, &desired, opts.include_user_entries) {
+        let gateway: Vec<&str> = servers
+            .iter()
+            .filter(|s| s.behind_gateway())
+            .map(|s| s.name.as_str())
+            .collect();
+        let planned_target = sync::plan_target(ctx, &target, &desired, opts.include_user_entries)
+            .and_then(|p| drop_native_leftovers(p, &gateway).map_err(Into::into));
+        match planned_target {
             Ok(p) => {
                 clients.push(describe(&p, &desired).map_err(crate::clients::SyncError::from)?);
                 for c in &p.plan.changes {
@@ -323,6 +330,45 @@ pub fn plan_production(
         before: ws.clone(),
         after,
     })
+}
+
+/// Removes the native entries Dockside took over (a user's entry identical to what Dockside
+/// writes) of servers now behind the gateway that the plan lets go of instead of removing — with
+/// a single aggregate entry they are not wanted under their own names, and production means
+/// gateway entries only. The switch record keeps them, so `switch development` puts them back.
+fn drop_native_leftovers(
+    mut p: Planned,
+    gateway: &[&str],
+) -> Result<Planned, crate::fsedit::EditError> {
+    let Some(text) = p.plan.new_text.clone() else {
+        return Ok(p);
+    };
+    let spec = p.target.spec;
+    let path = p.snap.path.clone();
+    let mut doc = fsedit::open(spec.format, &spec.container(), &path, &text)?;
+    let entries = doc.entries();
+    let mut changed = false;
+    for (name, owned) in &p.before.entries {
+        let leftover = gateway.contains(&name.as_str())
+            && !p.plan.owned.entries.contains_key(name)
+            && entries
+                .get(name)
+                .is_some_and(|v| owned.matches(&content_hash(v)));
+        if leftover {
+            doc.remove(name)?;
+            p.plan.changes.push(Change::Removed(name.clone()));
+            changed = true;
+        }
+    }
+    if changed {
+        p.plan.new_text = Some(doc.text());
+        p.diff = crate::clients::plan::unified_diff(
+            &path,
+            p.snap.text.as_deref(),
+            p.plan.new_text.as_deref(),
+        );
+    }
+    Ok(p)
 }
 
 fn describe(

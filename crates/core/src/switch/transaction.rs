@@ -567,6 +567,32 @@ mod tests {
     }
 
     #[test]
+    fn a_single_entry_client_ends_with_the_aggregate_entry_only() {
+        let t = setup();
+        let path = t.target.path(&t.ctx.env);
+        sync::disconnect(&t.ctx, &t.target).unwrap();
+        let own = USER.replace(
+            "\"mine\": { \"command\": \"my-server\" }",
+            "\"mine\": { \"command\": \"my-server\" },\n    \"a\": { \"command\": \"/opt/a\" }",
+        );
+        std::fs::write(&path, &own).unwrap();
+        let ws = Workspace::load(t.home.clone()).unwrap();
+        sync::connect(&t.ctx, &t.target, true, |s| bridge::desired(&ws, s), false).unwrap();
+        let before = text(&t);
+        let plan = plan_production(&ws, &t.ctx, &PlanOptions::default()).unwrap();
+        let rec = apply(&t.ctx, &plan, None).unwrap().record;
+        let after = text(&t);
+        assert!(after.contains("\"dockside\""), "{after}");
+        assert!(
+            !after.contains("/opt/a") && !after.contains("/x/b.js"),
+            "{after}"
+        );
+        assert!(after.contains("my-server"), "{after}");
+        restore(&t.ctx, &t.home, &rec.id).unwrap();
+        assert_eq!(text(&t), before);
+    }
+
+    #[test]
     fn state_merge_keeps_changes_made_since() {
         let yaml = |s: &str| -> State { crate::yaml::parse(s, Path::new("s")).unwrap() };
         let before = yaml("servers:\n  a: {mode: native}\n  b: {mode: native}\n");
