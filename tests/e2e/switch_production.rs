@@ -11,11 +11,14 @@ mod gateway_support;
 #[path = "docker_support.rs"]
 mod docker_support;
 
+#[path = "docker_registry.rs"]
+mod docker_registry;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use docker_support::{empty_image, node_image, serial, static_demo_binary};
+use docker_support::{docker_ok, empty_image, node_image, serial, static_demo_binary};
 use dockside_core::clients::{by_id, Entry};
 use dockside_core::{Home, Mode, Profile, Workspace};
 use gateway_support::{bin, HttpGateway};
@@ -484,4 +487,55 @@ fn pre_flight_failures_change_nothing_and_say_why() {
             !h.contains("applied")
         }
     );
+}
+
+#[test]
+fn the_pre_flight_pulls_a_missing_image_with_progress() {
+    let _serial = serial();
+    let binary = static_demo_binary();
+    let registry = docker_registry::Registry::start(
+        "dockside-test/switch-pulled",
+        "1",
+        &[("/dockside-demo-server", &binary, 0o755)],
+        &["/dockside-demo-server"],
+    );
+    let image = format!("127.0.0.1:{}/dockside-test/switch-pulled:1", registry.port);
+    let _ = docker_ok(&["rmi", "-f", &image]);
+    let s = Setup::new();
+    s.adopt();
+    s.run(&[
+        "server",
+        "add",
+        "pulled",
+        "--mode",
+        "native",
+        "--image",
+        &image,
+        "--host-command",
+        &format!("{} --name pulled", binary.display()),
+    ]);
+    let _daemon = s.daemon();
+    let out = s.output(&["switch", "production", "--yes", "--calls", "3"], &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{}{stderr}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        stderr.contains(&format!("pulled: pulling {image}: 1/1 layers"))
+            && stderr.contains("(done)"),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("pre-flight pulled: ok (docker mode, image pulled"),
+        "{stdout}"
+    );
+    assert_eq!(mode(&s.workspace(), "pulled"), Mode::Docker);
+    for c in CLIENTS {
+        assert!(s.tools(c)["pulled"].contains(&"echo".to_owned()));
+    }
+    s.run(&["switch", "development"]);
+    let _ = docker_ok(&["rmi", "-f", &image]);
 }
