@@ -108,6 +108,11 @@ build_demo_image() {
   local ctx
   ctx="$(mktemp -d)"
   cp "$ROOT/target/$triple/debug/dockside-demo-server" "$ROOT/docker/demo-server/Dockerfile" "$ctx/"
-  DOCKER_BUILDKIT=0 docker build --quiet -t "$DEMO_IMAGE" "$ctx" >/dev/null
+  # The legacy builder needs no buildx plugin; its deprecation notice is noise unless the build fails.
+  if ! DOCKER_BUILDKIT=0 docker build --quiet -t "$DEMO_IMAGE" "$ctx" >"$ctx/build.log" 2>&1; then
+    cat "$ctx/build.log" >&2
+    rm -rf "$ctx"
+    die "docker build of $DEMO_IMAGE failed"
+  fi
   rm -rf "$ctx"
 }

@@ -358,14 +358,24 @@ fn run_list(as_json: bool) -> anyhow::Result<()> {
         .servers()
         .map(|entry| {
             let server = entry.server;
-            let runs = match (server.kind(), server.host_command()) {
-                (Some(ServerKind::Remote), _) => server
-                    .remote
-                    .as_ref()
-                    .and_then(|r| r.url.clone())
+            // What the server runs in its current mode; `off` shows what it would run.
+            let runs = match ws.launch(entry.name) {
+                Ok(launch::Launch::Host(host)) => [&host.program]
+                    .into_iter()
+                    .chain(&host.args)
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                Ok(launch::Launch::Container(container)) => {
+                    format!("{} (container)", container.image)
+                }
+                Ok(launch::Launch::Remote(remote)) => remote.url,
+                Err(_) => server
+                    .host_command()
+                    .map(|command| command.join(" "))
+                    .or_else(|| server.remote.as_ref().and_then(|r| r.url.clone()))
+                    .or_else(|| server.image.clone())
                     .unwrap_or_default(),
-                (Some(ServerKind::HostCommand), Some(command)) => command.join(" "),
-                _ => server.image.clone().unwrap_or_default(),
             };
             [
                 entry.name.to_owned(),
