@@ -5,26 +5,23 @@
 // Usage: node ts_client.mjs SPEC.json   (dockside-bench writes the spec; scripts/bench copies this
 // file next to the peers' node_modules so the SDK resolves)
 // SPEC: {targets: [{id, kind: "stdio"|"http"|"sse", command, args, env, url, headers}],
-//        calls, largeCalls, block, small, large}
+//        calls, largeCalls, block, small, large, budgetMs}
+// A target slower than budgetMs per phase makes fewer calls per turn (never fewer than one), so it
+// stays interleaved without stretching the run.
 // Prints ONE JSON document: {sdkVersion, results: {id: {small: [µs…], "64KiB": [µs…], errors} | {error}}}
 
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 
 const spec = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-const require = createRequire(import.meta.url);
 let sdkVersion = '?';
 try {
-  sdkVersion = require('@modelcontextprotocol/sdk/package.json').version;
-} catch {
-  try {
-    sdkVersion = JSON.parse(readFileSync(new URL('./node_modules/@modelcontextprotocol/sdk/package.json', import.meta.url), 'utf8')).version;
-  } catch { /* keep "?" */ }
-}
+  // The package's exports map hides its package.json: read the file.
+  sdkVersion = JSON.parse(readFileSync(new URL('./node_modules/@modelcontextprotocol/sdk/package.json', import.meta.url), 'utf8')).version;
+} catch { /* keep "?" */ }
 
 function transportFor(t) {
   if (t.kind === 'stdio') {
@@ -63,13 +60,22 @@ async function call(l, message) {
   return us;
 }
 
+function quota(block, spentMs, done, roundsLeft) {
+  if (!spec.budgetMs || done === 0 || roundsLeft === 0) return block;
+  const perCall = spentMs / done;
+  const affordable = Math.floor(Math.max(0, spec.budgetMs - spentMs) / perCall / roundsLeft);
+  return Math.min(block, Math.max(1, affordable));
+}
+
 async function phase(key, message, calls, block) {
   const rounds = Math.ceil(calls / block);
+  const spent = new Map();
   for (let round = 0; round < rounds; round++) {
     for (let k = 0; k < live.length; k++) {
       const l = live[(round + k) % live.length];
       if (l.dead) continue;
-      const n = Math.min(block, calls - l[key].length);
+      const n = Math.min(quota(block, spent.get(l) ?? 0, l[key].length, rounds - round), calls - l[key].length);
+      const started = performance.now();
       for (let i = 0; i < n; i++) {
         try {
           l[key].push(await call(l, message));
@@ -78,6 +84,7 @@ async function phase(key, message, calls, block) {
           if (l.errors > 10) { l.dead = true; l.lastError = String(e?.message ?? e); break; }
         }
       }
+      spent.set(l, (spent.get(l) ?? 0) + performance.now() - started);
     }
   }
 }

@@ -39,6 +39,9 @@ struct Cli {
 enum Cmd {
     /// Run every measurement, write the JSON results and the Markdown report.
     Run(Box<measure::RunArgs>),
+    /// Drive one endpoint with sequential echo calls (e.g. while profiling it with perf) and
+    /// print the latency summary as JSON.
+    Load(measure::LoadArgs),
     /// Write the Markdown report from a results file.
     Report {
         /// A results JSON file written by `run`.
@@ -52,6 +55,7 @@ enum Cmd {
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Cmd::Run(args) => measure::run(*args),
+        Cmd::Load(args) => measure::load(args),
         Cmd::Report { results, out } => {
             let text = std::fs::read_to_string(&results)
                 .with_context(|| format!("reading {}", results.display()))?;

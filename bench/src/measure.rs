@@ -51,6 +51,10 @@ pub struct RunArgs {
     /// Calls a path makes before the next path takes its turn.
     #[arg(long, default_value_t = 50)]
     pub block: usize,
+    /// Seconds a path may spend in one phase: a slow path makes fewer calls (the tables show how
+    /// many), so a pathological path cannot stretch the run.
+    #[arg(long, default_value_t = 20)]
+    pub path_budget: u64,
     /// Repetitions of the 100-call batch per path.
     #[arg(long, default_value_t = 7)]
     pub batches: usize,
@@ -81,6 +85,73 @@ pub struct RunArgs {
     /// The tray app binary (default: target/release/dockside-app, else target/debug/dockside-app).
     #[arg(long)]
     pub app: Option<PathBuf>,
+    /// A shared library preloaded into a second daemon to show what a fix gives (default:
+    /// `<peers-dir>/nodelay.so`, which sets TCP_NODELAY on accepted sockets; skip with
+    /// `--skip diagnosis`).
+    #[arg(long)]
+    pub diagnosis_preload: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct LoadArgs {
+    /// Streamable HTTP endpoint, e.g. http://127.0.0.1:8813/mcp/demo.
+    #[arg(long, conflicts_with = "command")]
+    pub url: Option<String>,
+    /// Bearer token for --url.
+    #[arg(long)]
+    pub bearer: Option<String>,
+    /// Or a stdio server command line (space-separated).
+    #[arg(long)]
+    pub command: Option<String>,
+    #[arg(long, default_value_t = 10_000)]
+    pub calls: usize,
+    /// Use the 64 KiB payload instead of the small one.
+    #[arg(long)]
+    pub large: bool,
+}
+
+/// `dockside-bench load`.
+pub fn load(args: LoadArgs) -> anyhow::Result<()> {
+    let target = match (&args.url, &args.command) {
+        (Some(url), _) => Target::Http {
+            url: url.clone(),
+            headers: args
+                .bearer
+                .iter()
+                .map(|t| ("Authorization".to_string(), format!("Bearer {t}")))
+                .collect(),
+        },
+        (None, Some(cmd)) => {
+            let mut parts = cmd.split_whitespace().map(str::to_string);
+            Target::Stdio {
+                program: parts.next().ok_or_else(|| anyhow!("empty --command"))?,
+                args: parts.collect(),
+                env: vec![],
+                stderr: None,
+            }
+        }
+        (None, None) => bail!("give --url or --command"),
+    };
+    let mut l = Live::connect(PathDef {
+        id: "load".into(),
+        label: String::new(),
+        group: Group::Dockside,
+        target,
+        version: String::new(),
+    })?;
+    let big = large_message();
+    let (params, expect) = if args.large {
+        (l.large.clone(), big.as_str())
+    } else {
+        (l.small.clone(), SMALL)
+    };
+    let mut lat = Vec::with_capacity(args.calls);
+    for _ in 0..args.calls.min(10_000_000) {
+        lat.push(timed(&mut l.client, &params, expect)?);
+    }
+    l.client.close();
+    println!("{}", serde_json::to_string(&Summary::of(&lat))?);
+    Ok(())
 }
 
 const SMALL: &str = "hello from dockside-bench";
@@ -192,6 +263,26 @@ pub fn run(mut args: RunArgs) -> anyhow::Result<()> {
     }
     daemon.wait_running(&running, Duration::from_secs(120))?;
     let stdio_home = env.new_home("home-stdio")?;
+    let preload = args
+        .diagnosis_preload
+        .clone()
+        .unwrap_or_else(|| env.peers.join("nodelay.so"));
+    let mut diagnosis = None;
+    if !skip(&args, "diagnosis") && preload.is_file() {
+        let home = env.new_home("home-nodelay")?;
+        if docker_ok {
+            env.add_demo(&home, "bench-docker", "docker", true)?;
+        }
+        let preload = absolute(&preload);
+        let mut d = Daemon::start(&env, &home, "daemon-nodelay", &[("LD_PRELOAD", &preload)])?;
+        let names: &[&str] = if docker_ok {
+            &["demo", "bench-docker"]
+        } else {
+            &["demo"]
+        };
+        d.wait_running(names, Duration::from_secs(120))?;
+        diagnosis = Some((d, home));
+    }
 
     let mut defs = vec![PathDef {
         id: "direct".into(),
@@ -241,6 +332,38 @@ pub fn run(mut args: RunArgs) -> anyhow::Result<()> {
             target: daemon.target(Some("bench-docker")),
             version: results.meta.versions["dockside"].clone(),
         });
+    }
+    if let Some((d, home)) = &diagnosis {
+        let tag = "with TCP_NODELAY (diagnosis)";
+        defs.push(PathDef {
+            id: "dockside-connect-nodelay".into(),
+            label: format!("Dockside `connect --server`, managed, {tag}"),
+            group: Group::Diagnosis,
+            target: stdio_target(
+                &env,
+                env.dockside(),
+                &["connect", "--server", "demo"],
+                Some(home),
+                "dockside-connect-nodelay",
+            ),
+            version: results.meta.versions["dockside"].clone(),
+        });
+        defs.push(PathDef {
+            id: "dockside-http-nodelay".into(),
+            label: format!("Dockside daemon (Streamable HTTP), managed, {tag}"),
+            group: Group::Diagnosis,
+            target: d.target(Some("demo")),
+            version: results.meta.versions["dockside"].clone(),
+        });
+        if docker_ok {
+            defs.push(PathDef {
+                id: "dockside-http-docker-nodelay".into(),
+                label: format!("Dockside daemon (Streamable HTTP), docker long-lived, {tag}"),
+                group: Group::Diagnosis,
+                target: d.target(Some("bench-docker")),
+                version: results.meta.versions["dockside"].clone(),
+            });
+        }
     }
     let wanted_peers: Vec<String> = if args.peers.is_empty() {
         setup::PEERS.iter().map(|s| s.to_string()).collect()
@@ -294,14 +417,16 @@ pub fn run(mut args: RunArgs) -> anyhow::Result<()> {
         args.block
     ));
     warm_up(&mut live);
-    results
-        .latency
-        .extend(latency_phase(&mut live, false, args.calls, args.block));
+    let budget = Duration::from_secs(args.path_budget);
+    results.latency.extend(latency_phase(
+        &mut live, false, args.calls, args.block, budget,
+    ));
     results.latency.extend(latency_phase(
         &mut live,
         true,
         args.large_calls,
         (args.block / 5).max(5),
+        budget,
     ));
 
     // ------------------------------------------------------------ batch
@@ -310,7 +435,7 @@ pub fn run(mut args: RunArgs) -> anyhow::Result<()> {
             "batch: 100 sequential calls × {} per path",
             args.batches
         ));
-        results.batch = batch_phase(&mut live, args.batches);
+        results.batch = batch_phase(&mut live, args.batches, budget);
     }
 
     // ------------------------------------------------------------ TypeScript SDK client
@@ -359,7 +484,7 @@ pub fn run(mut args: RunArgs) -> anyhow::Result<()> {
         ));
         for level in [1usize, 8, 32] {
             for def in &conc {
-                match concurrency_run(def, level, args.concurrent_calls) {
+                match concurrency_run(def, level, args.concurrent_calls, budget / 2) {
                     Ok(row) => results.concurrency.push(row),
                     Err(e) => results
                         .skipped
@@ -383,6 +508,7 @@ pub fn run(mut args: RunArgs) -> anyhow::Result<()> {
     }
     drop(peers);
     drop(daemon);
+    drop(diagnosis);
 
     // ------------------------------------------------------------ memory
     if !skip(&args, "memory") {
@@ -487,10 +613,36 @@ fn warm_up(live: &mut [Live]) {
     }
 }
 
-fn latency_phase(live: &mut [Live], large: bool, calls: usize, block: usize) -> Vec<LatencyRow> {
+/// How many calls a path makes in its next turn so that it stays within `budget` over the
+/// `rounds_left` turns it still has (a slow path makes fewer calls per turn, but still takes every
+/// turn, so it stays interleaved with the others).
+fn quota(
+    block: usize,
+    budget: Duration,
+    spent: Duration,
+    done: usize,
+    rounds_left: usize,
+) -> usize {
+    if done == 0 || rounds_left == 0 {
+        return block;
+    }
+    let per_call = spent.as_secs_f64() / done as f64;
+    let left = budget.saturating_sub(spent).as_secs_f64();
+    let affordable = (left / per_call / rounds_left as f64).floor() as usize;
+    affordable.clamp(1, block)
+}
+
+fn latency_phase(
+    live: &mut [Live],
+    large: bool,
+    calls: usize,
+    block: usize,
+    budget: Duration,
+) -> Vec<LatencyRow> {
     let big = large_message();
     let expect = if large { big.as_str() } else { SMALL };
     let mut samples: Vec<Vec<u64>> = vec![Vec::with_capacity(calls); live.len()];
+    let mut spent = vec![Duration::ZERO; live.len()];
     let rounds = calls.div_ceil(block);
     let n = live.len();
     for round in 0..rounds {
@@ -501,7 +653,10 @@ fn latency_phase(live: &mut [Live], large: bool, calls: usize, block: usize) -> 
                 continue;
             }
             let params = if large { &l.large } else { &l.small };
-            for _ in 0..block.min(calls - samples[i].len()) {
+            let turn = quota(block, budget, spent[i], samples[i].len(), rounds - round)
+                .min(calls - samples[i].len());
+            let started = Instant::now();
+            for _ in 0..turn {
                 match timed(&mut l.client, params, expect) {
                     Ok(ns) => samples[i].push(ns),
                     Err(e) => {
@@ -513,6 +668,7 @@ fn latency_phase(live: &mut [Live], large: bool, calls: usize, block: usize) -> 
                     }
                 }
             }
+            spent[i] += started.elapsed();
         }
     }
     live.iter()
@@ -533,14 +689,16 @@ fn latency_phase(live: &mut [Live], large: bool, calls: usize, block: usize) -> 
         .collect()
 }
 
-fn batch_phase(live: &mut [Live], reps: usize) -> Vec<BatchRow> {
+fn batch_phase(live: &mut [Live], reps: usize, budget: Duration) -> Vec<BatchRow> {
     let mut totals: Vec<Vec<f64>> = vec![Vec::new(); live.len()];
     let n = live.len();
     for rep in 0..reps {
         for k in 0..n {
             let i = (rep + k) % n;
             let l = &mut live[i];
-            if l.dead.is_some() {
+            let spent: f64 = totals[i].iter().sum::<f64>() / 1000.0;
+            // A slow path stops repeating once it has used its budget (at least one batch).
+            if l.dead.is_some() || (!totals[i].is_empty() && spent > budget.as_secs_f64()) {
                 continue;
             }
             let t = Instant::now();
@@ -614,6 +772,7 @@ fn ts_phase(
         "small": SMALL,
         "largeBytes": LARGE_BYTES,
         "large": large_message(),
+        "budgetMs": args.path_budget * 1000,
     });
     let spec_path = env.scratch.join("ts-spec.json");
     std::fs::write(&spec_path, spec.to_string())?;
@@ -711,13 +870,20 @@ fn cold_phase(daemon: &Daemon, args: &RunArgs) -> anyhow::Result<Cold> {
 
 // ---------------------------------------------------------------- concurrency
 
-fn concurrency_run(def: &PathDef, clients: usize, total: usize) -> anyhow::Result<ConcurrencyRow> {
+fn concurrency_run(
+    def: &PathDef,
+    clients: usize,
+    total: usize,
+    budget: Duration,
+) -> anyhow::Result<ConcurrencyRow> {
     let per = total.div_ceil(clients);
+    let deadline = Arc::new(std::sync::OnceLock::<Instant>::new());
     let barrier = Arc::new(Barrier::new(clients + 1));
     let mut handles = Vec::new();
     for _ in 0..clients {
         let target = def.target.clone();
         let barrier = barrier.clone();
+        let deadline = deadline.clone();
         handles.push(std::thread::spawn(
             move || -> anyhow::Result<(Vec<u64>, usize)> {
                 let conn = Live::connect(PathDef {
@@ -738,9 +904,13 @@ fn concurrency_run(def: &PathDef, clients: usize, total: usize) -> anyhow::Resul
                     let _ = timed(&mut l.client, &l.small, SMALL);
                 }
                 barrier.wait();
+                let stop = *deadline.get_or_init(|| Instant::now() + budget);
                 let mut lat = Vec::with_capacity(per);
                 let mut errors = 0;
                 for _ in 0..per {
+                    if Instant::now() > stop {
+                        break;
+                    }
                     match timed(&mut l.client, &l.small, SMALL) {
                         Ok(ns) => lat.push(ns),
                         Err(_) => errors += 1,
@@ -857,6 +1027,9 @@ fn switch_phase(daemon: &mut Daemon, reps: usize) -> anyhow::Result<Vec<SwitchRo
 
 // ---------------------------------------------------------------- memory
 
+/// The soak stops after this many seconds whatever the count (the report says how many calls).
+const SOAK_LIMIT_S: u64 = 180;
+
 fn memory_phase(env: &Env, soak_calls: u64) -> anyhow::Result<Memory> {
     let home = env.new_home("home-mem")?;
     let mut daemon = Daemon::start(env, &home, "daemon-mem", &[])?;
@@ -885,10 +1058,16 @@ fn memory_phase(env: &Env, soak_calls: u64) -> anyhow::Result<Memory> {
 
     let done = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
-    let per = soak_calls.div_ceil(names.len() as u64);
+    // Ten sessions per server, each its own connection: 100 clients in all.
+    let sessions: Vec<&String> = names
+        .iter()
+        .flat_map(|n| std::iter::repeat_n(n, 10))
+        .collect();
+    let per = soak_calls.div_ceil(sessions.len() as u64);
     let t = Instant::now();
+    let stop = t + Duration::from_secs(SOAK_LIMIT_S);
     let mut handles = Vec::new();
-    for name in &names {
+    for name in sessions {
         let target = daemon.target(Some(name));
         let (done, errors) = (done.clone(), errors.clone());
         handles.push(std::thread::spawn(move || -> anyhow::Result<()> {
@@ -896,6 +1075,9 @@ fn memory_phase(env: &Env, soak_calls: u64) -> anyhow::Result<Memory> {
             let tool = c.find_echo()?;
             let params = mcp::echo_params(&tool, SMALL);
             for _ in 0..per {
+                if Instant::now() > stop {
+                    break;
+                }
                 match timed(&mut c, &params, SMALL) {
                     Ok(_) => done.fetch_add(1, Ordering::Relaxed),
                     Err(_) => errors.fetch_add(1, Ordering::Relaxed),
@@ -909,7 +1091,7 @@ fn memory_phase(env: &Env, soak_calls: u64) -> anyhow::Result<Memory> {
         }));
     }
     let mut soak = vec![(0, idle_ten)];
-    let deadline = Instant::now() + Duration::from_secs(600);
+    let deadline = stop + Duration::from_secs(30);
     while handles.iter().any(|h| !h.is_finished()) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(500));
         if let Some(rss) = procs::rss_kib(pid) {
@@ -1106,6 +1288,13 @@ fn meta_before(env: &Env, args: &RunArgs) -> Meta {
         args.large_calls.to_string(),
     );
     s.insert("block".into(), args.block.to_string());
+    s.insert(
+        "time budget per path and phase".into(),
+        format!(
+            "{} s (a slower path makes fewer calls: see *calls*)",
+            args.path_budget
+        ),
+    );
     s.insert("quick".into(), args.quick.to_string());
     m
 }

@@ -163,9 +163,17 @@ pub struct Daemon {
 }
 
 impl Daemon {
-    pub fn start(env: &Env, home: &Path, name: &str, extra: &[&str]) -> anyhow::Result<Daemon> {
+    pub fn start(
+        env: &Env,
+        home: &Path,
+        name: &str,
+        vars: &[(&str, &Path)],
+    ) -> anyhow::Result<Daemon> {
         let mut cmd = env.dockside_cmd(home);
-        cmd.args(["daemon", "--port", "0"]).args(extra);
+        cmd.args(["daemon", "--port", "0"]);
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
         let mut proc = Proc::spawn(name, cmd, &env.log(name))?;
         let info_path = home.join("daemon.json");
         let info: DaemonInfo = procs::poll(
@@ -290,6 +298,8 @@ pub enum Group {
     Direct,
     Dockside,
     Peer,
+    /// Dockside with a change applied from outside, to show what a fix gives.
+    Diagnosis,
 }
 
 /// One way for a client to reach the demo server's `echo`.
