@@ -259,7 +259,7 @@ pub async fn run(
                     ));
                 }
             }
-            say(&format!("{} tools", check.tools_after.len()));
+            say(&format!("{} tool(s)", check.tools_after.len()));
             // 4. Latency.
             if let Some(native) = &baseline {
                 match measure(native, up, &gw, name, opts.calls).await {

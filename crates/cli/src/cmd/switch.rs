@@ -279,7 +279,7 @@ fn print_preflight(report: &PreflightReport) {
             "FAILED"
         };
         println!(
-            "pre-flight {}: {status} ({} mode{}, {} tools{})",
+            "pre-flight {}: {status} ({} mode{}, {} tool(s){})",
             s.name,
             s.to,
             s.image

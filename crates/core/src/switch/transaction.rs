@@ -305,10 +305,12 @@ fn merge_state(current: &State, before: &State, after: &State) -> State {
 }
 
 /// The record to undo for `dockside switch development` (the latest applied production switch)
-/// or `dockside switch rollback` without an id (the latest applied switch).
+/// or `dockside switch rollback` without an id (the latest applied switch). A switch still
+/// `applying` (its process stopped midway) counts as applied.
 pub fn latest(home: &Path, production_only: bool) -> Option<SwitchRecord> {
     record::history(home).into_iter().rev().find(|r| {
-        r.status == SwitchStatus::Applied && (!production_only || r.kind == SwitchKind::Production)
+        matches!(r.status, SwitchStatus::Applied | SwitchStatus::Applying)
+            && (!production_only || r.kind == SwitchKind::Production)
     })
 }
 
@@ -316,7 +318,11 @@ pub fn latest(home: &Path, production_only: bool) -> Option<SwitchRecord> {
 /// every edit made since.
 pub fn restore(ctx: &Context, home: &Home, id: &str) -> Result<Restored, SwitchError> {
     let mut target = SwitchRecord::load(home.root(), id)?;
-    if target.status != SwitchStatus::Applied {
+    // `applying`: the process stopped mid-switch; each file is put back as far as it got.
+    if !matches!(
+        target.status,
+        SwitchStatus::Applied | SwitchStatus::Applying
+    ) {
         return Err(SwitchError::Other(format!(
             "switch {id} is {}; only an applied switch can be undone",
             serde_json::to_value(target.status)
@@ -590,6 +596,31 @@ mod tests {
         assert!(after.contains("my-server"), "{after}");
         restore(&t.ctx, &t.home, &rec.id).unwrap();
         assert_eq!(text(&t), before);
+    }
+
+    #[test]
+    fn only_moves_the_named_servers() {
+        let t = setup();
+        let ws = Workspace::load(t.home.clone()).unwrap();
+        let opts = PlanOptions {
+            only: vec!["b".into()],
+            ..PlanOptions::default()
+        };
+        let plan = plan_production(&ws, &t.ctx, &opts).unwrap();
+        let moves: Vec<(&str, Mode)> = plan
+            .servers
+            .iter()
+            .map(|s| (s.name.as_str(), s.to))
+            .collect();
+        assert_eq!(moves, [("a", Mode::Native), ("b", Mode::Docker)]);
+        assert_eq!(plan.profile, Profile::Development);
+        assert!(plan.clients[0].diff.contains("/x/b.js"));
+        assert!(!plan.clients[0].diff.contains("/opt/a"));
+        let bad = PlanOptions {
+            only: vec!["nope".into()],
+            ..PlanOptions::default()
+        };
+        assert!(plan_production(&ws, &t.ctx, &bad).is_err());
     }
 
     #[test]
