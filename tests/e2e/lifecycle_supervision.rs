@@ -20,7 +20,8 @@ fn kill_9_under_a_call_fails_it_at_once_and_the_server_comes_back() {
     let home = TestHome::new();
     home.write_catalog("e2e", &[("demo", demo_command("demo"))]);
     write_managed_state(&home, &["demo"]);
-    let gw = daemon_with(&home, &[], &["demo"]);
+    // Stable again (crash history forgotten) 2 s after a restart.
+    let gw = daemon_with(&home, &[("DOCKSIDE_STABLE_MS", "2000")], &["demo"]);
     let token = token(&home);
     let events = EventLog::open(&gw.addr, &token);
     let old_pid = server_status(&gw, &home, "demo")["pid"].as_u64().unwrap();
@@ -72,6 +73,8 @@ fn kill_9_under_a_call_fails_it_at_once_and_the_server_comes_back() {
     let new_pid = wait_running(&gw, &home, "demo")["pid"].as_u64().unwrap();
     assert_ne!(new_pid, old_pid);
     assert_eq!(restarted["pid"], new_pid);
+    let recovered = events.wait("server-recovered", "demo");
+    assert_eq!(recovered["crashes"], 1, "{recovered}");
 }
 
 #[test]

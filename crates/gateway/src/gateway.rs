@@ -837,6 +837,26 @@ impl Gateway {
         }
     }
 
+    /// `--log-calls`: one line per call in the server's log (file, ring) and the daemon's log:
+    /// tool, duration, outcome; argument values only with `log_call_args`.
+    fn log_call(&self, server: &str, tool: &str, took: Duration, ok: bool, args: Option<Value>) {
+        let ms = took.as_secs_f64() * 1000.0;
+        let outcome = if ok { "ok" } else { "error" };
+        let mut line = format!("call {tool} {ms:.1} ms {outcome}");
+        match &args {
+            Some(args) => {
+                line.push_str(&format!(" arguments={args}"));
+                tracing::info!(server, tool, ms, ok, arguments = %args, "tool call");
+            }
+            None => tracing::info!(server, tool, ms, ok, "tool call"),
+        }
+        self.inner.log_store.push(LogEntry {
+            server: server.to_string(),
+            at_ms: crate::upstream::now_ms(),
+            line,
+        });
+    }
+
     fn record_call(&self, server: &str, tool: &str, took: Duration, ok: bool) {
         self.inner.metrics.record(server, tool, took, ok);
     }
@@ -1308,13 +1328,7 @@ impl Session {
         let ok = matches!(&outcome, Ok(r) if r.get("isError") != Some(&Value::Bool(true)));
         self.gw.record_call(up.name(), &original, took, ok);
         if self.gw.inner.config.log_calls {
-            let config = &self.gw.inner.config;
-            if config.log_call_args {
-                let args = call_args.unwrap_or(Value::Null);
-                tracing::info!(tool = %exposed, server = %up.name(), ms = took.as_millis() as u64, ok, arguments = %args, "tool call");
-            } else {
-                tracing::info!(tool = %exposed, server = %up.name(), ms = took.as_millis() as u64, ok, "tool call");
-            }
+            self.gw.log_call(up.name(), &original, took, ok, call_args);
         }
         if block {
             if let Ok(result) = &outcome {
