@@ -404,6 +404,21 @@ fn production_and_back_keeps_tools_user_entries_and_bytes() {
     assert_eq!(mode(&ws, "node"), Mode::Native);
     let history = s.run(&["switch", "history"]);
     assert!(history.contains("undone"), "{history}");
+
+    // `rollback` undoes the last switch (here: back to production), then that one.
+    s.run(&["switch", "rollback"]);
+    assert_eq!(s.workspace().state().profile, Profile::Production);
+    assert!(std::fs::read_to_string(s.path("codex"))
+        .unwrap()
+        .contains("\"--server\""));
+    let records: Value = serde_json::from_str(&s.run(&["switch", "history", "--json"])).unwrap();
+    let last = records.as_array().unwrap().last().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    s.run(&["switch", "rollback", &last]);
+    assert_eq!(s.workspace().state().profile, Profile::Development);
+    s.assert_unchanged(&before[..3]);
 }
 
 #[test]

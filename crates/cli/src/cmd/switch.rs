@@ -169,9 +169,21 @@ fn production(home: &Home, ctx: &Context, p: Production) -> anyhow::Result<()> {
         force: p.force,
         ..PreflightOptions::default()
     };
-    eprintln!("pre-flight:");
+    // Progress on stderr: `  server: message` lines, or with --json one JSON object a line
+    // (`{"type": "preflight-progress", "server", "message"}`) for programs such as the tray app.
+    if !p.json {
+        eprintln!("pre-flight:");
+    }
+    let json_progress = p.json;
     let report = rt.block_on(preflight::run(&plan, &popts, &|server, line| {
-        eprintln!("  {server}: {line}");
+        if json_progress {
+            eprintln!(
+                "{}",
+                serde_json::json!({"type": "preflight-progress", "server": server, "message": line})
+            );
+        } else {
+            eprintln!("  {server}: {line}");
+        }
     }));
     if !p.json {
         print_preflight(&report);
