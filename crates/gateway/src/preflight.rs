@@ -115,9 +115,10 @@ pub async fn run(
         // 1. The image.
         if mv.to == Mode::Docker {
             let Some(d) = &docker_client else {
-                check
-                    .problems
-                    .push("needs Docker, which is not usable (see above)".into());
+                check.problems.push(format!(
+                    "needs Docker, which is not usable (see above); `--mode {name}=managed` runs it \
+                     behind the gateway without Docker"
+                ));
                 report.servers.push(check);
                 continue;
             };
@@ -459,7 +460,17 @@ pub async fn verify_gateway(
         let servers: Vec<ServerStatus> = client.get("/api/servers").await.unwrap_or_default();
         let mut problems = Vec::new();
         for name in &wanted {
-            let expected = report.server(name).map(|c| c.tools_after.len());
+            // The daemon counts tools after the server's allow-list.
+            let allowed = plan
+                .after()
+                .server(name)
+                .and_then(|e| e.state.tools.clone());
+            let expected = report.server(name).map(|c| {
+                c.tools_after
+                    .iter()
+                    .filter(|t| allowed.as_ref().is_none_or(|a| a.contains(t)))
+                    .count()
+            });
             match servers.iter().find(|s| s.name == *name) {
                 Some(s) if s.state == RunState::Running => {
                     if let Some(n) = expected.filter(|n| s.tools < *n) {
