@@ -197,3 +197,48 @@ fn a_server_that_stops_answering_ping_is_restarted() {
     events.wait("server-restarted", "py");
     assert_ne!(wait_running(&gw, &home, "py")["pid"], old_pid);
 }
+
+#[test]
+fn with_a_start_up_limit_of_six_a_server_exits_six_times_then_crash_loops_once() {
+    let home = TestHome::new();
+    home.write_catalog(
+        "e2e",
+        &[(
+            "broken",
+            vec![
+                "sh".into(),
+                "-c".into(),
+                "echo 'bad config' >&2; exit 1".into(),
+            ],
+        )],
+    );
+    write_managed_state(&home, &["broken"]);
+    let gw = daemon_with(
+        &home,
+        &[
+            ("DOCKSIDE_STARTUP_LIMIT", "6"),
+            ("DOCKSIDE_CRASH_LIMIT", "10"),
+            ("DOCKSIDE_BACKOFF_MAX_MS", "1000"),
+        ],
+        &[],
+    );
+    let events = EventLog::open(&gw.addr, &token(&home));
+    let looped = events.wait("crash-loop", "broken");
+    assert_eq!(looped["crashes"], 6, "{looped}");
+    std::thread::sleep(Duration::from_secs(3));
+    let all = events.events();
+    let of = |kind: &str| {
+        all.iter()
+            .filter(|e| e["type"] == kind && e["server"] == "broken")
+            .collect::<Vec<_>>()
+    };
+    // The first attempt is the daemon's start (`start-failed`), then five restarts; the event
+    // stream opened as the daemon began listening, so it may have missed the first.
+    let crashed = of("server-crashed");
+    assert_eq!(crashed.len(), 5, "{all:?}");
+    assert!(crashed.iter().all(|e| e["phase"] == "startup"), "{all:?}");
+    assert!(of("start-failed").len() <= 1, "{all:?}");
+    assert_eq!(of("crash-loop").len(), 1, "{all:?}");
+    assert_eq!(of("server-restarted").len(), 0, "{all:?}");
+    assert_eq!(server_status(&gw, &home, "broken")["state"], "crash-loop");
+}

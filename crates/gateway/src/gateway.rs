@@ -496,8 +496,11 @@ impl Gateway {
         let changed: Vec<UpstreamSpec> = specs
             .into_iter()
             .filter(|s| {
-                (!current.contains(s) || self.upstream(&s.name).is_none_or(|u| !u.is_running()))
-                    // A crash loop waits for a user (or a changed spec).
+                // An unchanged server that is not running is the supervisor's (starting, or
+                // in backoff) unless restarts are off; a crash loop waits for a user (or a
+                // changed spec).
+                let down = self.upstream(&s.name).is_none_or(|u| !u.is_running());
+                (!current.contains(s) || (down && !self.inner.config.restart))
                     && !self.crash_looped(s)
             })
             .collect();

@@ -12,7 +12,9 @@
 //! (3: the server died, or never answered, before `initialize` completed — a bad command, a
 //! missing dependency, bad config), put it in `crash-loop`: it is not restarted until a user
 //! asks (`dockside server restart NAME`, the tray, a changed spec). Start-up failures carry
-//! the cause from the server's stderr.
+//! the cause from the server's stderr. A server that cannot even be launched (its command is
+//! missing, Docker is down) is not retried: it is `start-failed` until a reload or a user
+//! starts it.
 //!
 //! Calls in flight on a server that dies fail at once with an error naming the server and how
 //! it exited ([`down_error`]); calls that arrive while it restarts wait for it (bounded).
@@ -467,6 +469,17 @@ async fn restart_loop(gw: Weak<Inner>, name: String, mut failure: Failure, gener
                     server: name,
                     pid: up.pid,
                     attempt,
+                });
+                return;
+            }
+            Err(e @ StartError::Spawn { .. }) => {
+                // It cannot even be launched (its command is gone, Docker is down): retrying
+                // will not help; a reload or a user starts it again.
+                tracing::error!("restart failed: {e}");
+                g.inner.wanted.lock().unwrap().shift_remove(&name);
+                g.emit(GatewayEvent::StartFailed {
+                    server: name,
+                    error: e.to_string(),
                 });
                 return;
             }
