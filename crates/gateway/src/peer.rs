@@ -12,7 +12,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, BufWriter};
+use tokio::io::{
+    AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, BufWriter,
+};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::jsonrpc;
@@ -174,27 +176,61 @@ pub async fn write_lines<W: AsyncWrite + Unpin>(
     let _ = w.shutdown().await;
 }
 
+/// The longest line a peer may send: a message carrying a large base64 image fits, a runaway
+/// server does not take the gateway's memory with it.
+pub const MAX_LINE: usize = 32 << 20;
+
+/// What [`read_lines`] does with a line that is not JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NonJson {
+    /// Log it and go on (clients).
+    Skip,
+    /// Stop reading and say why (servers: stdout is for the protocol only).
+    Fail,
+}
+
 /// Reads newline-delimited JSON and passes every message to `on_msg` (batches are split).
-/// Returns at end of input.
-pub async fn read_lines<R: AsyncRead + Unpin>(reader: R, who: &str, mut on_msg: impl FnMut(Value)) {
-    let mut lines = BufReader::new(reader).lines();
+/// Returns `Ok` at end of input, and `Err(why)` at a line longer than `max_line` bytes or, with
+/// [`NonJson::Fail`], at a line that is not JSON. Memory stays bounded by `max_line`.
+pub async fn read_lines<R: AsyncRead + Unpin>(
+    reader: R,
+    who: &str,
+    non_json: NonJson,
+    max_line: usize,
+    mut on_msg: impl FnMut(Value),
+) -> Result<(), String> {
+    let mut reader = BufReader::new(reader);
+    let mut buf = Vec::new();
     loop {
-        match lines.next_line().await {
-            Ok(Some(line)) => {
-                let line = line.trim();
-                if line.is_empty() {
-                    continue;
-                }
-                match serde_json::from_str::<Value>(line) {
-                    Ok(v) => jsonrpc::unbatch(v).into_iter().for_each(&mut on_msg),
-                    Err(e) => tracing::warn!(from = %who, "ignoring a line that is not JSON: {e}"),
-                }
-            }
-            Ok(None) => return,
+        buf.clear();
+        let limit = max_line as u64 + 1;
+        match (&mut reader).take(limit).read_until(b'\n', &mut buf).await {
+            Ok(0) => return Ok(()),
+            Ok(_) => {}
             Err(e) => {
                 tracing::debug!(from = %who, "read error: {e}");
-                return;
+                return Ok(());
             }
+        }
+        if buf.len() > max_line && buf.last() != Some(&b'\n') {
+            return Err(format!(
+                "wrote a line longer than {} MiB to stdout (the limit for one JSON-RPC message)",
+                max_line >> 20
+            ));
+        }
+        let line = buf.trim_ascii();
+        if line.is_empty() {
+            continue;
+        }
+        match serde_json::from_slice::<Value>(line) {
+            Ok(v) => jsonrpc::unbatch(v).into_iter().for_each(&mut on_msg),
+            Err(e) if non_json == NonJson::Fail => {
+                return Err(format!(
+                    "wrote {} bytes that are not JSON-RPC to stdout ({e}); stdout is for the MCP protocol only, logs go to stderr",
+                    line.len()
+                ))
+            }
+            Err(e) => tracing::warn!(from = %who, "ignoring a line that is not JSON: {e}"),
         }
     }
 }

@@ -13,7 +13,17 @@ where
 {
     let (session, out_rx) = gw.open_session(scope);
     let writer = tokio::spawn(peer::write_lines(output, out_rx));
-    peer::read_lines(input, "client", |msg| session.handle(msg)).await;
+    let end = peer::read_lines(
+        input,
+        "client",
+        peer::NonJson::Skip,
+        peer::MAX_LINE,
+        |msg| session.handle(msg),
+    )
+    .await;
+    if let Err(why) = end {
+        tracing::warn!("the client {why}; closing its session");
+    }
     session.close();
     drop(session);
     // Let the last replies drain; the writer ends when every sender is gone.

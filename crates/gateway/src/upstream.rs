@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, BufReader};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, BufReader};
 use tokio::sync::{broadcast, oneshot, watch};
 
 use crate::peer::{self, Peer};
@@ -358,6 +358,31 @@ pub fn now_ms() -> u64 {
 
 const STDERR_TAIL: usize = 20;
 
+/// The longest stderr line kept whole; longer ones are split (a server writing megabytes
+/// without a newline cannot grow the gateway's memory).
+const MAX_STDERR_LINE: usize = 16 << 10;
+
+/// The next stderr line (without its newline, lossily decoded), `None` at end of input.
+async fn next_stderr_line<R: AsyncBufRead + Unpin>(reader: &mut R) -> Option<String> {
+    let mut buf = Vec::new();
+    match (&mut *reader)
+        .take(MAX_STDERR_LINE as u64)
+        .read_until(b'\n', &mut buf)
+        .await
+    {
+        Ok(0) | Err(_) => None,
+        Ok(_) => {
+            if buf.last() == Some(&b'\n') {
+                buf.pop();
+                if buf.last() == Some(&b'\r') {
+                    buf.pop();
+                }
+            }
+            Some(String::from_utf8_lossy(&buf).into_owned())
+        }
+    }
+}
+
 /// One running, initialized server.
 pub struct Upstream {
     pub spec: UpstreamSpec,
@@ -440,17 +465,24 @@ impl Upstream {
 
         let slot: SharedSlot = Arc::new(Mutex::new(HandlerSlot::Buffer(Vec::new())));
         let (eof_tx, mut eof_rx) = watch::channel(false);
+        // A server that breaks the stdout framing (not JSON, a line over the limit) is stopped.
+        let (violation_tx, violation_rx) = oneshot::channel::<String>();
         {
             let peer = peer.clone();
             let who = name.clone();
             let slot = slot.clone();
             tokio::spawn(async move {
-                peer::read_lines(stdout, &who, |msg| {
-                    if let Some(msg) = peer.accept(msg) {
-                        deliver(&slot, msg);
-                    }
-                })
-                .await;
+                let end =
+                    peer::read_lines(stdout, &who, peer::NonJson::Fail, peer::MAX_LINE, |msg| {
+                        if let Some(msg) = peer.accept(msg) {
+                            deliver(&slot, msg);
+                        }
+                    })
+                    .await;
+                if let Err(why) = end {
+                    tracing::error!(server = %who, "server '{who}' {why}: stopping it");
+                    let _ = violation_tx.send(why);
+                }
                 peer.close();
                 let _ = eof_tx.send(true);
             });
@@ -462,8 +494,8 @@ impl Upstream {
             let tail = stderr_tail.clone();
             let server = name.clone();
             tokio::spawn(async move {
-                let mut lines = BufReader::new(stderr).lines();
-                while let Ok(Some(line)) = lines.next_line().await {
+                let mut reader = BufReader::new(stderr);
+                while let Some(line) = next_stderr_line(&mut reader).await {
                     {
                         let mut t = tail.lock().unwrap();
                         if t.len() == STDERR_TAIL {
@@ -491,13 +523,14 @@ impl Upstream {
         tokio::spawn(async move {
             let stop = tokio::select! {
                 how = process.wait() => Err(how),
-                grace = stop_rx => Ok(grace.unwrap_or(Duration::from_millis(500))),
+                grace = stop_rx => Ok((grace.unwrap_or(Duration::from_millis(500)), "stopped".to_string())),
+                Ok(why) = violation_rx => Ok((Duration::from_millis(200), why)),
             };
             let how = match stop {
                 Err(how) => how,
-                Ok(grace) => {
+                Ok((grace, how)) => {
                     process.stop(grace).await;
-                    "stopped".to_string()
+                    how
                 }
             };
             let _ = exit_tx.send(Some(how));
