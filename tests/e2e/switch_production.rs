@@ -363,6 +363,14 @@ fn production_and_back_keeps_tools_user_entries_and_bytes() {
         assert_eq!(notes.args, ["--name", "notes"], "{new}");
         assert!(!new.contains("node-server/server.js"), "{new}");
     }
+    // Read without Dockside's adapters too: Claude Desktop's file is plain JSON.
+    let claude: Value =
+        serde_json::from_str(&std::fs::read_to_string(s.path("claude-desktop")).unwrap()).unwrap();
+    assert_eq!(
+        claude["mcpServers"]["demo"],
+        json!({"command": dockside, "args": ["connect", "--server", "demo"]})
+    );
+    assert_eq!(claude["globalShortcut"], "Ctrl+Space");
     let opencode = std::fs::read_to_string(s.path("opencode")).unwrap();
     for comment in [
         "// my default model",
