@@ -52,6 +52,14 @@ pub struct HttpOptions {
 
 impl HttpOptions {
     pub fn from_run(opts: &RunOptions, home: &Home) -> anyhow::Result<HttpOptions> {
+        if !opts.allow_remote && !is_loopback(&opts.host) {
+            anyhow::bail!(
+                "refusing to listen on {}: it is not a loopback address, so other machines could \
+                 reach the gateway and its servers. Use --host 127.0.0.1, or pass --allow-remote \
+                 to serve other machines on purpose (the bearer token still applies)",
+                opts.host
+            );
+        }
         let token = if opts.allow_unauthenticated {
             None
         } else {
@@ -63,6 +71,15 @@ impl HttpOptions {
             token,
         })
     }
+}
+
+/// `localhost` or a loopback IP address (`127.0.0.0/8`, `::1`).
+pub fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 pub mod token {

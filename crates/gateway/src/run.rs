@@ -38,6 +38,8 @@ pub struct RunOptions {
     pub transport: Transport,
     pub port: Option<u16>,
     pub host: String,
+    /// `--allow-remote`: listen on an address other machines can reach (refused otherwise).
+    pub allow_remote: bool,
     pub allow_unauthenticated: bool,
     pub long_lived: bool,
     /// `--idle-timeout SECONDS`: how long an on-demand docker server's container may idle.
@@ -61,6 +63,7 @@ impl Default for RunOptions {
             transport: Transport::Stdio,
             port: None,
             host: "127.0.0.1".into(),
+            allow_remote: false,
             allow_unauthenticated: false,
             long_lived: false,
             idle_timeout: None,
@@ -86,6 +89,12 @@ impl RunOptions {
             log_call_args: std::env::var("DOCKSIDE_LOG_CALL_ARGS")
                 .is_ok_and(|v| v == "1" || v == "true"),
             supervisor: crate::supervisor::SupervisorConfig::from_env(),
+            // How long a server may take to answer `initialize` (tests shorten it).
+            init_timeout: std::env::var("DOCKSIDE_INIT_TIMEOUT_MS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .map(std::time::Duration::from_millis)
+                .unwrap_or(GatewayConfig::default().init_timeout),
             ..GatewayConfig::default()
         }
     }

@@ -43,6 +43,9 @@ pub struct ServeArgs {
     /// Address to listen on (HTTP transports).
     #[arg(long, default_value = "127.0.0.1")]
     pub host: String,
+    /// Allow a --host that other machines can reach (e.g. 0.0.0.0); refused without it.
+    #[arg(long)]
+    pub allow_remote: bool,
     /// Accept HTTP clients without the bearer token.
     #[arg(long)]
     pub allow_unauthenticated: bool,
@@ -108,6 +111,7 @@ impl ServeArgs {
             },
             tools: self.tools.clone(),
             host: self.host.clone(),
+            allow_remote: self.allow_remote,
             allow_unauthenticated: self.allow_unauthenticated,
             long_lived: self.long_lived,
             idle_timeout: self.idle_timeout,
