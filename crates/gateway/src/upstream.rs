@@ -493,9 +493,21 @@ impl Upstream {
         if let Some(stderr) = stderr {
             let tail = stderr_tail.clone();
             let server = name.clone();
+            // A server may print its own secrets; they go no further than this.
+            let secrets: Vec<String> = spec
+                .secret_values
+                .iter()
+                .filter(|v| !v.is_empty())
+                .cloned()
+                .collect();
             tokio::spawn(async move {
                 let mut reader = BufReader::new(stderr);
-                while let Some(line) = next_stderr_line(&mut reader).await {
+                while let Some(mut line) = next_stderr_line(&mut reader).await {
+                    for secret in &secrets {
+                        if line.contains(secret.as_str()) {
+                            line = line.replace(secret.as_str(), "[secret]");
+                        }
+                    }
                     {
                         let mut t = tail.lock().unwrap();
                         if t.len() == STDERR_TAIL {
