@@ -25,6 +25,8 @@ const COMMANDS: &[&str] = &[
     "client_diff",
     "import_client",
     "production_plan",
+    "switch_production",
+    "switch_development",
     "ui_ready",
 ];
 

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use dockside_core::api::ToolLatency;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tauri::{AppHandle, State};
 
 use crate::backend::{Backend, BackendError, Mode, ServerView};
@@ -230,28 +230,38 @@ pub async fn import_client(
     Ok(imported)
 }
 
-/// The production switch's plan. Its backend (core's plan/apply/rollback across all client
-/// files) comes in a later issue; until then the answer says so and carries no plan.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ProductionPreview {
-    pub available: bool,
-    pub reason: Option<String>,
-    /// `ProductionPlan` in `ui/src/api.ts` once available.
-    pub plan: Option<serde_json::Value>,
+/// The production switch's review: the plan (servers' new modes, each client file's diff), the
+/// profile now and what Undo would put back.
+#[tauri::command]
+pub async fn production_plan(
+    hub: State<'_, SharedHub>,
+) -> Result<crate::production::ProductionPreview, BackendError> {
+    let ctx = client_context(&hub);
+    let cli = hub.dockside.clone();
+    run_blocking(move || crate::production::preview(&ctx, cli.as_deref())).await
 }
 
+/// Runs the pre-flight and switches to production (`dockside switch production --yes --json`);
+/// progress arrives as `production-progress` events.
 #[tauri::command]
-pub fn production_plan() -> ProductionPreview {
-    ProductionPreview {
-        available: false,
-        reason: Some(
-            "This version of Dockside cannot compute or apply a production plan yet. Nothing \
-             here is simulated: the review appears once the switch exists."
-                .into(),
-        ),
-        plan: None,
-    }
+pub async fn switch_production(
+    app: AppHandle,
+    hub: State<'_, SharedHub>,
+) -> Result<crate::production::SwitchOutcome, BackendError> {
+    hub.inner()
+        .run_switch(app, &["switch", "production", "--yes", "--json"], true)
+        .await
+}
+
+/// Undoes the last production switch (`dockside switch development --json`).
+#[tauri::command]
+pub async fn switch_development(
+    app: AppHandle,
+    hub: State<'_, SharedHub>,
+) -> Result<crate::production::SwitchOutcome, BackendError> {
+    hub.inner()
+        .run_switch(app, &["switch", "development", "--json"], false)
+        .await
 }
 
 /// What the UI saw on its first load (mirrors `UiReport` in `ui/src/api.ts`).

@@ -84,6 +84,8 @@ pub struct Hub {
     /// an open menu under the user's pointer).
     shown: Mutex<Option<TrayModel>>,
     quitting: AtomicBool,
+    /// A production switch (or its undo) is running.
+    switching: AtomicBool,
     /// Run no daemon at all (`--smoke-test` without a `dockside` binary, unit tests).
     supervise: bool,
 }
@@ -108,6 +110,7 @@ impl Hub {
             wake: Notify::new(),
             shown: Mutex::new(None),
             quitting: AtomicBool::new(false),
+            switching: AtomicBool::new(false),
             supervise,
         })
     }
@@ -273,11 +276,53 @@ impl Hub {
         } else {
             self.changed();
         }
+        self.notify(&event);
+    }
+
+    /// Runs a production switch or its undo through the `dockside` CLI (one at a time),
+    /// forwarding pre-flight progress to the UI; then notifies and refreshes the tray, whose
+    /// production item follows the profile.
+    pub async fn run_switch<R: Runtime>(
+        self: &Arc<Self>,
+        app: AppHandle<R>,
+        args: &'static [&'static str],
+        to_production: bool,
+    ) -> Result<crate::production::SwitchOutcome, BackendError> {
+        let Some(binary) = self.dockside.clone() else {
+            return Err(BackendError::Internal(
+                "the `dockside` command was not found beside the app or on PATH".into(),
+            ));
+        };
+        if self.switching.swap(true, Ordering::SeqCst) {
+            return Err(BackendError::Internal(
+                "a switch is already running; wait for it to finish".into(),
+            ));
+        }
+        let home = self.home.clone();
+        let emitter = app.clone();
+        let result = crate::commands::run_blocking(move || {
+            crate::production::run_cli(&binary, &home, args, |p| {
+                let _ = emitter.emit(crate::production::EVENT_PROGRESS, &p);
+            })
+        })
+        .await;
+        self.switching.store(false, Ordering::SeqCst);
+        let outcome = result?;
+        if let Some(event) = crate::production::notification(to_production, &outcome) {
+            self.notify(&event);
+        }
+        self.changed();
+        Ok(outcome)
+    }
+
+    /// Shows the notification `event` calls for, if any (subject to flood control and the
+    /// user's preferences).
+    pub fn notify(self: &Arc<Self>, event: &Value) {
         let note = self
             .notifier
             .lock()
             .expect("notifier lock")
-            .on_event(&event, Instant::now());
+            .on_event(event, Instant::now());
         if let Some(note) = note {
             self.show(note);
         }

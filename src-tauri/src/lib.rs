@@ -6,7 +6,8 @@
 //! - [`window`]: the dashboard window, hidden instead of closed.
 //! - [`commands`]: the only calls the web UI (`ui/`) can make — thin wrappers over
 //!   `dockside-core` ([`backend`], [`editor`], [`clients`]) and the daemon's control API
-//!   ([`daemon_client`]).
+//!   ([`daemon_client`]); [`production`]: the production switch (review through core, switch
+//!   and undo through the `dockside` CLI).
 //! - [`hub`]: daemon supervision, event forwarding to the UI, tray refresh; [`notify`]: which
 //!   events become desktop notifications, rate-limited.
 //! - [`smoke`]: `--smoke-test`, the "does it really start" check used by tests and CI.
@@ -20,6 +21,7 @@ pub mod hub;
 pub mod notify;
 pub mod options;
 pub mod prefs;
+pub mod production;
 pub mod smoke;
 pub mod tray;
 pub mod window;
@@ -107,6 +109,8 @@ pub fn run(options: LaunchOptions) -> anyhow::Result<()> {
             commands::client_diff,
             commands::import_client,
             commands::production_plan,
+            commands::switch_production,
+            commands::switch_development,
             commands::ui_ready
         ])
         .on_window_event(window::on_window_event)

@@ -116,6 +116,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 if ws.state().profile == dockside_core::Profile::Production {
                     bail!("the profile is production, but no production switch is recorded in {}; set the modes back with `dockside server mode`", switch::record::dir(home.root()).display());
                 }
+                if u.json {
+                    // The shape of an undo's JSON, with nothing undone.
+                    return print_json(&serde_json::json!({"record": null, "problems": []}));
+                }
                 println!("already in development (no production switch to undo)");
                 return Ok(());
             };
@@ -156,6 +160,11 @@ fn production(home: &Home, ctx: &Context, p: Production) -> anyhow::Result<()> {
         return Ok(());
     }
     if plan.is_noop() {
+        if p.json {
+            return print_json(
+                &serde_json::json!({"plan": plan, "preflight": null, "record": null, "problems": []}),
+            );
+        }
         println!("already in production: nothing to change");
         return Ok(());
     }

@@ -1,0 +1,369 @@
+//! The production switch from the app: the review (plan and per-file diffs) through
+//! `dockside_core::switch`, the switch itself and its undo through the `dockside` CLI.
+//!
+//! Why the CLI: the pre-flight (images, every server started in its target mode, tool lists
+//! compared, latency measured) and the verification afterwards are gateway code, and the app
+//! never links or re-implements the gateway. `dockside switch production --yes --json` prints
+//! one JSON document (`{plan, preflight, record, problems}`) on stdout and, on stderr, one
+//! `{"type":"preflight-progress","server","message"}` line per pre-flight step; the app turns
+//! each into the Tauri event [`EVENT_PROGRESS`]. `dockside switch development --json` undoes
+//! the last production switch and prints `{record, problems}`.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use dockside_core::clients::sync::Context;
+use dockside_core::switch::{self, plan_production, PlanOptions, SwitchPlan, SwitchRecord};
+use dockside_core::{Home, Profile, Workspace};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::backend::BackendError;
+
+/// Tauri event carrying one [`Progress`] step of a running switch.
+pub const EVENT_PROGRESS: &str = "production-progress";
+
+/// The review screen's data (mirrors `ProductionPreview` in `ui/src/api.ts`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductionPreview {
+    /// A switch can run from here (the `dockside` command was found).
+    pub available: bool,
+    /// Why not, when not.
+    pub reason: Option<String>,
+    /// What switching to production would change (`None` when the plan cannot be made).
+    pub plan: Option<SwitchPlan>,
+    /// The profile now.
+    pub profile: Profile,
+    /// The production switch "Undo" puts back, if one is applied.
+    pub undo: Option<SwitchSummary>,
+}
+
+/// One recorded switch, in short.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SwitchSummary {
+    pub id: String,
+    /// Unix time, seconds.
+    pub time: u64,
+    /// Servers it moved.
+    pub servers: usize,
+    /// Client files it changed.
+    pub files: usize,
+}
+
+impl SwitchSummary {
+    pub fn of(record: &SwitchRecord) -> SwitchSummary {
+        SwitchSummary {
+            id: record.id.clone(),
+            time: record.time,
+            servers: record.servers.iter().filter(|s| s.from != s.to).count(),
+            files: record.files.iter().filter(|f| f.before != f.after).count(),
+        }
+    }
+}
+
+/// Computes the review: the plan for every connected client of `ctx`, the profile, and what
+/// Undo would put back. `cli` is the `dockside` binary that would run the switch.
+pub fn preview(ctx: &Context, cli: Option<&Path>) -> Result<ProductionPreview, BackendError> {
+    let home = Home::new(&ctx.dockside_home);
+    let ws = Workspace::load(home.clone())?;
+    let profile = ws.state().profile;
+    let undo = switch::latest(home.root(), true).map(|r| SwitchSummary::of(&r));
+    let (plan, plan_error) = match ws.validate().map_err(|e| e.to_string()).and_then(|()| {
+        plan_production(&ws, ctx, &PlanOptions::default()).map_err(|e| e.to_string())
+    }) {
+        Ok(plan) => (Some(plan), None),
+        Err(e) => (None, Some(e)),
+    };
+    let reason = match (cli, plan_error) {
+        (_, Some(e)) => Some(format!("The production plan cannot be made: {e}")),
+        (None, None) => Some(
+            "The `dockside` command was not found beside the app or on PATH: it runs the \
+             pre-flight and the switch (set DOCKSIDE_BIN to its path)."
+                .into(),
+        ),
+        (Some(_), None) => None,
+    };
+    Ok(ProductionPreview {
+        available: reason.is_none(),
+        reason,
+        plan,
+        profile,
+        undo,
+    })
+}
+
+/// One pre-flight step, as the CLI reports it on stderr.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    pub server: String,
+    pub message: String,
+}
+
+/// A `preflight-progress` line of the CLI's stderr, if `line` is one.
+pub fn parse_progress(line: &str) -> Option<Progress> {
+    let v: Value = serde_json::from_str(line.trim()).ok()?;
+    if v.get("type")?.as_str()? != "preflight-progress" {
+        return None;
+    }
+    Some(Progress {
+        server: v.get("server")?.as_str()?.to_owned(),
+        message: v.get("message")?.as_str()?.to_owned(),
+    })
+}
+
+/// How a switch (or its undo) ended (mirrors `SwitchOutcome` in `ui/src/api.ts`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SwitchOutcome {
+    /// Done, and verification found nothing wrong.
+    pub ok: bool,
+    /// Client files and state were changed (a record exists: Undo can put them back).
+    pub applied: bool,
+    /// The plan as the CLI made it (`SwitchPlan`).
+    pub plan: Option<Value>,
+    /// The pre-flight report (`PreflightReport`): per server, tools before/after, latency.
+    pub preflight: Option<Value>,
+    /// The switch record (`SwitchRecord`, without the files' text).
+    pub record: Option<Value>,
+    /// What verification found.
+    pub problems: Vec<String>,
+    /// Why it stopped (the CLI's error), when it did.
+    pub error: Option<String>,
+}
+
+/// Reads what `dockside switch … --json` printed. `stderr` holds the lines that were not
+/// progress (the error report, warnings).
+pub fn outcome(success: bool, stdout: &str, stderr: &[String]) -> SwitchOutcome {
+    let doc: Value = serde_json::from_str(stdout.trim()).unwrap_or(Value::Null);
+    let take = |key: &str| doc.get(key).filter(|v| !v.is_null()).cloned();
+    let mut record = take("record");
+    // The files' full text is for undo, not for the screen.
+    if let Some(files) = record
+        .as_mut()
+        .and_then(|r| r.get_mut("files"))
+        .and_then(Value::as_array_mut)
+    {
+        for f in files {
+            if let Some(f) = f.as_object_mut() {
+                f.remove("before");
+                f.remove("after");
+                f.remove("ownedBefore");
+                f.remove("ownedAfter");
+            }
+        }
+    }
+    if let Some(r) = record.as_mut().and_then(Value::as_object_mut) {
+        r.remove("stateBefore");
+        r.remove("stateAfter");
+    }
+    let problems: Vec<String> = doc
+        .get("problems")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| p.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let error = if success {
+        None
+    } else {
+        let text: Vec<&str> = stderr
+            .iter()
+            .map(|l| l.trim())
+            .filter(|l| !l.is_empty() && !l.starts_with("warning:"))
+            .collect();
+        let text = text.join("\n");
+        Some(match text.strip_prefix("error: ") {
+            Some(rest) => rest.to_owned(),
+            None if text.is_empty() => "the `dockside` command failed without saying why".into(),
+            None => text,
+        })
+    };
+    SwitchOutcome {
+        ok: success && problems.is_empty(),
+        applied: record.is_some(),
+        plan: take("plan"),
+        preflight: take("preflight"),
+        record,
+        problems,
+        error,
+    }
+}
+
+/// Runs `dockside ARGS` for `home`, calling `on_progress` for each pre-flight step as it
+/// happens. Blocking: call it on the blocking pool.
+pub fn run_cli(
+    binary: &Path,
+    home: &Home,
+    args: &[&str],
+    mut on_progress: impl FnMut(Progress),
+) -> Result<SwitchOutcome, BackendError> {
+    tracing::info!(binary = %binary.display(), ?args, "running the CLI");
+    let mut child = Command::new(binary)
+        .args(args)
+        .env(Home::ENV, home.root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| BackendError::Internal(format!("cannot start {}: {e}", binary.display())))?;
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text);
+        text
+    });
+    let mut other = Vec::new();
+    if let Some(stderr) = child.stderr.take() {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            match parse_progress(&line) {
+                Some(p) => on_progress(p),
+                None => other.push(line),
+            }
+        }
+    }
+    let status = child
+        .wait()
+        .map_err(|e| BackendError::Internal(format!("{}: {e}", binary.display())))?;
+    let stdout = reader.join().unwrap_or_default();
+    let result = outcome(status.success(), &stdout, &other);
+    tracing::info!(ok = result.ok, applied = result.applied, error = ?result.error, "CLI finished");
+    Ok(result)
+}
+
+/// The notification event for a finished switch (`notify.rs` knows these kinds), if any.
+pub fn notification(to_production: bool, outcome: &SwitchOutcome) -> Option<Value> {
+    if !outcome.applied {
+        return None;
+    }
+    let files = outcome
+        .record
+        .as_ref()
+        .and_then(|r| r.get("files"))
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    let problems = if outcome.problems.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " Verification found {} problem(s): {}",
+            outcome.problems.len(),
+            outcome.problems.join("; ")
+        )
+    };
+    Some(if to_production {
+        let servers = outcome
+            .plan
+            .as_ref()
+            .and_then(|p| p.get("servers"))
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
+        serde_json::json!({
+            "type": "production-applied",
+            "summary": format!(
+                "{servers} server(s) behind the gateway, {files} client file(s) updated.{problems}"
+            ),
+        })
+    } else {
+        serde_json::json!({
+            "type": "production-rolled-back",
+            "reason": format!("Back to development: {files} client file(s) and the modes restored.{problems}"),
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_lines_are_recognised() {
+        assert_eq!(
+            parse_progress(r#"{"type":"preflight-progress","server":"demo","message":"started"}"#),
+            Some(Progress {
+                server: "demo".into(),
+                message: "started".into()
+            })
+        );
+        assert_eq!(parse_progress("error: no"), None);
+        assert_eq!(parse_progress(r#"{"type":"other"}"#), None);
+    }
+
+    #[test]
+    fn a_switch_that_went_through() {
+        let stdout = r#"{"plan":{"servers":[{"name":"demo","from":"native","to":"managed"}]},
+            "preflight":{"servers":[],"problems":[]},
+            "record":{"id":"s1","stateBefore":"x","stateAfter":"y",
+                "files":[{"path":"/a","before":"1","after":"2","ownedBefore":{},"ownedAfter":{}}]},
+            "problems":[]}"#;
+        let o = outcome(true, stdout, &[]);
+        assert!(o.ok && o.applied);
+        assert_eq!(o.error, None);
+        let record = o.record.as_ref().unwrap();
+        assert!(record.get("stateBefore").is_none());
+        assert_eq!(record["files"][0], serde_json::json!({"path": "/a"}));
+        let note = notification(true, &o).unwrap();
+        assert_eq!(note["type"], "production-applied");
+        assert_eq!(
+            note["summary"],
+            "1 server(s) behind the gateway, 1 client file(s) updated."
+        );
+        assert_eq!(
+            notification(false, &o).unwrap()["type"],
+            "production-rolled-back"
+        );
+    }
+
+    #[test]
+    fn a_failed_preflight_changes_nothing_and_says_why() {
+        let stdout = r#"{"plan":{"servers":[]},"preflight":{"servers":[],"problems":["docker: not running"]}}"#;
+        let stderr = vec![
+            "warning: something".to_owned(),
+            "error: the pre-flight found 1 problem(s); nothing was changed:".to_owned(),
+            "  - docker: not running".to_owned(),
+        ];
+        let o = outcome(false, stdout, &stderr);
+        assert!(!o.ok && !o.applied);
+        assert!(o.preflight.is_some());
+        assert_eq!(
+            o.error.as_deref(),
+            Some("the pre-flight found 1 problem(s); nothing was changed:\n- docker: not running")
+        );
+        assert_eq!(notification(true, &o), None);
+        // No output at all.
+        let o = outcome(false, "", &[]);
+        assert!(o.error.unwrap().contains("without saying why"));
+    }
+
+    #[test]
+    fn verification_problems_are_not_ok_but_applied() {
+        let stdout = r#"{"plan":{},"preflight":{},"record":{"id":"s2","files":[]},"problems":["demo: not running"]}"#;
+        let o = outcome(false, stdout, &["error: switched, but…".into()]);
+        assert!(!o.ok && o.applied);
+        assert_eq!(o.problems, ["demo: not running"]);
+        assert!(notification(true, &o).unwrap()["summary"]
+            .as_str()
+            .unwrap()
+            .contains("demo: not running"));
+    }
+
+    #[test]
+    fn preview_of_an_empty_home() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::new(dir.path().join("home"));
+        let mut ctx = crate::clients::context(&home, Some(Path::new("/opt/dockside")));
+        ctx.env.home = dir.path().join("user");
+        let p = preview(&ctx, Some(Path::new("/opt/dockside"))).unwrap();
+        assert!(p.available, "{:?}", p.reason);
+        assert_eq!(p.profile, Profile::Development);
+        assert!(p.undo.is_none());
+        let p = preview(&ctx, None).unwrap();
+        assert!(!p.available);
+        assert!(p.reason.unwrap().contains("DOCKSIDE_BIN"));
+    }
+}
