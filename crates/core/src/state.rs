@@ -153,6 +153,10 @@ pub struct DockerOptions {
     /// `no-new-privileges` (default true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub no_new_privileges: Option<bool>,
+    /// The user's per-server confirmation that a catalog may mount the Docker socket (which
+    /// gives the container control of the host); refused without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_docker_socket: Option<bool>,
 }
 
 impl DockerOptions {

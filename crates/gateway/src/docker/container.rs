@@ -53,6 +53,9 @@ impl Container {
         env: &[(String, String)],
         stderr: mpsc::UnboundedSender<Vec<u8>>,
     ) -> Result<Container, String> {
+        if let Some(why) = hardening::refusal(server, spec) {
+            return Err(why);
+        }
         let docker = rt.client().await.map_err(|u| u.to_string())?;
         let image = image::ensure(rt, &docker, server, &spec.launch.image).await?;
         let image_user = image.config.as_ref().and_then(|c| c.user.clone());

@@ -63,6 +63,28 @@ pub fn user(spec: &ContainerSpec, image_user: Option<&str>) -> Option<String> {
     }
 }
 
+/// Why a container must not be created as its catalog asks: a mount of the Docker socket
+/// (control of the host's Docker, i.e. of the host) without the user's per-server
+/// confirmation, `docker: {allowDockerSocket: true}` in the state.
+pub fn refusal(server: &str, spec: &ContainerSpec) -> Option<String> {
+    if spec.options.allow_docker_socket == Some(true) {
+        return None;
+    }
+    let socket = spec.launch.volumes.iter().find(|v| {
+        let source = v
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .trim_end_matches('/');
+        source.ends_with("docker.sock") || source == "/var/run" || source == "/run"
+    })?;
+    Some(format!(
+        "server '{server}': its catalog mounts the Docker socket ({socket}), which gives the \
+         container control of the host. Dockside refuses this unless you confirm it for this \
+         server: `dockside` state.yaml, `servers: {{{server}: {{docker: {{allowDockerSocket: true}}}}}}`"
+    ))
+}
+
 /// The full container definition.
 pub fn container_body(
     server: &str,
