@@ -121,7 +121,7 @@ fn a_secret_used_in_a_run_appears_in_no_log_event_state_file_or_json_output() {
     ];
     for args in [
         &["status", "--json"][..],
-        &["server", "ls", "--json"][..],
+        &["server", "list", "--json"][..],
         &["secret", "ls", "--json"][..],
         &["logs"][..],
         &["logs", "leaky"][..],

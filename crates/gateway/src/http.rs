@@ -116,16 +116,24 @@ pub mod token {
         let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         std::fs::create_dir_all(home.root())?;
         let p = path(home);
+        // Written whole to a private temporary file, then linked into place: a process killed
+        // at any point leaves no token or the whole token, never an empty file.
+        let tmp = home
+            .root()
+            .join(format!(".token.{}.tmp", std::process::id()));
+        let _ = std::fs::remove_file(&tmp);
         let mut opts = std::fs::OpenOptions::new();
         opts.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-        match opts.open(&p) {
-            Ok(mut f) => {
-                f.write_all(token.as_bytes())?;
-                f.sync_all()?;
-                Ok(token)
-            }
+        let written = opts.open(&tmp).and_then(|mut f| {
+            f.write_all(token.as_bytes())?;
+            f.sync_all()
+        });
+        let linked = written.and_then(|()| std::fs::hard_link(&tmp, &p));
+        let _ = std::fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => Ok(token),
             // Someone else created it first: use theirs.
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 read(home).ok_or_else(|| anyhow::anyhow!("{} is empty", p.display()))
