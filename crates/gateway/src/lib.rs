@@ -36,12 +36,14 @@ pub mod preflight;
 mod router_tests;
 pub mod run;
 pub mod secrets;
+pub mod session;
 pub mod stdio;
 pub mod supervisor;
 pub mod upstream;
 pub mod watch;
 
-pub use gateway::{Gateway, GatewayConfig, GatewayEvent, Session};
+pub use gateway::{Gateway, GatewayConfig, GatewayEvent};
+pub use session::Session;
 pub use upstream::{Prefix, StartError, Upstream, UpstreamSpec};
 
 /// MCP protocol versions the gateway speaks with clients (initialize-based), oldest first.

@@ -1,0 +1,569 @@
+//! One client's MCP session with the gateway: the requests it sends (routed by name or URI to
+//! the upstream behind them, ids remapped, progress tokens replaced), its notifications
+//! (cancellation, roots), its subscriptions, and the requests upstreams send back to it.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::gateway::{Gateway, Index, ProgressRoute, PROGRESS_GAP, STARTUP_WAIT};
+use crate::jsonrpc::{self, Kind, INTERNAL_ERROR, INVALID_PARAMS, METHOD_NOT_FOUND};
+use crate::peer::Peer;
+use crate::supervisor;
+use crate::upstream::{ListKind, Upstream};
+use crate::PROTOCOL_VERSIONS;
+
+#[derive(Default)]
+pub(crate) struct SessionState {
+    pub(crate) initialized: bool,
+    pub(crate) protocol_version: String,
+    pub(crate) client_capabilities: Value,
+    /// Client request id key → (server, id of the forwarded request on that server's peer).
+    pub(crate) inflight: HashMap<String, (String, u64)>,
+    pub(crate) cancelled: HashSet<String>,
+    pub(crate) subscriptions: HashSet<String>,
+    /// Server request id key → (server, id of the request we sent this client).
+    pub(crate) reverse: HashMap<String, (String, u64)>,
+    pub(crate) last_active: u64,
+    pub(crate) closed: bool,
+}
+
+/// One client's MCP session with the gateway.
+pub struct Session {
+    pub(crate) id: u64,
+    pub(crate) gw: Gateway,
+    pub(crate) scope: Option<String>,
+    pub(crate) peer: Arc<Peer>,
+    pub(crate) st: Mutex<SessionState>,
+}
+
+impl Session {
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    pub fn scope(&self) -> Option<&str> {
+        self.scope.as_deref()
+    }
+
+    pub fn protocol_version(&self) -> String {
+        self.st.lock().unwrap().protocol_version.clone()
+    }
+
+    pub(crate) fn sees(&self, server: &str) -> bool {
+        self.scope.as_deref().is_none_or(|s| s == server)
+    }
+
+    /// Takes one message from the client. Never blocks: requests are served on their own tasks.
+    pub fn handle(self: &Arc<Self>, msg: Value) {
+        let Some(msg) = self.peer.accept(msg) else {
+            return;
+        };
+        let seq = self.gw.next_seq();
+        self.st.lock().unwrap().last_active = seq;
+        match jsonrpc::classify(&msg) {
+            Kind::Request { id, method } => {
+                let id = id.clone();
+                let method = method.to_string();
+                let params = msg.get("params").cloned();
+                tokio::spawn(self.clone().serve(id, method, params));
+            }
+            Kind::Notification { method } => self.on_notification(method, msg.get("params")),
+            _ => {
+                if let Some(id) = msg.get("id").filter(|id| !id.is_null()) {
+                    self.peer.send(
+                        jsonrpc::response(
+                            id.clone(),
+                            Err(jsonrpc::error(
+                                jsonrpc::INVALID_REQUEST,
+                                "not a JSON-RPC 2.0 request",
+                            )),
+                        ),
+                        Some(id.clone()),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Ends the session: calls still running upstream are cancelled.
+    pub fn close(&self) {
+        let inflight: Vec<(String, u64)> = {
+            let mut st = self.st.lock().unwrap();
+            st.closed = true;
+            st.inflight.drain().map(|(_, v)| v).collect()
+        };
+        for (server, id) in inflight {
+            if let Some(up) = self.gw.upstream(&server) {
+                up.peer.forget(id);
+                up.peer.notify(
+                    "notifications/cancelled",
+                    Some(json!({"requestId": id, "reason": "the client disconnected"})),
+                    None,
+                );
+            }
+        }
+        self.peer.close();
+        self.gw.inner.sessions.lock().unwrap().remove(&self.id);
+    }
+
+    fn on_notification(&self, method: &str, params: Option<&Value>) {
+        match method {
+            "notifications/initialized" => {}
+            "notifications/cancelled" => {
+                let Some(id) = params.and_then(|p| p.get("requestId")) else {
+                    return;
+                };
+                let key = jsonrpc::id_key(id);
+                let found = {
+                    let mut st = self.st.lock().unwrap();
+                    let found = st.inflight.remove(&key);
+                    if found.is_some() {
+                        st.cancelled.insert(key);
+                    }
+                    found
+                };
+                if let Some((server, upstream_id)) = found {
+                    if let Some(up) = self.gw.upstream(&server) {
+                        up.peer.forget(upstream_id);
+                        let mut p = params.cloned().unwrap_or_else(|| json!({}));
+                        p["requestId"] = upstream_id.into();
+                        up.peer.notify(method, Some(p), None);
+                    }
+                }
+            }
+            "notifications/roots/list_changed" => {
+                for up in self.gw.upstreams_for(self.scope()) {
+                    up.peer.notify(method, params.cloned(), None);
+                }
+            }
+            _ => tracing::debug!(session = self.id, "ignoring client notification {method}"),
+        }
+    }
+
+    async fn serve(self: Arc<Self>, id: Value, method: String, params: Option<Value>) {
+        let outcome = self.dispatch(&id, &method, params).await;
+        let key = jsonrpc::id_key(&id);
+        if self.st.lock().unwrap().cancelled.remove(&key) {
+            // No reply to a cancelled request; tell the transport it is over (a Streamable HTTP
+            // POST stream closes).
+            self.peer.send(Value::Null, Some(id));
+            return;
+        }
+        self.peer
+            .send(jsonrpc::response(id.clone(), outcome), Some(id));
+    }
+
+    fn index(&self) -> Arc<Index> {
+        self.gw.inner.index.read().unwrap().clone()
+    }
+
+    async fn dispatch(
+        self: &Arc<Self>,
+        id: &Value,
+        method: &str,
+        params: Option<Value>,
+    ) -> Result<Value, Value> {
+        match method {
+            "initialize" => Ok(self.initialize(params.unwrap_or(Value::Null))),
+            "ping" => Ok(json!({})),
+            "tools/list" => Ok(json!({ "tools": self.list_named(ListKind::Tools) })),
+            "prompts/list" => Ok(json!({ "prompts": self.list_named(ListKind::Prompts) })),
+            "resources/list" => Ok(json!({ "resources": self.list_plain(ListKind::Resources) })),
+            "resources/templates/list" => {
+                Ok(json!({ "resourceTemplates": self.list_plain(ListKind::Templates) }))
+            }
+            "tools/call" => self.call_tool(id, params).await,
+            "prompts/get" => {
+                let (up, params) = self.resolve_named(ListKind::Prompts, params).await?;
+                self.forward(id, &up, method, params).await
+            }
+            "resources/read" | "resources/subscribe" | "resources/unsubscribe" => {
+                let uri = params
+                    .as_ref()
+                    .and_then(|p| p.get("uri"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                if self.gw.owner_of_uri(self.scope(), &uri).is_none() {
+                    self.gw.wait_ready(STARTUP_WAIT).await;
+                }
+                let up = self.gw.owner_of_uri(self.scope(), &uri).ok_or_else(|| {
+                    json!({"code": -32002, "message": format!("Resource not found: {uri}"), "data": {"uri": uri}})
+                })?;
+                let outcome = self.forward(id, &up, method, params).await;
+                if outcome.is_ok() {
+                    let mut st = self.st.lock().unwrap();
+                    match method {
+                        "resources/subscribe" => {
+                            st.subscriptions.insert(uri);
+                        }
+                        "resources/unsubscribe" => {
+                            st.subscriptions.remove(&uri);
+                        }
+                        _ => {}
+                    }
+                }
+                outcome
+            }
+            "completion/complete" => {
+                let r = params
+                    .as_ref()
+                    .and_then(|p| p.get("ref"))
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                match r.get("type").and_then(Value::as_str) {
+                    Some("ref/prompt") => {
+                        let name = r.get("name").cloned().unwrap_or(Value::Null);
+                        let (up, original) = self
+                            .lookup_ready(ListKind::Prompts, name.as_str().unwrap_or(""))
+                            .await?;
+                        let mut params = params.unwrap_or_default();
+                        params["ref"]["name"] = Value::String(original);
+                        self.forward(id, &up, method, Some(params)).await
+                    }
+                    Some("ref/resource") => {
+                        let uri = r.get("uri").and_then(Value::as_str).unwrap_or("");
+                        let up = self.gw.owner_of_uri(self.scope(), uri).ok_or_else(|| {
+                            jsonrpc::error(
+                                INVALID_PARAMS,
+                                format!("no server offers resource {uri}"),
+                            )
+                        })?;
+                        self.forward(id, &up, method, params).await
+                    }
+                    _ => Err(jsonrpc::error(
+                        INVALID_PARAMS,
+                        "completion/complete needs ref/prompt or ref/resource",
+                    )),
+                }
+            }
+            "logging/setLevel" => {
+                let ups: Vec<_> = self
+                    .gw
+                    .upstreams_for(self.scope())
+                    .into_iter()
+                    .filter(|u| u.has_capability("logging"))
+                    .collect();
+                let replies = futures::future::join_all(
+                    ups.iter()
+                        .map(|u| u.peer.request("logging/setLevel", params.clone())),
+                )
+                .await;
+                for (u, r) in ups.iter().zip(replies) {
+                    if let Ok(Err(e)) = r {
+                        tracing::debug!(server = %u.name(), "logging/setLevel: {e}");
+                    }
+                }
+                Ok(json!({}))
+            }
+            _ => match self.scope() {
+                // A scoped session passes every other method through unchanged.
+                Some(server) => {
+                    let up = self.scoped_upstream(server)?;
+                    self.forward(id, &up, method, params).await
+                }
+                None => Err(jsonrpc::error(
+                    METHOD_NOT_FOUND,
+                    format!("Method not found: {method}"),
+                )),
+            },
+        }
+    }
+
+    fn initialize(&self, params: Value) -> Value {
+        let requested = params
+            .get("protocolVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let version = if PROTOCOL_VERSIONS.contains(&requested) {
+            requested.to_string()
+        } else {
+            PROTOCOL_VERSIONS[PROTOCOL_VERSIONS.len() - 1].to_string()
+        };
+        {
+            let mut st = self.st.lock().unwrap();
+            st.initialized = true;
+            st.protocol_version = version.clone();
+            st.client_capabilities = params.get("capabilities").cloned().unwrap_or(Value::Null);
+        }
+        let generic_caps = json!({
+            "tools": {"listChanged": true},
+            "resources": {"subscribe": true, "listChanged": true},
+            "prompts": {"listChanged": true},
+            "logging": {},
+            "completions": {},
+        });
+        let version_info = env!("CARGO_PKG_VERSION");
+        match self.scope().and_then(|s| self.gw.upstream(s)) {
+            Some(up) => {
+                let mut caps = up.capabilities().clone();
+                for (k, v) in [
+                    ("tools", "listChanged"),
+                    ("prompts", "listChanged"),
+                    ("resources", "listChanged"),
+                ] {
+                    if let Some(obj) = caps.get_mut(k).and_then(Value::as_object_mut) {
+                        obj.insert(v.into(), true.into());
+                    }
+                }
+                let mut result = json!({
+                    "protocolVersion": version,
+                    "capabilities": caps,
+                    "serverInfo": up.init.get("serverInfo").cloned().unwrap_or_else(|| json!({"name": up.name(), "version": version_info})),
+                });
+                if let Some(instr) = up.init.get("instructions") {
+                    result["instructions"] = instr.clone();
+                }
+                result
+            }
+            None => json!({
+                "protocolVersion": version,
+                "capabilities": generic_caps,
+                "serverInfo": {"name": self.scope().unwrap_or("dockside"), "version": version_info},
+            }),
+        }
+    }
+
+    fn scoped_upstream(&self, server: &str) -> Result<Arc<Upstream>, Value> {
+        self.gw.upstream(server).ok_or_else(|| {
+            jsonrpc::error(
+                INTERNAL_ERROR,
+                format!("server '{server}' is not running in the Dockside gateway"),
+            )
+        })
+    }
+
+    fn list_named(&self, kind: ListKind) -> Vec<Value> {
+        match self.scope() {
+            Some(server) => match self.gw.upstream(server) {
+                Some(up) if kind == ListKind::Tools => self.gw.enabled_tools(&up),
+                Some(up) => up.lists().prompts,
+                None => vec![],
+            },
+            None => {
+                let index = self.index();
+                let map = if kind == ListKind::Tools {
+                    &index.tools
+                } else {
+                    &index.prompts
+                };
+                map.values().map(|e| e.item.clone()).collect()
+            }
+        }
+    }
+
+    fn list_plain(&self, kind: ListKind) -> Vec<Value> {
+        self.gw
+            .upstreams_for(self.scope())
+            .iter()
+            .flat_map(|u| {
+                let l = u.lists();
+                if kind == ListKind::Resources {
+                    l.resources
+                } else {
+                    l.templates
+                }
+            })
+            .collect()
+    }
+
+    /// [`Self::lookup`], waiting (bounded) while servers start or restart when the name is
+    /// unknown: a call that arrives during a restart waits for it instead of failing.
+    async fn lookup_ready(
+        &self,
+        kind: ListKind,
+        name: &str,
+    ) -> Result<(Arc<Upstream>, String), Value> {
+        let deadline = Instant::now() + self.gw.inner.config.supervisor.restart_wait;
+        loop {
+            match self.lookup(kind, name) {
+                Ok(found) => return Ok(found),
+                Err(e) if !self.gw.starting() || Instant::now() >= deadline => return Err(e),
+                Err(_) => tokio::time::sleep(Duration::from_millis(25)).await,
+            }
+        }
+    }
+
+    /// The upstream and original name behind an exposed tool or prompt name.
+    fn lookup(&self, kind: ListKind, name: &str) -> Result<(Arc<Upstream>, String), Value> {
+        let what = if kind == ListKind::Tools {
+            "tool"
+        } else {
+            "prompt"
+        };
+        let unknown = || jsonrpc::error(INVALID_PARAMS, format!("Unknown {what}: {name}"));
+        match self.scope() {
+            Some(server) => {
+                let up = self.scoped_upstream(server)?;
+                let known = if kind == ListKind::Tools {
+                    self.gw
+                        .enabled_tools(&up)
+                        .iter()
+                        .any(|t| t.get("name").and_then(Value::as_str) == Some(name))
+                } else {
+                    true
+                };
+                if !known {
+                    return Err(unknown());
+                }
+                Ok((up, name.to_string()))
+            }
+            None => {
+                let index = self.index();
+                let map = if kind == ListKind::Tools {
+                    &index.tools
+                } else {
+                    &index.prompts
+                };
+                let e = map.get(name).ok_or_else(unknown)?;
+                let up = self.gw.upstream(&e.server).ok_or_else(unknown)?;
+                Ok((up, e.original.clone()))
+            }
+        }
+    }
+
+    async fn resolve_named(
+        &self,
+        kind: ListKind,
+        params: Option<Value>,
+    ) -> Result<(Arc<Upstream>, Option<Value>), Value> {
+        let mut params = params.unwrap_or_else(|| json!({}));
+        let name = params
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let (up, original) = self.lookup_ready(kind, &name).await?;
+        params["name"] = Value::String(original);
+        Ok((up, Some(params)))
+    }
+
+    async fn call_tool(
+        self: &Arc<Self>,
+        id: &Value,
+        params: Option<Value>,
+    ) -> Result<Value, Value> {
+        let exposed = params
+            .as_ref()
+            .and_then(|p| p.get("name"))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let (up, params) = self.resolve_named(ListKind::Tools, params).await?;
+        let block = self.gw.inner.config.block_secrets;
+        if block {
+            let args = params.as_ref().and_then(|p| p.get("arguments"));
+            if let Some(args) = args {
+                if let Some(kind) = self.gw.inner.scanner.read().unwrap().scan_value(args) {
+                    tracing::warn!(tool = %exposed, "blocked: {kind} in the arguments");
+                    return Err(jsonrpc::error(
+                        INVALID_PARAMS,
+                        format!("blocked by Dockside: a secret ({kind}) is being passed to tool '{exposed}'"),
+                    ));
+                }
+            }
+        }
+        let original = params
+            .as_ref()
+            .and_then(|p| p["name"].as_str())
+            .unwrap_or("")
+            .to_string();
+        // Argument values are logged only when the user asked for it (they may hold secrets).
+        let call_args = (self.gw.inner.config.log_calls && self.gw.inner.config.log_call_args)
+            .then(|| params.as_ref().and_then(|p| p.get("arguments")).cloned())
+            .flatten();
+        let started = Instant::now();
+        let outcome = self.forward(id, &up, "tools/call", params).await;
+        let took = started.elapsed();
+        let ok = matches!(&outcome, Ok(r) if r.get("isError") != Some(&Value::Bool(true)));
+        self.gw.record_call(up.name(), &original, took, ok);
+        if self.gw.inner.config.log_calls {
+            self.gw.log_call(up.name(), &original, took, ok, call_args);
+        }
+        if block {
+            if let Ok(result) = &outcome {
+                let content = result.get("content").cloned().unwrap_or(Value::Null);
+                let structured = result
+                    .get("structuredContent")
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                let scanner = self.gw.inner.scanner.read().unwrap();
+                if let Some(kind) = scanner
+                    .scan_value(&content)
+                    .or_else(|| scanner.scan_value(&structured))
+                {
+                    tracing::warn!(tool = %exposed, "blocked: {kind} in the result");
+                    return Err(jsonrpc::error(
+                        INTERNAL_ERROR,
+                        format!("blocked by Dockside: a secret ({kind}) was returned by tool '{exposed}'"),
+                    ));
+                }
+            }
+        }
+        outcome
+    }
+
+    /// Sends a request to an upstream on behalf of this client and waits for the reply.
+    async fn forward(
+        self: &Arc<Self>,
+        client_id: &Value,
+        up: &Arc<Upstream>,
+        method: &str,
+        mut params: Option<Value>,
+    ) -> Result<Value, Value> {
+        let gw = &self.gw;
+        let mut token = None;
+        if let Some(tok) = params
+            .as_mut()
+            .and_then(|p| p.get_mut("_meta"))
+            .and_then(|m| m.get_mut("progressToken"))
+        {
+            let ours = format!("dockside-{}", gw.next_seq());
+            let original = std::mem::replace(tok, Value::String(ours.clone()));
+            gw.inner.progress.lock().unwrap().insert(
+                ours.clone(),
+                ProgressRoute {
+                    session: Arc::downgrade(self),
+                    token: original,
+                    client_id: client_id.clone(),
+                    last_sent: None,
+                },
+            );
+            token = Some(ours);
+        }
+        let key = jsonrpc::id_key(client_id);
+        let call = gw.begin_call(up.name(), self, client_id);
+        let pending = up.peer.start_request(method, params, None);
+        self.st
+            .lock()
+            .unwrap()
+            .inflight
+            .insert(key.clone(), (up.name().to_string(), pending.id));
+        let reply = pending.reply().await;
+        gw.end_call(up.name(), call);
+        self.st.lock().unwrap().inflight.remove(&key);
+        if let Some(t) = token {
+            let route = gw.inner.progress.lock().unwrap().remove(&t);
+            if let Some(since) = route.and_then(|r| r.last_sent).map(|at| at.elapsed()) {
+                if since < PROGRESS_GAP {
+                    tokio::time::sleep(PROGRESS_GAP - since).await;
+                }
+            }
+        }
+        match reply {
+            Ok(outcome) => outcome,
+            Err(_) => Err(supervisor::down_error(up, method, gw.inner.config.restart).await),
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if !self.st.get_mut().map(|s| s.closed).unwrap_or(true) {
+            self.peer.close();
+        }
+    }
+}
