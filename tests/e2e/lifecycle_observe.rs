@@ -141,6 +141,22 @@ fn logs_follow_two_servers_in_order_and_files_rotate() {
     });
     let _ = follow.kill();
     let _ = follow.wait();
+    // The same lines from the daemon's memory (`GET /api/logs`).
+    let (_, recent) = api(
+        &gw.addr,
+        &token(&home),
+        "GET",
+        "/api/logs?server=beta",
+        None,
+    );
+    let recent = recent.as_array().unwrap();
+    assert!(
+        recent
+            .iter()
+            .any(|l| l["line"] == "called ping_b" && l["atMs"].as_u64() > Some(0)),
+        "{recent:?}"
+    );
+    assert!(recent.iter().all(|l| l["server"] == "beta"), "{recent:?}");
     let who: Vec<(&str, &str)> = lines
         .iter()
         .map(|l| {

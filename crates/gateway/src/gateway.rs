@@ -523,6 +523,8 @@ impl Gateway {
             .cloned()
             .collect();
         self.inner.wanted.lock().unwrap().clear();
+        // Restart loops in backoff find nothing wanted and end; watchers stop here.
+        self.inner.code_watch.lock().unwrap().clear();
         futures::future::join_all(names.iter().map(|n| self.stop_server(n))).await;
     }
 
