@@ -207,21 +207,126 @@ export interface Prefs {
   muted: NotificationKind[];
 }
 
+/** Mirrors `ServerMove` in crates/core/src/switch/plan.rs. */
+export interface ServerMove {
+  name: string;
+  from: Mode;
+  to: Mode;
+  /** Why this target mode (no image, Dockerfile found…). */
+  reason?: string;
+  image?: string;
+  build?: { dir: string; tag: string };
+  imported?: boolean;
+}
+
+/** Mirrors `ClientChange` in crates/core/src/switch/plan.rs: one client file. */
+export interface ClientChange {
+  client: string;
+  key?: string;
+  path: string;
+  /** Unified diff; empty when the file does not change. */
+  diff: string;
+  entries: number;
+  gatewayEntries?: string[];
+  /** The user's own entries: listed, left alone. */
+  userEntries?: string[];
+  /** One line per entry that changes. */
+  changes?: string[];
+}
+
 /**
- * The production switch's plan, as the later issue's backend will send it: every enabled server
- * moved behind the gateway, and every connected client's file rewritten to gateway entries.
+ * Mirrors `SwitchPlan` in crates/core/src/switch/plan.rs: every enabled server moved behind
+ * the gateway, and every connected client's file rewritten to gateway entries.
  */
 export interface ProductionPlan {
-  servers: { name: string; from: Mode; to: Mode; reason?: string }[];
-  clients: { client: string; path: string; diff: string; entries: number }[];
+  profile?: 'development' | 'production';
+  servers: ServerMove[];
+  clients: ClientChange[];
   warnings: string[];
 }
 
-/** Mirrors `ProductionPreview` in src-tauri/src/commands.rs. */
+/** Mirrors `SwitchSummary` in src-tauri/src/production.rs. */
+export interface SwitchSummary {
+  id: string;
+  /** Unix time, seconds. */
+  time: number;
+  servers: number;
+  files: number;
+}
+
+/** Mirrors `ProductionPreview` in src-tauri/src/production.rs. */
 export interface ProductionPreview {
   available: boolean;
   reason: string | null;
   plan: ProductionPlan | null;
+  profile?: 'development' | 'production';
+  /** The production switch Undo puts back, if one is applied. */
+  undo?: SwitchSummary | null;
+}
+
+/** Mirrors `Latency` in crates/core/src/switch/preflight.rs. */
+export interface PreflightLatency {
+  probe: string;
+  calls: number;
+  nativeP50Ms: number;
+  nativeMeanMs: number;
+  gatewayP50Ms: number;
+  gatewayMeanMs: number;
+  overheadMs: number;
+}
+
+/** Mirrors `ServerCheck` in crates/core/src/switch/preflight.rs. */
+export interface PreflightServer {
+  name: string;
+  from: Mode;
+  to: Mode;
+  image?: string;
+  started: boolean;
+  toolsBefore?: string[];
+  toolsAfter: string[];
+  missing: string[];
+  added: string[];
+  latency?: PreflightLatency;
+  problems: string[];
+  notes: string[];
+}
+
+/** Mirrors `PreflightReport` in crates/core/src/switch/preflight.rs. */
+export interface PreflightReport {
+  servers: PreflightServer[];
+  problems: string[];
+  forced?: boolean;
+}
+
+/** The parts of `SwitchRecord` (crates/core/src/switch/record.rs) the app passes on. */
+export interface SwitchRecordSummary {
+  id: string;
+  kind: 'production' | 'restore';
+  time: number;
+  status: string;
+  profileBefore: string;
+  profileAfter: string;
+  files: { client: string; path: string; backup?: string; keptUserEdits?: string[] }[];
+  undoes?: string;
+}
+
+/** Mirrors `SwitchOutcome` in src-tauri/src/production.rs. */
+export interface SwitchOutcome {
+  /** Done, and verification found nothing wrong. */
+  ok: boolean;
+  /** Files and state were changed: Undo can put them back. */
+  applied: boolean;
+  plan: ProductionPlan | null;
+  preflight: PreflightReport | null;
+  record: SwitchRecordSummary | null;
+  problems: string[];
+  error: string | null;
+}
+
+/** One pre-flight step (Tauri event `production-progress`, src-tauri/src/production.rs). */
+export interface SwitchProgress {
+  server: string;
+  message: string;
 }
 
 /** What the UI tells the app once the first load attempt finished (used by `--smoke-test`). */
@@ -255,6 +360,10 @@ export interface DocksideApi {
   clientDiff(id: string): Promise<ClientDiff>;
   importClient(id: string): Promise<ImportedServer[]>;
   productionPlan(): Promise<ProductionPreview>;
+  /** Pre-flight, then the switch (progress arrives through `onProductionProgress`). */
+  switchProduction(): Promise<SwitchOutcome>;
+  /** Undoes the last production switch. */
+  switchDevelopment(): Promise<SwitchOutcome>;
   uiReady(report: UiReport): Promise<void>;
 }
 
@@ -264,6 +373,7 @@ export interface DocksideEvents {
   onServers(handler: (rows: ServerView[]) => void): Promise<UnlistenFn>;
   onGateway(handler: (state: GatewayState) => void): Promise<UnlistenFn>;
   onNavigate(handler: (screen: string) => void): Promise<UnlistenFn>;
+  onProductionProgress(handler: (step: SwitchProgress) => void): Promise<UnlistenFn>;
 }
 
 /** Turns whatever a rejected call carries (Tauri rejects with the command's error value) into text. */
@@ -312,6 +422,8 @@ export const tauriApi: DocksideApi = {
   clientDiff: (id) => call('client_diff', { id }),
   importClient: (id) => call('import_client', { id }),
   productionPlan: () => call('production_plan'),
+  switchProduction: () => call('switch_production'),
+  switchDevelopment: () => call('switch_development'),
   uiReady: (report) => call('ui_ready', { report }),
 };
 
@@ -326,4 +438,5 @@ export const tauriEvents: DocksideEvents = {
   onServers: (handler) => on('servers-changed', handler),
   onGateway: (handler) => on('gateway-changed', handler),
   onNavigate: (handler) => on('navigate', handler),
+  onProductionProgress: (handler) => on('production-progress', handler),
 };

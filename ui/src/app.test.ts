@@ -32,7 +32,7 @@ describe('app shell', () => {
     expect(root.querySelector('main h2')?.textContent).toBe('Clients');
     ev.navigate('production');
     expect(root.querySelector('main h2')?.textContent).toBe('Production switch');
-    await vi.waitFor(() => expect(root.textContent).toContain('Not available yet'));
+    await vi.waitFor(() => expect(root.textContent).toContain('not available yet'));
     expect(location.hash).toBe('#production');
   });
 

@@ -72,7 +72,7 @@ export function mountApp(root: HTMLElement, api: DocksideApi, events: DocksideEv
   });
   const catalog = mountCatalog(api, toast, () => void servers.refresh());
   const clients = mountClients(api, toast);
-  const production = mountProduction(api);
+  const production = mountProduction(api, toast);
   const screens = { servers, catalog, clients, logs, production };
 
   const tabs = el('nav', { class: 'tabs', role: 'tablist', 'aria-label': 'Screens' });
@@ -192,6 +192,7 @@ export function mountApp(root: HTMLElement, api: DocksideApi, events: DocksideEv
       renderGateway();
       void pollLatency();
     });
+    void events.onProductionProgress((step) => production.progress(step));
     void events.onNavigate((screen) => {
       if (isScreen(screen)) show(screen);
     });

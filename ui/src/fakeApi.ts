@@ -3,7 +3,7 @@
  * Every method is a `vi.fn`, so tests can assert calls or override single methods.
  */
 import { vi } from 'vitest';
-import type { CatalogServer, DaemonEvent, DocksideApi, DocksideEvents, GatewayState, Mode, ServerView } from './api';
+import type { CatalogServer, DaemonEvent, DocksideApi, DocksideEvents, GatewayState, Mode, ProductionPreview, ServerView, SwitchOutcome, SwitchProgress } from './api';
 
 export function fakeApi(servers: ServerView[], catalog: CatalogServer[] = [], overrides: Partial<DocksideApi> = {}) {
   const rows = servers.map((s) => ({ ...s }));
@@ -36,7 +36,9 @@ export function fakeApi(servers: ServerView[], catalog: CatalogServer[] = [], ov
     disconnectClient: vi.fn(async () => ({ path: '/x', diff: '', notes: [] })),
     clientDiff: vi.fn(async () => ({ path: '/x', diff: '', notes: [] })),
     importClient: vi.fn(async () => []),
-    productionPlan: vi.fn(async () => ({ available: false, reason: 'not available yet', plan: null })),
+    productionPlan: vi.fn(async (): Promise<ProductionPreview> => ({ available: false, reason: 'not available yet', plan: null })),
+    switchProduction: vi.fn(async (): Promise<SwitchOutcome> => ({ ok: false, applied: false, plan: null, preflight: null, record: null, problems: [], error: 'not available' })),
+    switchDevelopment: vi.fn(async (): Promise<SwitchOutcome> => ({ ok: false, applied: false, plan: null, preflight: null, record: null, problems: [], error: 'not available' })),
     uiReady: vi.fn(async () => {}),
     ...overrides,
   } satisfies DocksideApi;
@@ -45,17 +47,25 @@ export function fakeApi(servers: ServerView[], catalog: CatalogServer[] = [], ov
 
 /** Events the test fires by hand. */
 export function fakeEvents() {
-  const handlers: { daemon: ((e: DaemonEvent) => void)[]; servers: ((r: ServerView[]) => void)[]; gateway: ((g: GatewayState) => void)[]; navigate: ((s: string) => void)[] } = {
+  const handlers: {
+    daemon: ((e: DaemonEvent) => void)[];
+    servers: ((r: ServerView[]) => void)[];
+    gateway: ((g: GatewayState) => void)[];
+    navigate: ((s: string) => void)[];
+    progress: ((p: SwitchProgress) => void)[];
+  } = {
     daemon: [],
     servers: [],
     gateway: [],
     navigate: [],
+    progress: [],
   };
   const events: DocksideEvents = {
     onDaemonEvent: async (h) => (handlers.daemon.push(h), () => {}),
     onServers: async (h) => (handlers.servers.push(h), () => {}),
     onGateway: async (h) => (handlers.gateway.push(h), () => {}),
     onNavigate: async (h) => (handlers.navigate.push(h), () => {}),
+    onProductionProgress: async (h) => (handlers.progress.push(h), () => {}),
   };
   return {
     events,
@@ -63,5 +73,6 @@ export function fakeEvents() {
     servers: (r: ServerView[]) => handlers.servers.forEach((h) => h(r)),
     gateway: (g: GatewayState) => handlers.gateway.forEach((h) => h(g)),
     navigate: (s: string) => handlers.navigate.forEach((h) => h(s)),
+    progress: (p: SwitchProgress) => handlers.progress.forEach((h) => h(p)),
   };
 }

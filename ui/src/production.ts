@@ -1,103 +1,420 @@
 /**
- * The Production switch review screen: what switching to production would change (servers moved
- * behind the gateway, client files rewritten), shown as a plan before anything is applied.
- * The backend that computes and applies the plan comes in a later issue: until then the app
- * answers `available: false` and this screen says so, with no made-up data.
+ * The Production switch screen: review → switch → result → undo.
+ *
+ * - Review: the plan from core (each server's new mode and why, each connected client file's
+ *   unified diff, the user's own entries left alone, warnings) and one "Switch" button.
+ * - Switch: the app runs the CLI's pre-flight and switch; each pre-flight step arrives as a
+ *   `production-progress` event and is shown per server while it runs.
+ * - Result: the pre-flight results (tools before/after, per-call latency overhead, problems), the
+ *   files written, verification problems, and "Undo" (back to development).
+ * In production already, the screen offers the undo of the recorded switch.
  */
-import { errorMessage, MODE_LABELS, type DocksideApi, type ProductionPlan, type ProductionPreview } from './api';
-import { button, el } from './dom';
+import {
+  errorMessage,
+  MODE_LABELS,
+  type DocksideApi,
+  type PreflightReport,
+  type PreflightServer,
+  type ProductionPlan,
+  type ProductionPreview,
+  type SwitchOutcome,
+  type SwitchProgress,
+} from './api';
 import { diffLines } from './clients';
+import { button, el } from './dom';
+import type { Toaster } from './servers';
 
 export interface ProductionScreen {
   element: HTMLElement;
   refresh(): Promise<void>;
+  /** A pre-flight step of the running switch (Tauri event `production-progress`). */
+  progress(step: SwitchProgress): void;
 }
 
-export function mountProduction(api: DocksideApi): ProductionScreen {
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** "2 servers move behind the gateway · 3 client files change". */
+export function planSummary(plan: ProductionPlan): string {
+  const moving = plan.servers.filter((s) => s.from !== s.to).length;
+  const files = plan.clients.filter((c) => c.diff !== '').length;
+  if (moving === 0 && files === 0) return 'Nothing to change: every enabled server already runs behind the gateway';
+  const parts = [`${plural(moving, 'server')} ${moving === 1 ? 'moves' : 'move'} behind the gateway`];
+  parts.push(files === 0 ? 'no client file changes' : `${plural(files, 'client file')} ${files === 1 ? 'changes' : 'change'}`);
+  return parts.join(' · ');
+}
+
+/** Whether there is anything to switch. */
+export function planIsNoop(plan: ProductionPlan): boolean {
+  return plan.servers.every((s) => s.from === s.to) && plan.clients.every((c) => c.diff === '');
+}
+
+/** One row of the pre-flight results table. */
+export interface PreflightRow {
+  name: string;
+  mode: string;
+  tools: string;
+  latency: string;
+  ok: boolean;
+  problems: string[];
+  notes: string[];
+}
+
+const ms = (v: number) => `${v < 10 ? v.toFixed(2) : v.toFixed(1)} ms`;
+
+export function preflightRows(report: PreflightReport): PreflightRow[] {
+  return report.servers.map((s: PreflightServer) => {
+    let tools = plural(s.toolsAfter.length, 'tool');
+    if (!s.toolsBefore) tools += ', not compared';
+    else if (s.missing.length === 0 && s.added.length === 0) tools += ', same as now';
+    else {
+      if (s.missing.length) tools += `, missing: ${s.missing.join(', ')}`;
+      if (s.added.length) tools += `, new: ${s.added.join(', ')}`;
+    }
+    const latency = s.latency
+      ? `${ms(s.latency.nativeP50Ms)} → ${ms(s.latency.gatewayP50Ms)} (${s.latency.overheadMs >= 0 ? '+' : '−'}${ms(Math.abs(s.latency.overheadMs))} per call)`
+      : '—';
+    return {
+      name: s.name,
+      mode: `${MODE_LABELS[s.from] ?? s.from} → ${MODE_LABELS[s.to] ?? s.to}${s.image ? ` (${s.image})` : ''}`,
+      tools,
+      latency,
+      ok: s.problems.length === 0,
+      problems: s.problems,
+      notes: s.notes,
+    };
+  });
+}
+
+/** The latest message per server, in the order the servers first reported. */
+export function progressByServer(steps: SwitchProgress[]): { server: string; message: string; count: number }[] {
+  const out = new Map<string, { server: string; message: string; count: number }>();
+  for (const s of steps) {
+    const cur = out.get(s.server);
+    if (cur) {
+      cur.message = s.message;
+      cur.count += 1;
+    } else out.set(s.server, { server: s.server, message: s.message, count: 1 });
+  }
+  return [...out.values()];
+}
+
+function when(unixSecs: number): string {
+  return new Date(unixSecs * 1000).toLocaleString();
+}
+
+type View =
+  | { kind: 'loading' }
+  | { kind: 'error'; message: string }
+  | { kind: 'review'; preview: ProductionPreview }
+  | { kind: 'running'; preview: ProductionPreview | null; undo: boolean }
+  | { kind: 'result'; outcome: SwitchOutcome; undo: boolean };
+
+export function mountProduction(api: DocksideApi, toast?: Toaster): ProductionScreen {
+  const summary = el('p', { class: 'screen-summary' }, 'Every enabled server behind the gateway; every connected client holding only gateway entries');
   const body = el('div', { class: 'production-body' });
   const element = el(
     'section',
     { class: 'screen', 'aria-labelledby': 'tab-production' },
-    el(
-      'div',
-      { class: 'screen-head' },
-      el('div', {}, el('h2', {}, 'Production switch'), el('p', { class: 'screen-summary' }, 'Every enabled server behind the gateway; every connected client holding only gateway entries')),
-    ),
+    el('div', { class: 'screen-head' }, el('div', {}, el('h2', {}, 'Production switch'), summary)),
     body,
   );
+  let view: View = { kind: 'loading' };
+  let steps: SwitchProgress[] = [];
+  let progressList: HTMLElement | null = null;
 
-  function steps(): HTMLElement {
+  function stepper(active: number, failed = false): HTMLElement {
+    const names = ['Review', 'Pre-flight', 'Apply', 'Verify'];
     return el(
       'ol',
-      { class: 'steps' },
-      el('li', {}, el('strong', {}, 'Review'), el('span', {}, 'each server’s new mode and each client file’s diff')),
-      el('li', {}, el('strong', {}, 'Apply'), el('span', {}, 'all client files at once, atomically, with backups')),
-      el('li', {}, el('strong', {}, 'Verify'), el('span', {}, 'the gateway answers for every server')),
-      el('li', {}, el('strong', {}, 'Roll back'), el('span', {}, 'in one click if anything is off')),
+      { class: 'stepper', 'aria-label': 'Switch steps' },
+      ...names.map((n, i) =>
+        el(
+          'li',
+          { class: i < active ? 'done' : i === active ? (failed ? 'failed' : 'current') : '', 'aria-current': i === active ? 'step' : undefined },
+          n,
+        ),
+      ),
     );
   }
 
-  function planView(plan: ProductionPlan): HTMLElement {
-    const servers = el(
+  function serversTable(plan: ProductionPlan): HTMLElement {
+    return el(
       'table',
-      { class: 'grid' },
-      el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Server'), el('th', { scope: 'col' }, 'Now'), el('th', { scope: 'col' }, 'In production'))),
+      { class: 'grid plan-servers' },
+      el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Server'), el('th', { scope: 'col' }, 'Now'), el('th', { scope: 'col' }, 'In production'), el('th', { scope: 'col' }, 'Why'))),
       el(
         'tbody',
         {},
         ...plan.servers.map((s) =>
-          el('tr', {}, el('td', {}, el('code', {}, s.name)), el('td', {}, MODE_LABELS[s.from]), el('td', {}, MODE_LABELS[s.to], s.reason ? el('div', { class: 'subtitle' }, s.reason) : null)),
+          el(
+            'tr',
+            { 'data-server': s.name },
+            el('td', { class: 'name' }, el('code', {}, s.name), s.imported ? el('span', { class: 'badge' }, 'imported') : null),
+            el('td', {}, el('span', { class: `pill ${s.from === 'native' ? 'pill-native' : ''}` }, MODE_LABELS[s.from])),
+            el('td', {}, el('span', { class: `pill ${s.from === s.to ? '' : 'pill-ok'}` }, MODE_LABELS[s.to]), s.image ? el('div', { class: 'subtitle' }, el('code', {}, s.image)) : null),
+            el('td', { class: 'subtitle' }, s.reason ?? (s.from === s.to ? 'already behind the gateway' : '')),
+          ),
         ),
       ),
     );
-    const clients = plan.clients.map((c) => {
-      const pre = el('pre', { class: 'diff', tabindex: '0' });
-      for (const l of diffLines(c.diff)) pre.append(el('span', { class: `diff-${l.kind}` }, l.text), '\n');
-      return el('div', { class: 'card' }, el('h3', {}, c.client), el('code', { class: 'subtitle' }, c.path), pre);
-    });
-    const apply = button('Apply production switch', { class: 'button primary', 'data-action': 'apply' });
-    apply.disabled = true;
-    return el('div', {}, ...plan.warnings.map((w) => el('p', { class: 'note' }, w)), servers, ...clients, el('div', { class: 'editor-foot' }, el('span', { class: 'spacer' }), apply));
   }
 
-  function render(preview: ProductionPreview | null, error: string | null): void {
-    if (preview?.available && preview.plan) {
-      body.replaceChildren(planView(preview.plan));
-      return;
-    }
-    const reason = error ?? preview?.reason ?? 'The production switch is not available yet.';
-    const review = button('Review plan', { class: 'button primary', 'data-action': 'review' });
-    review.disabled = true;
-    body.replaceChildren(
+  function fileCard(c: ProductionPlan['clients'][number]): HTMLElement {
+    const card = el(
+      'div',
+      { class: 'card diff-card plan-file', 'data-client': c.key ?? c.client },
       el(
         'div',
-        { class: 'card unavailable', role: 'status' },
-        el('div', { class: 'unavailable-badge' }, 'Not available yet'),
-        el('h3', {}, 'The production switch is coming in a later version'),
-        el('p', { class: 'muted' }, reason),
-        steps(),
-        el(
-          'div',
-          { class: 'plan-skeleton', 'aria-hidden': 'true' },
-          el('div', { class: 'skeleton-head' }, el('span', {}, 'Servers'), el('span', {}, 'Now → production')),
-          el('div', { class: 'skeleton-row' }),
-          el('div', { class: 'skeleton-row' }),
-          el('div', { class: 'skeleton-head' }, el('span', {}, 'Client files'), el('span', {}, 'Diff')),
-          el('div', { class: 'skeleton-row' }),
+        { class: 'plan-file-head' },
+        el('div', {}, el('h3', {}, c.client), el('code', { class: 'subtitle' }, c.path)),
+        el('span', { class: `pill ${c.diff ? 'pill-busy' : ''}` }, c.diff ? 'changes' : 'unchanged'),
+      ),
+    );
+    if (c.changes?.length) card.append(el('ul', { class: 'plan-changes' }, ...c.changes.map((ch) => el('li', {}, ch))));
+    if (c.userEntries?.length) card.append(el('p', { class: 'note' }, `Your own entries, left alone: ${c.userEntries.join(', ')}`));
+    if (c.diff) {
+      const pre = el('pre', { class: 'diff', tabindex: '0', 'aria-label': `Diff of ${c.path}` });
+      for (const l of diffLines(c.diff)) pre.append(el('span', { class: `diff-${l.kind}` }, l.text), '\n');
+      card.append(pre);
+    }
+    return card;
+  }
+
+  function planSections(plan: ProductionPlan): HTMLElement[] {
+    const files = plan.clients.length
+      ? plan.clients.map(fileCard)
+      : [el('p', { class: 'note' }, 'No connected client: connect one on the Clients screen to have its file switched too.')];
+    return [
+      ...plan.warnings.map((w) => el('p', { class: 'notice' }, w)),
+      el('h3', { class: 'section-title' }, 'Servers'),
+      serversTable(plan),
+      el('h3', { class: 'section-title' }, 'Client files'),
+      ...files,
+    ];
+  }
+
+  function undoCard(preview: ProductionPreview): HTMLElement {
+    const undo = preview.undo;
+    const back = button('Undo: back to development', { class: 'button primary', 'data-action': 'undo' });
+    back.disabled = !undo || !preview.available;
+    back.addEventListener('click', () => void runUndo(preview));
+    return el(
+      'div',
+      { class: 'card switch-card' },
+      el('div', { class: 'switch-card-text' }, el('span', { class: 'pill pill-ok' }, 'In production'),
+        el('h3', {}, 'Every enabled server runs behind the gateway'),
+        el('p', { class: 'muted' }, undo ? `Switched ${when(undo.time)}: ${plural(undo.servers, 'server')} moved, ${plural(undo.files, 'client file')} changed (switch ${undo.id}).` : 'No recorded switch to undo: change modes on the Servers screen.'),
+      ),
+      back,
+    );
+  }
+
+  function renderReview(preview: ProductionPreview): void {
+    const plan = preview.plan;
+    if (preview.profile === 'production' && (!plan || planIsNoop(plan))) {
+      summary.textContent = 'Production: everything behind the gateway';
+      body.replaceChildren(undoCard(preview), ...(preview.reason ? [el('p', { class: 'notice' }, preview.reason)] : []));
+      return;
+    }
+    const go = button('Switch', { class: 'button primary', 'data-action': 'switch' });
+    go.disabled = !preview.available || !plan || planIsNoop(plan);
+    go.addEventListener('click', () => void runSwitch(preview));
+    summary.textContent = plan ? planSummary(plan) : 'The plan cannot be made';
+    const head = el(
+      'div',
+      { class: 'card switch-card' },
+      el(
+        'div',
+        { class: 'switch-card-text' },
+        stepper(0),
+        el('p', { class: 'muted' }, 'Switch runs a pre-flight first (images, every server started in its new mode, tools compared, latency measured); only if it passes are all client files written at once, with backups. Undo puts everything back.'),
+      ),
+      go,
+    );
+    body.replaceChildren(
+      ...(preview.reason ? [el('p', { class: 'notice', role: 'status' }, preview.reason)] : []),
+      head,
+      ...(plan ? planSections(plan) : []),
+    );
+  }
+
+  function renderRunning(undo: boolean): void {
+    progressList = el('ul', { class: 'progress-list', 'aria-live': 'polite' });
+    renderProgress();
+    summary.textContent = undo ? 'Going back to development…' : 'Switching to production…';
+    const card = el(
+      'div',
+      { class: 'card switch-card running', 'aria-busy': 'true' },
+      el(
+        'div',
+        { class: 'switch-card-text' },
+        undo ? null : stepper(1),
+        el('h3', {}, el('span', { class: 'spinner', 'aria-hidden': 'true' }), undo ? 'Restoring the client files and modes…' : 'Pre-flight: starting every server in its production mode…'),
+        progressList,
+      ),
+    );
+    body.replaceChildren(card);
+  }
+
+  function renderProgress(): void {
+    if (!progressList) return;
+    const rows = progressByServer(steps);
+    progressList.replaceChildren(
+      ...(rows.length
+        ? rows.map((r) => el('li', { 'data-server': r.server }, el('code', {}, r.server), el('span', {}, r.message)))
+        : [el('li', { class: 'muted' }, 'Waiting for the first step…')]),
+    );
+  }
+
+  function preflightTable(report: PreflightReport): HTMLElement {
+    return el(
+      'table',
+      { class: 'grid preflight' },
+      el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Server'), el('th', { scope: 'col' }, 'Mode'), el('th', { scope: 'col' }, 'Tools'), el('th', { scope: 'col' }, 'Latency p50 (native → gateway)'), el('th', { scope: 'col' }, 'Check'))),
+      el(
+        'tbody',
+        {},
+        ...preflightRows(report).map((r) =>
+          el(
+            'tr',
+            { 'data-server': r.name },
+            el('td', { class: 'name' }, el('code', {}, r.name)),
+            el('td', {}, r.mode),
+            el('td', {}, r.tools),
+            el('td', { class: 'num' }, r.latency),
+            el(
+              'td',
+              {},
+              el('span', { class: `pill ${r.ok ? 'pill-ok' : 'pill-bad'}` }, r.ok ? 'passed' : 'failed'),
+              ...r.problems.map((p) => el('div', { class: 'state-detail wrap' }, p)),
+              ...r.notes.map((n) => el('div', { class: 'subtitle' }, n)),
+            ),
+          ),
         ),
-        el('div', { class: 'editor-foot' }, el('span', { class: 'muted' }, 'Until then, switch servers one by one on the Servers screen.'), el('span', { class: 'spacer' }), review),
       ),
     );
   }
 
-  async function refresh(): Promise<void> {
-    try {
-      render(await api.productionPlan(), null);
-    } catch (err) {
-      render(null, errorMessage(err));
+  function renderResult(outcome: SwitchOutcome, undo: boolean): void {
+    const title = undo
+      ? outcome.applied
+        ? 'Back to development'
+        : 'Nothing was undone'
+      : outcome.ok
+        ? 'Switched to production'
+        : outcome.applied
+          ? 'Switched, but verification found problems'
+          : 'Not switched: nothing was changed';
+    summary.textContent = title;
+    const state = outcome.ok ? 'ok' : outcome.applied ? 'busy' : 'bad';
+    const actions: HTMLElement[] = [];
+    if (!undo && outcome.applied) {
+      const u = button('Undo', { class: 'button primary', 'data-action': 'undo' });
+      u.addEventListener('click', () => void runUndo(null));
+      actions.push(u);
+    }
+    const again = button(undo || !outcome.applied ? 'Review again' : 'Done', { class: 'button', 'data-action': 'review' });
+    again.addEventListener('click', () => void load());
+    actions.push(again);
+    const files = (outcome.record?.files ?? []).map((f) =>
+      el('li', {}, el('code', {}, f.path), f.backup ? el('span', { class: 'subtitle' }, ` backup ${f.backup}`) : null, f.keptUserEdits?.length ? el('span', { class: 'subtitle' }, ` kept your edits: ${f.keptUserEdits.join(', ')}`) : null),
+    );
+    const card = el(
+      'div',
+      { class: `card switch-card result result-${state}`, role: 'status' },
+      el(
+        'div',
+        { class: 'switch-card-text' },
+        undo ? null : stepper(outcome.applied ? 4 : 1, !outcome.applied),
+        el('h3', {}, title),
+        outcome.error ? el('pre', { class: 'result-error' }, outcome.error) : null,
+        ...outcome.problems.map((p) => el('p', { class: 'state-detail wrap' }, p)),
+        outcome.record ? el('p', { class: 'muted' }, `${undo ? 'Restored' : 'Wrote'} ${plural(files.length, 'client file')} (switch ${outcome.record.id}).`) : null,
+        files.length ? el('ul', { class: 'plan-changes' }, ...files) : null,
+      ),
+      el('div', { class: 'switch-actions' }, ...actions),
+    );
+    const sections: HTMLElement[] = [card];
+    if (outcome.preflight) {
+      sections.push(el('h3', { class: 'section-title' }, 'Pre-flight'), preflightTable(outcome.preflight));
+      for (const p of outcome.preflight.problems) sections.push(el('p', { class: 'state-detail wrap' }, p));
+    }
+    body.replaceChildren(...sections);
+  }
+
+  function render(): void {
+    switch (view.kind) {
+      case 'loading':
+        body.replaceChildren(el('p', { class: 'loading muted' }, 'Computing the plan…'));
+        break;
+      case 'error':
+        summary.textContent = 'The plan could not be loaded';
+        body.replaceChildren(el('div', { class: 'banner', role: 'alert' }, el('span', { class: 'banner-text' }, view.message)));
+        break;
+      case 'review':
+        renderReview(view.preview);
+        break;
+      case 'running':
+        renderRunning(view.undo);
+        break;
+      case 'result':
+        renderResult(view.outcome, view.undo);
+        break;
     }
   }
 
-  render(null, null);
-  return { element, refresh };
+  async function runSwitch(preview: ProductionPreview): Promise<void> {
+    steps = [];
+    view = { kind: 'running', preview, undo: false };
+    render();
+    try {
+      view = { kind: 'result', outcome: await api.switchProduction(), undo: false };
+    } catch (err) {
+      view = { kind: 'result', outcome: { ok: false, applied: false, plan: null, preflight: null, record: null, problems: [], error: errorMessage(err) }, undo: false };
+    }
+    render();
+  }
+
+  async function runUndo(preview: ProductionPreview | null): Promise<void> {
+    steps = [];
+    view = { kind: 'running', preview, undo: true };
+    render();
+    try {
+      const outcome = await api.switchDevelopment();
+      view = { kind: 'result', outcome, undo: true };
+      if (!outcome.applied && !outcome.error) toast?.info('Already in development: nothing to undo');
+    } catch (err) {
+      view = { kind: 'result', outcome: { ok: false, applied: false, plan: null, preflight: null, record: null, problems: [], error: errorMessage(err) }, undo: true };
+    }
+    render();
+  }
+
+  async function load(): Promise<void> {
+    if (view.kind !== 'review') {
+      view = { kind: 'loading' };
+      render();
+    }
+    try {
+      view = { kind: 'review', preview: await api.productionPlan() };
+    } catch (err) {
+      view = { kind: 'error', message: errorMessage(err) };
+    }
+    render();
+  }
+
+  function progress(step: SwitchProgress): void {
+    steps.push(step);
+    renderProgress();
+  }
+
+  render();
+  return {
+    element,
+    // A running switch keeps its screen; a finished one stays until "Review again".
+    refresh: async () => {
+      if (view.kind === 'running' || view.kind === 'result') return;
+      return load();
+    },
+    progress,
+  };
 }

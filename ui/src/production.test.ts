@@ -1,0 +1,159 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { PreflightReport, ProductionPlan, ProductionPreview, SwitchOutcome } from './api';
+import { fakeApi } from './fakeApi';
+import { mountProduction, planIsNoop, planSummary, preflightRows, progressByServer } from './production';
+
+const PLAN: ProductionPlan = {
+  profile: 'development',
+  servers: [
+    { name: 'demo', from: 'native', to: 'managed', reason: 'no image: runs as a host process' },
+    { name: 'web', from: 'managed', to: 'docker', image: 'mcp/web:1' },
+  ],
+  clients: [
+    {
+      client: 'Claude Code',
+      key: 'claude-code',
+      path: '/home/me/.claude.json',
+      diff: '--- a\n+++ b\n@@ -1 +1 @@\n-    "command": "demo"\n+    "command": "dockside"\n',
+      entries: 2,
+      gatewayEntries: ['demo', 'web'],
+      userEntries: ['mine'],
+      changes: ['demo: native → gateway'],
+    },
+    { client: 'Cursor', path: '/home/me/.cursor/mcp.json', diff: '', entries: 2 },
+  ],
+  warnings: ['web: the image is pulled during the pre-flight'],
+};
+
+const PREFLIGHT: PreflightReport = {
+  servers: [
+    {
+      name: 'demo',
+      from: 'native',
+      to: 'managed',
+      started: true,
+      toolsBefore: ['echo', 'add'],
+      toolsAfter: ['echo', 'add'],
+      missing: [],
+      added: [],
+      latency: { probe: 'echo', calls: 30, nativeP50Ms: 0.41, nativeMeanMs: 0.5, gatewayP50Ms: 0.63, gatewayMeanMs: 0.7, overheadMs: 0.22 },
+      problems: [],
+      notes: [],
+    },
+    { name: 'web', from: 'managed', to: 'docker', image: 'mcp/web:1', started: false, toolsBefore: ['get'], toolsAfter: [], missing: ['get'], added: [], problems: ['web: tool `get` is missing'], notes: [] },
+  ],
+  problems: [],
+};
+
+const preview = (over: Partial<ProductionPreview> = {}): ProductionPreview => ({ available: true, reason: null, plan: PLAN, profile: 'development', undo: null, ...over });
+
+const applied: SwitchOutcome = {
+  ok: true,
+  applied: true,
+  plan: PLAN,
+  preflight: { ...PREFLIGHT, servers: [PREFLIGHT.servers[0]!] },
+  record: { id: 's-1', kind: 'production', time: 1, status: 'applied', profileBefore: 'development', profileAfter: 'production', files: [{ client: 'claude-code', path: '/home/me/.claude.json', backup: '/b/1' }] },
+  problems: [],
+  error: null,
+};
+
+describe('production logic', () => {
+  it('summarises a plan', () => {
+    expect(planSummary(PLAN)).toBe('2 servers move behind the gateway · 1 client file changes');
+    const done = { ...PLAN, servers: PLAN.servers.map((s) => ({ ...s, from: s.to })), clients: [] };
+    expect(planIsNoop(done)).toBe(true);
+    expect(planSummary(done)).toMatch(/^Nothing to change/);
+  });
+
+  it('turns the pre-flight report into rows', () => {
+    const [demo, web] = preflightRows(PREFLIGHT);
+    expect(demo).toMatchObject({ name: 'demo', mode: 'Native → Managed', tools: '2 tools, same as now', latency: '0.41 ms → 0.63 ms (+0.22 ms per call)', ok: true });
+    expect(web).toMatchObject({ mode: 'Managed → Docker (mcp/web:1)', tools: '0 tools, missing: get', latency: '—', ok: false });
+  });
+
+  it('keeps the latest progress message per server', () => {
+    expect(
+      progressByServer([
+        { server: 'demo', message: 'starting' },
+        { server: 'web', message: 'pulling' },
+        { server: 'demo', message: 'tools match' },
+      ]),
+    ).toEqual([
+      { server: 'demo', message: 'tools match', count: 2 },
+      { server: 'web', message: 'pulling', count: 1 },
+    ]);
+  });
+});
+
+describe('production screen', () => {
+  beforeEach(() => {
+    document.body.innerHTML = '';
+  });
+
+  it('reviews the plan with each file diff, switches with progress, then offers Undo', async () => {
+    let finish: (o: SwitchOutcome) => void = () => {};
+    const api = fakeApi([], [], {
+      productionPlan: vi.fn(async () => preview()),
+      switchProduction: vi.fn(() => new Promise<SwitchOutcome>((r) => (finish = r))),
+      switchDevelopment: vi.fn(async () => ({ ...applied, preflight: null, record: { ...applied.record!, id: 's-2', kind: 'restore' as const } })),
+    });
+    const screen = mountProduction(api);
+    document.body.append(screen.element);
+    await screen.refresh();
+    const root = screen.element;
+    expect(root.querySelectorAll('.plan-servers tbody tr')).toHaveLength(2);
+    expect(root.querySelector('[data-client="claude-code"] .diff-add')?.textContent).toBe('+    "command": "dockside"');
+    expect(root.querySelector('[data-client="Cursor"] pre')).toBeNull();
+    expect(root.textContent).toContain('Your own entries, left alone: mine');
+    expect(root.textContent).toContain('web: the image is pulled during the pre-flight');
+
+    root.querySelector<HTMLButtonElement>('[data-action="switch"]')!.click();
+    await vi.waitFor(() => expect(root.querySelector('.progress-list')).not.toBeNull());
+    screen.progress({ server: 'demo', message: 'started in managed mode: 2 tools' });
+    expect(root.querySelector('.progress-list [data-server="demo"]')?.textContent).toContain('2 tools');
+    // A refresh (tab switch) while running keeps the progress.
+    await screen.refresh();
+    expect(root.querySelector('.progress-list')).not.toBeNull();
+
+    finish(applied);
+    await vi.waitFor(() => expect(root.textContent).toContain('Switched to production'));
+    expect(root.querySelector('.preflight tbody tr[data-server="demo"]')?.textContent).toContain('+0.22 ms per call');
+    expect(root.textContent).toContain('/home/me/.claude.json');
+
+    root.querySelector<HTMLButtonElement>('[data-action="undo"]')!.click();
+    await vi.waitFor(() => expect(root.textContent).toContain('Back to development'));
+    expect(api.switchDevelopment).toHaveBeenCalledTimes(1);
+    root.querySelector<HTMLButtonElement>('[data-action="review"]')!.click();
+    await vi.waitFor(() => expect(root.querySelector('[data-action="switch"]')).not.toBeNull());
+    expect(api.productionPlan).toHaveBeenCalledTimes(2);
+  });
+
+  it('a failed pre-flight says why and changed nothing', async () => {
+    const api = fakeApi([], [], {
+      productionPlan: vi.fn(async () => preview()),
+      switchProduction: vi.fn(async () => ({ ok: false, applied: false, plan: PLAN, preflight: PREFLIGHT, record: null, problems: [], error: 'the pre-flight found 1 problem(s); nothing was changed' })),
+    });
+    const screen = mountProduction(api);
+    await screen.refresh();
+    screen.element.querySelector<HTMLButtonElement>('[data-action="switch"]')!.click();
+    await vi.waitFor(() => expect(screen.element.textContent).toContain('Not switched: nothing was changed'));
+    expect(screen.element.querySelector('.result-error')?.textContent).toContain('pre-flight found 1 problem');
+    expect(screen.element.querySelector('[data-action="undo"]')).toBeNull();
+    expect(screen.element.querySelector('.preflight tr[data-server="web"] .pill-bad')?.textContent).toBe('failed');
+  });
+
+  it('in production, offers the undo of the recorded switch; unavailable disables Switch', async () => {
+    const api = fakeApi([], [], {
+      productionPlan: vi.fn(async () => preview({ profile: 'production', plan: { ...PLAN, servers: [], clients: [] }, undo: { id: 's-1', time: 1, servers: 2, files: 1 } })),
+    });
+    const screen = mountProduction(api);
+    await screen.refresh();
+    expect(screen.element.textContent).toContain('In production');
+    expect(screen.element.querySelector<HTMLButtonElement>('[data-action="undo"]')!.disabled).toBe(false);
+
+    const off = mountProduction(fakeApi([], [], { productionPlan: vi.fn(async () => preview({ available: false, reason: 'The `dockside` command was not found' })) }));
+    await off.refresh();
+    expect(off.element.querySelector<HTMLButtonElement>('[data-action="switch"]')!.disabled).toBe(true);
+    expect(off.element.textContent).toContain('was not found');
+  });
+});
