@@ -122,6 +122,93 @@ function yaml(value: unknown, indent = ''): string {
 }
 const scalar = (v: unknown) => (typeof v === 'string' && /^[\w./@:-]+$/.test(v) && !/^\d/.test(v) ? v : JSON.stringify(v));
 
+/** The production switch: the plan core would make for the servers above. */
+const DOCKSIDE = '/usr/local/bin/dockside';
+const PLAN = {
+  profile: 'development',
+  servers: [
+    { name: 'demo', from: 'managed', to: 'docker', image: 'dockside/demo-server:local', reason: 'built from the Dockerfile in its folder' },
+    { name: 'github', from: 'docker', to: 'docker', image: 'mcp/github:latest' },
+    { name: 'fetch', from: 'docker', to: 'docker', image: 'mcp/fetch' },
+    { name: 'filesystem', from: 'native', to: 'managed', reason: 'no image for `npx`: runs as a supervised process' },
+    { name: 'postgres', from: 'managed', to: 'managed', reason: 'no image for `uvx`' },
+  ],
+  clients: [
+    {
+      client: 'Claude Desktop',
+      key: 'claude-desktop',
+      path: '/home/me/.config/Claude/claude_desktop_config.json',
+      diff: `--- a/claude_desktop_config.json\n+++ b/claude_desktop_config.json\n@@ -8,8 +8,8 @@\n     },\n     "filesystem": {\n-      "command": "npx",\n-      "args": ["-y", "@modelcontextprotocol/server-filesystem", "/home/me/projects"]\n+      "command": "${DOCKSIDE}",\n+      "args": ["connect", "--server", "filesystem"]\n     },\n     "my-notes": { "command": "node", "args": ["/home/me/notes/index.js"] }\n   }\n`,
+      entries: 5,
+      gatewayEntries: ['demo', 'fetch', 'filesystem', 'github', 'postgres'],
+      userEntries: ['my-notes'],
+      changes: ['filesystem: native → gateway (dockside connect --server filesystem)'],
+    },
+    {
+      client: 'Claude Code',
+      key: 'claude-code',
+      path: '/home/me/.claude.json',
+      diff: `--- a/.claude.json\n+++ b/.claude.json\n@@ -21,9 +21,9 @@\n       "args": ["connect", "--server", "fetch"]\n     },\n     "filesystem": {\n       "type": "stdio",\n-      "command": "npx",\n-      "args": ["-y", "@modelcontextprotocol/server-filesystem", "/home/me/projects"]\n+      "command": "${DOCKSIDE}",\n+      "args": ["connect", "--server", "filesystem"]\n     },\n`,
+      entries: 5,
+      gatewayEntries: ['demo', 'fetch', 'filesystem', 'github', 'postgres'],
+      userEntries: [],
+      changes: ['filesystem: native → gateway (dockside connect --server filesystem)'],
+    },
+  ],
+  warnings: ['notes is off: it stays off and gets no entry'],
+};
+
+const latencyOf = (native: number, gateway: number) => ({ probe: 'tools/list', calls: 30, nativeP50Ms: native, nativeMeanMs: native * 1.1, gatewayP50Ms: gateway, gatewayMeanMs: gateway * 1.1, overheadMs: gateway - native });
+const PREFLIGHT = {
+  servers: [
+    { name: 'demo', from: 'managed', to: 'docker', image: 'dockside/demo-server:local', started: true, toolsBefore: ['add', 'crash', 'echo', 'env', 'fail', 'sleep'], toolsAfter: ['add', 'crash', 'echo', 'env', 'fail', 'sleep'], missing: [], added: [], latency: latencyOf(0.42, 0.61), problems: [], notes: ['image built from /home/me/src/demo-server/Dockerfile'] },
+    { name: 'github', from: 'docker', to: 'docker', image: 'mcp/github:latest', started: true, toolsBefore: Array.from({ length: 41 }, (_, i) => `t${i}`), toolsAfter: Array.from({ length: 41 }, (_, i) => `t${i}`), missing: [], added: [], latency: latencyOf(1.9, 2.2), problems: [], notes: [] },
+    { name: 'fetch', from: 'docker', to: 'docker', image: 'mcp/fetch', started: true, toolsBefore: ['fetch'], toolsAfter: ['fetch'], missing: [], added: [], latency: latencyOf(1.1, 1.3), problems: [], notes: [] },
+    { name: 'filesystem', from: 'native', to: 'managed', started: true, toolsBefore: ['list_directory', 'read_file', 'search_files', 'write_file'], toolsAfter: ['list_directory', 'read_file', 'search_files', 'write_file'], missing: [], added: [], latency: latencyOf(0.8, 1.05), problems: [], notes: [] },
+    { name: 'postgres', from: 'managed', to: 'managed', started: true, toolsBefore: ['query'], toolsAfter: ['query'], missing: [], added: [], latency: latencyOf(2.4, 2.6), problems: [], notes: [] },
+  ],
+  problems: [],
+};
+
+const production = { profile: 'development' };
+function productionPreview() {
+  return { available: true, reason: null, plan: { ...PLAN, profile: 'production', servers: PLAN.servers.map((s) => ({ ...s, from: s.to })), clients: PLAN.clients.map((c) => ({ ...c, diff: '' })) }, profile: 'production', undo: { id: '1764174000-p', time: 1764174000, servers: 2, files: 2 } };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Plays `dockside switch production --yes --json`: progress events, then its JSON. */
+async function switchProduction() {
+  const steps: [string, string][] = [
+    ['demo', 'building dockside/demo-server:local from /home/me/src/demo-server'],
+    ['demo', 'started in docker mode: 6 tools, same as now'],
+    ['filesystem', 'started in managed mode: 4 tools, same as now'],
+    ['demo', 'latency over 30 calls: +0.19 ms per call'],
+  ];
+  for (const [server, message] of steps) {
+    await sleep(120);
+    await emit('production-progress', { server, message });
+  }
+  await sleep(400);
+  production.profile = 'production';
+  return {
+    ok: true,
+    applied: true,
+    plan: PLAN,
+    preflight: PREFLIGHT,
+    record: {
+      id: '1764174000-p',
+      kind: 'production',
+      time: 1764174000,
+      status: 'applied',
+      profileBefore: 'development',
+      profileAfter: 'production',
+      files: PLAN.clients.map((c) => ({ client: c.key, path: c.path, backup: `/home/me/.config/dockside/backups/${c.key}.1764174000.json` })),
+    },
+    problems: [],
+    error: null,
+  };
+}
+
 const calls: { cmd: string; args: Args }[] = [];
 
 function handle(cmd: string, args: Args): unknown {
@@ -181,10 +268,19 @@ function handle(cmd: string, args: Args): unknown {
     case 'import_client':
       return [];
     case 'production_plan':
+      return structuredClone(production.profile === 'production' ? productionPreview() : { available: true, reason: null, plan: PLAN, profile: 'development', undo: null });
+    case 'switch_production':
+      return switchProduction();
+    case 'switch_development':
+      production.profile = 'development';
       return {
-        available: false,
-        reason: 'This version of Dockside cannot compute or apply a production plan yet. Nothing here is simulated: the review appears once the switch exists.',
+        ok: true,
+        applied: true,
         plan: null,
+        preflight: null,
+        record: { id: '1764174200-r', kind: 'restore', time: 1764174200, status: 'applied', profileBefore: 'production', profileAfter: 'development', undoes: '1764174000-p', files: PLAN.clients.map((c) => ({ client: c.key, path: c.path })) },
+        problems: [],
+        error: null,
       };
     case 'get_prefs':
       return { keepGatewayRunning: false, muted: [] };

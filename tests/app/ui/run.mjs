@@ -262,12 +262,33 @@ describe('Catalog editor', () => {
 });
 
 describe('Other screens', () => {
-  it('screenshot: Production switch (not available yet, no fake data)', async () => {
-    const { page, context } = await open('production');
-    await page.getByText('Not available yet', { exact: true }).waitFor();
-    assert.equal(await page.locator('table').count(), 0);
-    assert.equal(await page.getByRole('button', { name: 'Review plan' }).isDisabled(), true);
+  it('production: the review shows the plan and each file diff; Switch shows progress, then the result with Undo', async () => {
+    const { page, context, errors } = await open('production', 'light', 1500);
+    const desktop = page.locator('[data-client="claude-desktop"]');
+    await desktop.locator('pre.diff').waitFor();
+    assert.match(await desktop.locator('.diff-add').first().textContent(), /"command": "\/usr\/local\/bin\/dockside"/);
+    assert.match(await desktop.locator('.diff-del').first().textContent(), /"command": "npx"/);
+    assert.match(await desktop.textContent(), /Your own entries, left alone: my-notes/);
+    assert.equal(await page.locator('[data-client="claude-code"] pre.diff').count(), 1);
+    assert.equal(await page.locator('.plan-servers tbody tr').count(), 5);
+    assert.match(await page.locator('.screen-summary').textContent(), /2 servers move behind the gateway · 2 client files change/);
     await page.screenshot({ path: path.join(shots, 'production.png') });
+
+    await page.getByRole('button', { name: 'Switch', exact: true }).click();
+    await page.locator('.progress-list li[data-server="demo"]').waitFor();
+    await page.locator('.progress-list li[data-server="filesystem"]').waitFor();
+    assert.match(await page.locator('.progress-list').textContent(), /started in managed mode/);
+    await page.getByText('Switched to production', { exact: true }).first().waitFor();
+    assert.deepEqual(await calls(page, 'switch_production'), [{}]);
+    assert.match(await page.locator('.preflight tr[data-server="demo"]').textContent(), /\+0\.19 ms per call/);
+    const undo = page.getByRole('button', { name: 'Undo', exact: true });
+    assert.equal(await undo.isEnabled(), true);
+    await page.screenshot({ path: path.join(shots, 'production-switched.png'), clip: { x: 0, y: 0, width: 1180, height: 760 } });
+
+    await undo.click();
+    await page.getByText('Back to development', { exact: true }).first().waitFor();
+    assert.deepEqual(await calls(page, 'switch_development'), [{}]);
+    assert.deepEqual(errors, []);
     await context.close();
   });
 
