@@ -37,15 +37,41 @@ fn is_glob(p: &Path) -> bool {
     p.to_string_lossy().contains(['*', '?', '['])
 }
 
-/// What to watch for `entries`, and which changed paths count.
-fn plan(entries: &[PathBuf]) -> (Vec<(PathBuf, RecursiveMode)>, Vec<Target>) {
-    let mut dirs: Vec<(PathBuf, RecursiveMode)> = Vec::new();
-    let mut targets = Vec::new();
-    let mut add = |d: PathBuf, m: RecursiveMode| {
-        if !dirs.iter().any(|(x, _)| x == &d) {
-            dirs.push((d, m));
+/// Directories watched per server at most (each is one inotify watch on Linux).
+const MAX_DIRS: usize = 2000;
+
+/// `dir` and its subdirectories, skipping ignored ones (`node_modules`…): a recursive OS watch
+/// would walk those too.
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        if out.len() >= MAX_DIRS {
+            tracing::warn!(
+                "live reload watches the first {MAX_DIRS} directories under {} only",
+                dir.display()
+            );
+            return;
         }
-    };
+        if out.contains(&d) {
+            continue;
+        }
+        if let Ok(entries) = std::fs::read_dir(&d) {
+            for e in entries.flatten() {
+                let p = e.path();
+                if e.file_type().is_ok_and(|t| t.is_dir()) && !ignored(Path::new(&e.file_name())) {
+                    stack.push(p);
+                }
+            }
+        }
+        out.push(d);
+    }
+}
+
+/// What to watch for `entries` (directories, each non-recursively), and which changed paths
+/// count. Reads the file system: call it off the async runtime.
+fn plan(entries: &[PathBuf]) -> (Vec<(PathBuf, RecursiveMode)>, Vec<Target>) {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    let mut targets = Vec::new();
     for e in entries {
         if is_glob(e) {
             let base: PathBuf = e
@@ -53,18 +79,24 @@ fn plan(entries: &[PathBuf]) -> (Vec<(PathBuf, RecursiveMode)>, Vec<Target>) {
                 .take_while(|c| !is_glob(Path::new(c.as_os_str())))
                 .collect();
             if let Ok(p) = glob::Pattern::new(&e.to_string_lossy()) {
-                add(base.clone(), RecursiveMode::Recursive);
+                walk(&base, &mut dirs);
                 targets.push(Target::Glob(base, p));
             }
         } else if e.is_dir() {
-            add(e.clone(), RecursiveMode::Recursive);
+            walk(e, &mut dirs);
             targets.push(Target::Under(e.clone()));
         } else if let Some(parent) = e.parent() {
-            add(parent.to_path_buf(), RecursiveMode::NonRecursive);
+            if !dirs.iter().any(|d| d == parent) {
+                dirs.push(parent.to_path_buf());
+            }
             targets.push(Target::File(e.clone()));
         }
     }
-    dirs.retain(|(d, _)| d.is_dir());
+    dirs.retain(|d| d.is_dir());
+    let dirs = dirs
+        .into_iter()
+        .map(|d| (d, RecursiveMode::NonRecursive))
+        .collect();
     (dirs, targets)
 }
 
@@ -87,46 +119,56 @@ impl Target {
 }
 
 impl Gateway {
-    /// Watches the server's `watch` paths (replacing an older watcher when they changed).
+    /// Watches the server's `watch` paths (replacing an older watcher when they changed). The
+    /// directories are listed and watched on the blocking pool.
     pub(crate) fn watch_code(&self, spec: &UpstreamSpec) {
-        let mut all = self.inner.code_watch.lock().unwrap();
+        {
+            let mut all = self.inner.code_watch.lock().unwrap();
+            if all.get(&spec.name).is_some_and(|w| w.paths == spec.watch) {
+                return;
+            }
+            all.remove(&spec.name);
+        }
         if spec.watch.is_empty() {
-            all.remove(&spec.name);
-            return;
-        }
-        if all.get(&spec.name).is_some_and(|w| w.paths == spec.watch) {
-            return;
-        }
-        let (dirs, targets) = plan(&spec.watch);
-        if dirs.is_empty() {
-            tracing::warn!(server = %spec.name, "nothing to watch: none of {:?} exists", spec.watch);
-            all.remove(&spec.name);
             return;
         }
         let gw = Arc::downgrade(&self.inner);
-        let name = spec.name.clone();
-        let filter = move |p: &Path| targets.iter().any(|t| t.matches(p));
-        let watching = watch::watch_with(dirs, filter, move || {
-            let gw = gw.clone();
-            let name = name.clone();
-            async move {
-                if let Some(inner) = gw.upgrade() {
-                    Gateway::from_inner(inner).code_changed(&name).await;
+        let (name, paths) = (spec.name.clone(), spec.watch.clone());
+        tokio::task::spawn_blocking(move || {
+            let (dirs, targets) = plan(&paths);
+            if dirs.is_empty() {
+                tracing::warn!(server = %name, "live reload: none of {paths:?} exists");
+                return;
+            }
+            let filter = move |p: &Path| targets.iter().any(|t| t.matches(p));
+            let on_change = {
+                let (gw, name) = (gw.clone(), name.clone());
+                move || {
+                    let (gw, name) = (gw.clone(), name.clone());
+                    async move {
+                        if let Some(inner) = gw.upgrade() {
+                            Gateway::from_inner(inner).code_changed(&name).await;
+                        }
+                    }
                 }
+            };
+            let guard = match watch::watch_with(dirs, filter, on_change) {
+                Ok(guard) => guard,
+                Err(e) => {
+                    tracing::warn!(server = %name, "live reload is off: {e:#}");
+                    return;
+                }
+            };
+            let Some(inner) = gw.upgrade() else { return };
+            // Stopped meanwhile: drop the watcher.
+            if inner.wanted.lock().unwrap().contains_key(&name) {
+                let watch = CodeWatch {
+                    paths,
+                    _guard: guard,
+                };
+                inner.code_watch.lock().unwrap().insert(name, watch);
             }
         });
-        match watching {
-            Ok(guard) => {
-                all.insert(
-                    spec.name.clone(),
-                    CodeWatch {
-                        paths: spec.watch.clone(),
-                        _guard: guard,
-                    },
-                );
-            }
-            Err(e) => tracing::warn!(server = %spec.name, "live reload is off: {e:#}"),
-        }
     }
 
     pub(crate) fn unwatch_code(&self, name: &str) {
@@ -165,8 +207,9 @@ mod tests {
         std::fs::create_dir_all(d.join("src/node_modules")).unwrap();
         std::fs::write(d.join("server.py"), "").unwrap();
         let (dirs, targets) = plan(&[d.join("server.py"), d.join("src"), d.join("lib/**/*.ts")]);
-        // lib/ does not exist: not watched.
+        // src/ (not its node_modules) and the script's directory; lib/ does not exist.
         assert_eq!(dirs.len(), 2, "{dirs:?}");
+        assert!(dirs.iter().all(|(d, _)| !d.ends_with("node_modules")));
         let hit = |p: PathBuf| targets.iter().any(|t| t.matches(&p));
         assert!(hit(d.join("server.py")));
         assert!(!hit(d.join("other.py")));
