@@ -44,7 +44,7 @@ where
     run_blocking(move || call(backend.as_ref())).await
 }
 
-fn daemon_error(err: crate::daemon_client::ClientError) -> BackendError {
+fn daemon_error(err: dockside_core::api::client::ClientError) -> BackendError {
     BackendError::Internal(err.to_string())
 }
 

@@ -27,10 +27,10 @@ use tauri::{AppHandle, Emitter, Runtime};
 use tokio::sync::Notify;
 
 use crate::backend::{BackendError, ServerView};
-use crate::daemon_client::{ClientError, DaemonClient};
 use crate::notify::{self, Notifier};
 use crate::prefs::Prefs;
 use crate::tray::{self, TrayModel, TrayServer, TrayStatus};
+use dockside_core::api::client::{ClientError, DaemonClient};
 
 /// Tauri event carrying one daemon event (JSON of `core::api::Event`, or newer kinds).
 pub const EVENT_DAEMON: &str = "daemon-event";

@@ -1,102 +1,22 @@
-//! Talking to a running daemon: the control-API client behind `dockside status` and
-//! `dockside stop`, and [`ensure_daemon`], which starts one when none runs.
+//! Talking to a running daemon: `dockside status`, `dockside stop` and `dockside server
+//! restart` over core's control-API client ([`DaemonClient`], shared with the tray app), and
+//! [`ensure_daemon`], which starts a daemon when none runs.
 
 use std::time::{Duration, Instant};
 
 use dockside_core::api::{DaemonInfo, Metrics, RunState, ServerStatus, Status};
 use dockside_core::home::Home;
-use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
+
+pub use dockside_core::api::client::{ClientError, DaemonClient};
 
 use crate::daemon;
 use crate::http::token;
 
-/// A control-API client for the daemon of one home.
-#[derive(Clone)]
-pub struct DaemonClient {
-    pub info: DaemonInfo,
-    token: Option<String>,
-    http: reqwest::Client,
-}
-
-impl DaemonClient {
-    /// The client of the daemon running for `home`, if one runs.
-    pub fn for_home(home: &Home) -> Option<DaemonClient> {
-        let info = daemon::read_info(home)?;
-        Some(DaemonClient::new(info, token::read(home)))
-    }
-
-    pub fn new(info: DaemonInfo, token: Option<String>) -> DaemonClient {
-        DaemonClient {
-            info,
-            token,
-            http: reqwest::Client::builder()
-                .no_proxy()
-                .build()
-                .expect("an HTTP client"),
-        }
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.info.base_url())
-    }
-
-    pub fn token(&self) -> Option<&str> {
-        self.token.as_deref()
-    }
-
-    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        let mut r = self.http.request(method, self.url(path));
-        if let Some(t) = &self.token {
-            r = r.bearer_auth(t);
-        }
-        r
-    }
-
-    async fn decode<T: DeserializeOwned>(resp: reqwest::Response) -> anyhow::Result<T> {
-        let status = resp.status();
-        let body = resp.bytes().await?;
-        if !status.is_success() {
-            let msg = serde_json::from_slice::<Value>(&body)
-                .ok()
-                .and_then(|v| {
-                    v.get("error").map(|e| {
-                        e.as_str()
-                            .map(str::to_string)
-                            .unwrap_or_else(|| e.to_string())
-                    })
-                })
-                .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
-            anyhow::bail!("the daemon answered {status}: {msg}");
-        }
-        Ok(serde_json::from_slice(&body)?)
-    }
-
-    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
-        Self::decode(self.request(reqwest::Method::GET, path).send().await?).await
-    }
-
-    pub async fn post<T: DeserializeOwned>(
-        &self,
-        path: &str,
-        body: Option<Value>,
-    ) -> anyhow::Result<T> {
-        let mut r = self.request(reqwest::Method::POST, path);
-        if let Some(b) = body {
-            r = r.json(&b);
-        }
-        Self::decode(r.send().await?).await
-    }
-
-    pub async fn put<T: DeserializeOwned>(&self, path: &str, body: Value) -> anyhow::Result<T> {
-        Self::decode(
-            self.request(reqwest::Method::PUT, path)
-                .json(&body)
-                .send()
-                .await?,
-        )
-        .await
-    }
+/// The client of the daemon running for `home`, if one runs (its pid is alive).
+pub fn daemon_client(home: &Home) -> Option<DaemonClient> {
+    let info = daemon::read_info(home)?;
+    Some(DaemonClient::new(info, token::read(home)))
 }
 
 async fn accepting(info: &DaemonInfo) -> bool {
@@ -178,7 +98,7 @@ pub fn status(as_json: bool) -> anyhow::Result<i32> {
     let rt = crate::run::runtime()?;
     let token = token::read(&home);
     let token_path = token::path(&home);
-    let client = DaemonClient::for_home(&home);
+    let client = daemon_client(&home);
     let status: Option<Status> = match &client {
         Some(c) => Some(rt.block_on(c.get("/api/status"))?),
         None => None,
@@ -262,20 +182,20 @@ pub fn status(as_json: bool) -> anyhow::Result<i32> {
 /// crash loop; the error says why when it does not start.
 pub fn restart_server(name: &str) -> anyhow::Result<ServerStatus> {
     let home = Home::from_env()?;
-    let Some(client) = DaemonClient::for_home(&home) else {
+    let Some(client) = daemon_client(&home) else {
         anyhow::bail!(
             "the Dockside daemon is not running (home {}); `dockside daemon` starts it",
             home.root().display()
         );
     };
     let rt = crate::run::runtime()?;
-    rt.block_on(client.post(&format!("/api/servers/{name}/restart"), None))
+    Ok(rt.block_on(client.post(&format!("/api/servers/{name}/restart"), None))?)
 }
 
 /// `dockside stop`: asks the daemon to stop and waits until it has.
 pub fn stop() -> anyhow::Result<i32> {
     let home = Home::from_env()?;
-    let Some(client) = DaemonClient::for_home(&home) else {
+    let Some(client) = daemon_client(&home) else {
         println!("dockside daemon: not running");
         return Ok(0);
     };

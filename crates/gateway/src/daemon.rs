@@ -38,7 +38,7 @@ use crate::watch;
 pub const DEFAULT_PORT: u16 = 8813;
 
 pub fn info_path(home: &Home) -> PathBuf {
-    home.root().join("daemon.json")
+    dockside_core::api::info_path(home)
 }
 
 pub fn lock_path(home: &Home) -> PathBuf {
@@ -51,9 +51,7 @@ pub fn log_path(home: &Home) -> PathBuf {
 
 /// Reads `daemon.json`, if a daemon that is still alive wrote it.
 pub fn read_info(home: &Home) -> Option<DaemonInfo> {
-    let text = std::fs::read_to_string(info_path(home)).ok()?;
-    let info: DaemonInfo = serde_json::from_str(&text).ok()?;
-    pid_alive(info.pid).then_some(info)
+    dockside_core::api::read_info(home).filter(|info| pid_alive(info.pid))
 }
 
 pub fn pid_alive(pid: u32) -> bool {

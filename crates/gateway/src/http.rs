@@ -90,20 +90,12 @@ pub mod token {
     use dockside_core::home::Home;
 
     pub fn path(home: &Home) -> PathBuf {
-        home.root().join("token")
+        dockside_core::api::token_path(home)
     }
 
     /// Reads the token (`MCP_GATEWAY_AUTH_TOKEN` overrides the file).
     pub fn read(home: &Home) -> Option<String> {
-        if let Ok(t) = std::env::var("MCP_GATEWAY_AUTH_TOKEN") {
-            if !t.is_empty() {
-                return Some(t);
-            }
-        }
-        std::fs::read_to_string(path(home))
-            .ok()
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
+        dockside_core::api::read_token(home)
     }
 
     pub fn load_or_create(home: &Home) -> anyhow::Result<String> {

@@ -13,7 +13,6 @@ use dockside_core::switch::{
     self, plan_production, Applied, PlanOptions, PreflightReport, SwitchPlan, SwitchRecord,
 };
 use dockside_core::{Home, Mode, Workspace};
-use dockside_gateway::client::DaemonClient;
 use dockside_gateway::preflight::{self, PreflightOptions};
 
 use super::print_json;
@@ -356,7 +355,7 @@ fn report_applied(applied: &Applied, what: &str) {
 fn undo(home: &Home, ctx: &Context, rec: &SwitchRecord, json: bool) -> anyhow::Result<()> {
     let restored = switch::restore(ctx, home, &rec.id)?;
     // Best effort: a running daemon picks up the modes now rather than on its next reload.
-    if let Some(client) = DaemonClient::for_home(home) {
+    if let Some(client) = dockside_gateway::client::daemon_client(home) {
         if let Ok(rt) = dockside_gateway::run::runtime() {
             let _ = rt.block_on(client.post::<serde_json::Value>("/api/reload", None));
         }

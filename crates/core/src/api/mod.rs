@@ -20,8 +20,51 @@
 //! | `POST /api/shutdown` | | `{}`, then the daemon stops |
 //!
 //! Errors answer with a 4xx/5xx status and an [`ApiError`] body.
+//!
+//! Where a daemon listens is in `<home>/daemon.json` ([`DaemonInfo`], [`read_info`]); its token
+//! in `<home>/token` ([`read_token`]). With the `client` feature, [`client::DaemonClient`] is the
+//! one async client of this API (the CLI, the pre-flight and the tray app use it).
+
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
+
+use crate::Home;
+
+#[cfg(feature = "client")]
+pub mod client;
+
+/// `<home>/daemon.json`: where a running daemon listens ([`DaemonInfo`]).
+pub fn info_path(home: &Home) -> PathBuf {
+    home.root().join("daemon.json")
+}
+
+/// `<home>/token`: the bearer token of the MCP endpoints and the control API.
+pub fn token_path(home: &Home) -> PathBuf {
+    home.root().join("token")
+}
+
+/// What `daemon.json` says, if it exists and parses (the daemon may have died since: the
+/// gateway also checks its pid).
+pub fn read_info(home: &Home) -> Option<DaemonInfo> {
+    let text = std::fs::read_to_string(info_path(home)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// The token: `MCP_GATEWAY_AUTH_TOKEN` if set (the daemon reads it the same way), else the
+/// token file.
+pub fn read_token(home: &Home) -> Option<String> {
+    if let Some(t) = std::env::var("MCP_GATEWAY_AUTH_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty())
+    {
+        return Some(t);
+    }
+    std::fs::read_to_string(token_path(home))
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+}
 
 /// What a running daemon writes to `<home>/daemon.json` so clients can find it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,48 +1,19 @@
-//! A small client for the daemon's control API (`dockside daemon`, types in
-//! [`dockside_core::api`]): JSON over HTTP under `/api/…` with the bearer token kept in the
-//! Dockside home, and the Server-Sent Events stream at `/api/events`.
+//! The one client of the daemon's control API (feature `client`): JSON over HTTP under
+//! `/api/…` with the bearer token of the Dockside home, and the Server-Sent Events stream at
+//! `/api/events`. Used by the CLI (`dockside status`, `stop`, `server restart`, the
+//! production switch's pre-flight) and by the tray app.
 //!
-//! The app never re-implements gateway logic: everything it knows about running servers comes
-//! from here. Where the daemon listens is read from `<home>/daemon.json` ([`DaemonInfo`]) on
-//! every [`DaemonClient::for_home`], so a restarted daemon on another port is found again.
+//! Where the daemon listens is read from `<home>/daemon.json` on every
+//! [`DaemonClient::for_home`], so a restarted daemon on another port is found again.
 
 use std::time::Duration;
 
-use dockside_core::api::{DaemonInfo, ServerStatus, SetMode, Status, ToolLatency};
-use dockside_core::{Home, Mode};
 use futures::StreamExt;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-/// `<home>/daemon.json`: where a running daemon listens.
-pub fn info_path(home: &Home) -> std::path::PathBuf {
-    home.root().join("daemon.json")
-}
-
-/// `<home>/token`: the bearer token of the MCP endpoints and the control API.
-pub fn token_path(home: &Home) -> std::path::PathBuf {
-    home.root().join("token")
-}
-
-/// The token: `MCP_GATEWAY_AUTH_TOKEN` if set (as the daemon reads it), else the token file.
-pub fn read_token(home: &Home) -> Option<String> {
-    if let Some(t) = std::env::var("MCP_GATEWAY_AUTH_TOKEN")
-        .ok()
-        .filter(|t| !t.is_empty())
-    {
-        return Some(t);
-    }
-    std::fs::read_to_string(token_path(home))
-        .ok()
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-}
-
-/// What `daemon.json` says, if it exists and parses (the daemon may have died since).
-pub fn read_info(home: &Home) -> Option<DaemonInfo> {
-    let text = std::fs::read_to_string(info_path(home)).ok()?;
-    serde_json::from_str(&text).ok()
-}
+use super::{read_info, read_token, DaemonInfo, ServerStatus, SetMode, Status, ToolLatency};
+use crate::{Home, Mode};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -59,6 +30,11 @@ pub enum ClientError {
     #[error("unexpected answer from the Dockside daemon: {0}")]
     Decode(String),
 }
+
+/// Quick calls (status, lists): the daemon answers these at once.
+const QUICK: Duration = Duration::from_secs(5);
+/// Calls that may start a server or pull its image.
+const SLOW: Duration = Duration::from_secs(120);
 
 /// A control-API client for one daemon.
 #[derive(Debug, Clone)]
@@ -87,7 +63,12 @@ impl DaemonClient {
         format!("{}{path}", self.info.base_url())
     }
 
-    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    /// A request to `path` with the token.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         let mut r = self.http.request(method, self.url(path));
         if let Some(t) = &self.token {
             r = r.bearer_auth(t);
@@ -95,18 +76,27 @@ impl DaemonClient {
         r
     }
 
-    async fn send<T: DeserializeOwned>(
-        &self,
-        request: reqwest::RequestBuilder,
-        timeout: Duration,
-    ) -> Result<T, ClientError> {
-        let unreachable = |source| ClientError::Unreachable {
+    fn unreachable(&self, source: reqwest::Error) -> ClientError {
+        ClientError::Unreachable {
             url: self.info.base_url(),
             source,
+        }
+    }
+
+    /// Sends `request` and decodes the JSON answer; a 4xx/5xx becomes [`ClientError::Api`]
+    /// with the daemon's message.
+    pub async fn send<T: DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+        timeout: Option<Duration>,
+    ) -> Result<T, ClientError> {
+        let request = match timeout {
+            Some(t) => request.timeout(t),
+            None => request,
         };
-        let resp = request.timeout(timeout).send().await.map_err(unreachable)?;
+        let resp = request.send().await.map_err(|e| self.unreachable(e))?;
         let status = resp.status();
-        let body = resp.bytes().await.map_err(unreachable)?;
+        let body = resp.bytes().await.map_err(|e| self.unreachable(e))?;
         if !status.is_success() {
             return Err(ClientError::Api {
                 status: status.as_u16(),
@@ -116,10 +106,39 @@ impl DaemonClient {
         serde_json::from_slice(&body).map_err(|e| ClientError::Decode(e.to_string()))
     }
 
+    /// `GET path`, no time limit.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        self.send(self.request(reqwest::Method::GET, path), None)
+            .await
+    }
+
+    /// `POST path` with an optional JSON body, no time limit.
+    pub async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<T, ClientError> {
+        let mut r = self.request(reqwest::Method::POST, path);
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        self.send(r, None).await
+    }
+
+    /// `PUT path` with a JSON body, no time limit.
+    pub async fn put<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: Value,
+    ) -> Result<T, ClientError> {
+        self.send(self.request(reqwest::Method::PUT, path).json(&body), None)
+            .await
+    }
+
     pub async fn status(&self) -> Result<Status, ClientError> {
         self.send(
             self.request(reqwest::Method::GET, "/api/status"),
-            Duration::from_secs(5),
+            Some(QUICK),
         )
         .await
     }
@@ -127,7 +146,7 @@ impl DaemonClient {
     pub async fn servers(&self) -> Result<Vec<ServerStatus>, ClientError> {
         self.send(
             self.request(reqwest::Method::GET, "/api/servers"),
-            Duration::from_secs(5),
+            Some(QUICK),
         )
         .await
     }
@@ -137,34 +156,25 @@ impl DaemonClient {
         let body = SetMode {
             mode: mode.as_str().to_owned(),
         };
+        let path = format!("/api/servers/{}/mode", path_segment(server));
         self.send(
-            self.request(
-                reqwest::Method::PUT,
-                &format!("/api/servers/{}/mode", path_segment(server)),
-            )
-            .json(&body),
-            // Starting a server (or pulling its image) can take a while.
-            Duration::from_secs(120),
+            self.request(reqwest::Method::PUT, &path).json(&body),
+            Some(SLOW),
         )
         .await
     }
 
     /// `start`, `stop` or `restart`.
     pub async fn action(&self, server: &str, action: &str) -> Result<ServerStatus, ClientError> {
-        self.send(
-            self.request(
-                reqwest::Method::POST,
-                &format!("/api/servers/{}/{action}", path_segment(server)),
-            ),
-            Duration::from_secs(120),
-        )
-        .await
+        let path = format!("/api/servers/{}/{action}", path_segment(server));
+        self.send(self.request(reqwest::Method::POST, &path), Some(SLOW))
+            .await
     }
 
     pub async fn latency(&self) -> Result<Vec<ToolLatency>, ClientError> {
         self.send(
             self.request(reqwest::Method::GET, "/api/latency"),
-            Duration::from_secs(5),
+            Some(QUICK),
         )
         .await
     }
@@ -172,25 +182,21 @@ impl DaemonClient {
     pub async fn shutdown(&self) -> Result<Value, ClientError> {
         self.send(
             self.request(reqwest::Method::POST, "/api/shutdown"),
-            Duration::from_secs(5),
+            Some(QUICK),
         )
         .await
     }
 
     /// Follows `/api/events`, calling `on_event` with each event's JSON, until the stream ends
     /// (the daemon stopped) or fails. Events are passed as JSON so that event kinds newer than
-    /// this app still reach the UI.
+    /// the caller still reach it.
     pub async fn follow_events(&self, mut on_event: impl FnMut(Value)) -> Result<(), ClientError> {
-        let unreachable = |source| ClientError::Unreachable {
-            url: self.info.base_url(),
-            source,
-        };
         let resp = self
             .request(reqwest::Method::GET, "/api/events")
             .header("accept", "text/event-stream")
             .send()
             .await
-            .map_err(unreachable)?;
+            .map_err(|e| self.unreachable(e))?;
         if !resp.status().is_success() {
             let status = resp.status().as_u16();
             let body = resp.bytes().await.unwrap_or_default();
@@ -202,7 +208,7 @@ impl DaemonClient {
         let mut parser = SseParser::default();
         let mut stream = resp.bytes_stream();
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(unreachable)?;
+            let chunk = chunk.map_err(|e| self.unreachable(e))?;
             for data in parser.push(&chunk) {
                 match serde_json::from_str::<Value>(&data) {
                     Ok(event) => on_event(event),
@@ -214,10 +220,18 @@ impl DaemonClient {
     }
 }
 
+/// The daemon's message in an error answer: `{"error": …}` ([`super::ApiError`]), else the body.
 fn api_error_message(body: &[u8]) -> String {
-    serde_json::from_slice::<dockside_core::api::ApiError>(body)
-        .map(|e| e.error)
-        .unwrap_or_else(|_| String::from_utf8_lossy(body).trim().to_owned())
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| {
+            v.get("error").map(|e| {
+                e.as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| e.to_string())
+            })
+        })
+        .unwrap_or_else(|| String::from_utf8_lossy(body).trim().to_owned())
 }
 
 /// Server names are `[A-Za-z0-9._-]` (core checks), so they are path-safe; anything else is
@@ -268,6 +282,7 @@ impl SseParser {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::{info_path, token_path};
 
     #[test]
     fn sse_events_split_across_chunks() {
@@ -298,7 +313,7 @@ mod tests {
             "http://127.0.0.1:8813/api/status"
         );
         if std::env::var_os("MCP_GATEWAY_AUTH_TOKEN").is_none() {
-            assert_eq!(client.token.as_deref(), Some("secret"));
+            assert_eq!(client.token(), Some("secret"));
         }
     }
 
@@ -311,6 +326,10 @@ mod tests {
     #[test]
     fn api_errors_show_the_daemon_message() {
         assert_eq!(api_error_message(br#"{"error":"no server"}"#), "no server");
+        assert_eq!(
+            api_error_message(br#"{"error":{"code":1}}"#),
+            r#"{"code":1}"#
+        );
         assert_eq!(api_error_message(b"plain\n"), "plain");
     }
 }
