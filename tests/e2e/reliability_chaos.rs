@@ -422,3 +422,107 @@ fn walk(dir: &std::path::Path) -> Vec<(std::path::PathBuf, u64)> {
     }
     out
 }
+
+/// Stops dockerd (by its pid file) and starts it again as `scripts/lib.sh ensure_docker` does.
+fn restart_dockerd() {
+    let pid = std::fs::read_to_string("/var/run/docker.pid")
+        .expect("dockerd's pid file /var/run/docker.pid")
+        .trim()
+        .to_owned();
+    let script = format!(
+        "kill {pid} || exit 1; \
+         for i in $(seq 1 300); do [ -e /proc/{pid} ] || break; sleep 0.1; done; \
+         nohup dockerd >/tmp/dockside-dockerd.log 2>&1 & \
+         for i in $(seq 1 120); do docker info >/dev/null 2>&1 && exit 0; sleep 0.5; done; exit 1"
+    );
+    let ok = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .status()
+        .is_ok_and(|s| s.success());
+    docker_support::require_docker();
+    assert!(ok, "dockerd did not come back");
+}
+
+/// dockerd restarted `restarts` times while clients call a docker server and a managed one:
+/// the managed server never fails a call, the docker one answers again after each restart, one
+/// container at the end and none after the daemon stops.
+fn dockerd_restarts_under_load(restarts: usize) {
+    let _serial = docker_support::serial();
+    let home = TestHome::new();
+    let image = docker_support::demo_image();
+    let marker = home.path();
+    let host = hostile("host", "ok", marker);
+    docker_support::write_home(
+        &home,
+        &format!(
+            "registry:\n  boxed:\n    image: {image}\n  host:\n    command: {}\n",
+            serde_json::to_string(&host).unwrap()
+        ),
+        "servers:\n  boxed:\n    mode: docker\n    docker: {longLived: true}\n  host:\n    mode: managed\n",
+    );
+    let gw = daemon(&home, NO_GIVING_UP);
+    let label = format!("dockside.pid={}", gw.child.id());
+    wait_server(&gw, &home, "boxed", "running", Duration::from_secs(90));
+    wait_server(&gw, &home, "host", "running", Duration::from_secs(60));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load = |tool: &'static str| {
+        let (addr, token, stop) = (gw.addr.clone(), token(&home), stop.clone());
+        std::thread::spawn(move || {
+            let mut c = RawHttp::connect(&addr, "/mcp", &token).unwrap();
+            let (mut ok, mut failed) = (0u64, Vec::new());
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                n += 1;
+                match c.call(tool, json!({ "message": n.to_string() })) {
+                    Ok(t) if t.ends_with(&n.to_string()) => ok += 1,
+                    other => failed.push(format!("{n}: {other:?}")),
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            (ok, failed)
+        })
+    };
+    let host_load = load("host__echo");
+    let boxed_load = load("boxed__echo");
+    let deadline = Instant::now() + Duration::from_secs(120 * restarts as u64);
+    for round in 0..restarts {
+        assert!(Instant::now() < deadline, "out of time at round {round}");
+        restart_dockerd();
+        wait_server(&gw, &home, "boxed", "running", Duration::from_secs(120));
+        let mut c = RawHttp::connect(&gw.addr, "/mcp", &token(&home)).unwrap();
+        assert_eq!(
+            c.call("boxed__echo", json!({"message": round.to_string()})),
+            Ok(round.to_string()),
+            "round {round}: the docker server did not come back"
+        );
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (host_ok, host_failed) = host_load.join().unwrap();
+    let (boxed_ok, boxed_failed) = boxed_load.join().unwrap();
+    eprintln!(
+        "{restarts} dockerd restarts: managed {host_ok} ok / {} failed, docker {boxed_ok} ok / {} failed (during outages)",
+        host_failed.len(),
+        boxed_failed.len()
+    );
+    assert!(
+        host_failed.is_empty(),
+        "the managed server failed calls: {host_failed:?}"
+    );
+    assert!(host_ok > 0 && boxed_ok > 0);
+    let ids = wait_for("exactly one container", Duration::from_secs(30), || {
+        let ids = docker_support::containers(&label);
+        (ids.len() == 1).then_some(ids)
+    });
+    assert_eq!(ids.len(), 1);
+    drop(gw);
+    wait_for("no container after stop", Duration::from_secs(30), || {
+        docker_support::containers(&label).is_empty().then_some(())
+    });
+}
+
+#[test]
+#[ignore = "slow: 3 dockerd restarts under load"]
+fn dockerd_restarts_3_times_under_load() {
+    dockerd_restarts_under_load(3);
+}
