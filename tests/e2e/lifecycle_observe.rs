@@ -40,6 +40,7 @@ fn editing_a_watched_source_restarts_only_that_server_and_clients_see_the_new_to
         "connect": connect_http(&gw, &home),
         "timeoutMs": 30000,
         "steps": [
+            {"op": "callTool", "name": "dev__first", "arguments": {}},
             {"op": "listTools"},
             {"op": "waitForNotification", "method": "notifications/tools/list_changed", "count": 1, "timeoutMs": 30000},
             {"op": "wait", "ms": 300},
@@ -48,22 +49,27 @@ fn editing_a_watched_source_restarts_only_that_server_and_clients_see_the_new_to
         ],
     });
     let client = std::thread::spawn(move || dockside_e2e::mcp_client(&spec));
-    std::thread::sleep(Duration::from_secs(3));
+    // The client is connected (its first call is done) and waits: edit the source.
+    wait_for("the first call", Duration::from_secs(30), || {
+        let (_, m) = api(&gw.addr, &token(&home), "GET", "/api/metrics", None);
+        (m["servers"][0]["calls"] == 1).then_some(())
+    });
+    std::thread::sleep(Duration::from_millis(300));
     write_py_server(code.path(), "server.py", &["second"]);
     let doc = client.join().unwrap();
     assert_eq!(doc["ok"], true, "{doc}");
     let names = |i: usize| doc["results"][i]["result"]["tools"].to_string();
     assert!(
-        names(0).contains("dev__first") && !names(0).contains("dev__second"),
+        names(1).contains("dev__first") && !names(1).contains("dev__second"),
         "{doc}"
     );
     assert!(
-        names(3).contains("dev__second") && !names(3).contains("dev__first"),
+        names(4).contains("dev__second") && !names(4).contains("dev__first"),
         "{doc}"
     );
-    assert!(names(3).contains("demo__echo"), "{doc}");
+    assert!(names(4).contains("demo__echo"), "{doc}");
     assert_eq!(
-        doc["results"][4]["result"]["content"][0]["text"],
+        doc["results"][5]["result"]["content"][0]["text"],
         "second ok"
     );
     assert_ne!(wait_running(&gw, &home, "dev")["pid"], dev_pid);

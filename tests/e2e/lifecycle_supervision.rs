@@ -30,13 +30,19 @@ fn kill_9_under_a_call_fails_it_at_once_and_the_server_comes_back() {
         "connect": connect_http(&gw, &home),
         "timeoutMs": 30000,
         "steps": [
+            {"op": "callTool", "name": "demo__echo", "arguments": {"message": "warm"}},
             {"op": "callTool", "name": "demo__sleep", "arguments": {"ms": 10000}, "label": "sleep"},
             {"op": "callTool", "name": "demo__echo", "arguments": {"message": "back"}, "label": "after"},
         ],
     });
     let client = std::thread::spawn(move || dockside_e2e::mcp_client(&spec));
-    // Let the call reach the server, then kill it.
-    std::thread::sleep(Duration::from_millis(2000));
+    // Once the first call is done the client is connected and the sleep follows at once: let
+    // it reach the server, then kill the server.
+    wait_for("the first call", Duration::from_secs(30), || {
+        let (_, m) = api(&gw.addr, &token, "GET", "/api/metrics", None);
+        (m["servers"][0]["calls"] == 1).then_some(())
+    });
+    std::thread::sleep(Duration::from_millis(700));
     let status = std::process::Command::new("kill")
         .args(["-9", &old_pid.to_string()])
         .status()
@@ -44,17 +50,18 @@ fn kill_9_under_a_call_fails_it_at_once_and_the_server_comes_back() {
     assert!(status.success());
     let killed_at = Instant::now();
     let doc = client.join().unwrap();
-    let sleep = &doc["results"][0];
+    assert_eq!(doc["results"][0]["ok"], true, "{doc}");
+    let sleep = &doc["results"][1];
     assert_eq!(sleep["ok"], false, "{doc}");
     let message = sleep["error"]["message"].as_str().unwrap_or_default();
     assert!(
         message.contains("server 'demo'") && message.contains("signal 9"),
         "{message}"
     );
-    // The sleep would have taken 10 s; the error came long before (started ~2 s in).
+    // The sleep would have taken 10 s; the error came long before.
     assert!(sleep["ms"].as_f64().unwrap() < 5000.0, "{sleep}");
     // The next call waited for the restart and succeeded.
-    let after = &doc["results"][1];
+    let after = &doc["results"][2];
     assert_eq!(after["ok"], true, "{doc}");
     assert_eq!(after["result"]["content"][0]["text"], "back");
     assert!(killed_at.elapsed() < Duration::from_secs(30));
