@@ -365,6 +365,21 @@ pub fn run(mut args: RunArgs) -> anyhow::Result<()> {
             });
         }
     }
+    if docker_ok {
+        // What a client config running the container itself gets: docker's own stdio relay.
+        defs.push(PathDef {
+            id: "docker-run".into(),
+            label: "`docker run -i` (the client runs the container itself, no gateway)".into(),
+            group: Group::Reference,
+            target: Target::Stdio {
+                program: "docker".into(),
+                args: docker_run_args(&env.image),
+                env: vec![],
+                stderr: Some(env.log("docker-run")),
+            },
+            version: results.meta.versions["docker engine"].clone(),
+        });
+    }
     let wanted_peers: Vec<String> = if args.peers.is_empty() {
         setup::PEERS.iter().map(|s| s.to_string()).collect()
     } else {
@@ -506,6 +521,10 @@ pub fn run(mut args: RunArgs) -> anyhow::Result<()> {
     for l in live {
         l.client.close();
     }
+    if docker_ok {
+        std::thread::sleep(Duration::from_millis(500));
+        remove_reference_containers();
+    }
     drop(peers);
     drop(daemon);
     drop(diagnosis);
@@ -582,6 +601,38 @@ fn stdio_target(
         args: args.iter().map(|s| s.to_string()).collect(),
         env: vars,
         stderr: Some(env.log(log)),
+    }
+}
+
+/// `docker run` of the demo image, hardened like docker mode's containers.
+fn docker_run_args(image: &str) -> Vec<String> {
+    [
+        "run",
+        "--rm",
+        "-i",
+        "--network",
+        "none",
+        "--read-only",
+        "--cap-drop",
+        "ALL",
+        "--security-opt",
+        "no-new-privileges",
+        "--label",
+        "dockside-bench=reference",
+        image,
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// Removes containers left by `docker run -i` references (only those: they carry our label).
+fn remove_reference_containers() {
+    let ids = procs::output(
+        "docker",
+        &["ps", "-aq", "--filter", "label=dockside-bench=reference"],
+    );
+    for id in ids.lines().filter(|l| !l.is_empty()).take(100) {
+        let _ = procs::output("docker", &["rm", "-f", id]);
     }
 }
 
@@ -844,6 +895,7 @@ fn cold_phase(daemon: &Daemon, args: &RunArgs) -> anyhow::Result<Cold> {
     let mut first = Vec::new();
     let mut batches = Vec::new();
     let mut stops = Vec::new();
+    let mut docker_run = Vec::new();
     let timeout = Duration::from_secs(args.idle_timeout + 60);
     for _ in 0..args.cold_samples {
         setup::wait_container_gone("bench-cold", daemon.pid(), timeout)?;
@@ -858,12 +910,26 @@ fn cold_phase(daemon: &Daemon, args: &RunArgs) -> anyhow::Result<Cold> {
         }
         batches.push(t.elapsed().as_secs_f64() * 1000.0);
         last = Instant::now();
+        // For scale: a client starting the same image itself, up to its first answer.
+        let t = Instant::now();
+        let run = Target::Stdio {
+            program: "docker".into(),
+            args: docker_run_args(&args.image),
+            env: vec![],
+            stderr: None,
+        };
+        let mut c = Client::connect(&run)?;
+        timed(&mut c, &mcp::echo_params("echo", SMALL), SMALL)?;
+        docker_run.push(t.elapsed().as_secs_f64() * 1000.0);
+        c.close();
     }
     client.close();
+    remove_reference_containers();
     Ok(Cold {
         first_call: Summary::of(&first),
         batch_ms: batches,
         stop_ms: stops,
+        docker_run_ms: docker_run,
         idle_timeout_s: args.idle_timeout,
     })
 }

@@ -57,6 +57,10 @@ pub struct Cold {
     pub batch_ms: Vec<f64>,
     /// How long the container took to stop once idle (after the idle timeout), ms.
     pub stop_ms: Vec<f64>,
+    /// For scale: `docker run -i` of the same image by the client itself, from spawn to the
+    /// first answer (initialize + one call), ms.
+    #[serde(default)]
+    pub docker_run_ms: Vec<f64>,
     pub idle_timeout_s: u64,
 }
 

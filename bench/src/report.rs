@@ -82,6 +82,7 @@ fn latency_table(out: &mut String, all: &[LatencyRow], payload: &str) {
         let name = match r.group {
             Group::Dockside => format!("**{}**", r.label),
             Group::Diagnosis => format!("_{}_", r.label),
+            Group::Reference => format!("reference: {}", r.label),
             _ => r.label.clone(),
         };
         let errors = if r.errors > 0 {
@@ -393,6 +394,14 @@ pub fn markdown(r: &Results, json_name: &str) -> String {
                 format_ms_plain(stats::median(&c.batch_ms)),
                 format_ms_plain(c.batch_ms.iter().cloned().fold(f64::NAN, f64::max))
             );
+            if !c.docker_run_ms.is_empty() {
+                let _ = writeln!(
+                    o,
+                    "| for scale: the client runs `docker run -i` itself, spawn to first answer (initialize + call) | {} | {} |",
+                    format_ms_plain(stats::median(&c.docker_run_ms)),
+                    format_ms_plain(c.docker_run_ms.iter().cloned().fold(f64::NAN, f64::max))
+                );
+            }
             let _ = writeln!(
                 o,
                 "| container gone after the idle timeout (stop time) | {} | {} |\n",
@@ -506,7 +515,7 @@ pub fn markdown(r: &Results, json_name: &str) -> String {
             );
             let _ = writeln!(
                 o,
-                "| daemon after {} calls ({} errors, {:.0} s, 10 clients on 10 servers), 2 s later | {} |",
+                "| daemon after {} calls ({} errors, {:.0} s, 100 sessions on 10 servers), 2 s later | {} |",
                 m.soak_calls, m.soak_errors, m.soak_s, mib(m.after_kib)
             );
             let _ = writeln!(

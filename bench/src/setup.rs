@@ -300,6 +300,8 @@ pub enum Group {
     Peer,
     /// Dockside with a change applied from outside, to show what a fix gives.
     Diagnosis,
+    /// No gateway, for scale (e.g. the client running `docker run -i` itself).
+    Reference,
 }
 
 /// One way for a client to reach the demo server's `echo`.
