@@ -253,9 +253,25 @@ fn kill_the_daemon(clients: usize, kills: usize) {
     write_managed_state(&home, &["demo"]);
     let _stop = StopOnDrop(&home);
     let mut bridges: Vec<Connect> = (0..clients)
-        .map(|i| Connect::start(&home, if i % 2 == 0 { Some("demo") } else { None }, &[]))
+        .map(|i| {
+            Connect::start(
+                &home,
+                if i.is_multiple_of(2) {
+                    Some("demo")
+                } else {
+                    None
+                },
+                &[],
+            )
+        })
         .collect();
-    let tool = |i: usize| if i % 2 == 0 { "echo" } else { "demo__echo" };
+    let tool = |i: usize| {
+        if i.is_multiple_of(2) {
+            "echo"
+        } else {
+            "demo__echo"
+        }
+    };
     for (i, b) in bridges.iter_mut().enumerate() {
         assert_eq!(
             b.call(tool(i), json!({"message": "before"})),

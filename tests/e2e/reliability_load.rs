@@ -99,14 +99,14 @@ fn load(http_clients: usize, bridges: usize, calls: usize) {
     // Bridges: half aggregated, half scoped to one server.
     let mut connects: Vec<Connect> = (0..bridges)
         .map(|k| {
-            let scope = (k % 2 == 1).then_some(UPSTREAMS[k % 3]);
+            let scope = (!k.is_multiple_of(2)).then_some(UPSTREAMS[k % 3]);
             Connect::start(&home, scope, &[])
         })
         .collect();
     for (k, mut bridge) in connects.drain(..).enumerate() {
         let tally = tally.clone();
         threads.push(std::thread::spawn(move || {
-            let scoped = k % 2 == 1;
+            let scoped = !k.is_multiple_of(2);
             for j in 0..calls {
                 let server = if scoped {
                     UPSTREAMS[k % 3]
