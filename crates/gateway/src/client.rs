@@ -103,11 +103,11 @@ pub fn status(as_json: bool) -> anyhow::Result<i32> {
         Some(c) => Some(rt.block_on(c.get("/api/status"))?),
         None => None,
     };
+    // Call counts, errors and latency per server and tool (`core::api::Metrics`).
+    let metrics: Option<Metrics> = client
+        .as_ref()
+        .and_then(|c| rt.block_on(c.get("/api/metrics")).ok());
     if as_json {
-        // Call counts, errors and latency per server and tool (`core::api::Metrics`).
-        let metrics: Option<Metrics> = client
-            .as_ref()
-            .and_then(|c| rt.block_on(c.get("/api/metrics")).ok());
         let doc = json!({
             "running": status.is_some(),
             "home": home.root(),
@@ -164,6 +164,15 @@ pub fn status(as_json: bool) -> anyhow::Result<i32> {
                 }
                 if v.restarts > 0 {
                     line.push_str(&format!("  {} restarts", v.restarts));
+                }
+                let calls = metrics
+                    .as_ref()
+                    .and_then(|m| m.servers.iter().find(|m| m.server == v.name));
+                if let Some(m) = calls.map(|m| &m.calls).filter(|c| c.calls > 0) {
+                    line.push_str(&format!(
+                        "  {} calls ({} errors) p50 {:.1} ms p99 {:.1} ms",
+                        m.calls, m.errors, m.p50_ms, m.p99_ms
+                    ));
                 }
                 if let Some(e) = &v.error {
                     line.push_str(&format!("  ({e})"));
