@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use dockside_core::clients::import::{self, dedupe};
 use dockside_core::clients::ownership::Record;
 use dockside_core::clients::sync::{self, Context, Target};
-use dockside_core::clients::{workspace as bridge, Env, Launcher, ALL};
-use dockside_core::fsedit::{self, file::Snapshot};
+use dockside_core::clients::{workspace as bridge, Env, Launcher};
+use dockside_core::fsedit::file::Snapshot;
 use dockside_core::{Home, Workspace};
 use serde::Serialize;
 
@@ -57,54 +57,28 @@ fn err(e: impl std::fmt::Display) -> BackendError {
 /// `dockside` binary beside the app (or on PATH), as an absolute path when found, since
 /// clients such as Claude Desktop start servers with a minimal PATH.
 pub fn context(home: &Home, dockside: Option<&Path>) -> Context {
-    let launcher = match std::env::var_os("DOCKSIDE_LAUNCHER").filter(|v| !v.is_empty()) {
-        Some(v) => Launcher(v.to_string_lossy().into_owned()),
-        None => Launcher(
-            dockside
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|| "dockside".into()),
-        ),
-    };
     Context {
         env: Env::from_process(),
         dockside_home: home.root().to_owned(),
-        launcher,
+        launcher: Launcher::for_binary(dockside),
     }
 }
 
 pub fn list(ctx: &Context) -> Result<Vec<ClientView>, BackendError> {
-    let record = Record::load(&ctx.dockside_home).map_err(err)?;
-    let mut rows = Vec::new();
-    for spec in ALL {
-        let target = Target::user(spec);
-        let path = target.path(&ctx.env);
-        let detected = path.exists()
-            || path
-                .parent()
-                .is_some_and(|d| d.is_dir() && d != ctx.env.home.as_path());
-        let (servers, error) = match Snapshot::read(&path) {
-            Ok(snap) => match &snap.text {
-                Some(text) => match fsedit::open(spec.format, &spec.container(), &path, text) {
-                    Ok(doc) => (Some(doc.entries().len()), None),
-                    Err(e) => (None, Some(e.to_string())),
-                },
-                None => (Some(0), None),
-            },
-            Err(e) => (None, Some(e.to_string())),
-        };
-        let rec = record.clients.get(&target.key());
-        rows.push(ClientView {
-            id: spec.id.to_owned(),
-            name: spec.name.to_owned(),
-            path,
-            detected,
-            connected: rec.is_some_and(|c| c.connected),
-            single_entry: rec.is_some_and(|c| c.single_entry),
-            servers,
-            error,
-        });
-    }
-    Ok(rows)
+    Ok(dockside_core::clients::status::list(ctx)
+        .map_err(err)?
+        .into_iter()
+        .map(|c| ClientView {
+            id: c.target.spec.id.to_owned(),
+            name: c.target.spec.name.to_owned(),
+            path: c.path,
+            detected: c.detected,
+            connected: c.connected,
+            single_entry: c.single_entry,
+            servers: c.servers,
+            error: c.error,
+        })
+        .collect())
 }
 
 fn target(id: &str) -> Result<Target, BackendError> {
@@ -208,6 +182,7 @@ pub fn import(ctx: &Context, id: &str) -> Result<Vec<ImportedServer>, BackendErr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dockside_core::clients::ALL;
 
     #[test]
     fn lists_every_known_client_and_previews_a_connect() {

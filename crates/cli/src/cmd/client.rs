@@ -8,7 +8,7 @@ use dockside_core::clients::import::{self, dedupe};
 use dockside_core::clients::ownership::Record;
 use dockside_core::clients::sync::{self, Context, Outcome, Target};
 use dockside_core::clients::{workspace as bridge, Change, ALL};
-use dockside_core::fsedit::{self, file::Snapshot};
+use dockside_core::fsedit::file::Snapshot;
 use dockside_core::{Home, Workspace};
 use serde_json::json;
 
@@ -278,34 +278,16 @@ fn report(target: &Target, out: &Outcome) {
 fn list(ctx: &Context, as_json: bool) -> anyhow::Result<()> {
     let record = Record::load(&ctx.dockside_home)?;
     let mut rows = Vec::new();
-    for spec in ALL {
-        let target = Target::user(spec);
-        let path = target.path(&ctx.env);
-        // The file, or the client's own folder (not the home folder itself: `~/.claude.json`).
-        let detected = path.exists()
-            || path
-                .parent()
-                .is_some_and(|d| d.is_dir() && d != ctx.env.home.as_path());
-        let (servers, error) = match Snapshot::read(&path) {
-            Ok(snap) if snap.exists() => {
-                match fsedit::open(spec.format, &spec.container(), &path, snap.text()) {
-                    Ok(doc) => (Some(doc.entries().len()), None),
-                    Err(e) => (None, Some(e.to_string())),
-                }
-            }
-            Ok(_) => (Some(0), None),
-            Err(e) => (None, Some(e.to_string())),
-        };
-        let rec = record.clients.get(&target.key());
+    for c in dockside_core::clients::status::list(ctx)? {
         rows.push(json!({
-            "id": spec.id,
-            "name": spec.name,
-            "path": path,
-            "detected": detected,
-            "connected": rec.is_some_and(|c| c.connected),
-            "single_entry": rec.is_some_and(|c| c.single_entry),
-            "servers": servers,
-            "error": error,
+            "id": c.target.spec.id,
+            "name": c.target.spec.name,
+            "path": c.path,
+            "detected": c.detected,
+            "connected": c.connected,
+            "single_entry": c.single_entry,
+            "servers": c.servers,
+            "error": c.error,
         }));
     }
     // Project-scope connections.

@@ -10,7 +10,8 @@
 //! * [`ownership`] — which entries Dockside wrote (`DOCKSIDE_HOME/clients.json`), so a user's
 //!   own entries are never removed;
 //! * [`import`] — reading existing servers out of clients, deduplicated across clients;
-//! * [`sync`] — the I/O around the planner: snapshot, record, atomic checked write, backups.
+//! * [`sync`] — the I/O around the planner: snapshot, record, atomic checked write, backups;
+//! * [`status`] — each known client's file as it stands (`dockside client list`, the app).
 //!
 //! Invariant: connect + sync + disconnect leaves a client's file byte-identical (as long as
 //! the user did not edit Dockside's entries meanwhile — then those entries are theirs).
@@ -23,6 +24,7 @@ pub mod ownership;
 pub mod plan;
 pub mod shape;
 pub mod spec;
+pub mod status;
 pub mod sync;
 pub mod workspace;
 

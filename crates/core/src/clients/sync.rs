@@ -62,14 +62,23 @@ impl Launcher {
     /// binary (clients such as Claude Desktop start servers with a minimal `PATH`); else
     /// `dockside`.
     pub fn detect() -> Launcher {
+        let exe = std::env::current_exe()
+            .ok()
+            .filter(|p| p.file_stem().is_some_and(|s| s == "dockside"));
+        Launcher::for_binary(exe.as_deref())
+    }
+
+    /// `$DOCKSIDE_LAUNCHER`; else `binary` (the `dockside` a program such as the tray app
+    /// found) as an absolute path; else `dockside`.
+    pub fn for_binary(binary: Option<&Path>) -> Launcher {
         if let Some(v) = std::env::var_os("DOCKSIDE_LAUNCHER").filter(|v| !v.is_empty()) {
             return Launcher(v.to_string_lossy().into_owned());
         }
-        std::env::current_exe()
-            .ok()
-            .filter(|p| p.file_stem().is_some_and(|s| s == "dockside"))
-            .map(|p| Launcher(p.display().to_string()))
-            .unwrap_or_else(|| Launcher("dockside".into()))
+        Launcher(
+            binary
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "dockside".into()),
+        )
     }
 }
 
