@@ -203,6 +203,18 @@ fn logs_follow_two_servers_in_order_and_files_rotate() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("spam line 0299"), "{text}");
     assert!(!text.contains("beta"), "{text}");
+    // --since: a duration ago, or a timestamp.
+    let since = |when: &str| {
+        let out = home
+            .dockside()
+            .args(["logs", "alpha", "--since", when])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(since("1h").contains("spam line 0299"));
+    assert!(since("2999-01-01T00:00:00.000Z").is_empty());
 }
 
 #[test]
