@@ -9,17 +9,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 need xvfb-run dbus-run-session tauri-driver WebKitWebDriver node
-[ -x "$APP" ] && [ -x "$DOCKSIDE" ] || fail "build first: cargo build -p dockside-app && cargo build --bins"
-
-WORK="$(mktemp -d)"
-export WORK APP DOCKSIDE DOCKSIDE_HOME="$WORK/home" HOME="$WORK/user" XDG_CONFIG_HOME="$WORK/user/.config" NO_AT_BRIDGE=1
-mkdir -p "$DOCKSIDE_HOME" "$HOME"
-cleanup() {
-  "$DOCKSIDE" stop >/dev/null 2>&1 || true
-  if [ "${KEEP_WORK:-}" = "" ]; then rm -rf "$WORK"; else log "logs kept in $WORK"; fi
-}
-trap cleanup EXIT
-"$DOCKSIDE" catalog demo >/dev/null
+setup_work
 
 status=0
 xvfb-run -a -s "-screen 0 1280x800x24" \

@@ -17,6 +17,23 @@ need() {
   [ ${#missing[@]} -eq 0 ] || fail "missing tools: ${missing[*]}"
 }
 
+# A fresh world for one test: the built app and CLI, a temporary WORK folder holding
+# DOCKSIDE_HOME and HOME (exported), the demo catalog installed, and on exit the daemon stopped
+# and WORK removed (kept with KEEP_WORK=1).
+setup_work() {
+  [ -x "$APP" ] && [ -x "$DOCKSIDE" ] || fail "build first: cargo build -p dockside-app && cargo build --bins"
+  WORK="$(mktemp -d)"
+  export WORK APP DOCKSIDE DOCKSIDE_HOME="$WORK/home" HOME="$WORK/user" XDG_CONFIG_HOME="$WORK/user/.config" NO_AT_BRIDGE=1
+  mkdir -p "$DOCKSIDE_HOME" "$HOME"
+  trap cleanup_work EXIT
+  "$DOCKSIDE" catalog demo >/dev/null
+}
+
+cleanup_work() {
+  "$DOCKSIDE" stop >/dev/null 2>&1 || true
+  if [ "${KEEP_WORK:-}" = "" ]; then rm -rf "$WORK"; else log "logs kept in $WORK"; fi
+}
+
 # `dockside status --json` field of a server: server_field NAME FIELD (empty if absent).
 server_field() {
   "$DOCKSIDE" status --json 2>/dev/null | python3 -c '
