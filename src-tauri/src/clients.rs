@@ -13,22 +13,8 @@ use serde::Serialize;
 
 use crate::backend::BackendError;
 
-/// One row of the Clients screen.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ClientView {
-    pub id: String,
-    pub name: String,
-    pub path: PathBuf,
-    /// Its config file or folder exists.
-    pub detected: bool,
-    /// Dockside keeps its file in sync.
-    pub connected: bool,
-    pub single_entry: bool,
-    /// Servers in its file (`None` if it cannot be read).
-    pub servers: Option<usize>,
-    pub error: Option<String>,
-}
+/// One row of the Clients screen: core's view of a client's file.
+pub use dockside_core::clients::status::ClientStatus as ClientView;
 
 /// A client's diff preview.
 #[derive(Debug, Clone, Serialize)]
@@ -65,20 +51,7 @@ pub fn context(home: &Home, dockside: Option<&Path>) -> Context {
 }
 
 pub fn list(ctx: &Context) -> Result<Vec<ClientView>, BackendError> {
-    Ok(dockside_core::clients::status::list(ctx)
-        .map_err(err)?
-        .into_iter()
-        .map(|c| ClientView {
-            id: c.target.spec.id.to_owned(),
-            name: c.target.spec.name.to_owned(),
-            path: c.path,
-            detected: c.detected,
-            connected: c.connected,
-            single_entry: c.single_entry,
-            servers: c.servers,
-            error: c.error,
-        })
-        .collect())
+    dockside_core::clients::status::list(ctx).map_err(err)
 }
 
 fn target(id: &str) -> Result<Target, BackendError> {

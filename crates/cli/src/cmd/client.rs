@@ -280,8 +280,8 @@ fn list(ctx: &Context, as_json: bool) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     for c in dockside_core::clients::status::list(ctx)? {
         rows.push(json!({
-            "id": c.target.spec.id,
-            "name": c.target.spec.name,
+            "id": c.id,
+            "name": c.name,
             "path": c.path,
             "detected": c.detected,
             "connected": c.connected,

@@ -9,10 +9,13 @@ use super::sync::{Context, SyncError, Target};
 use super::ALL;
 use crate::fsedit::{self, file::Snapshot};
 
-/// One client's user-scope config file as it stands.
-#[derive(Debug, Clone)]
+/// One client's user-scope config file as it stands (camelCase JSON: the app's `ClientView`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ClientStatus {
-    pub target: Target,
+    /// Client id (`claude-code`…).
+    pub id: String,
+    pub name: String,
     pub path: PathBuf,
     /// The file, or the client's own folder, exists (not the home folder itself: `~/.claude.json`).
     pub detected: bool,
@@ -49,7 +52,8 @@ pub fn list(ctx: &Context) -> Result<Vec<ClientStatus>, SyncError> {
         rows.push(ClientStatus {
             connected: rec.is_some_and(|c| c.connected),
             single_entry: rec.is_some_and(|c| c.single_entry),
-            target,
+            id: spec.id.to_owned(),
+            name: spec.name.to_owned(),
             path,
             detected,
             servers,
