@@ -352,6 +352,50 @@ mod tests {
             .contains("demo: not running"));
     }
 
+    /// The real CLI (`target/debug/dockside`, built by `cargo build -p dockside-cli`): a switch
+    /// and its undo in a home with nothing to run (no daemon needed), read back as the app does.
+    #[test]
+    fn the_cli_switches_and_undoes_as_the_app_reads_it() {
+        let cli = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/debug/dockside");
+        if !cli.is_file() {
+            eprintln!("skipped: {} is not built", cli.display());
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::new(dir.path().join("home"));
+        std::fs::create_dir_all(home.root()).unwrap();
+        let mut steps = Vec::new();
+        let on = run_cli(
+            &cli,
+            &home,
+            &["switch", "production", "--yes", "--json"],
+            |p| steps.push(p),
+        )
+        .unwrap();
+        assert!(on.ok && on.applied, "{on:?}");
+        assert!(on.preflight.is_some() && on.plan.is_some());
+        let record = on.record.as_ref().unwrap();
+        assert_eq!(record["profileAfter"], "production");
+        assert!(record.get("stateBefore").is_none());
+        assert_eq!(
+            Workspace::load(home.clone()).unwrap().state().profile,
+            Profile::Production
+        );
+        assert!(notification(true, &on).is_some());
+
+        let off = run_cli(&cli, &home, &["switch", "development", "--json"], |_| {}).unwrap();
+        assert!(off.ok && off.applied, "{off:?}");
+        assert_eq!(off.record.as_ref().unwrap()["kind"], "restore");
+        assert_eq!(
+            Workspace::load(home.clone()).unwrap().state().profile,
+            Profile::Development
+        );
+        // Nothing left to undo: still JSON, nothing applied.
+        let again = run_cli(&cli, &home, &["switch", "development", "--json"], |_| {}).unwrap();
+        assert!(again.ok && !again.applied, "{again:?}");
+        assert!(steps.is_empty(), "no server, no pre-flight step: {steps:?}");
+    }
+
     #[test]
     fn preview_of_an_empty_home() {
         let dir = tempfile::tempdir().unwrap();
