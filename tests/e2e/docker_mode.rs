@@ -158,6 +158,9 @@ fn network_and_mounts_are_closed_in_docker_and_open_in_managed() {
     let _serial = serial();
     let home = TestHome::new();
     let project = shared_dir();
+    // World-writable, so that only the read-only mount can refuse the container's write (on
+    // some filesystems a permission check would answer first, with EACCES instead of EROFS).
+    set_mode(project.path(), 0o777);
     let binary = project.path().join("dockside-demo-server");
     std::fs::copy(static_demo_binary(), &binary).unwrap();
     set_mode(&binary, 0o755);
