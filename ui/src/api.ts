@@ -239,6 +239,7 @@ export interface ClientChange {
  * the gateway, and every connected client's file rewritten to gateway entries.
  */
 export interface ProductionPlan {
+  /** The profile after the switch. */
   profile?: 'development' | 'production';
   servers: ServerMove[];
   clients: ClientChange[];

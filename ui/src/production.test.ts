@@ -4,7 +4,7 @@ import { fakeApi } from './fakeApi';
 import { mountProduction, planIsNoop, planSummary, preflightRows, progressByServer } from './production';
 
 const PLAN: ProductionPlan = {
-  profile: 'development',
+  profile: 'production',
   servers: [
     { name: 'demo', from: 'native', to: 'managed', reason: 'no image: runs as a host process' },
     { name: 'web', from: 'managed', to: 'docker', image: 'mcp/web:1' },
@@ -62,6 +62,9 @@ describe('production logic', () => {
     expect(planSummary(PLAN)).toBe('2 servers move behind the gateway · 1 client file changes');
     const done = { ...PLAN, servers: PLAN.servers.map((s) => ({ ...s, from: s.to })), clients: [] };
     expect(planIsNoop(done)).toBe(true);
+    // Only the profile changes: still a switch.
+    expect(planIsNoop({ ...done, profile: 'production' }, 'development')).toBe(false);
+    expect(planIsNoop({ ...done, profile: 'production' }, 'production')).toBe(true);
     expect(planSummary(done)).toMatch(/^Nothing to change/);
   });
 

@@ -43,9 +43,10 @@ export function planSummary(plan: ProductionPlan): string {
   return parts.join(' · ');
 }
 
-/** Whether there is anything to switch. */
-export function planIsNoop(plan: ProductionPlan): boolean {
-  return plan.servers.every((s) => s.from === s.to) && plan.clients.every((c) => c.diff === '');
+/** Whether there is anything to switch (`SwitchPlan::is_noop`): no move, no file change, and the
+ * profile (`current`) is already the plan's. */
+export function planIsNoop(plan: ProductionPlan, current?: string): boolean {
+  return plan.servers.every((s) => s.from === s.to) && plan.clients.every((c) => c.diff === '') && (current === undefined || current === (plan.profile ?? 'production'));
 }
 
 /** One row of the pre-flight results table. */
@@ -211,13 +212,13 @@ export function mountProduction(api: DocksideApi, toast?: Toaster): ProductionSc
 
   function renderReview(preview: ProductionPreview): void {
     const plan = preview.plan;
-    if (preview.profile === 'production' && (!plan || planIsNoop(plan))) {
+    if (preview.profile === 'production' && (!plan || planIsNoop(plan, preview.profile))) {
       summary.textContent = 'Production: everything behind the gateway';
       body.replaceChildren(undoCard(preview), ...(preview.reason ? [el('p', { class: 'notice' }, preview.reason)] : []));
       return;
     }
     const go = button('Switch', { class: 'button primary', 'data-action': 'switch' });
-    go.disabled = !preview.available || !plan || planIsNoop(plan);
+    go.disabled = !preview.available || !plan || planIsNoop(plan, preview.profile);
     go.addEventListener('click', () => void runSwitch(preview));
     summary.textContent = plan ? planSummary(plan) : 'The plan cannot be made';
     const head = el(

@@ -1,6 +1,7 @@
 // Drives the real Dockside app through tauri-driver + WebKitWebDriver (WebDriver over HTTP,
 // no client library): opens the dashboard, switches the demo server from managed to off and
-// back, and checks the daemon's own status (`dockside status --json`) follows each switch.
+// back, and checks the daemon's own status (`dockside status --json`) follows each switch; then
+// the production switch from its review screen and its Undo.
 //
 // Run by ../driver-e2e.sh (which starts Xvfb, a session bus and tauri-driver).
 import assert from 'node:assert/strict';
@@ -119,6 +120,30 @@ try {
     await new Promise((r) => setTimeout(r, 300));
     await screenshot(`${screen}.png`);
   }
+
+  // The production switch from the review screen: pre-flight and switch through the CLI, then
+  // Undo; the daemon follows both.
+  log('dashboard: Switch to production');
+  await until('the Switch button is enabled', async () => (await script(`return document.querySelector('[data-action="switch"]')?.disabled;`)) === false);
+  await click('[data-action="switch"]');
+  await until('the switch finished', async () => (await script(`return !!document.querySelector('.switch-card.result');`)) === true, 180000);
+  await screenshot('production-switched.png');
+  const result = await text('.switch-card.result h3');
+  assert.equal(result, 'Switched to production', `the screen says: ${await text('.switch-card.result')}`);
+  const history = () => JSON.parse(execFileSync(DOCKSIDE, ['switch', 'history', '--json'], { encoding: 'utf8' }));
+  assert.equal(history().at(-1)?.kind, 'production');
+  await until('the daemon runs demo behind the gateway', () => {
+    const s = daemonServer('demo');
+    return ['managed', 'docker'].includes(s?.mode) && s.state === 'running';
+  });
+  log('dashboard: Undo');
+  await click('[data-action="undo"]');
+  await until('the undo finished', async () => (await script(`return document.querySelector('.switch-card.result h3')?.textContent;`)) === 'Back to development', 120000);
+  assert.equal(history().at(-1)?.kind, 'restore');
+  await until('the daemon runs demo managed again', () => {
+    const s = daemonServer('demo');
+    return s?.mode === 'managed' && s.state === 'running';
+  });
   log('driver e2e passed');
 } finally {
   if (session) await wd('DELETE', `/session/${session}`).catch((err) => log(`closing the session: ${err.message}`));

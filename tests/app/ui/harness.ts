@@ -125,7 +125,7 @@ const scalar = (v: unknown) => (typeof v === 'string' && /^[\w./@:-]+$/.test(v) 
 /** The production switch: the plan core would make for the servers above. */
 const DOCKSIDE = '/usr/local/bin/dockside';
 const PLAN = {
-  profile: 'development',
+  profile: 'production',
   servers: [
     { name: 'demo', from: 'managed', to: 'docker', image: 'dockside/demo-server:local', reason: 'built from the Dockerfile in its folder' },
     { name: 'github', from: 'docker', to: 'docker', image: 'mcp/github:latest' },
