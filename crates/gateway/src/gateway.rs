@@ -238,6 +238,11 @@ impl Gateway {
             .collect()
     }
 
+    /// Whether `name` should run (running, starting, or in backoff after a crash).
+    pub(crate) fn is_wanted(&self, name: &str) -> bool {
+        self.inner.wanted.lock().unwrap().contains_key(name)
+    }
+
     /// Whether a wanted server is not running yet (starting, or restarting after a crash).
     pub(crate) fn starting(&self) -> bool {
         let wanted = self.inner.wanted.lock().unwrap();

@@ -377,13 +377,26 @@ impl Session {
         kind: ListKind,
         name: &str,
     ) -> Result<(Arc<Upstream>, String), Value> {
-        let deadline = Instant::now() + self.gw.inner.config.supervisor.restart_wait;
+        let config = &self.gw.inner.config;
+        let mut deadline = None;
+        let mut expired = || {
+            let d =
+                *deadline.get_or_insert_with(|| Instant::now() + config.supervisor.restart_wait);
+            Instant::now() >= d
+        };
         loop {
             match self.lookup(kind, name) {
-                Ok(found) => return Ok(found),
-                Err(e) if !self.gw.starting() || Instant::now() >= deadline => return Err(e),
-                Err(_) => tokio::time::sleep(Duration::from_millis(25)).await,
+                // Found, and alive: the usual case, no clock read.
+                Ok(found) if found.0.is_running() => return Ok(found),
+                // Dead but not replaced yet (the supervisor is about to): wait for the restart.
+                Ok(found) if !config.restart || !self.gw.is_wanted(found.0.name()) || expired() => {
+                    return Ok(found)
+                }
+                Ok(_) => {}
+                Err(e) if !self.gw.starting() || expired() => return Err(e),
+                Err(_) => {}
             }
+            tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
 
