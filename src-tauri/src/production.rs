@@ -357,10 +357,11 @@ mod tests {
     #[test]
     fn the_cli_switches_and_undoes_as_the_app_reads_it() {
         let cli = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/debug/dockside");
-        if !cli.is_file() {
-            eprintln!("skipped: {} is not built", cli.display());
-            return;
-        }
+        assert!(
+            cli.is_file(),
+            "{} is not built: run `cargo build -p dockside-cli` first (scripts/test does)",
+            cli.display()
+        );
         let dir = tempfile::tempdir().unwrap();
         let home = Home::new(dir.path().join("home"));
         std::fs::create_dir_all(home.root()).unwrap();
