@@ -53,13 +53,13 @@ pub struct RunArgs {
     pub block: usize,
     /// Seconds a path may spend in one phase: a slow path makes fewer calls (the tables show how
     /// many), so a pathological path cannot stretch the run.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 10)]
     pub path_budget: u64,
     /// Repetitions of the 100-call batch per path.
     #[arg(long, default_value_t = 7)]
     pub batches: usize,
     /// Cold-start samples (docker on demand).
-    #[arg(long, default_value_t = 6)]
+    #[arg(long, default_value_t = 5)]
     pub cold_samples: usize,
     /// Idle timeout of the on-demand docker server, seconds.
     #[arg(long, default_value_t = 1)]
@@ -205,7 +205,9 @@ fn timed(client: &mut Client, params: &str, expect: &str) -> anyhow::Result<u64>
 }
 
 fn say(msg: impl AsRef<str>) {
-    eprintln!("[bench] {}", msg.as_ref());
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let t = START.get_or_init(Instant::now).elapsed().as_secs();
+    eprintln!("[bench {t:>4} s] {}", msg.as_ref());
 }
 
 fn skip(args: &RunArgs, phase: &str) -> bool {
