@@ -54,6 +54,9 @@ pub struct SupervisorConfig {
     pub health_timeout: Duration,
     /// How long a call waits for a server that is (re)starting.
     pub restart_wait: Duration,
+    /// Whether containers without a `longLived` setting of their own keep running (the
+    /// `--long-lived` flag): only long-lived servers are pinged.
+    pub containers_long_lived: bool,
 }
 
 impl Default for SupervisorConfig {
@@ -68,6 +71,7 @@ impl Default for SupervisorConfig {
             health_interval: Some(Duration::from_secs(30)),
             health_timeout: Duration::from_secs(10),
             restart_wait: Duration::from_secs(30),
+            containers_long_lived: false,
         }
     }
 }
@@ -398,7 +402,14 @@ async fn watch(gw: &Weak<Inner>, up: &Arc<Upstream>, cfg: &SupervisorConfig) -> 
 
 /// Resolves when a long-lived server stops answering `ping`; never for others.
 async fn hung(up: &Upstream, cfg: &SupervisorConfig) -> String {
-    let Some(interval) = cfg.health_interval.filter(|_| up.spec.long_lived()) else {
+    let long_lived = match &up.spec.container {
+        Some(c) => c
+            .options
+            .long_lived
+            .unwrap_or(c.launch.long_lived || cfg.containers_long_lived),
+        None => true,
+    };
+    let Some(interval) = cfg.health_interval.filter(|_| long_lived) else {
         return std::future::pending().await;
     };
     loop {

@@ -58,15 +58,6 @@ impl UpstreamSpec {
             Prefix::None => None,
         }
     }
-
-    /// Whether the server keeps running between calls (host processes and long-lived
-    /// containers); an on-demand container stops when idle, so nothing pings it.
-    pub fn long_lived(&self) -> bool {
-        match &self.container {
-            None => true,
-            Some(c) => c.options.long_lived.unwrap_or(c.launch.long_lived),
-        }
-    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -340,7 +340,9 @@ pub fn runtime_for(
 
 /// A gateway that runs host commands as processes and container specs in Docker, with image
 /// pulls and Docker's availability on its event stream.
-pub fn gateway(config: crate::GatewayConfig, rt: &Arc<DockerRuntime>) -> crate::Gateway {
+pub fn gateway(mut config: crate::GatewayConfig, rt: &Arc<DockerRuntime>) -> crate::Gateway {
+    // `--long-lived`: containers without their own setting are pinged like host processes.
+    config.supervisor.containers_long_lived = rt.defaults().long_lived;
     let gw = crate::Gateway::with_launcher(config, Box::new(HybridLauncher::new(rt.clone())));
     rt.set_events(gw.event_sender());
     gw
