@@ -1017,7 +1017,7 @@ fn concurrency_run(
         clients,
         calls: all.len(),
         wall_s: wall,
-        calls_per_s: all.len() as f64 / wall,
+        throughput_per_s: all.len() as f64 / wall,
         summary: Summary::of(&all),
         errors,
     })

@@ -84,7 +84,8 @@ pub struct ConcurrencyRow {
     pub clients: usize,
     pub calls: usize,
     pub wall_s: f64,
-    pub calls_per_s: f64,
+    /// All clients together: calls / wall time.
+    pub throughput_per_s: f64,
     #[serde(flatten)]
     pub summary: Summary,
     pub errors: usize,

@@ -470,7 +470,7 @@ pub fn markdown(r: &Results, json_name: &str) -> String {
                 "| {} | {} | {:.0} | {} | {} | {} |",
                 c.label,
                 c.clients,
-                c.calls_per_s,
+                c.throughput_per_s,
                 ms(c.summary.p50_us),
                 ms(c.summary.p99_us),
                 c.errors
@@ -567,6 +567,27 @@ pub fn markdown(r: &Results, json_name: &str) -> String {
         );
     }
     o.push('\n');
+
+    let small = rows(&r.latency, "small");
+    let http = added(&small, "dockside-http");
+    let fixed = added(&small, "dockside-http-nodelay");
+    if http > 30_000.0 && fixed < 1_000.0 {
+        let _ = writeln!(
+            o,
+            "**Why the HTTP goals are missed** — every small call through the daemon waits ~40 ms: the \
+             gateway's HTTP listener does not set `TCP_NODELAY`, and its Streamable HTTP replies (SSE) go out \
+             in two writes (headers with the event, then the closing chunk). Nagle's algorithm holds the \
+             second write until the client acknowledges the first, and the client delays that ACK by \
+             ~40 ms. 64 KiB replies fill whole segments and do not wait, which is why that table looks \
+             normal. The _diagnosis_ rows are the same daemon with `TCP_NODELAY` set on accepted sockets \
+             by a preloaded shim: {} ms added instead of {} ms. The fix in Dockside is one line at each \
+             `axum::serve` (`crates/gateway/src/http.rs` `serve_on` and `crates/gateway/src/daemon.rs` \
+             `run_async`): serve `listener.tap_io(|tcp| {{ let _ = tcp.set_nodelay(true); }})` \
+             (`axum::serve::ListenerExt`).\n",
+            signed_ms(fixed),
+            signed_ms(http)
+        );
+    }
 
     o.push_str("## Docker's MCP gateway\n\n");
     o.push_str(
