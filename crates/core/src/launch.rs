@@ -152,12 +152,7 @@ pub fn resolve(
                 })?;
                 let code = code_mounts(program, args, cwd.as_deref());
                 // The script's project directory is the working directory unless `cwd` says.
-                let workdir = cwd.or_else(|| {
-                    args.iter()
-                        .map(Path::new)
-                        .find(|p| p.is_absolute() && p.is_file())
-                        .map(project_dir)
-                });
+                let workdir = cwd.or_else(|| code_files(program, args).next().map(project_dir));
                 (image, command, code, workdir)
             };
             let mut volumes = render_all(
@@ -231,22 +226,33 @@ pub fn project_dir(script: &Path) -> PathBuf {
         .to_owned()
 }
 
-/// Read-only mounts, at the same paths, of the code a host command refers to: the program itself
-/// when it is a path, the project directory of every existing file argument ([`project_dir`]),
-/// every directory argument, and `cwd`.
-fn code_mounts(program: &str, args: &[String], cwd: Option<&Path>) -> Vec<String> {
+/// Directories of the operating system: a program there (`/usr/bin/node`) belongs to the
+/// runtime image, never to the server's code.
+const SYSTEM_DIRS: &[&str] = &["/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc"];
+
+/// The files a host command runs code from: the program itself when it is the user's own
+/// binary (an absolute path outside [`SYSTEM_DIRS`]), then every absolute file argument.
+fn code_files<'a>(program: &'a str, args: &'a [String]) -> impl Iterator<Item = &'a Path> {
     let program = Path::new(program);
-    let mut paths: Vec<PathBuf> = Vec::new();
-    if program.is_absolute() {
-        paths.push(program.to_owned());
-    }
-    for arg in args.iter().map(Path::new).filter(|p| p.is_absolute()) {
-        if arg.is_file() {
-            paths.push(project_dir(arg));
-        } else if arg.is_dir() {
-            paths.push(arg.to_owned());
-        }
-    }
+    let own_binary = !SYSTEM_DIRS.iter().any(|dir| program.starts_with(dir));
+    own_binary
+        .then_some(program)
+        .into_iter()
+        .chain(args.iter().map(Path::new))
+        .filter(|path| path.is_absolute() && path.is_file())
+}
+
+/// Read-only mounts, at the same paths, of the code a host command refers to: the project
+/// directory ([`project_dir`]) of every file in [`code_files`], every directory argument, and
+/// `cwd`.
+fn code_mounts(program: &str, args: &[String], cwd: Option<&Path>) -> Vec<String> {
+    let mut paths: Vec<PathBuf> = code_files(program, args).map(project_dir).collect();
+    paths.extend(
+        args.iter()
+            .map(Path::new)
+            .filter(|p| p.is_absolute() && p.is_dir())
+            .map(Path::to_owned),
+    );
     paths.extend(cwd.map(Path::to_owned));
     let mut mounts: Vec<String> = Vec::new();
     for path in paths {
@@ -307,6 +313,31 @@ mod tests {
         let unknown = server("command: [/opt/mystery]");
         let err = resolve("s", &unknown, &ServerState::default(), Mode::Docker).unwrap_err();
         assert!(err.to_string().contains("--runtime-image"), "{err}");
+    }
+
+    #[test]
+    fn a_compiled_binary_runs_from_its_mounted_directory_and_system_programs_are_not_mounted() {
+        let dir = tempfile::tempdir().unwrap();
+        let binary = dir.path().join("server");
+        std::fs::write(&binary, "").unwrap();
+        let s = server(&format!("command: [{}]", binary.display()));
+        let Launch::Container(c) =
+            resolve("s", &s, &state("runtimeImage: scratch/x"), Mode::Docker).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(c.volumes, [format!("{0}:{0}:ro", dir.path().display())]);
+        assert_eq!(c.workdir.as_deref(), Some(dir.path()));
+
+        let script = dir.path().join("index.js");
+        std::fs::write(&script, "").unwrap();
+        let s = server(&format!("command: [/usr/bin/node, {}]", script.display()));
+        let Launch::Container(c) =
+            resolve("s", &s, &state("runtimeImage: my/node"), Mode::Docker).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(c.volumes, [format!("{0}:{0}:ro", dir.path().display())]);
     }
 
     #[test]
