@@ -227,6 +227,7 @@ pub fn run(mut args: RunArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
     if args.scratch.exists() {
+        procs::unmount_under(&args.scratch);
         std::fs::remove_dir_all(&args.scratch)
             .with_context(|| format!("emptying {}", args.scratch.display()))?;
     }
@@ -1254,6 +1255,8 @@ fn app_memory(env: &Env, args: &RunArgs) -> anyhow::Result<AppMemory> {
     proc.stop(Duration::from_secs(5));
     // The app may leave its daemon running when told so; stop it.
     let _ = env.dockside_ok(&home, &["stop"]);
+    // The session's document portal (FUSE, in the fake HOME) outlives it.
+    procs::unmount_under(&env.scratch);
     Ok(AppMemory {
         binary: binary.display().to_string(),
         profile: profile.into(),

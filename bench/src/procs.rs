@@ -184,6 +184,21 @@ pub fn comm(pid: u32) -> String {
         .unwrap_or_default()
 }
 
+/// Lazily unmounts whatever is mounted under `dir` (e.g. the FUSE document portal that a desktop
+/// session started for the tray app leaves behind in its HOME), so the directory can be removed.
+pub fn unmount_under(dir: &Path) {
+    let Ok(dir) = std::fs::canonicalize(dir) else {
+        return;
+    };
+    let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
+    for mp in mounts.lines().filter_map(|l| l.split_whitespace().nth(1)) {
+        // /proc/mounts escapes spaces as \040; our scratch paths have none.
+        if Path::new(mp).starts_with(&dir) {
+            let _ = output("umount", &["-l", mp]);
+        }
+    }
+}
+
 /// Output of a command, trimmed; empty when it fails.
 pub fn output(program: &str, args: &[&str]) -> String {
     Command::new(program)
