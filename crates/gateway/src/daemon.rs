@@ -727,7 +727,8 @@ async fn run_async(opts: RunOptions) -> anyhow::Result<i32> {
     let stopping = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
     };
-    let served = axum::serve(listener, router).with_graceful_shutdown(stopping(stop_rx.clone()));
+    let served = axum::serve(crate::http::low_latency(listener), router)
+        .with_graceful_shutdown(stopping(stop_rx.clone()));
     // Streams (SSE) keep connections open: bound the graceful phase.
     let result = tokio::select! {
         r = served => r.map_err(anyhow::Error::from),

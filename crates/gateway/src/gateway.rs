@@ -311,6 +311,17 @@ impl Gateway {
         self.inner.scanner.write().unwrap().set_values(values);
     }
 
+    /// Whether `up` offers `tool` and the allow-lists let it through; checked in place, since
+    /// it runs on every call of a per-server session.
+    pub(crate) fn offers_tool(&self, up: &Upstream, tool: &str) -> bool {
+        naming::tool_enabled(&up.spec, &self.inner.config.tool_patterns, tool)
+            && up.with_lists(|l| {
+                l.tools
+                    .iter()
+                    .any(|t| t.get("name").and_then(Value::as_str) == Some(tool))
+            })
+    }
+
     pub(crate) fn enabled_tools(&self, up: &Upstream) -> Vec<Value> {
         let patterns = &self.inner.config.tool_patterns;
         up.with_lists(|l| {

@@ -715,8 +715,22 @@ pub async fn serve_on(
     }
     let router = secure(router, &opts);
     eprintln!("dockside gateway listening on http://{local}/mcp");
-    axum::serve(listener, router).await?;
+    axum::serve(low_latency(listener), router).await?;
     Ok(())
+}
+
+/// Sets `TCP_NODELAY` on every accepted connection. A small reply goes out in two writes (the
+/// headers with the event, then the closing chunk); with Nagle's algorithm on, the second waits
+/// for the client's delayed ACK — about 40 ms per call.
+pub fn low_latency(
+    listener: tokio::net::TcpListener,
+) -> impl axum::serve::Listener<Io = tokio::net::TcpStream, Addr = SocketAddr> {
+    use axum::serve::ListenerExt;
+    listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("cannot set TCP_NODELAY: {e}");
+        }
+    })
 }
 
 #[cfg(test)]

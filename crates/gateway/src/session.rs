@@ -411,14 +411,7 @@ impl Session {
         match self.scope() {
             Some(server) => {
                 let up = self.scoped_upstream(server)?;
-                let known = if kind == ListKind::Tools {
-                    self.gw
-                        .enabled_tools(&up)
-                        .iter()
-                        .any(|t| t.get("name").and_then(Value::as_str) == Some(name))
-                } else {
-                    true
-                };
+                let known = kind != ListKind::Tools || self.gw.offers_tool(&up, name);
                 if !known {
                     return Err(unknown());
                 }
