@@ -118,13 +118,18 @@ fn typescript_sdk_client_uses_every_kind_of_capability() {
     // progress
     let sleep = &output["results"][4];
     assert_eq!(text(result(&output, 4)), "slept 60 ms");
+    // The TypeScript SDK drops a progress notification that arrives in the same read as the
+    // response it precedes, so the last step may be missing here; the exact count is checked on
+    // the wire by `sleep_sends_one_progress_notification_per_step`.
     let progress = sleep["progress"].as_array().expect("progress list");
-    assert_eq!(progress.len(), 3, "one notification per step: {sleep:#}");
     let values: Vec<f64> = progress
         .iter()
         .map(|p| p["progress"].as_f64().expect("progress value"))
         .collect();
-    assert_eq!(values, [1.0, 2.0, 3.0]);
+    assert!(
+        values == [1.0, 2.0, 3.0] || values == [1.0, 2.0],
+        "one notification per step, in order: {sleep:#}"
+    );
     assert!(progress.iter().all(|p| p["total"] == 3.0));
 
     // resources
@@ -356,4 +361,44 @@ fn help_and_version_flags() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(bad.stdout.is_empty());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unexpected argument `--bogus`"));
+}
+
+/// The exact progress notifications of `sleep`, read off the server's stdout with no SDK between.
+#[test]
+fn sleep_sends_one_progress_notification_per_step() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(demo_server())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for message in [
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": {"name": "wire", "version": "1"}}}),
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+            "name": "sleep", "arguments": {"ms": 30, "steps": 3},
+            "_meta": {"progressToken": "t"}}}),
+    ] {
+        writeln!(stdin, "{message}").unwrap();
+    }
+    let mut progress = Vec::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let message: Value = serde_json::from_str(&line.unwrap()).unwrap();
+        if message["method"] == "notifications/progress" {
+            assert_eq!(message["params"]["progressToken"], "t");
+            progress.push(message["params"]["progress"].as_f64().unwrap());
+        }
+        if message["id"] == 2 {
+            assert_eq!(message["result"]["content"][0]["text"], "slept 30 ms");
+            break;
+        }
+    }
+    drop(stdin);
+    child.kill().ok();
+    child.wait().unwrap();
+    assert_eq!(progress, [1.0, 2.0, 3.0]);
 }

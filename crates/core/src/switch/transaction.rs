@@ -105,19 +105,7 @@ pub fn apply(
     };
     set_backups(&mut rec, &outcomes);
     let mut ws = plan.after.clone();
-    if let Err(e) = ws.save() {
-        // Put the files back: they hold exactly what was just written.
-        let undo: Vec<Planned> = rec
-            .files
-            .iter()
-            .filter_map(|f| undo_file(ctx, f).ok().flatten().map(|(p, _)| p))
-            .collect();
-        let _ = sync::commit_all(ctx, &undo);
-        rec.status = SwitchStatus::Failed;
-        rec.problems.push(format!("saving the state failed: {e}"));
-        rec.save(home.root())?;
-        return Err(e.into());
-    }
+    save_state_or_put_files_back(ctx, &home, &mut rec, &mut ws)?;
     rec.status = SwitchStatus::Applied;
     let problems = verify_files(ctx, &rec);
     rec.problems = problems.clone();
@@ -126,6 +114,29 @@ pub fn apply(
         record: rec,
         problems,
     })
+}
+
+/// Saves the state once every client file of `rec` is written; when that fails, puts the files
+/// back (they hold exactly what was just written) and records the switch as failed.
+fn save_state_or_put_files_back(
+    ctx: &Context,
+    home: &Home,
+    rec: &mut SwitchRecord,
+    ws: &mut Workspace,
+) -> Result<(), SwitchError> {
+    let Err(e) = ws.save() else {
+        return Ok(());
+    };
+    let undo: Vec<Planned> = rec
+        .files
+        .iter()
+        .filter_map(|f| undo_file(ctx, f).ok().flatten().map(|(p, _)| p))
+        .collect();
+    let _ = sync::commit_all(ctx, &undo);
+    rec.status = SwitchStatus::Failed;
+    rec.problems.push(format!("saving the state failed: {e}"));
+    rec.save(home.root())?;
+    Err(e.into())
 }
 
 /// Checks every file of a record: it parses and holds each entry Dockside wrote, unchanged.
@@ -390,18 +401,7 @@ pub fn restore(ctx: &Context, home: &Home, id: &str) -> Result<Restored, SwitchE
     set_backups(&mut rec, &outcomes);
     if merged != state_now {
         *ws.state_mut() = merged;
-        if let Err(e) = ws.save() {
-            let undo: Vec<Planned> = rec
-                .files
-                .iter()
-                .filter_map(|f| undo_file(ctx, f).ok().flatten().map(|(p, _)| p))
-                .collect();
-            let _ = sync::commit_all(ctx, &undo);
-            rec.status = SwitchStatus::Failed;
-            rec.problems.push(format!("saving the state failed: {e}"));
-            rec.save(home.root())?;
-            return Err(e.into());
-        }
+        save_state_or_put_files_back(ctx, home, &mut rec, &mut ws)?;
     }
     rec.status = SwitchStatus::Applied;
     let problems = verify_files(ctx, &rec);
