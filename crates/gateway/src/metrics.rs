@@ -172,32 +172,30 @@ pub fn prometheus(metrics: &Metrics) -> String {
             .replace('"', "\\\"")
             .replace('\n', "\\n")
     };
-    out.push_str("# HELP dockside_tool_calls_total Tool calls forwarded to a server.\n");
-    out.push_str("# TYPE dockside_tool_calls_total counter\n");
-    for s in &metrics.servers {
-        for t in &s.tools {
-            let _ = writeln!(
-                out,
-                "dockside_tool_calls_total{{server=\"{}\",tool=\"{}\"}} {}",
-                label(&s.server),
-                label(&t.tool),
-                t.calls.calls
-            );
+    let mut counter = |name: &str, help: &str, value: fn(&CallMetrics) -> u64| {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+        for s in &metrics.servers {
+            for t in &s.tools {
+                let _ = writeln!(
+                    out,
+                    "{name}{{server=\"{}\",tool=\"{}\"}} {}",
+                    label(&s.server),
+                    label(&t.tool),
+                    value(&t.calls)
+                );
+            }
         }
-    }
-    out.push_str("# HELP dockside_tool_errors_total Tool calls that failed or returned isError.\n");
-    out.push_str("# TYPE dockside_tool_errors_total counter\n");
-    for s in &metrics.servers {
-        for t in &s.tools {
-            let _ = writeln!(
-                out,
-                "dockside_tool_errors_total{{server=\"{}\",tool=\"{}\"}} {}",
-                label(&s.server),
-                label(&t.tool),
-                t.calls.errors
-            );
-        }
-    }
+    };
+    counter(
+        "dockside_tool_calls_total",
+        "Tool calls forwarded to a server.",
+        |c| c.calls,
+    );
+    counter(
+        "dockside_tool_errors_total",
+        "Tool calls that failed or returned isError.",
+        |c| c.errors,
+    );
     out.push_str("# HELP dockside_tool_latency_seconds Tool call latency quantiles.\n");
     out.push_str("# TYPE dockside_tool_latency_seconds summary\n");
     for s in &metrics.servers {
