@@ -178,20 +178,23 @@ impl HttpSession {
             }
             return;
         }
+        let mut msg = out.msg;
         if let Some(related) = &out.related {
             let key = jsonrpc::id_key(related);
-            let is_response = matches!(jsonrpc::classify(&out.msg), Kind::Response { id } if jsonrpc::id_key(id) == key);
+            let is_response = matches!(jsonrpc::classify(&msg), Kind::Response { id } if jsonrpc::id_key(id) == key);
             if let Some(tx) = st.posts.get(&key) {
-                let ok = tx.send(out.msg.clone()).is_ok();
+                // Moved, not copied (a 64 KiB result is one allocation less per call); a closed
+                // stream hands the message back for the GET stream or the backlog.
+                let sent = tx.send(msg);
                 if is_response {
                     st.posts.remove(&key);
                 }
-                if ok {
-                    return;
+                match sent {
+                    Ok(()) => return,
+                    Err(e) => msg = e.0,
                 }
             }
         }
-        let msg = out.msg;
         if let Some(tx) = &st.get {
             match tx.send(msg) {
                 Ok(()) => return,
