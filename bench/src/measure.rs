@@ -1078,7 +1078,7 @@ fn switch_phase(daemon: &mut Daemon, reps: usize) -> anyhow::Result<Vec<SwitchRo
                 .into_iter()
                 .find(|s| s.name == server)
                 .ok_or_else(|| anyhow!("{server} vanished"))?;
-            if s.mode.as_deref() != Some(mode) {
+            if s.mode.map(|m| m.as_str()) != Some(mode) {
                 bail!("after switching to {mode}, the daemon reports {:?}", s.mode);
             }
             if mode == "docker" && setup::containers_of(server, daemon.pid()) == 0 {

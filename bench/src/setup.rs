@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context};
-use dockside_core::api::{DaemonInfo, ServerStatus};
+use dockside_api::{DaemonInfo, ServerStatus};
 use serde_json::Value;
 
 use crate::http::{Conn, Url};
@@ -260,9 +260,9 @@ impl Daemon {
                 let missing: Vec<String> = names
                     .iter()
                     .filter(|n| {
-                        !servers.iter().any(|s| {
-                            s.name == **n && s.state == dockside_core::api::RunState::Running
-                        })
+                        !servers
+                            .iter()
+                            .any(|s| s.name == **n && s.state == dockside_api::RunState::Running)
                     })
                     .map(|n| {
                         let s = servers.iter().find(|s| s.name == **n);

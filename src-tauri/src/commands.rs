@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use dockside_core::api::ToolLatency;
+use dockside_api::ToolLatency;
 use serde::Deserialize;
 use tauri::{AppHandle, State};
 
@@ -44,7 +44,7 @@ where
     run_blocking(move || call(backend.as_ref())).await
 }
 
-fn daemon_error(err: dockside_core::api::client::ClientError) -> BackendError {
+fn daemon_error(err: dockside_api::client::ClientError) -> BackendError {
     BackendError::Internal(err.to_string())
 }
 

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use dockside_core::api::{RunState, ServerStatus};
+use dockside_api::{RunState, ServerStatus};
 use dockside_core::{Home, Mode, Profile, Workspace};
 use serde::Serialize;
 use serde_json::Value;
@@ -30,7 +30,7 @@ use crate::backend::{BackendError, ServerView};
 use crate::notify::{self, Notifier};
 use crate::prefs::Prefs;
 use crate::tray::{self, TrayModel, TrayServer, TrayStatus};
-use dockside_core::api::client::{ClientError, DaemonClient};
+use dockside_api::client::{ClientError, DaemonClient};
 
 /// Tauri event carrying one daemon event (JSON of `core::api::Event`, or newer kinds).
 pub const EVENT_DAEMON: &str = "daemon-event";

@@ -6,7 +6,7 @@
 //! - [`window`]: the dashboard window, hidden instead of closed.
 //! - [`commands`]: the only calls the web UI (`ui/`) can make — thin wrappers over
 //!   `dockside-core` ([`backend`], [`editor`], [`clients`]) and the daemon's control API
-//!   (`dockside_core::api::client`); [`production`]: the production switch (review through core, switch
+//!   (`dockside_api::client`); [`production`]: the production switch (review through core, switch
 //!   and undo through the `dockside` CLI).
 //! - [`hub`]: daemon supervision, event forwarding to the UI, tray refresh; [`notify`]: which
 //!   events become desktop notifications, rate-limited.

@@ -10,7 +10,6 @@
 //!
 //! Start reading at [`Workspace`].
 
-pub mod api;
 pub mod atomic;
 pub mod catalog;
 pub mod clients;

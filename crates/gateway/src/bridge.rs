@@ -16,9 +16,10 @@ use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::{mpsc, Mutex};
 
+use dockside_api::{read_info, read_token, SseParser};
+
 use crate::client::ensure_daemon;
-use crate::daemon;
-use crate::http::{token, SESSION_HEADER};
+use crate::http::SESSION_HEADER;
 use crate::jsonrpc::{self, Kind};
 
 struct Conn {
@@ -77,7 +78,7 @@ async fn connect_async(server: Option<String>) -> anyhow::Result<i32> {
         http: reqwest::Client::builder().no_proxy().build()?,
         conn: Mutex::new(Conn {
             base: Some(info.base_url()),
-            token: token::read(&home),
+            token: read_token(&home),
             session: None,
             init: None,
             initialized: false,
@@ -157,37 +158,6 @@ async fn connect_async(server: Option<String>) -> anyhow::Result<i32> {
     drop(bridge);
     let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
     Ok(0)
-}
-
-/// Splits an SSE byte stream into the JSON messages of its `data:` fields.
-struct SseParser {
-    buf: String,
-}
-
-impl SseParser {
-    fn new() -> SseParser {
-        SseParser { buf: String::new() }
-    }
-
-    fn push(&mut self, chunk: &[u8]) -> Vec<String> {
-        self.buf.push_str(&String::from_utf8_lossy(chunk));
-        if self.buf.contains('\r') {
-            self.buf = self.buf.replace("\r\n", "\n");
-        }
-        let mut out = Vec::new();
-        while let Some(end) = self.buf.find("\n\n") {
-            let event: String = self.buf.drain(..end + 2).collect();
-            let data: Vec<&str> = event
-                .lines()
-                .filter_map(|l| l.strip_prefix("data:"))
-                .map(|d| d.strip_prefix(' ').unwrap_or(d))
-                .collect();
-            if !data.is_empty() {
-                out.push(data.join("\n"));
-            }
-        }
-        out
-    }
 }
 
 impl Bridge {
@@ -317,7 +287,7 @@ impl Bridge {
             let _ = self.out.send(text);
         };
         if is_sse {
-            let mut parser = SseParser::new();
+            let mut parser = SseParser::default();
             let mut stream = resp.bytes_stream();
             while let Some(Ok(chunk)) = stream.next().await {
                 for data in parser.push(&chunk) {
@@ -344,11 +314,10 @@ impl Bridge {
         let info = if start {
             ensure_daemon(&self.home).await?
         } else {
-            daemon::read_info(&self.home)
-                .ok_or_else(|| anyhow::anyhow!("the daemon is not running"))?
+            read_info(&self.home).ok_or_else(|| anyhow::anyhow!("the daemon is not running"))?
         };
         c.base = Some(info.base_url());
-        c.token = token::read(&self.home);
+        c.token = read_token(&self.home);
         c.session = None;
         c.generation += 1;
         let Some(init) = c.init.clone() else {
@@ -417,7 +386,7 @@ impl Bridge {
                     if resp.status() == reqwest::StatusCode::NOT_FOUND
                         || resp.status() == reqwest::StatusCode::UNAUTHORIZED =>
                 {
-                    if daemon::read_info(&self.home).is_some() {
+                    if read_info(&self.home).is_some() {
                         let _ = self.reconnect(snap.generation, false).await;
                     }
                 }
@@ -425,25 +394,12 @@ impl Bridge {
                 Err(_) => {
                     // The daemon is gone; if a new one runs, move to it. Otherwise the next
                     // client request starts one.
-                    if daemon::read_info(&self.home).is_some() {
+                    if read_info(&self.home).is_some() {
                         let _ = self.reconnect(snap.generation, false).await;
                     }
                 }
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sse_parser_splits_events() {
-        let mut p = SseParser::new();
-        assert!(p.push(b"event: message\ndata: {\"a\":").is_empty());
-        let got = p.push(b"1}\n\nevent: message\r\ndata: {\"b\":2}\r\n\r\n: keepalive\n\n");
-        assert_eq!(got, vec!["{\"a\":1}".to_string(), "{\"b\":2}".to_string()]);
     }
 }

@@ -4,100 +4,28 @@
 
 use std::time::{Duration, Instant};
 
-use dockside_core::api::{DaemonInfo, Metrics, RunState, ServerStatus, Status};
+use dockside_api::{DaemonInfo, Metrics, RunState, ServerStatus, Status};
 use dockside_core::home::Home;
 use serde_json::{json, Value};
 
-pub use dockside_core::api::client::{ClientError, DaemonClient};
-
-use crate::daemon;
-use crate::http::token;
+pub use dockside_api::client::{ClientError, DaemonClient};
 
 /// The client of the daemon running for `home`, if one runs (its pid is alive).
 pub fn daemon_client(home: &Home) -> Option<DaemonClient> {
-    let info = daemon::read_info(home)?;
-    Some(DaemonClient::new(info, token::read(home)))
+    DaemonClient::for_home(home)
 }
 
-async fn accepting(info: &DaemonInfo) -> bool {
-    let host = if info.host == "0.0.0.0" {
-        "127.0.0.1"
-    } else {
-        info.host.as_str()
-    };
-    tokio::net::TcpStream::connect((host, info.port))
-        .await
-        .is_ok()
-}
-
-/// The running daemon of `home`, started (detached, logging to `<home>/daemon.log`) when none
-/// runs.
+/// The running daemon of `home`, started from this very binary when none runs.
 pub async fn ensure_daemon(home: &Home) -> anyhow::Result<DaemonInfo> {
-    if let Some(info) = daemon::read_info(home) {
-        if accepting(&info).await {
-            return Ok(info);
-        }
-    }
-    std::fs::create_dir_all(home.root())?;
-    let log_path = daemon::log_path(home);
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log_path)?;
-    let mut exe = std::env::current_exe()?;
-    // Replaced on disk while we run (an upgrade, a rebuild): Linux then reports
-    // "<path> (deleted)"; the new binary at the original path is the one to start.
-    if let Some(path) = exe.to_str().and_then(|p| p.strip_suffix(" (deleted)")) {
-        exe = std::path::PathBuf::from(path);
-    }
-    let mut cmd = std::process::Command::new(exe);
-    cmd.arg("daemon")
-        .env(Home::ENV, home.root())
-        .stdin(std::process::Stdio::null())
-        .stdout(log.try_clone()?)
-        .stderr(log);
-    #[cfg(unix)]
-    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-    let mut child = cmd.spawn()?;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(info) = daemon::read_info(home) {
-            if accepting(&info).await {
-                // Reap our child in the background whatever happens to it.
-                std::thread::spawn(move || {
-                    let _ = child.wait();
-                });
-                return Ok(info);
-            }
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            // Lost a race with another starter? Then theirs is fine.
-            if let Some(info) = daemon::read_info(home) {
-                if accepting(&info).await {
-                    return Ok(info);
-                }
-            }
-            anyhow::bail!(
-                "the daemon exited ({status}) while starting; see {}",
-                log_path.display()
-            );
-        }
-        if Instant::now() > deadline {
-            anyhow::bail!(
-                "the daemon did not start within 30 s; see {}",
-                log_path.display()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    dockside_api::ensure_daemon(home, &dockside_api::start::current_binary()?).await
 }
 
 /// `dockside status [--json]`.
 pub fn status(as_json: bool) -> anyhow::Result<i32> {
     let home = Home::from_env()?;
     let rt = crate::run::runtime()?;
-    let token = token::read(&home);
-    let token_path = token::path(&home);
+    let token = dockside_api::read_token(&home);
+    let token_path = dockside_api::files::token_path(&home);
     let client = daemon_client(&home);
     let status: Option<Status> = match &client {
         Some(c) => Some(rt.block_on(c.get("/api/status"))?),
@@ -214,7 +142,7 @@ pub fn stop() -> anyhow::Result<i32> {
     let wait = |secs: u64| {
         let deadline = Instant::now() + Duration::from_secs(secs);
         while Instant::now() < deadline {
-            if !daemon::pid_alive(pid) {
+            if !dockside_api::files::pid_alive(pid) {
                 return true;
             }
             std::thread::sleep(Duration::from_millis(50));

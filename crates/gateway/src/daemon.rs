@@ -1,5 +1,5 @@
 //! `dockside daemon`: the gateway as a long-lived service on Streamable HTTP, plus the control
-//! API (`/api/…`, types in [`dockside_core::api`]) on the same listener and token.
+//! API (`/api/…`, types in [`dockside_api`]) on the same listener and token.
 //!
 //! One daemon per `DOCKSIDE_HOME`: it holds an exclusive lock on `<home>/daemon.lock` for its
 //! lifetime and publishes where it listens in `<home>/daemon.json` ([`DaemonInfo`]), which
@@ -9,7 +9,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -19,7 +18,8 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use dockside_core::api::{
+use dockside_api::files::{remove_info, write_info, DaemonLock};
+use dockside_api::{
     ApiError, DaemonInfo, Event, LogEntry, Metrics, ReloadReport, RunState, ServerStatus, SetMode,
     Status, ToolLatency,
 };
@@ -34,91 +34,11 @@ use crate::http::{self, HttpOptions};
 use crate::run::RunOptions;
 use crate::watch;
 
-/// The daemon's default port (Docker's gateway uses 8811).
-pub const DEFAULT_PORT: u16 = 8813;
-
-pub fn info_path(home: &Home) -> PathBuf {
-    dockside_core::api::info_path(home)
-}
-
-pub fn lock_path(home: &Home) -> PathBuf {
-    home.root().join("daemon.lock")
-}
-
-pub fn log_path(home: &Home) -> PathBuf {
-    home.root().join("daemon.log")
-}
-
-/// Reads `daemon.json`, if a daemon that is still alive wrote it.
-pub fn read_info(home: &Home) -> Option<DaemonInfo> {
-    dockside_core::api::read_info(home).filter(|info| pid_alive(info.pid))
-}
-
-pub fn pid_alive(pid: u32) -> bool {
-    #[cfg(target_os = "linux")]
-    {
-        // A zombie (exited, not yet reaped by its parent) is not alive.
-        if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-            let state = stat
-                .rsplit_once(')')
-                .and_then(|(_, rest)| rest.split_whitespace().next());
-            if state == Some("Z") {
-                return false;
-            }
-        }
-    }
-    #[cfg(unix)]
-    {
-        // SAFETY: signal 0 only checks for existence.
-        let r = unsafe { libc::kill(pid as libc::pid_t, 0) };
-        r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = pid;
-        true
-    }
-}
-
 fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
-}
-
-/// The exclusive per-home lock, held while the daemon lives.
-pub struct DaemonLock {
-    _file: std::fs::File,
-}
-
-impl DaemonLock {
-    pub fn acquire(home: &Home) -> anyhow::Result<DaemonLock> {
-        std::fs::create_dir_all(home.root())?;
-        let path = lock_path(home);
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::io::AsRawFd;
-            // SAFETY: flock on a file descriptor we own.
-            let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-            if r != 0 {
-                let running = read_info(home)
-                    .map(|i| format!(" (pid {}, {}/mcp)", i.pid, i.base_url()))
-                    .unwrap_or_default();
-                anyhow::bail!(
-                    "a Dockside daemon already runs for {}{running}; `dockside status` shows it, `dockside stop` stops it",
-                    home.root().display()
-                );
-            }
-        }
-        Ok(DaemonLock { _file: file })
-    }
 }
 
 /// What the daemon knows about a server besides the gateway's running set.
@@ -262,9 +182,9 @@ impl Daemon {
             .unwrap()
             .iter()
             .find(|(n, _)| n == name)
-            .map(|(_, m)| m.to_string());
+            .map(|(_, m)| *m);
         let wanted = self.gw.wanted().iter().any(|s| s.name == name);
-        let is_docker = mode.as_deref() == Some("docker");
+        let is_docker = mode == Some(Mode::Docker);
         match self.gw.upstream(name).filter(|u| u.is_running()) {
             Some(up) => ServerStatus {
                 name: name.into(),
@@ -485,10 +405,7 @@ async fn api_mode(
     Path(name): Path<String>,
     Json(body): Json<SetMode>,
 ) -> Response {
-    let mode: Mode = match body.mode.parse() {
-        Ok(m) => m,
-        Err(e) => return api_error(StatusCode::BAD_REQUEST, e),
-    };
+    let mode = body.mode;
     let home = d.home.clone();
     let n = name.clone();
     let saved = tokio::task::spawn_blocking(move || -> Result<(), dockside_core::Error> {
@@ -624,7 +541,7 @@ async fn run_async(opts: RunOptions) -> anyhow::Result<i32> {
     let home = Home::from_env()?;
     let _lock = DaemonLock::acquire(&home)?;
     let mut http_opts = HttpOptions::from_run(&opts, &home)?;
-    http_opts.port = opts.port.unwrap_or(DEFAULT_PORT);
+    http_opts.port = opts.port.unwrap_or(dockside_api::DEFAULT_PORT);
     let listener = match http::bind(&http_opts).await {
         Ok(l) => l,
         Err(e) if opts.port.is_none() => {
@@ -741,23 +658,4 @@ async fn run_async(opts: RunOptions) -> anyhow::Result<i32> {
     let _ = docker.reap_at_shutdown().await;
     remove_info(&home, info.pid);
     result.map(|()| 0)
-}
-
-fn write_info(home: &Home, info: &DaemonInfo) -> anyhow::Result<()> {
-    let path = info_path(home);
-    let tmp = home.root().join(".daemon.json.tmp");
-    std::fs::write(&tmp, serde_json::to_vec_pretty(info)?)?;
-    std::fs::rename(&tmp, &path)?;
-    Ok(())
-}
-
-fn remove_info(home: &Home, pid: u32) {
-    let path = info_path(home);
-    let ours = std::fs::read_to_string(&path)
-        .ok()
-        .and_then(|t| serde_json::from_str::<DaemonInfo>(&t).ok())
-        .is_some_and(|i| i.pid == pid);
-    if ours {
-        let _ = std::fs::remove_file(path);
-    }
 }

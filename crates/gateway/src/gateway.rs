@@ -33,7 +33,7 @@ use crate::supervisor::{History, SupervisorConfig};
 use crate::upstream::{
     Launcher, ListKind, LogLine, ProcessLauncher, StartError, Upstream, UpstreamSpec,
 };
-use dockside_core::api::{LogEntry, Metrics, ToolLatency};
+use dockside_api::{LogEntry, Metrics, ToolLatency};
 
 /// Gateway-wide settings.
 #[derive(Debug, Clone)]
@@ -72,7 +72,7 @@ impl Default for GatewayConfig {
 }
 
 /// Something that happened to an upstream: the control API's event type, one definition in core.
-pub type GatewayEvent = dockside_core::api::Event;
+pub type GatewayEvent = dockside_api::Event;
 
 /// How long a request for a name waits for servers that are still starting.
 pub(crate) const STARTUP_WAIT: Duration = Duration::from_secs(30);

@@ -63,7 +63,7 @@ impl HttpOptions {
         let token = if opts.allow_unauthenticated {
             None
         } else {
-            Some(token::load_or_create(home)?)
+            Some(dockside_api::files::load_or_create_token(home)?)
         };
         Ok(HttpOptions {
             host: opts.host.clone(),
@@ -80,59 +80,6 @@ pub fn is_loopback(host: &str) -> bool {
         || host
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
-}
-
-pub mod token {
-    //! The bearer token: generated once, kept in `<home>/token` (mode 0600).
-    use std::io::Write;
-    use std::path::PathBuf;
-
-    use dockside_core::home::Home;
-
-    pub fn path(home: &Home) -> PathBuf {
-        dockside_core::api::token_path(home)
-    }
-
-    /// Reads the token (`MCP_GATEWAY_AUTH_TOKEN` overrides the file).
-    pub fn read(home: &Home) -> Option<String> {
-        dockside_core::api::read_token(home)
-    }
-
-    pub fn load_or_create(home: &Home) -> anyhow::Result<String> {
-        if let Some(t) = read(home) {
-            return Ok(t);
-        }
-        let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes)
-            .map_err(|e| anyhow::anyhow!("no randomness for a token: {e}"))?;
-        let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        std::fs::create_dir_all(home.root())?;
-        let p = path(home);
-        // Written whole to a private temporary file, then linked into place: a process killed
-        // at any point leaves no token or the whole token, never an empty file.
-        let tmp = home
-            .root()
-            .join(format!(".token.{}.tmp", std::process::id()));
-        let _ = std::fs::remove_file(&tmp);
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-        let written = opts.open(&tmp).and_then(|mut f| {
-            f.write_all(token.as_bytes())?;
-            f.sync_all()
-        });
-        let linked = written.and_then(|()| std::fs::hard_link(&tmp, &p));
-        let _ = std::fs::remove_file(&tmp);
-        match linked {
-            Ok(()) => Ok(token),
-            // Someone else created it first: use theirs.
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                read(home).ok_or_else(|| anyhow::anyhow!("{} is empty", p.display()))
-            }
-            Err(e) => Err(anyhow::anyhow!("cannot write {}: {e}", p.display())),
-        }
-    }
 }
 
 /// Routes an HTTP session's outbound messages to the right stream.

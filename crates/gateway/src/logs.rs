@@ -13,7 +13,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Mutex};
 
-use dockside_core::api::LogEntry;
+use dockside_api::LogEntry;
 
 /// Where and how server logs are written.
 #[derive(Debug, Clone, PartialEq)]

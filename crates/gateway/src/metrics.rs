@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use dockside_core::api::{CallMetrics, Metrics, ServerMetrics, ToolLatency, ToolMetrics};
+use dockside_api::{CallMetrics, Metrics, ServerMetrics, ToolLatency, ToolMetrics};
 use hdrhistogram::Histogram;
 
 struct Series {

@@ -21,7 +21,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dockside_core::api::{RunState, ServerStatus};
+use dockside_api::{RunState, ServerStatus};
 use dockside_core::home::Home;
 use dockside_core::switch::{Latency, PreflightReport, ServerCheck, SwitchPlan};
 use dockside_core::Mode;
@@ -451,7 +451,7 @@ pub async fn verify_gateway(
         Ok(i) => i,
         Err(e) => return vec![format!("the gateway daemon does not run: {e:#}")],
     };
-    let client = DaemonClient::new(info, crate::http::token::read(home));
+    let client = DaemonClient::new(info, dockside_api::read_token(home));
     if let Err(e) = client.post::<Value>("/api/reload", None).await {
         return vec![format!("the daemon did not reload: {e:#}")];
     }

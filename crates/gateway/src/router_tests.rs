@@ -333,9 +333,7 @@ async fn list_changed_refreshes_notifies_and_warns_past_128_tools() {
     assert_eq!(n["method"], "notifications/tools/list_changed");
     let ev = tokio::time::timeout(Duration::from_secs(5), async {
         loop {
-            if let Ok(dockside_core::api::Event::ToolsChanged { server, tools }) =
-                events.recv().await
-            {
+            if let Ok(dockside_api::Event::ToolsChanged { server, tools }) = events.recv().await {
                 return (server, tools);
             }
         }

@@ -19,7 +19,7 @@
 //! Calls in flight on a server that dies fail at once with an error naming the server and how
 //! it exited ([`down_error`]); calls that arrive while it restarts wait for it (bounded).
 //!
-//! Every transition is an [`Event`](dockside_core::api::Event) on the control API:
+//! Every transition is an [`Event`](dockside_api::Event) on the control API:
 //! `start-failed`, `server-crashed` (`phase`: `startup`/`runtime`/`hung`, `how`, the last
 //! `stderr` lines), `server-restarted` (`attempt`), `crash-loop`, `server-recovered`.
 //!

@@ -113,7 +113,7 @@ fn docker_check(rt: &tokio::runtime::Runtime) -> (Check, bool, Vec<String>) {
 }
 
 fn daemon_checks(home: &Home) -> Vec<Check> {
-    match dockside_gateway::daemon::read_info(home) {
+    match dockside_api::read_info(home) {
         Some(info) => {
             let addr = format!("{}:{}", info.host, info.port);
             let reachable = addr
@@ -141,7 +141,7 @@ fn daemon_checks(home: &Home) -> Vec<Check> {
             }]
         }
         None => {
-            let port = dockside_gateway::daemon::DEFAULT_PORT;
+            let port = dockside_api::DEFAULT_PORT;
             let free = std::net::TcpListener::bind(("127.0.0.1", port)).is_ok();
             vec![Check {
                 area: "daemon",

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use bollard::models::ImageInspect;
 use bollard::query_parameters::{BuildImageOptionsBuilder, CreateImageOptionsBuilder};
 use bollard::Docker;
-use dockside_core::api::Event;
+use dockside_api::Event;
 use futures::StreamExt;
 
 use super::DockerRuntime;

@@ -34,7 +34,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bollard::Docker;
-use dockside_core::api::Event;
+use dockside_api::Event;
 use dockside_core::launch::ContainerLaunch;
 use dockside_core::state::{DockerOptions, Limits};
 use futures::future::BoxFuture;

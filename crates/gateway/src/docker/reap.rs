@@ -62,7 +62,7 @@ fn orphan(found: &Found, keep: &HashSet<String>, all_mine: bool) -> bool {
         Some(pid) if pid == std::process::id() => {
             all_mine || matches!(found.state.as_str(), "exited" | "dead")
         }
-        Some(pid) => !crate::daemon::pid_alive(pid),
+        Some(pid) => !dockside_api::files::pid_alive(pid),
         None => true,
     }
 }

@@ -22,49 +22,23 @@
 //! Errors answer with a 4xx/5xx status and an [`ApiError`] body.
 //!
 //! Where a daemon listens is in `<home>/daemon.json` ([`DaemonInfo`], [`read_info`]); its token
-//! in `<home>/token` ([`read_token`]). With the `client` feature, [`client::DaemonClient`] is the
-//! one async client of this API (the CLI, the pre-flight and the tray app use it).
+//! in `<home>/token` ([`read_token`]); [`files`] owns every file a daemon keeps in the home.
+//! [`DaemonClient`] is the one async client of this API (the CLI, the pre-flight, the bridge and
+//! the tray app use it), [`SseParser`] the one Server-Sent Events parser (control events and MCP
+//! streams alike), and [`start`] the one way to start a daemon when none runs.
 
-use std::path::PathBuf;
-
+use dockside_core::Mode;
 use serde::{Deserialize, Serialize};
 
-use crate::Home;
-
-#[cfg(feature = "client")]
 pub mod client;
+pub mod files;
+pub mod sse;
+pub mod start;
 
-/// `<home>/daemon.json`: where a running daemon listens ([`DaemonInfo`]).
-pub fn info_path(home: &Home) -> PathBuf {
-    home.root().join("daemon.json")
-}
-
-/// `<home>/token`: the bearer token of the MCP endpoints and the control API.
-pub fn token_path(home: &Home) -> PathBuf {
-    home.root().join("token")
-}
-
-/// What `daemon.json` says, if it exists and parses (the daemon may have died since: the
-/// gateway also checks its pid).
-pub fn read_info(home: &Home) -> Option<DaemonInfo> {
-    let text = std::fs::read_to_string(info_path(home)).ok()?;
-    serde_json::from_str(&text).ok()
-}
-
-/// The token: `MCP_GATEWAY_AUTH_TOKEN` if set (the daemon reads it the same way), else the
-/// token file.
-pub fn read_token(home: &Home) -> Option<String> {
-    if let Some(t) = std::env::var("MCP_GATEWAY_AUTH_TOKEN")
-        .ok()
-        .filter(|t| !t.is_empty())
-    {
-        return Some(t);
-    }
-    std::fs::read_to_string(token_path(home))
-        .ok()
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-}
+pub use client::{ClientError, DaemonClient};
+pub use files::{read_info, read_token, DEFAULT_PORT};
+pub use sse::SseParser;
+pub use start::ensure_daemon;
 
 /// What a running daemon writes to `<home>/daemon.json` so clients can find it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,9 +88,9 @@ pub enum RunState {
 pub struct ServerStatus {
     pub name: String,
     pub state: RunState,
-    /// The mode in Dockside's state (`native`, `managed`, `docker`, `off`), when known.
+    /// The mode in Dockside's state, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mode: Option<String>,
+    pub mode: Option<Mode>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pid: Option<u32>,
     /// Tools it exposes (after allow-lists).
@@ -147,8 +121,7 @@ pub struct Status {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SetMode {
-    /// `native`, `managed`, `docker` or `off`.
-    pub mode: String,
+    pub mode: Mode,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,4 +1,4 @@
-//! The one client of the daemon's control API (feature `client`): JSON over HTTP under
+//! The one client of the daemon's control API: JSON over HTTP under
 //! `/api/…` with the bearer token of the Dockside home, and the Server-Sent Events stream at
 //! `/api/events`. Used by the CLI (`dockside status`, `stop`, `server restart`, the
 //! production switch's pre-flight) and by the tray app.
@@ -12,8 +12,10 @@ use futures::StreamExt;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::{read_info, read_token, DaemonInfo, ServerStatus, SetMode, Status, ToolLatency};
-use crate::{Home, Mode};
+use dockside_core::{Home, Mode};
+
+use crate::files::{read_info, read_token};
+use crate::{DaemonInfo, ServerStatus, SetMode, SseParser, Status, ToolLatency};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -153,9 +155,7 @@ impl DaemonClient {
 
     /// Saves the mode (the daemon writes `state.yaml` through core) and reloads.
     pub async fn set_mode(&self, server: &str, mode: Mode) -> Result<ServerStatus, ClientError> {
-        let body = SetMode {
-            mode: mode.as_str().to_owned(),
-        };
+        let body = SetMode { mode };
         let path = format!("/api/servers/{}/mode", path_segment(server));
         self.send(
             self.request(reqwest::Method::PUT, &path).json(&body),
@@ -248,53 +248,10 @@ fn path_segment(name: &str) -> String {
         .collect()
 }
 
-/// Incremental Server-Sent Events parser: bytes in, complete events' `data` out.
-#[derive(Debug, Default)]
-pub struct SseParser {
-    buffer: Vec<u8>,
-    data: Vec<String>,
-}
-
-impl SseParser {
-    /// Feeds bytes; returns the data of every event completed by them.
-    pub fn push(&mut self, bytes: &[u8]) -> Vec<String> {
-        self.buffer.extend_from_slice(bytes);
-        let mut out = Vec::new();
-        while let Some(end) = self.buffer.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = self.buffer.drain(..=end).collect();
-            let line = String::from_utf8_lossy(&line[..line.len() - 1]);
-            let line = line.strip_suffix('\r').unwrap_or(&line);
-            if line.is_empty() {
-                if !self.data.is_empty() {
-                    out.push(self.data.join("\n"));
-                    self.data.clear();
-                }
-            } else if let Some(value) = line.strip_prefix("data:") {
-                self.data
-                    .push(value.strip_prefix(' ').unwrap_or(value).to_owned());
-            }
-            // `event:`, `id:`, `retry:` and `:` comments (keep-alives) carry nothing we use.
-        }
-        out
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::{info_path, token_path};
-
-    #[test]
-    fn sse_events_split_across_chunks() {
-        let mut p = SseParser::default();
-        assert!(p.push(b": keep-alive\n\ndata: {\"type\":").is_empty());
-        assert_eq!(
-            p.push(b"\"log\"}\r\n\r\ndata: a\ndata: b\n\n"),
-            ["{\"type\":\"log\"}", "a\nb"]
-        );
-        assert!(p.push(b"data: x").is_empty());
-        assert_eq!(p.push(b"\n\n"), ["x"]);
-    }
+    use crate::files::{info_path, token_path};
 
     #[test]
     fn info_and_token_come_from_the_home() {
@@ -303,7 +260,10 @@ mod tests {
         assert!(DaemonClient::for_home(&home).is_none());
         std::fs::write(
             info_path(&home),
-            r#"{"pid":1,"host":"127.0.0.1","port":8813,"version":"0.1.0","startedAt":5}"#,
+            format!(
+                r#"{{"pid":{},"host":"127.0.0.1","port":8813,"version":"0.1.0","startedAt":5}}"#,
+                std::process::id()
+            ),
         )
         .unwrap();
         std::fs::write(token_path(&home), "secret\n").unwrap();
