@@ -12,6 +12,7 @@
 
 pub mod atomic;
 pub mod catalog;
+pub mod change;
 pub mod clients;
 pub mod demo;
 pub mod docker_legacy;
