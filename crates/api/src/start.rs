@@ -91,6 +91,11 @@ pub async fn ensure_daemon(home: &Home, binary: &Path) -> anyhow::Result<DaemonI
     }
 }
 
+/// The running daemon of `home`, started from this very program (`dockside`) when none runs.
+pub async fn ensure_own_daemon(home: &Home) -> anyhow::Result<DaemonInfo> {
+    ensure_daemon(home, &current_binary()?).await
+}
+
 /// This program, as the binary to start a daemon from: `dockside` itself. A binary replaced on
 /// disk while it runs (an upgrade, a rebuild) reads as "<path> (deleted)" on Linux; the new
 /// binary at the original path is the one to start.

@@ -13,13 +13,13 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use dockside_gateway::peer::{self, NonJson};
-use dockside_gateway::upstream::{Launched, Launcher, Process, UpstreamSpec};
+use dockside_gateway::protocol::peer::{self, NonJson};
+use dockside_gateway::testing::FakeLauncher;
+use dockside_gateway::upstream::UpstreamSpec;
 use dockside_gateway::{Gateway, GatewayConfig};
-use futures::future::BoxFuture;
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::AsyncWriteExt;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -142,85 +142,6 @@ proptest! {
 
 // ------------------------------------------------------------------------------- router
 
-struct FakeLauncher;
-
-struct FakeProcess(Option<tokio::sync::oneshot::Receiver<()>>);
-
-impl Process for FakeProcess {
-    fn pid(&self) -> Option<u32> {
-        None
-    }
-    fn wait(&mut self) -> BoxFuture<'_, String> {
-        Box::pin(async move {
-            if let Some(rx) = self.0.take() {
-                let _ = rx.await;
-            }
-            "exited".into()
-        })
-    }
-    fn stop(&mut self, _grace: Duration) -> BoxFuture<'_, ()> {
-        Box::pin(async {})
-    }
-}
-
-impl Launcher for FakeLauncher {
-    fn launch<'a>(
-        &'a self,
-        spec: &'a UpstreamSpec,
-    ) -> BoxFuture<'a, Result<Launched, std::io::Error>> {
-        let (gw_side, server_side) = tokio::io::duplex(1 << 16);
-        let (r, w) = tokio::io::split(gw_side);
-        let (done_tx, done_rx) = tokio::sync::oneshot::channel();
-        tokio::spawn(fake_server(spec.name.clone(), server_side, done_tx));
-        Box::pin(std::future::ready(Ok(Launched {
-            stdin: Box::pin(w),
-            stdout: Box::pin(r),
-            stderr: None,
-            process: Box::new(FakeProcess(Some(done_rx))),
-        })))
-    }
-}
-
-/// `echo` answers `<server>:<arguments>`, `fail` with a JSON-RPC error; other methods with an id
-/// get "method not found".
-async fn fake_server(
-    name: String,
-    io: tokio::io::DuplexStream,
-    _done: tokio::sync::oneshot::Sender<()>,
-) {
-    let (r, mut w) = tokio::io::split(io);
-    let mut lines = BufReader::new(r).lines();
-    while let Ok(Some(line)) = lines.next_line().await {
-        let msg: Value = serde_json::from_str(&line).unwrap();
-        let Some(id) = msg.get("id").cloned() else {
-            continue;
-        };
-        if msg.get("method").is_none() {
-            continue;
-        }
-        let reply = match msg["method"].as_str().unwrap_or_default() {
-            "initialize" => json!({"result": {"protocolVersion": "2025-06-18",
-                "capabilities": {"tools": {}}, "serverInfo": {"name": name, "version": "1"}}}),
-            "tools/list" => json!({"result": {"tools": [
-                {"name": "echo", "inputSchema": {"type": "object"}},
-                {"name": "fail", "inputSchema": {"type": "object"}}]}}),
-            "ping" => json!({"result": {}}),
-            "tools/call" if msg["params"]["name"] == "echo" => json!({"result": {"content": [
-                {"type": "text", "text": format!("{name}:{}", msg["params"]["arguments"])}]}}),
-            "tools/call" => json!({"error": {"code": -32000, "message": "tool failed"}}),
-            _ => json!({"error": {"code": -32601, "message": "method not found"}}),
-        };
-        let mut reply = reply;
-        reply["jsonrpc"] = json!("2.0");
-        reply["id"] = id;
-        let mut text = reply.to_string();
-        text.push('\n');
-        if w.write_all(text.as_bytes()).await.is_err() {
-            return;
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 enum ClientMsg {
     Initialize,
@@ -317,7 +238,7 @@ async fn run_session(
     requests: HashMap<String, Option<String>>,
     scoped: bool,
 ) -> Result<(), String> {
-    let gw = Gateway::with_launcher(GatewayConfig::default(), Box::new(FakeLauncher));
+    let gw = Gateway::with_launcher(GatewayConfig::default(), Box::<FakeLauncher>::default());
     let specs = ["a", "b"]
         .iter()
         .map(|n| UpstreamSpec {

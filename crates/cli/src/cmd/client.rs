@@ -249,7 +249,7 @@ fn conflict_message(name: &str) -> String {
     )
 }
 
-fn report(target: &Target, out: &Outcome) {
+pub(crate) fn report(target: &Target, out: &Outcome) {
     let key = target.key();
     if out.changes.is_empty() {
         println!("{key}: {} is up to date", out.path.display());

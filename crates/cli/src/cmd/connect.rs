@@ -11,5 +11,5 @@ pub struct ConnectArgs {
 }
 
 pub fn run(args: ConnectArgs) -> anyhow::Result<()> {
-    dockside_gateway::bridge::connect(args.server).map(|_| ())
+    dockside_gateway::client::bridge::connect(args.server).map(|_| ())
 }

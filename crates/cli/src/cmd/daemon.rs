@@ -15,12 +15,12 @@ pub struct DaemonArgs {
 }
 
 pub fn run(args: DaemonArgs) -> anyhow::Result<()> {
-    let opts = dockside_gateway::run::RunOptions {
-        transport: dockside_gateway::run::Transport::Streaming,
+    let opts = dockside_gateway::service::options::RunOptions {
+        transport: dockside_gateway::service::options::Transport::Streaming,
         port: args.port,
         ..args.serve.options()
     };
-    let code = dockside_gateway::daemon::run(opts)?;
+    let code = dockside_gateway::service::daemon::run(opts)?;
     if code != 0 {
         std::process::exit(code);
     }

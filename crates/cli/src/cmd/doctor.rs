@@ -13,7 +13,7 @@ use dockside_core::clients::sync::{Context, Target};
 use dockside_core::clients::ALL;
 use dockside_core::launch::Launch;
 use dockside_core::{Home, Mode, Workspace};
-use dockside_gateway::docker::engine;
+use dockside_docker::engine;
 use serde_json::{json, Value};
 
 #[derive(Debug, Args)]
@@ -77,7 +77,7 @@ fn docker_check(rt: &tokio::runtime::Runtime) -> (Check, bool, Vec<String>) {
         match engine::connect().await {
             Ok(docker) => {
                 let (version, api) = engine::version(&docker).await.unwrap_or_default();
-                let images = dockside_gateway::docker::image::local_tags(&docker).await;
+                let images = dockside_docker::image::local_tags(&docker).await;
                 (
                     Check {
                         area: "docker",

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use dockside_gateway::config::{absolute, Selection};
-use dockside_gateway::run::{RunOptions, Transport};
+use dockside_gateway::service::config::{absolute, Selection};
+use dockside_gateway::service::options::{RunOptions, Transport};
 
 #[derive(Debug, Args)]
 pub struct GatewayArgs {
@@ -139,7 +139,7 @@ pub fn run(args: GatewayArgs) -> anyhow::Result<()> {
                 dry_run: run.dry_run,
                 ..run.serve.options()
             };
-            let code = dockside_gateway::run::run(opts)?;
+            let code = dockside_gateway::service::run::run(opts)?;
             if code != 0 {
                 std::process::exit(code);
             }

@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use dockside_core::Home;
-use dockside_gateway::logs::{format_utc, parse_line, parse_utc};
+use dockside_gateway::engine::logs::{format_utc, parse_line, parse_utc};
 
 #[derive(Debug, Args)]
 pub struct LogsArgs {

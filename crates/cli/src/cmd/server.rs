@@ -151,6 +151,9 @@ struct SetMode {
     /// native, managed, docker or off
     #[arg(value_name = "native|managed|docker|off")]
     mode: Mode,
+    /// Print the server's new status as JSON (the daemon's `ServerStatus` when it runs)
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -164,16 +167,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Action::List(list) => run_list(list.json),
         Action::Add(add) => run_add(*add),
         Action::Edit(edit) => run_edit(*edit),
-        Action::Mode(set) => {
-            let mut ws = workspace()?;
-            ws.set_mode(&set.name, set.mode)?;
-            save_and_sync(&mut ws)?;
-            println!("{}: {}", set.name, set.mode);
-            Ok(())
-        }
+        Action::Mode(set) => set_mode(set),
         Action::Image(image) => super::server_image::run(image),
         Action::Restart(r) => {
-            let s = dockside_gateway::client::restart_server(&r.name)?;
+            let s = restart_server(&r.name)?;
             let pid = s.pid.map(|p| format!(" (pid {p})")).unwrap_or_default();
             println!("{}: restarted{pid}", s.name);
             Ok(())
@@ -186,6 +183,42 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `dockside server mode NAME MODE`: through the running daemon when there is one (it saves,
+/// syncs the connected clients and applies the change once), else the same change here
+/// (`dockside_core::change::set_mode`: save and sync, all or nothing).
+fn set_mode(set: SetMode) -> anyhow::Result<()> {
+    let home = dockside_core::Home::from_env()?;
+    if let Some(client) = dockside_api::DaemonClient::for_home(&home) {
+        let rt = dockside_gateway::service::run::runtime()?;
+        match rt.block_on(client.set_mode(&set.name, set.mode)) {
+            Ok(status) => {
+                if set.json {
+                    println!("{}", serde_json::to_string_pretty(&status)?);
+                } else {
+                    let state = serde_json::to_value(status.state)?;
+                    let state = state.as_str().unwrap_or("?");
+                    println!("{}: {} ({state})", set.name, set.mode);
+                }
+                return Ok(());
+            }
+            // Not answering: the change is made here; the daemon applies it when it reloads.
+            Err(dockside_api::ClientError::Unreachable { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let applied = dockside_core::change::set_mode(&home, &set.name, set.mode)?;
+    if set.json {
+        let status = serde_json::json!({"name": set.name, "mode": set.mode});
+        println!("{}", serde_json::to_string_pretty(&status)?);
+    } else {
+        for (target, out) in &applied.synced {
+            super::client::report(target, out);
+        }
+        println!("{}: {}", set.name, set.mode);
+    }
+    Ok(())
 }
 
 /// Saves the catalogs and state, then brings every connected AI client's config file in line
@@ -398,4 +431,18 @@ fn run_list(as_json: bool) -> anyhow::Result<()> {
         println!("{a:<name$}  {b:<mode$}  {c:<catalog$}  {d}");
     }
     Ok(())
+}
+
+/// `dockside server restart NAME`: restarts a server in the running daemon, also out of a
+/// crash loop; the error says why when it does not start.
+fn restart_server(name: &str) -> anyhow::Result<dockside_api::ServerStatus> {
+    let home = dockside_core::Home::from_env()?;
+    let Some(client) = dockside_api::DaemonClient::for_home(&home) else {
+        anyhow::bail!(
+            "the Dockside daemon is not running (home {}); `dockside daemon` starts it",
+            home.root().display()
+        );
+    };
+    let rt = dockside_gateway::service::run::runtime()?;
+    Ok(rt.block_on(client.post(&format!("/api/servers/{name}/restart"), None))?)
 }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context as _};
 use dockside_core::launch::Launch;
 use dockside_core::Mode;
-use dockside_gateway::docker::{engine, image};
+use dockside_docker::{engine, image};
 
 use super::workspace;
 

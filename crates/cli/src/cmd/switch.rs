@@ -1,7 +1,7 @@
 //! `dockside switch production|development|history|rollback`: every server behind the gateway
 //! and every client holding only gateway entries — or back — in one previewed, checked,
 //! verified, reversible step. The work is in `dockside_core::switch` (plan, transaction,
-//! records) and `dockside_gateway::preflight`; this file prints and asks.
+//! records) and `dockside_gateway::client::preflight`; this file prints and asks.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
@@ -13,7 +13,7 @@ use dockside_core::switch::{
     self, plan_production, Applied, PlanOptions, PreflightReport, SwitchPlan, SwitchRecord,
 };
 use dockside_core::{Home, Mode, Workspace};
-use dockside_gateway::preflight::{self, PreflightOptions};
+use dockside_gateway::client::preflight::{self, PreflightOptions};
 
 use super::print_json;
 
@@ -171,7 +171,7 @@ fn production(home: &Home, ctx: &Context, p: Production) -> anyhow::Result<()> {
         bail!("cancelled; nothing was changed");
     }
 
-    let rt = dockside_gateway::run::runtime()?;
+    let rt = dockside_gateway::service::run::runtime()?;
     let popts = PreflightOptions {
         calls: p.calls,
         force: p.force,
@@ -355,8 +355,8 @@ fn report_applied(applied: &Applied, what: &str) {
 fn undo(home: &Home, ctx: &Context, rec: &SwitchRecord, json: bool) -> anyhow::Result<()> {
     let restored = switch::restore(ctx, home, &rec.id)?;
     // Best effort: a running daemon picks up the modes now rather than on its next reload.
-    if let Some(client) = dockside_gateway::client::daemon_client(home) {
-        if let Ok(rt) = dockside_gateway::run::runtime() {
+    if let Some(client) = dockside_api::DaemonClient::for_home(home) {
+        if let Ok(rt) = dockside_gateway::service::run::runtime() {
             let _ = rt.block_on(client.post::<serde_json::Value>("/api/reload", None));
         }
     }

@@ -23,17 +23,15 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
-use dockside_core::home::Home;
 use futures::Stream;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use crate::gateway::{Gateway, Session};
-use crate::jsonrpc::{self, Kind};
-use crate::peer::Outbound;
-use crate::run::RunOptions;
+use crate::engine::gateway::{Gateway, Session};
+use crate::protocol::jsonrpc::{self, Kind};
+use crate::protocol::peer::Outbound;
 
-pub const SESSION_HEADER: &str = "mcp-session-id";
+pub use crate::protocol::SESSION_HEADER;
 /// Docker's default port for its gateway's HTTP transports.
 pub const DEFAULT_PORT: u16 = 8811;
 const BACKLOG: usize = 1000;
@@ -48,29 +46,6 @@ pub struct HttpOptions {
     pub port: u16,
     /// The bearer token clients must send; `None` with `--allow-unauthenticated`.
     pub token: Option<String>,
-}
-
-impl HttpOptions {
-    pub fn from_run(opts: &RunOptions, home: &Home) -> anyhow::Result<HttpOptions> {
-        if !opts.allow_remote && !is_loopback(&opts.host) {
-            anyhow::bail!(
-                "refusing to listen on {}: it is not a loopback address, so other machines could \
-                 reach the gateway and its servers. Use --host 127.0.0.1, or pass --allow-remote \
-                 to serve other machines on purpose (the bearer token still applies)",
-                opts.host
-            );
-        }
-        let token = if opts.allow_unauthenticated {
-            None
-        } else {
-            Some(dockside_api::files::load_or_create_token(home)?)
-        };
-        Ok(HttpOptions {
-            host: opts.host.clone(),
-            port: opts.port.unwrap_or(DEFAULT_PORT),
-            token,
-        })
-    }
 }
 
 /// `localhost` or a loopback IP address (`127.0.0.0/8`, `::1`).
@@ -366,14 +341,14 @@ async fn handle_post(
     if let (false, Some(v)) = (is_init, headers.get("mcp-protocol-version")) {
         if !v
             .to_str()
-            .is_ok_and(|v| crate::PROTOCOL_VERSIONS.contains(&v))
+            .is_ok_and(|v| crate::protocol::PROTOCOL_VERSIONS.contains(&v))
         {
             return error_response(
                 StatusCode::BAD_REQUEST,
                 jsonrpc::INVALID_REQUEST,
                 format!(
                     "unsupported MCP-Protocol-Version {v:?}; supported: {}",
-                    crate::PROTOCOL_VERSIONS.join(", ")
+                    crate::protocol::PROTOCOL_VERSIONS.join(", ")
                 ),
             );
         }

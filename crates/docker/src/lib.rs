@@ -1,6 +1,11 @@
 //! `docker` mode: servers in hardened containers, driven through the Docker Engine API (bollard;
 //! never the `docker` CLI).
 //!
+//! This crate knows containers, not MCP or the gateway: a container is started with stdin open
+//! and its output as line streams ([`container::Container`]). The gateway adapts that to its
+//! upstream launcher seam (`dockside_gateway::upstream::container`: the on-demand relay and the
+//! replayed `initialize`).
+//!
 //! Where to start reading:
 //! - [`engine`]: connecting, with the API version negotiated down to the engine's, and errors
 //!   that tell absent / stopped / permission denied apart;
@@ -8,8 +13,6 @@
 //!   read-only root, `cap-drop ALL`, `no-new-privileges`, non-root, CPU/memory/pids limits, labels);
 //! - [`container`]: one container, created with stdin open, attached, started, its output
 //!   demultiplexed, stopped and removed;
-//! - [`session`]: what the gateway sees as one server process: a container started on the first
-//!   message and stopped after an idle timeout (on demand), or kept running (long-lived);
 //! - [`image`]: finding, pulling (with progress events) and building images;
 //! - [`reap`]: removing containers a crashed daemon left behind (found by their labels);
 //! - [`watch`]: Docker's availability, so servers wait while it is down and start again when it
@@ -25,7 +28,6 @@ pub mod engine;
 pub mod hardening;
 pub mod image;
 pub mod reap;
-pub mod session;
 pub mod watch;
 
 use std::collections::HashSet;
@@ -37,11 +39,8 @@ use bollard::Docker;
 use dockside_api::Event;
 use dockside_core::launch::ContainerLaunch;
 use dockside_core::state::{DockerOptions, Limits};
-use futures::future::BoxFuture;
 use sha2::{Digest, Sha256};
 use tokio::sync::{broadcast, watch as tokio_watch};
-
-use crate::upstream::{Launched, Launcher, ProcessLauncher, UpstreamSpec};
 
 pub use engine::{Problem, Unavailable};
 
@@ -318,55 +317,5 @@ impl DockerRuntime {
                 .await;
         }
         Ok(removed)
-    }
-}
-
-/// The Docker side of a `gateway run` or `daemon`, from its flags.
-pub fn runtime_for(
-    home: &dockside_core::Home,
-    opts: &crate::run::RunOptions,
-) -> anyhow::Result<Arc<DockerRuntime>> {
-    let mut defaults = DockerDefaults::from_flags(
-        opts.cpus,
-        opts.memory.as_deref(),
-        opts.long_lived,
-        opts.block_network,
-    )?;
-    if let Some(secs) = opts.idle_timeout {
-        defaults.idle_timeout = Duration::from_secs(secs);
-    }
-    Ok(DockerRuntime::new(home.root(), defaults))
-}
-
-/// A gateway that runs host commands as processes and container specs in Docker, with image
-/// pulls and Docker's availability on its event stream.
-pub fn gateway(mut config: crate::GatewayConfig, rt: &Arc<DockerRuntime>) -> crate::Gateway {
-    // `--long-lived`: containers without their own setting are pinged like host processes.
-    config.supervisor.containers_long_lived = rt.defaults().long_lived;
-    let gw = crate::Gateway::with_launcher(config, Box::new(HybridLauncher::new(rt.clone())));
-    rt.set_events(gw.event_sender());
-    gw
-}
-
-/// Runs host commands as processes and container specs in Docker.
-pub struct HybridLauncher {
-    docker: Arc<DockerRuntime>,
-}
-
-impl HybridLauncher {
-    pub fn new(docker: Arc<DockerRuntime>) -> HybridLauncher {
-        HybridLauncher { docker }
-    }
-}
-
-impl Launcher for HybridLauncher {
-    fn launch<'a>(
-        &'a self,
-        spec: &'a UpstreamSpec,
-    ) -> BoxFuture<'a, Result<Launched, std::io::Error>> {
-        match &spec.container {
-            None => ProcessLauncher.launch(spec),
-            Some(container) => Box::pin(session::launch(self.docker.clone(), spec, container)),
-        }
     }
 }

@@ -2,8 +2,8 @@
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use crate::gateway::Gateway;
-use crate::peer;
+use crate::engine::gateway::Gateway;
+use crate::protocol::peer;
 
 /// Serves one session (aggregated or scoped) over the given streams until the input ends.
 pub async fn serve<R, W>(gw: &Gateway, scope: Option<String>, input: R, output: W)

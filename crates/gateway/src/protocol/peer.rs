@@ -17,7 +17,7 @@ use tokio::io::{
 };
 use tokio::sync::{mpsc, oneshot};
 
-use crate::jsonrpc;
+use crate::protocol::jsonrpc;
 
 /// A message on its way out, with the id of the client request it relates to, if any. A `null`
 /// message with `related` set means that request ended without a reply (it was cancelled).

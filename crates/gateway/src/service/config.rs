@@ -154,7 +154,7 @@ pub fn spec_from_server(
                 prefix,
                 tools: state.tools.clone(),
                 secret_values,
-                container: Some(crate::docker::ContainerSpec {
+                container: Some(dockside_docker::ContainerSpec {
                     host_command: server.image.is_none(),
                     options: state.docker.clone(),
                     launch,

@@ -1,145 +1,16 @@
 //! Router tests against an in-process fake MCP server (no processes): id remapping across
 //! sessions, progress-token remapping, cancellation, prefixes and collisions, scoped sessions.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::BoxFuture;
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::mpsc;
 
-use crate::gateway::{Gateway, GatewayConfig, Session};
-use crate::peer::Outbound;
-use crate::upstream::{Launched, Launcher, Prefix, Process, UpstreamSpec};
-
-/// What the fake servers saw, by server name.
-type Seen = Arc<Mutex<Vec<(String, Value)>>>;
-
-struct FakeLauncher {
-    seen: Seen,
-}
-
-struct FakeProcess {
-    stop: Option<tokio::sync::oneshot::Receiver<()>>,
-}
-
-impl Process for FakeProcess {
-    fn pid(&self) -> Option<u32> {
-        None
-    }
-    fn wait(&mut self) -> BoxFuture<'_, String> {
-        Box::pin(async move {
-            if let Some(rx) = self.stop.take() {
-                let _ = rx.await;
-            }
-            "exited".into()
-        })
-    }
-    fn stop(&mut self, _grace: Duration) -> BoxFuture<'_, ()> {
-        Box::pin(async {})
-    }
-}
-
-impl Launcher for FakeLauncher {
-    fn launch<'a>(
-        &'a self,
-        spec: &'a UpstreamSpec,
-    ) -> BoxFuture<'a, Result<Launched, std::io::Error>> {
-        let (gw_side, server_side) = tokio::io::duplex(1 << 16);
-        let (gw_read, gw_write) = tokio::io::split(gw_side);
-        let (done_tx, done_rx) = tokio::sync::oneshot::channel();
-        tokio::spawn(fake_server(
-            spec.name.clone(),
-            server_side,
-            self.seen.clone(),
-            done_tx,
-        ));
-        Box::pin(std::future::ready(Ok(Launched {
-            stdin: Box::pin(gw_write),
-            stdout: Box::pin(gw_read),
-            stderr: None,
-            process: Box::new(FakeProcess {
-                stop: Some(done_rx),
-            }),
-        })))
-    }
-}
-
-/// A tiny MCP server: `echo` (returns its arguments and the server name) and `slow` (two
-/// progress notifications, then waits to be cancelled).
-async fn fake_server(
-    name: String,
-    io: tokio::io::DuplexStream,
-    seen: Seen,
-    _done: tokio::sync::oneshot::Sender<()>,
-) {
-    let (r, mut w) = tokio::io::split(io);
-    let mut lines = BufReader::new(r).lines();
-    let (tx, mut rx) = mpsc::unbounded_channel::<Value>();
-    // `grow` adds 130 tools and says so.
-    let mut extra_tools = 0;
-    let writer = tokio::spawn(async move {
-        while let Some(v) = rx.recv().await {
-            let mut line = v.to_string();
-            line.push('\n');
-            if w.write_all(line.as_bytes()).await.is_err() {
-                return;
-            }
-        }
-    });
-    while let Ok(Some(line)) = lines.next_line().await {
-        let msg: Value = serde_json::from_str(&line).unwrap();
-        seen.lock().unwrap().push((name.clone(), msg.clone()));
-        let id = msg.get("id").cloned();
-        let reply = |result: Value| json!({"jsonrpc": "2.0", "id": id, "result": result});
-        match msg["method"].as_str() {
-            Some("initialize") => {
-                let _ = tx.send(reply(json!({
-                    "protocolVersion": "2025-06-18",
-                    "capabilities": {"tools": {}},
-                    "serverInfo": {"name": name, "version": "1"},
-                })));
-            }
-            Some("tools/list") => {
-                let mut tools = vec![
-                    json!({"name": "echo", "inputSchema": {"type": "object"}}),
-                    json!({"name": "slow", "inputSchema": {"type": "object"}}),
-                    json!({"name": "grow", "inputSchema": {"type": "object"}}),
-                ];
-                tools.extend(
-                    (0..extra_tools).map(
-                        |i| json!({"name": format!("t{i}"), "inputSchema": {"type": "object"}}),
-                    ),
-                );
-                let _ = tx.send(reply(json!({ "tools": tools })));
-            }
-            Some("tools/call") if msg["params"]["name"] == "grow" => {
-                extra_tools = 130;
-                let _ = tx.send(reply(json!({"content": []})));
-                let _ = tx
-                    .send(json!({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"}));
-            }
-            Some("tools/call") if msg["params"]["name"] == "echo" => {
-                let text = format!("{name}:{}", msg["params"]["arguments"]);
-                let _ = tx.send(reply(
-                    json!({"content": [{"type": "text", "text": text}], "_meta": {"m": 1}}),
-                ));
-            }
-            Some("tools/call") => {
-                let token = msg["params"]["_meta"]["progressToken"].clone();
-                for i in 1..=2 {
-                    let _ = tx.send(json!({"jsonrpc": "2.0", "method": "notifications/progress",
-                        "params": {"progressToken": token, "progress": i, "total": 2}}));
-                }
-                // Never answers: waits to be cancelled.
-            }
-            _ => {}
-        }
-    }
-    drop(tx);
-    let _ = writer.await;
-}
+use crate::engine::gateway::{Gateway, GatewayConfig, Session};
+use crate::protocol::peer::Outbound;
+use crate::testing::{FakeLauncher, Seen};
+use crate::upstream::{Prefix, UpstreamSpec};
 
 async fn gateway(names: &[(&str, Prefix)]) -> (Gateway, Seen) {
     let seen: Seen = Arc::default();
@@ -308,7 +179,7 @@ async fn collisions_are_reported_and_scoped_sessions_use_own_names() {
         .collect();
     assert_eq!(
         names,
-        ["echo", "slow", "grow"],
+        ["echo", "fail", "slow", "grow"],
         "b's tools are reported, not silently shadowed"
     );
     assert_eq!(
@@ -340,18 +211,18 @@ async fn list_changed_refreshes_notifies_and_warns_past_128_tools() {
     })
     .await
     .unwrap();
-    assert_eq!(ev, ("a".to_string(), 133));
+    assert_eq!(ev, ("a".to_string(), 134));
     c.session
         .handle(json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}));
     assert_eq!(
         c.next().await["result"]["tools"].as_array().unwrap().len(),
-        133
+        134
     );
     let warnings = gw.warnings();
     assert!(
         warnings
             .iter()
-            .any(|w| w.contains("133 tools") && w.contains("128")),
+            .any(|w| w.contains("134 tools") && w.contains("128")),
         "{warnings:?}"
     );
 }

@@ -1,6 +1,6 @@
 //! Live reload for development: a server with `watch` paths (`x-dockside.watch` in its catalog
 //! entry; by default the directory of the script its command runs, see
-//! [`crate::config::default_watch`]) is restarted alone, debounced, when a file there changes;
+//! `service::config::default_watch`) is restarted alone, debounced, when a file there changes;
 //! its clients get `list_changed` and see the new tools without reconnecting. In docker mode the
 //! code is bind-mounted, so a restart runs the new code without an image rebuild. A server in
 //! a crash loop restarts too: fixing the code is how a developer gets out of one.
@@ -8,15 +8,16 @@
 //! Entries are files, directories (watched recursively) or globs (`src/**/*.py`). Changes in
 //! hidden paths, `node_modules`, `__pycache__` and `target` are ignored.
 
+use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use crate::gateway::Gateway;
+use crate::engine::gateway::{Gateway, Observer};
+use crate::engine::watch::{self, RecursiveMode, WatchGuard};
 use crate::upstream::UpstreamSpec;
-use crate::watch::{self, RecursiveMode, WatchGuard};
 
 /// One server's watcher; dropping it stops watching.
-pub(crate) struct CodeWatch {
+struct CodeWatch {
     paths: Vec<PathBuf>,
     _guard: WatchGuard,
 }
@@ -118,12 +119,25 @@ impl Target {
     }
 }
 
-impl Gateway {
+/// Live reload, installed on a gateway with [`Gateway::observe`]: watches each wanted server's
+/// `watch` paths and reloads it when they change.
+#[derive(Default)]
+pub struct LiveReload {
+    watches: Arc<Mutex<HashMap<String, CodeWatch>>>,
+}
+
+impl LiveReload {
+    pub fn new() -> Arc<LiveReload> {
+        Arc::new(LiveReload::default())
+    }
+}
+
+impl Observer for LiveReload {
     /// Watches the server's `watch` paths (replacing an older watcher when they changed). The
     /// directories are listed and watched on the blocking pool.
-    pub(crate) fn watch_code(&self, spec: &UpstreamSpec) {
+    fn wanted(&self, gw: &Gateway, spec: &UpstreamSpec) {
         {
-            let mut all = self.inner.code_watch.lock().unwrap();
+            let mut all = self.watches.lock().unwrap();
             if all.get(&spec.name).is_some_and(|w| w.paths == spec.watch) {
                 return;
             }
@@ -132,7 +146,8 @@ impl Gateway {
         if spec.watch.is_empty() {
             return;
         }
-        let gw = Arc::downgrade(&self.inner);
+        let gw = gw.downgrade();
+        let watches = self.watches.clone();
         let (name, paths) = (spec.name.clone(), spec.watch.clone());
         tokio::task::spawn_blocking(move || {
             let (dirs, targets) = plan(&paths);
@@ -146,8 +161,9 @@ impl Gateway {
                 move || {
                     let (gw, name) = (gw.clone(), name.clone());
                     async move {
-                        if let Some(inner) = gw.upgrade() {
-                            Gateway::from_inner(inner).code_changed(&name).await;
+                        if let Some(gw) = gw.upgrade() {
+                            tracing::info!(server = %name, "source changed: restarting it");
+                            gw.reload_server(&name).await;
                         }
                     }
                 }
@@ -159,40 +175,19 @@ impl Gateway {
                     return;
                 }
             };
-            let Some(inner) = gw.upgrade() else { return };
             // Stopped meanwhile: drop the watcher.
-            if inner.wanted.lock().unwrap().contains_key(&name) {
+            if gw.upgrade().is_some_and(|gw| gw.wants(&name)) {
                 let watch = CodeWatch {
                     paths,
                     _guard: guard,
                 };
-                inner.code_watch.lock().unwrap().insert(name, watch);
+                watches.lock().unwrap().insert(name, watch);
             }
         });
     }
 
-    pub(crate) fn unwatch_code(&self, name: &str) {
-        self.inner.code_watch.lock().unwrap().remove(name);
-    }
-
-    async fn code_changed(&self, name: &str) {
-        let spec = self.inner.wanted.lock().unwrap().get(name).cloned();
-        let spec = spec.or_else(|| {
-            self.inner
-                .supervision
-                .lock()
-                .unwrap()
-                .get(name)
-                .and_then(|h| h.crash_loop.clone())
-        });
-        let Some(spec) = spec else { return };
-        tracing::info!(server = %name, "source changed: restarting it");
-        if let Some(old) = self.inner.upstreams.write().unwrap().shift_remove(name) {
-            tokio::spawn(async move { old.stop(std::time::Duration::from_secs(2)).await });
-        }
-        if let Err(e) = self.start_server(spec).await {
-            tracing::warn!("live reload: {e}");
-        }
+    fn dropped(&self, name: &str) {
+        self.watches.lock().unwrap().remove(name);
     }
 }
 

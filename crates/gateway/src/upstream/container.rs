@@ -1,4 +1,6 @@
-//! What the gateway sees as one server process in `docker` mode.
+//! Docker mode behind the launcher seam: [`HybridLauncher`] runs host commands as processes and
+//! container specs through `dockside_docker`, and this is what the gateway sees as one server
+//! process in `docker` mode.
 //!
 //! The gateway talks MCP over a byte stream to a [`Process`]; here that process is a relay in
 //! front of containers. A long-lived server keeps one container. An on-demand server's container
@@ -16,14 +18,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use serde_json::Value;
+use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream, Lines};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
-use super::container::Container;
-use super::{ContainerSpec, DockerRuntime};
-use crate::upstream::{Launched, Process, UpstreamSpec};
+use dockside_docker::container::Container;
+use dockside_docker::{ContainerSpec, DockerRuntime};
+
+use super::launch::{Launched, Launcher, Process, ProcessLauncher};
+use super::spec::UpstreamSpec;
+use crate::protocol::handshake::Handshake;
 
 const REPLAY_ID: &str = "dockside-replay-initialize";
 const REPLAY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -69,8 +74,7 @@ pub async fn launch(
         env: spec.env.clone(),
         stderr: stderr_tx,
         idle,
-        init: None,
-        initialized: None,
+        handshake: Handshake::default(),
         in_flight: HashSet::new(),
     };
     tokio::spawn(async move {
@@ -132,8 +136,7 @@ struct Relay {
     stderr: mpsc::UnboundedSender<Vec<u8>>,
     idle: Option<Duration>,
     /// The gateway's `initialize` request and `initialized` notification, for replays.
-    init: Option<Value>,
-    initialized: Option<String>,
+    handshake: Handshake,
     /// Ids of the gateway's requests not answered yet (as JSON text).
     in_flight: HashSet<String>,
 }
@@ -188,19 +191,15 @@ impl Relay {
                     };
                     last = Instant::now();
                     let (msg, method, id) = shape(&line);
-                    match method.as_deref() {
-                        Some("initialize") => self.init = msg,
-                        Some("notifications/initialized") => {
-                            self.initialized = Some(line.clone())
-                        }
+                    if let Some(msg) = &msg {
+                        self.handshake.observe(msg);
                         // A cancelled request may never be answered: it no longer keeps the
                         // container awake.
-                        Some("notifications/cancelled") => {
-                            if let Some(id) = msg.as_ref().and_then(|m| m["params"].get("requestId")) {
+                        if method.as_deref() == Some("notifications/cancelled") {
+                            if let Some(id) = msg["params"].get("requestId") {
                                 self.in_flight.remove(&id.to_string());
                             }
                         }
-                        _ => {}
                     }
                     if let (Some(_), Some(id)) = (&method, &id) {
                         self.in_flight.insert(id.clone());
@@ -260,10 +259,10 @@ impl Relay {
             self.stderr.clone(),
         )
         .await?;
-        let Some(mut init) = self.init.clone() else {
+        let replay_id = json!(REPLAY_ID);
+        let Some(init) = self.handshake.replay(&replay_id) else {
             return Ok(c);
         };
-        init["id"] = Value::String(REPLAY_ID.into());
         let replayed = async {
             c.input
                 .write_all(format!("{init}\n").as_bytes())
@@ -275,16 +274,14 @@ impl Relay {
                 let Some(line) = line else {
                     return Err("closed its stdout during the replayed handshake".to_owned());
                 };
-                let (msg, method, _) = shape(&line);
-                let is_reply = method.is_none()
-                    && msg.as_ref().and_then(|m| m.get("id")) == Some(&Value::from(REPLAY_ID));
-                if is_reply {
+                let (msg, _, _) = shape(&line);
+                if msg.is_some_and(|m| Handshake::answers(&m, &replay_id)) {
                     break;
                 }
                 // Notifications sent while starting (logs) still reach the gateway.
                 let _ = to_gateway.write_all(format!("{line}\n").as_bytes()).await;
             }
-            if let Some(initialized) = &self.initialized {
+            if let Some(initialized) = self.handshake.initialized() {
                 c.input
                     .write_all(format!("{initialized}\n").as_bytes())
                     .await
@@ -313,5 +310,28 @@ async fn sleep_until(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
+    }
+}
+
+/// Runs host commands as processes and container specs in Docker.
+pub struct HybridLauncher {
+    docker: Arc<DockerRuntime>,
+}
+
+impl HybridLauncher {
+    pub fn new(docker: Arc<DockerRuntime>) -> HybridLauncher {
+        HybridLauncher { docker }
+    }
+}
+
+impl Launcher for HybridLauncher {
+    fn launch<'a>(
+        &'a self,
+        spec: &'a UpstreamSpec,
+    ) -> BoxFuture<'a, Result<Launched, std::io::Error>> {
+        match &spec.container {
+            None => ProcessLauncher.launch(spec),
+            Some(container) => Box::pin(launch(self.docker.clone(), spec, container)),
+        }
     }
 }

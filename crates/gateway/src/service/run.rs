@@ -4,101 +4,9 @@ use std::time::Duration;
 
 use dockside_core::home::Home;
 
-use crate::config::{self, Selection};
-use crate::gateway::{Gateway, GatewayConfig};
-use crate::naming::ToolPattern;
-
-/// How clients reach the gateway.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Transport {
-    #[default]
-    Stdio,
-    /// Streamable HTTP, endpoint `/mcp`.
-    Streaming,
-}
-
-impl std::str::FromStr for Transport {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "stdio" => Ok(Transport::Stdio),
-            "streaming" | "http" | "streamable" | "streamable-http" => Ok(Transport::Streaming),
-            "sse" => Err("the legacy `sse` transport is not supported; use `--transport streaming` (endpoint /mcp)".into()),
-            other => Err(format!("unknown transport `{other}`: use stdio or streaming")),
-        }
-    }
-}
-
-/// Options shared by `gateway run` and `daemon` (Docker-compatible flags).
-#[derive(Debug, Clone)]
-pub struct RunOptions {
-    pub selection: Selection,
-    /// `--tools` patterns: `tool`, `server:tool`, `server:*`, `*`.
-    pub tools: Vec<String>,
-    pub transport: Transport,
-    pub port: Option<u16>,
-    pub host: String,
-    /// `--allow-remote`: listen on an address other machines can reach (refused otherwise).
-    pub allow_remote: bool,
-    pub allow_unauthenticated: bool,
-    pub long_lived: bool,
-    /// `--idle-timeout SECONDS`: how long an on-demand docker server's container may idle.
-    pub idle_timeout: Option<u64>,
-    pub block_secrets: bool,
-    pub block_network: bool,
-    pub cpus: Option<f64>,
-    pub memory: Option<String>,
-    pub dry_run: bool,
-    pub log_calls: bool,
-    pub verbose: bool,
-    /// Hot reload: watch the catalogs and the state and apply changes.
-    pub watch: bool,
-}
-
-impl Default for RunOptions {
-    fn default() -> Self {
-        RunOptions {
-            selection: Selection::default(),
-            tools: vec![],
-            transport: Transport::Stdio,
-            port: None,
-            host: "127.0.0.1".into(),
-            allow_remote: false,
-            allow_unauthenticated: false,
-            long_lived: false,
-            idle_timeout: None,
-            block_secrets: true,
-            block_network: false,
-            cpus: None,
-            memory: None,
-            dry_run: false,
-            log_calls: true,
-            verbose: false,
-            watch: true,
-        }
-    }
-}
-
-impl RunOptions {
-    pub fn gateway_config(&self) -> GatewayConfig {
-        GatewayConfig {
-            tool_patterns: self.tools.iter().map(|t| ToolPattern::parse(t)).collect(),
-            block_secrets: self.block_secrets,
-            log_calls: self.log_calls,
-            // Argument values may hold secrets: logged only when the user says so.
-            log_call_args: std::env::var("DOCKSIDE_LOG_CALL_ARGS")
-                .is_ok_and(|v| v == "1" || v == "true"),
-            supervisor: crate::supervisor::SupervisorConfig::from_env(),
-            // How long a server may take to answer `initialize` (tests shorten it).
-            init_timeout: std::env::var("DOCKSIDE_INIT_TIMEOUT_MS")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .map(std::time::Duration::from_millis)
-                .unwrap_or(GatewayConfig::default().init_timeout),
-            ..GatewayConfig::default()
-        }
-    }
-}
+use super::config::{self, Selection};
+use super::options::{self, RunOptions, Transport};
+use crate::engine::gateway::Gateway;
 
 /// Logs go to stderr (stdout may be the MCP stream). `RUST_LOG` overrides the level.
 pub fn init_logging(verbose: bool) {
@@ -185,8 +93,8 @@ async fn run_async(opts: RunOptions) -> anyhow::Result<i32> {
             home.root().display()
         );
     }
-    let docker = crate::docker::runtime_for(&home, &opts)?;
-    let gw = crate::docker::gateway(opts.gateway_config(), &docker);
+    let docker = opts.docker_runtime(&home)?;
+    let gw = options::gateway(opts.gateway_config(), &docker);
     gw.set_secret_values(specs.iter().flat_map(|s| s.secret_values.clone()).collect());
     mirror_server_stderr(&gw);
     let failures = gw.start_servers(specs.clone()).await;
@@ -202,7 +110,7 @@ async fn run_async(opts: RunOptions) -> anyhow::Result<i32> {
     let _watch = if opts.watch {
         let paths = config::watched_paths(&home, &opts.selection);
         let (gw, home, sel) = (gw.clone(), home.clone(), opts.selection.clone());
-        Some(crate::watch::watch(paths, move || {
+        Some(crate::engine::watch::watch(paths, move || {
             let (gw, home, sel) = (gw.clone(), home.clone(), sel.clone());
             async move { reload(&gw, &home, &sel).await }
         })?)
@@ -212,14 +120,14 @@ async fn run_async(opts: RunOptions) -> anyhow::Result<i32> {
     match opts.transport {
         Transport::Stdio => {
             tokio::select! {
-                _ = crate::stdio::serve_stdio(&gw, None) => {}
+                _ = crate::transport::stdio::serve_stdio(&gw, None) => {}
                 _ = shutdown_signal() => {}
             }
         }
         Transport::Streaming => {
-            let server = crate::http::HttpOptions::from_run(&opts, &home)?;
+            let server = opts.http_options(&home)?;
             tokio::select! {
-                r = crate::http::serve(gw.clone(), server, None) => r?,
+                r = crate::transport::http::serve(gw.clone(), server, None) => r?,
                 _ = shutdown_signal() => {}
             }
         }

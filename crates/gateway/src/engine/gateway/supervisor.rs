@@ -31,8 +31,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::gateway::{Gateway, GatewayEvent, Inner};
-use crate::jsonrpc::INTERNAL_ERROR;
+use crate::engine::gateway::{Gateway, GatewayEvent, Inner};
+use crate::protocol::jsonrpc::INTERNAL_ERROR;
 use crate::upstream::{ListKind, StartError, Upstream, UpstreamSpec};
 
 /// Restart, crash-loop and health-check limits.

@@ -8,12 +8,13 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::gateway::{Gateway, Index, ProgressRoute, PROGRESS_GAP, STARTUP_WAIT};
-use crate::jsonrpc::{self, Kind, INTERNAL_ERROR, INVALID_PARAMS, METHOD_NOT_FOUND};
-use crate::peer::Peer;
-use crate::supervisor;
+use super::supervisor;
+use super::{Gateway, Index, ProgressRoute, PROGRESS_GAP, STARTUP_WAIT};
+use crate::engine::pipeline::ToolCall;
+use crate::protocol::jsonrpc::{self, Kind, INTERNAL_ERROR, INVALID_PARAMS, METHOD_NOT_FOUND};
+use crate::protocol::peer::Peer;
+use crate::protocol::PROTOCOL_VERSIONS;
 use crate::upstream::{ListKind, Upstream};
-use crate::PROTOCOL_VERSIONS;
 
 #[derive(Default)]
 pub(crate) struct SessionState {
@@ -459,57 +460,20 @@ impl Session {
             .unwrap_or("")
             .to_string();
         let (up, params) = self.resolve_named(ListKind::Tools, params).await?;
-        let block = self.gw.inner.config.block_secrets;
-        if block {
-            let args = params.as_ref().and_then(|p| p.get("arguments"));
-            if let Some(args) = args {
-                if let Some(kind) = self.gw.inner.scanner.read().unwrap().scan_value(args) {
-                    tracing::warn!(tool = %exposed, "blocked: {kind} in the arguments");
-                    return Err(jsonrpc::error(
-                        INVALID_PARAMS,
-                        format!("blocked by Dockside: a secret ({kind}) is being passed to tool '{exposed}'"),
-                    ));
-                }
-            }
-        }
-        let original = params
+        let tool = params
             .as_ref()
             .and_then(|p| p["name"].as_str())
             .unwrap_or("")
             .to_string();
-        // Argument values are logged only when the user asked for it (they may hold secrets).
-        let call_args = (self.gw.inner.config.log_calls && self.gw.inner.config.log_call_args)
-            .then(|| params.as_ref().and_then(|p| p.get("arguments")).cloned())
-            .flatten();
-        let started = Instant::now();
-        let outcome = self.forward(id, &up, "tools/call", params).await;
-        let took = started.elapsed();
-        let ok = matches!(&outcome, Ok(r) if r.get("isError") != Some(&Value::Bool(true)));
-        self.gw.record_call(up.name(), &original, took, ok);
-        if self.gw.inner.config.log_calls {
-            self.gw.log_call(up.name(), &original, took, ok, call_args);
-        }
-        if block {
-            if let Ok(result) = &outcome {
-                let content = result.get("content").cloned().unwrap_or(Value::Null);
-                let structured = result
-                    .get("structuredContent")
-                    .cloned()
-                    .unwrap_or(Value::Null);
-                let scanner = self.gw.inner.scanner.read().unwrap();
-                if let Some(kind) = scanner
-                    .scan_value(&content)
-                    .or_else(|| scanner.scan_value(&structured))
-                {
-                    tracing::warn!(tool = %exposed, "blocked: {kind} in the result");
-                    return Err(jsonrpc::error(
-                        INTERNAL_ERROR,
-                        format!("blocked by Dockside: a secret ({kind}) was returned by tool '{exposed}'"),
-                    ));
-                }
-            }
-        }
-        outcome
+        let arguments = params.as_ref().and_then(|p| p.get("arguments")).cloned();
+        let call = ToolCall {
+            spec: &up.spec,
+            exposed: &exposed,
+            tool: &tool,
+            arguments: arguments.as_ref(),
+        };
+        let forward = self.forward(id, &up, "tools/call", params);
+        self.gw.inner.pipeline.call(&call, forward).await
     }
 
     /// Sends a request to an upstream on behalf of this client and waits for the reply.

@@ -23,16 +23,16 @@ use dockside_api::{
     ApiError, DaemonInfo, Event, LogEntry, Metrics, ReloadReport, RunState, ServerStatus, SetMode,
     Status, ToolLatency,
 };
+use dockside_core::change::{self, ChangeError};
 use dockside_core::home::Home;
 use dockside_core::state::Mode;
-use dockside_core::Workspace;
 use tokio::sync::Notify;
 
-use crate::config::{self, Selection};
-use crate::gateway::Gateway;
-use crate::http::{self, HttpOptions};
-use crate::run::RunOptions;
-use crate::watch;
+use crate::engine::gateway::Gateway;
+use crate::engine::watch;
+use crate::service::config::{self, Selection};
+use crate::service::options::RunOptions;
+use crate::transport::http;
 
 fn now_secs() -> u64 {
     SystemTime::now()
@@ -60,8 +60,10 @@ pub struct Daemon {
     held: Mutex<HashSet<String>>,
     known: Mutex<Vec<(String, Mode)>>,
     reload_lock: tokio::sync::Mutex<()>,
+    /// What the catalogs and state held at the last reload (see [`fingerprint`]).
+    loaded: Mutex<Option<String>>,
     shutdown: Notify,
-    docker: Arc<crate::docker::DockerRuntime>,
+    docker: Arc<dockside_docker::DockerRuntime>,
 }
 
 impl Daemon {
@@ -70,8 +72,25 @@ impl Daemon {
     }
 
     /// Brings the running set in line with the catalogs, the state and the API's overrides.
+    /// A reload for the file watcher: skipped when the files hold what the last reload read
+    /// (a change the daemon made itself, already applied). Returns whether it reloaded.
+    pub async fn reload_if_changed(&self) -> bool {
+        let now = fingerprint(&config::watched_paths(&self.home, &self.selection));
+        if self.loaded.lock().unwrap().as_deref() == Some(now.as_str()) {
+            tracing::debug!("catalogs and state unchanged since the last reload");
+            return false;
+        }
+        self.reload().await;
+        true
+    }
+
     pub async fn reload(&self) -> ReloadReport {
         let _guard = self.reload_lock.lock().await;
+        // Taken before reading: a write after this point changes it, so the watcher reloads.
+        *self.loaded.lock().unwrap() = Some(fingerprint(&config::watched_paths(
+            &self.home,
+            &self.selection,
+        )));
         let mut report = ReloadReport::default();
         let selected = match config::select_async(&self.home, &self.selection).await {
             Ok(s) => s,
@@ -408,15 +427,12 @@ async fn api_mode(
     let mode = body.mode;
     let home = d.home.clone();
     let n = name.clone();
-    let saved = tokio::task::spawn_blocking(move || -> Result<(), dockside_core::Error> {
-        let mut ws = Workspace::load(home)?;
-        ws.set_mode(&n, mode)?;
-        ws.save()
-    })
-    .await;
+    // The one way to change a mode: save the state and sync every connected client, all or
+    // nothing (core); then apply it here, once.
+    let saved = tokio::task::spawn_blocking(move || change::set_mode(&home, &n, mode)).await;
     match saved {
-        Ok(Ok(())) => {}
-        Ok(Err(dockside_core::Error::UnknownServer(_))) => {
+        Ok(Ok(_)) => {}
+        Ok(Err(ChangeError::Core(dockside_core::Error::UnknownServer(_)))) => {
             return api_error(StatusCode::NOT_FOUND, format!("no server named '{name}'"))
         }
         Ok(Err(e)) => return api_error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
@@ -446,7 +462,7 @@ async fn prometheus_metrics(State(d): State<Shared>) -> Response {
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        crate::metrics::prometheus(&d.gw.metrics()),
+        crate::engine::metrics::prometheus(&d.gw.metrics()),
     )
         .into_response()
 }
@@ -530,8 +546,8 @@ fn api_router(daemon: Shared, http_state: http::HttpState) -> Router {
 
 /// Runs `dockside daemon` in the foreground; returns the exit code.
 pub fn run(opts: RunOptions) -> anyhow::Result<i32> {
-    crate::run::init_logging(opts.verbose);
-    let rt = crate::run::runtime()?;
+    crate::service::run::init_logging(opts.verbose);
+    let rt = crate::service::run::runtime()?;
     let code = rt.block_on(run_async(opts))?;
     rt.shutdown_timeout(Duration::from_secs(1));
     Ok(code)
@@ -540,7 +556,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<i32> {
 async fn run_async(opts: RunOptions) -> anyhow::Result<i32> {
     let home = Home::from_env()?;
     let _lock = DaemonLock::acquire(&home)?;
-    let mut http_opts = HttpOptions::from_run(&opts, &home)?;
+    let mut http_opts = opts.http_options(&home)?;
     http_opts.port = opts.port.unwrap_or(dockside_api::DEFAULT_PORT);
     let listener = match http::bind(&http_opts).await {
         Ok(l) => l,
@@ -559,11 +575,11 @@ async fn run_async(opts: RunOptions) -> anyhow::Result<i32> {
         version: env!("CARGO_PKG_VERSION").into(),
         started_at: now_secs(),
     };
-    let docker = crate::docker::runtime_for(&home, &opts)?;
+    let docker = opts.docker_runtime(&home)?;
     let mut config = opts.gateway_config();
-    config.logs = Some(crate::logs::LogConfig::for_home(home.root()));
-    let gw = crate::docker::gateway(config, &docker);
-    crate::run::mirror_server_stderr(&gw);
+    config.logs = Some(crate::engine::logs::LogConfig::for_home(home.root()));
+    let gw = crate::service::options::gateway(config, &docker);
+    crate::service::run::mirror_server_stderr(&gw);
     let daemon = Arc::new(Daemon {
         gw: gw.clone(),
         home: home.clone(),
@@ -574,6 +590,7 @@ async fn run_async(opts: RunOptions) -> anyhow::Result<i32> {
         held: Mutex::new(HashSet::new()),
         known: Mutex::new(Vec::new()),
         reload_lock: tokio::sync::Mutex::new(()),
+        loaded: Mutex::new(None),
         shutdown: Notify::new(),
         docker: docker.clone(),
     });
@@ -603,7 +620,7 @@ async fn run_async(opts: RunOptions) -> anyhow::Result<i32> {
     // When Docker comes back after an outage, docker servers start again.
     let _docker_watch = {
         let d = Arc::downgrade(&daemon);
-        crate::docker::watch::spawn(docker.clone(), move || {
+        dockside_docker::watch::spawn(docker.clone(), move || {
             let d = d.clone();
             Box::pin(async move {
                 if let Some(d) = d.upgrade() {
@@ -619,7 +636,7 @@ async fn run_async(opts: RunOptions) -> anyhow::Result<i32> {
             let d = d.clone();
             async move {
                 if let Some(d) = d.upgrade() {
-                    d.reload().await;
+                    d.reload_if_changed().await;
                 }
             }
         })?)
@@ -633,7 +650,7 @@ async fn run_async(opts: RunOptions) -> anyhow::Result<i32> {
         let sessions = http_state.clone();
         tokio::spawn(async move {
             tokio::select! {
-                _ = crate::run::shutdown_signal() => {}
+                _ = crate::service::run::shutdown_signal() => {}
                 _ = d.shutdown.notified() => {}
             }
             // End the clients' streams so the graceful shutdown does not wait for them.
@@ -644,7 +661,7 @@ async fn run_async(opts: RunOptions) -> anyhow::Result<i32> {
     let stopping = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
     };
-    let served = axum::serve(crate::http::low_latency(listener), router)
+    let served = axum::serve(crate::transport::http::low_latency(listener), router)
         .with_graceful_shutdown(stopping(stop_rx.clone()));
     // Streams (SSE) keep connections open: bound the graceful phase.
     let result = tokio::select! {
@@ -658,4 +675,28 @@ async fn run_async(opts: RunOptions) -> anyhow::Result<i32> {
     let _ = docker.reap_at_shutdown().await;
     remove_info(&home, info.pid);
     result.map(|()| 0)
+}
+
+/// A digest of the files a reload reads (every file under each path, in order), so a change
+/// the daemon made and applied itself is not applied a second time when the watcher sees it.
+fn fingerprint(paths: &[std::path::PathBuf]) -> String {
+    use sha2::{Digest, Sha256};
+    fn add(hash: &mut Sha256, path: &std::path::Path) {
+        if let Ok(entries) = std::fs::read_dir(path) {
+            let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+            entries.sort();
+            for e in entries {
+                add(hash, &e);
+            }
+        } else if let Ok(bytes) = std::fs::read(path) {
+            hash.update(path.as_os_str().as_encoded_bytes());
+            hash.update((bytes.len() as u64).to_le_bytes());
+            hash.update(&bytes);
+        }
+    }
+    let mut hash = Sha256::new();
+    for p in paths {
+        add(&mut hash, p);
+    }
+    hex::encode(hash.finalize())
 }

@@ -7,8 +7,10 @@
 //! requests (sampling, elicitation, roots) go to the client whose call is in flight on that
 //! upstream (the most recent one), or else to the most recently active client that sees it.
 //!
-//! What a session does with a client's messages is in [`crate::session`]; what happens when an
-//! upstream dies or hangs is in [`crate::supervisor`].
+//! The gateway is one aggregate: what a session does with a client's messages is in
+//! [`session`] (its tool calls pass through [`crate::engine::pipeline`]); what happens when an
+//! upstream dies or hangs is in [`supervisor`]. Behaviour that follows the set of wanted servers
+//! from outside (live reload) is installed as an [`Observer`].
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,21 +21,25 @@ use indexmap::IndexMap;
 use serde_json::{json, Value};
 use tokio::sync::{broadcast, mpsc};
 
-use crate::code_watch::CodeWatch;
-use crate::jsonrpc::{self, Kind, INTERNAL_ERROR};
-use crate::logs::{LogConfig, LogStore};
-use crate::metrics::CallMetricsStore;
-use crate::naming::{self, Exposed, ToolPattern};
-use crate::peer::{Outbound, Peer};
-use crate::secrets::SecretScanner;
-// Sessions live in `session.rs`; the type is also reachable here, where it always was.
-pub use crate::session::Session;
-use crate::session::SessionState;
-use crate::supervisor::{History, SupervisorConfig};
+use crate::engine::logs::{LogConfig, LogStore};
+use crate::engine::metrics::CallMetricsStore;
+use crate::engine::naming::{self, Exposed, ToolPattern};
+use crate::engine::pipeline::{self, Pipeline};
+use crate::engine::secrets::SecretScanner;
+use crate::protocol::jsonrpc::{self, Kind, INTERNAL_ERROR};
+use crate::protocol::peer::{Outbound, Peer};
+pub mod session;
+pub mod supervisor;
+#[cfg(test)]
+mod tests;
+
 use crate::upstream::{
     Launcher, ListKind, LogLine, ProcessLauncher, StartError, Upstream, UpstreamSpec,
 };
 use dockside_api::{LogEntry, Metrics, ToolLatency};
+pub use session::Session;
+use session::SessionState;
+use supervisor::{History, SupervisorConfig};
 
 /// Gateway-wide settings.
 #[derive(Debug, Clone)]
@@ -115,14 +121,34 @@ pub(crate) struct Inner {
     pub(crate) progress: Mutex<HashMap<String, ProgressRoute>>,
     calls: Mutex<HashMap<String, Vec<ActiveCall>>>,
     pub(crate) supervision: Mutex<HashMap<String, History>>,
-    metrics: CallMetricsStore,
-    log_store: LogStore,
-    /// Live-reload watchers of servers with `watch` paths.
-    pub(crate) code_watch: Mutex<HashMap<String, CodeWatch>>,
-    pub(crate) scanner: RwLock<SecretScanner>,
+    metrics: Arc<CallMetricsStore>,
+    log_store: Arc<LogStore>,
+    /// The layers around each `tools/call` forward.
+    pub(crate) pipeline: Pipeline,
+    /// Installed from outside ([`Gateway::observe`]): told which servers are wanted.
+    observers: RwLock<Vec<Arc<dyn Observer>>>,
+    scanner: Arc<RwLock<SecretScanner>>,
     pub(crate) events: broadcast::Sender<GatewayEvent>,
     logs: broadcast::Sender<LogLine>,
     seq: AtomicU64,
+}
+
+/// Follows the servers a gateway wants, installed from outside ([`Gateway::observe`]).
+pub trait Observer: Send + Sync {
+    /// `spec` is wanted now: it is starting, or starting again with this spec.
+    fn wanted(&self, gw: &Gateway, spec: &UpstreamSpec);
+    /// `name` is no longer wanted.
+    fn dropped(&self, name: &str);
+}
+
+/// A [`Gateway`] that may have shut down.
+#[derive(Clone)]
+pub struct WeakGateway(Weak<Inner>);
+
+impl WeakGateway {
+    pub fn upgrade(&self) -> Option<Gateway> {
+        self.0.upgrade().map(Gateway::from_inner)
+    }
 }
 
 /// The gateway engine. Cheap to clone.
@@ -139,7 +165,27 @@ impl Gateway {
     pub fn with_launcher(config: GatewayConfig, launcher: Box<dyn Launcher>) -> Gateway {
         let (events, _) = broadcast::channel(1024);
         let (logs, _) = broadcast::channel(4096);
-        let log_store = LogStore::new(config.logs.clone());
+        let log_store = Arc::new(LogStore::new(config.logs.clone()));
+        let metrics = Arc::new(CallMetricsStore::default());
+        let scanner = Arc::new(RwLock::new(SecretScanner::default()));
+        // Outermost first; adding a layer is one line.
+        let mut layers: Vec<Box<dyn pipeline::Layer>> = vec![Box::new(pipeline::AllowList {
+            patterns: config.tool_patterns.clone(),
+        })];
+        if config.block_secrets {
+            layers.push(Box::new(pipeline::SecretBlock {
+                scanner: scanner.clone(),
+            }));
+        }
+        layers.push(Box::new(pipeline::Metrics {
+            store: metrics.clone(),
+        }));
+        if config.log_calls {
+            layers.push(Box::new(pipeline::CallLog {
+                store: log_store.clone(),
+                with_arguments: config.log_call_args,
+            }));
+        }
         let gw = Gateway {
             inner: Arc::new(Inner {
                 config,
@@ -151,10 +197,11 @@ impl Gateway {
                 progress: Mutex::new(HashMap::new()),
                 calls: Mutex::new(HashMap::new()),
                 supervision: Mutex::new(HashMap::new()),
-                metrics: CallMetricsStore::default(),
+                metrics,
                 log_store,
-                code_watch: Mutex::new(HashMap::new()),
-                scanner: RwLock::new(SecretScanner::default()),
+                pipeline: Pipeline::new(layers),
+                observers: RwLock::new(Vec::new()),
+                scanner,
                 events,
                 logs,
                 seq: AtomicU64::new(1),
@@ -190,6 +237,57 @@ impl Gateway {
 
     pub(crate) fn from_inner(inner: Arc<Inner>) -> Gateway {
         Gateway { inner }
+    }
+
+    /// A handle that does not keep the gateway alive (for observers and background tasks).
+    pub fn downgrade(&self) -> WeakGateway {
+        WeakGateway(Arc::downgrade(&self.inner))
+    }
+
+    /// Installs an observer of the wanted servers (e.g. live reload); it sees every server
+    /// started from now on.
+    pub fn observe(&self, observer: Arc<dyn Observer>) {
+        self.inner.observers.write().unwrap().push(observer);
+    }
+
+    fn wanted_now(&self, spec: &UpstreamSpec) {
+        let observers = self.inner.observers.read().unwrap().clone();
+        for o in observers {
+            o.wanted(self, spec);
+        }
+    }
+
+    fn dropped(&self, name: &str) {
+        let observers = self.inner.observers.read().unwrap().clone();
+        for o in observers {
+            o.dropped(name);
+        }
+    }
+
+    /// Whether `name` is wanted (running, starting or restarting).
+    pub fn wants(&self, name: &str) -> bool {
+        self.inner.wanted.lock().unwrap().contains_key(name)
+    }
+
+    /// Restarts `name` from its spec, also out of a crash loop (its code changed: that is how a
+    /// developer gets out of one).
+    pub async fn reload_server(&self, name: &str) {
+        let spec = self.inner.wanted.lock().unwrap().get(name).cloned();
+        let spec = spec.or_else(|| {
+            self.inner
+                .supervision
+                .lock()
+                .unwrap()
+                .get(name)
+                .and_then(|h| h.crash_loop.clone())
+        });
+        let Some(spec) = spec else { return };
+        if let Some(old) = self.inner.upstreams.write().unwrap().shift_remove(name) {
+            tokio::spawn(async move { old.stop(Duration::from_secs(2)).await });
+        }
+        if let Err(e) = self.start_server(spec).await {
+            tracing::warn!("reloading {name}: {e}");
+        }
     }
 
     pub fn config(&self) -> &GatewayConfig {
@@ -394,7 +492,7 @@ impl Gateway {
             old.stop(Duration::from_secs(2)).await;
         }
         let generation = self.fresh_start(&name);
-        self.watch_code(&spec);
+        self.wanted_now(&spec);
         match self.launch(spec).await {
             Ok(up) => {
                 let _ = self.inner.events.send(GatewayEvent::ServerStarted {
@@ -410,7 +508,7 @@ impl Gateway {
                 let retry = self.inner.config.restart && matches!(e, StartError::Initialize { .. });
                 if !retry {
                     self.inner.wanted.lock().unwrap().shift_remove(&name);
-                    self.unwatch_code(&name);
+                    self.dropped(&name);
                 }
                 let _ = self.inner.events.send(GatewayEvent::StartFailed {
                     server: name.clone(),
@@ -470,7 +568,7 @@ impl Gateway {
     /// Stops a server; clients are told its tools are gone.
     pub async fn stop_server(&self, name: &str) -> bool {
         self.inner.wanted.lock().unwrap().shift_remove(name);
-        self.unwatch_code(name);
+        self.dropped(name);
         let up = self.inner.upstreams.write().unwrap().shift_remove(name);
         let Some(up) = up else { return false };
         up.stop(Duration::from_secs(2)).await;
@@ -539,8 +637,8 @@ impl Gateway {
             .cloned()
             .collect();
         self.inner.wanted.lock().unwrap().clear();
-        // Restart loops in backoff find nothing wanted and end; watchers stop here.
-        self.inner.code_watch.lock().unwrap().clear();
+        // Restart loops in backoff find nothing wanted and end; observers are let go here.
+        self.inner.observers.write().unwrap().clear();
         futures::future::join_all(names.iter().map(|n| self.stop_server(n))).await;
     }
 
@@ -875,36 +973,5 @@ impl Gateway {
                 }
             }
         }
-    }
-
-    /// `--log-calls`: one line per call in the server's log (file, ring) and the daemon's log:
-    /// tool, duration, outcome; argument values only with `log_call_args`.
-    pub(crate) fn log_call(
-        &self,
-        server: &str,
-        tool: &str,
-        took: Duration,
-        ok: bool,
-        args: Option<Value>,
-    ) {
-        let ms = took.as_secs_f64() * 1000.0;
-        let outcome = if ok { "ok" } else { "error" };
-        let mut line = format!("call {tool} {ms:.1} ms {outcome}");
-        match &args {
-            Some(args) => {
-                line.push_str(&format!(" arguments={args}"));
-                tracing::info!(server, tool, ms, ok, arguments = %args, "tool call");
-            }
-            None => tracing::info!(server, tool, ms, ok, "tool call"),
-        }
-        self.inner.log_store.push(LogEntry {
-            server: server.to_string(),
-            at_ms: crate::upstream::now_ms(),
-            line,
-        });
-    }
-
-    pub(crate) fn record_call(&self, server: &str, tool: &str, took: Duration, ok: bool) {
-        self.inner.metrics.record(server, tool, took, ok);
     }
 }

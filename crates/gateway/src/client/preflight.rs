@@ -28,11 +28,14 @@ use dockside_core::Mode;
 use serde_json::{json, Value};
 use tokio::sync::{broadcast, mpsc};
 
-use crate::client::{ensure_daemon, DaemonClient};
-use crate::config::{spec_from_server, SecretSource, Selection};
-use crate::docker::{self, image, DockerDefaults, DockerRuntime, HybridLauncher};
-use crate::gateway::{Gateway, GatewayConfig, Session};
-use crate::peer::Outbound;
+use crate::service::config::{spec_from_server, SecretSource, Selection};
+use dockside_api::start::ensure_own_daemon as ensure_daemon;
+use dockside_api::DaemonClient;
+use dockside_docker::{image, DockerDefaults, DockerRuntime};
+
+use crate::engine::gateway::{Gateway, GatewayConfig, Session};
+use crate::protocol::peer::Outbound;
+use crate::upstream::container::HybridLauncher;
 use crate::upstream::Upstream;
 
 /// How thorough the pre-flight is.
@@ -91,7 +94,7 @@ pub async fn run(
         init_timeout: opts.init_timeout,
         ..GatewayConfig::default()
     };
-    let gw = docker::gateway(config, &rt);
+    let gw = crate::service::options::gateway(config, &rt);
     let launcher = HybridLauncher::new(rt.clone());
     let (logs, _) = broadcast::channel(256);
 

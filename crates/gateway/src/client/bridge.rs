@@ -18,9 +18,9 @@ use tokio::sync::{mpsc, Mutex};
 
 use dockside_api::{read_info, read_token, SseParser};
 
-use crate::client::ensure_daemon;
-use crate::http::SESSION_HEADER;
-use crate::jsonrpc::{self, Kind};
+use crate::protocol::jsonrpc::{self, Kind};
+use crate::transport::http::SESSION_HEADER;
+use dockside_api::start::ensure_own_daemon as ensure_daemon;
 
 struct Conn {
     base: Option<String>,
@@ -57,8 +57,8 @@ enum Sent {
 
 /// Runs the bridge until the client closes stdin; returns the exit code.
 pub fn connect(server: Option<String>) -> anyhow::Result<i32> {
-    crate::run::init_logging(false);
-    let rt = crate::run::runtime()?;
+    crate::service::run::init_logging(false);
+    let rt = crate::service::run::runtime()?;
     let code = rt.block_on(connect_async(server))?;
     rt.shutdown_timeout(Duration::from_millis(200));
     Ok(code)

@@ -1,0 +1,17 @@
+//! Layer 1, protocol: MCP's JSON-RPC framing and the facts of the protocol, with no transport,
+//! no process and no routing. Everything above builds on it; it imports nothing of the crate.
+//!
+//! - [`jsonrpc`]: classifying and building JSON-RPC messages;
+//! - [`peer`]: one side of a conversation (id allocation, reply matching), transport-free;
+//! - [`handshake`]: the one `initialize` replay (a restarted daemon, a new container);
+//! - the protocol versions the gateway speaks and the Streamable HTTP session header.
+
+pub mod handshake;
+pub mod jsonrpc;
+pub mod peer;
+
+/// MCP protocol versions the gateway speaks with clients (initialize-based), oldest first.
+pub const PROTOCOL_VERSIONS: &[&str] = &["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];
+
+/// Streamable HTTP's session header.
+pub const SESSION_HEADER: &str = "mcp-session-id";
