@@ -1,101 +1,32 @@
-//! The app's single door to Dockside data: what the dashboard lists and what a mode switch does.
+//! The app's single door to Dockside data when no daemon answers: what the dashboard lists and
+//! what a mode change does.
 //!
-//! Tauri commands (see `commands.rs`) only see the [`Backend`] trait, so commands can be tested
-//! with a fake and the data source can grow (daemon status) without touching the UI contract.
+//! Tauri commands and the hub only see the [`Backend`] trait, so they can be tested with a fake
+//! and the data source can grow without touching the UI contract.
 //!
-//! [`CoreBackend`] reads and writes the catalogs and `state.yaml` of a Dockside home through
-//! `dockside-core`'s [`Workspace`], the same load → change → save path as `dockside server mode`.
-//!
-//! Run states come from the daemon: [`crate::hub::merge`] fills them into these rows. A mode
-//! switch goes through the daemon when it runs ([`crate::hub::Hub::set_mode`]); this backend's
-//! `set_mode` is the path when it does not.
+//! [`CoreBackend`] reads the catalogs and `state.yaml` of a Dockside home through
+//! `dockside-core`'s [`Workspace`]. A mode change goes through the daemon when it runs (`hub`);
+//! when none runs, [`CoreBackend::set_mode`] calls [`dockside_core::change::set_mode`], the same
+//! one way to change a mode the daemon and `dockside server mode` use (save the state, sync every
+//! connected client, all or nothing). Run states come from the daemon (`hub::merge`).
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use dockside_core::{Home, Workspace};
-use serde::Serialize;
 
-pub use dockside_core::Mode;
-
-/// `state` of a server in `off` mode.
-pub const STATE_OFF: &str = "off";
-/// `state` of a `native` server: the AI clients run it, Dockside does not see it.
-pub const STATE_CLIENT: &str = "run by clients";
-/// `state` of a gateway server while the app is not connected to the daemon.
-pub const STATE_UNKNOWN: &str = "unknown";
-
-/// One row of the dashboard. Mirrors `ServerView` in `ui/src/api.ts`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ServerView {
-    /// Catalog key; also the entry name AI clients see.
-    pub name: String,
-    /// Human title from the catalog (empty if it has none).
-    pub title: String,
-    pub mode: Mode,
-    /// Run state: what the mode implies (`off`, `run by clients`), or what the daemon reports
-    /// for gateway servers (`running`, `starting`, `restarting`, `crash-loop`, `failed`,
-    /// `docker unavailable`, `stopped`), or `gateway stopped` / `paused`.
-    pub state: String,
-    /// Tools it exposes (gateway servers the daemon runs).
-    pub tools: Option<usize>,
-    /// Automatic restarts since the daemon started.
-    pub restarts: u32,
-    pub pid: Option<u32>,
-    /// The daemon's last error for it.
-    pub error: Option<String>,
-    /// Something the user should know about the last change (e.g. client files not synced).
-    pub warning: Option<String>,
-}
-
-impl ServerView {
-    pub fn new(name: &str, title: &str, mode: Mode, state: &str) -> Self {
-        ServerView {
-            name: name.to_owned(),
-            title: title.to_owned(),
-            mode,
-            state: state.to_owned(),
-            tools: None,
-            restarts: 0,
-            pid: None,
-            error: None,
-            warning: None,
-        }
-    }
-}
-
-/// What a mode implies about the run state before the daemon says anything.
-pub fn mode_state(mode: Mode) -> &'static str {
-    match mode {
-        Mode::Off => STATE_OFF,
-        Mode::Native => STATE_CLIENT,
-        Mode::Managed | Mode::Docker => STATE_UNKNOWN,
-    }
-}
-
-/// Why a backend call failed. Reaches the UI as its message text.
-#[derive(Debug, thiserror::Error)]
-pub enum BackendError {
-    /// Core's errors already say what, where (file:line:col) and what to do.
-    #[error(transparent)]
-    Core(#[from] dockside_core::Error),
-    #[error("internal error in the Dockside app: {0}")]
-    Internal(String),
-}
-
-impl Serialize for BackendError {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
+use crate::model::{mode_state, BackendError, Mode, ServerView};
 
 /// The data the app shows and changes. Calls may block (file I/O, daemon requests): callers
 /// run them off the UI thread.
 pub trait Backend: Send + Sync + 'static {
     fn list_servers(&self) -> Result<Vec<ServerView>, BackendError>;
-    /// Switches `name` to `mode` and returns the server's updated row.
+    /// Switches `name` to `mode` (state saved, connected clients synced, all or nothing) and
+    /// returns the server's updated row.
     fn set_mode(&self, name: &str, mode: Mode) -> Result<ServerView, BackendError>;
 }
+
+/// The backend as Tauri state.
+pub type SharedBackend = Arc<dyn Backend>;
 
 /// Reads and writes a Dockside home with `dockside-core`.
 #[derive(Debug)]
@@ -144,17 +75,18 @@ impl Backend for CoreBackend {
             .write
             .lock()
             .map_err(|_| BackendError::Internal("an earlier mode change panicked".into()))?;
-        let mut ws = self.load()?;
-        ws.set_mode(name, mode)?;
-        ws.save()?;
-        tracing::info!(server = name, %mode, "mode changed");
-        view(&ws, name).ok_or_else(|| dockside_core::Error::UnknownServer(name.to_owned()).into())
+        let applied = dockside_core::change::set_mode(&self.home, name, mode)?;
+        tracing::info!(server = name, %mode, synced = applied.synced.len(), "mode changed");
+        // The row is read back from what was saved (the title comes from the catalog).
+        view(&self.load()?, name)
+            .ok_or_else(|| dockside_core::Error::UnknownServer(name.to_owned()).into())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{STATE_CLIENT, STATE_OFF, STATE_UNKNOWN};
     use serde_json::json;
     use std::fs;
 

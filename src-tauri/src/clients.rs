@@ -11,7 +11,7 @@ use dockside_core::fsedit::file::Snapshot;
 use dockside_core::{Home, Workspace};
 use serde::Serialize;
 
-use crate::backend::BackendError;
+use crate::model::BackendError;
 
 /// One row of the Clients screen: core's view of a client's file.
 pub use dockside_core::clients::status::ClientStatus as ClientView;

@@ -7,45 +7,21 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use dockside_api::ToolLatency;
-use serde::Deserialize;
 use tauri::{AppHandle, State};
 
-use crate::backend::{Backend, BackendError, Mode, ServerView};
+use crate::backend::SharedBackend;
 use crate::clients::{ClientDiff, ClientView, ImportedServer};
 use crate::editor::{CatalogView, Draft, FieldIssue};
-use crate::hub::{DaemonState, Hub, LogLine};
+use crate::hub::Hub;
+use crate::model::{run_blocking, BackendError, DaemonState, LogLine, Mode, ServerView};
+use crate::options::LaunchOptions;
 use crate::prefs::Prefs;
-use crate::{smoke, LaunchOptions};
+use crate::smoke::{self, UiReport};
 
-/// The backend as Tauri state.
-pub type SharedBackend = Arc<dyn Backend>;
 type SharedHub = Arc<Hub>;
 
-/// Runs file I/O on the blocking pool: off both the UI thread and the async runtime.
-pub async fn run_blocking<T, E, F>(call: F) -> Result<T, BackendError>
-where
-    T: Send + 'static,
-    E: Into<BackendError>,
-    F: FnOnce() -> Result<T, E> + Send + 'static,
-{
-    tauri::async_runtime::spawn_blocking(move || call().map_err(Into::into))
-        .await
-        .map_err(|err| BackendError::Internal(format!("backend task failed: {err}")))?
-}
-
-/// Runs a backend call on the blocking pool.
-#[cfg(test)]
-async fn blocking<T, F>(backend: &SharedBackend, call: F) -> Result<T, BackendError>
-where
-    T: Send + 'static,
-    F: FnOnce(&dyn Backend) -> Result<T, BackendError> + Send + 'static,
-{
-    let backend = Arc::clone(backend);
-    run_blocking(move || call(backend.as_ref())).await
-}
-
 fn daemon_error(err: dockside_api::client::ClientError) -> BackendError {
-    BackendError::Internal(err.to_string())
+    BackendError::Daemon(err.to_string())
 }
 
 #[tauri::command]
@@ -69,23 +45,17 @@ pub async fn set_mode(
 
 #[tauri::command]
 pub async fn restart_server(
-    backend: State<'_, SharedBackend>,
     hub: State<'_, SharedHub>,
     name: String,
 ) -> Result<ServerView, BackendError> {
     let client = hub
         .client()
-        .ok_or_else(|| BackendError::Internal("the Dockside gateway is not running".into()))?;
-    client
+        .ok_or_else(|| BackendError::Daemon("the Dockside gateway is not running".into()))?;
+    let status = client
         .action(&name, "restart")
         .await
         .map_err(daemon_error)?;
-    hub.changed();
-    hub.rows(&backend)
-        .await?
-        .into_iter()
-        .find(|r| r.name == name)
-        .ok_or_else(|| dockside_core::Error::UnknownServer(name).into())
+    Ok(hub.show_status(&name, status))
 }
 
 #[tauri::command]
@@ -264,13 +234,6 @@ pub async fn switch_development(
         .await
 }
 
-/// What the UI saw on its first load (mirrors `UiReport` in `ui/src/api.ts`).
-#[derive(Debug, Clone, Deserialize)]
-pub struct UiReport {
-    pub servers: Option<usize>,
-    pub error: Option<String>,
-}
-
 /// Called by the UI once its first load attempt finished.
 #[tauri::command]
 pub fn ui_ready(app: AppHandle, options: State<'_, LaunchOptions>, report: UiReport) {
@@ -283,6 +246,7 @@ pub fn ui_ready(app: AppHandle, options: State<'_, LaunchOptions>, report: UiRep
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backend::Backend;
 
     struct Failing;
 
@@ -294,6 +258,16 @@ mod tests {
         fn set_mode(&self, _name: &str, _mode: Mode) -> Result<ServerView, BackendError> {
             panic!("boom")
         }
+    }
+
+    /// Runs a backend call on the blocking pool, as the commands do.
+    async fn blocking<T, F>(backend: &SharedBackend, call: F) -> Result<T, BackendError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Backend) -> Result<T, BackendError> + Send + 'static,
+    {
+        let backend = Arc::clone(backend);
+        run_blocking(move || call(backend.as_ref())).await
     }
 
     #[test]

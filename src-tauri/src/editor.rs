@@ -15,7 +15,7 @@ use dockside_core::{Error, Home, Server, Workspace};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::backend::BackendError;
+use crate::model::BackendError;
 
 /// A server as the editor sends it.
 #[derive(Debug, Clone, Deserialize)]

@@ -10,27 +10,34 @@
 //!   run states from the daemon), rebuilds the tray menu, sets the tray icon and sends the rows
 //!   to the UI ([`EVENT_SERVERS`]).
 //!
+//! A mode change the app makes itself ([`Hub::set_mode`]) goes through the one way to change a
+//! mode: the daemon's `PUT /api/servers/{name}/mode` when it runs, else core's
+//! `change::set_mode` (through [`Backend`]). Its answer becomes the server's new row at once,
+//! in the UI and the tray, without listing everything again; the daemon events it causes are
+//! forwarded but do not trigger another listing ([`is_echo`]).
+//!
 //! On Quit the daemon is stopped unless the user chose "Keep gateway running after quit".
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use dockside_api::client::{ClientError, DaemonClient};
+use dockside_api::files;
 use dockside_api::{RunState, ServerStatus};
 use dockside_core::{Home, Mode, Profile, Workspace};
-use serde::Serialize;
 use serde_json::Value;
 use tauri::{AppHandle, Emitter, Runtime};
 use tokio::sync::Notify;
 
-use crate::backend::{BackendError, ServerView};
+use crate::backend::SharedBackend;
+use crate::menu::{self, TrayModel, TrayServer, TrayStatus};
+use crate::model::{run_blocking, BackendError, DaemonState, LogLine, ServerView};
 use crate::notify::{self, Notifier};
 use crate::prefs::Prefs;
-use crate::tray::{self, TrayModel, TrayServer, TrayStatus};
-use dockside_api::client::{ClientError, DaemonClient};
 
 /// Tauri event carrying one daemon event (JSON of `core::api::Event`, or newer kinds).
 pub const EVENT_DAEMON: &str = "daemon-event";
@@ -43,30 +50,9 @@ pub const EVENT_NAVIGATE: &str = "navigate";
 
 const LOG_LINES: usize = 2000;
 
-/// The gateway as the app sees it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DaemonState {
-    pub running: bool,
-    /// The user paused the gateway: it is not started or restarted.
-    pub paused: bool,
-    pub pid: Option<u32>,
-    /// Aggregated MCP endpoint when running.
-    pub url: Option<String>,
-    /// Why it is not running (binary not found, exited while starting…).
-    pub error: Option<String>,
-    /// The `dockside` binary the app starts.
-    pub binary: Option<PathBuf>,
-}
-
-/// One line of a server's output.
-#[derive(Debug, Clone, Serialize)]
-pub struct LogLine {
-    /// Unix time, milliseconds.
-    pub at: u64,
-    pub server: String,
-    pub line: String,
-}
+/// How long after the app's own mode change the daemon's events about that server are taken
+/// as its echo (see [`is_echo`]).
+const ECHO_WINDOW: Duration = Duration::from_secs(3);
 
 pub struct Hub {
     pub home: Home,
@@ -77,8 +63,16 @@ pub struct Hub {
     logs: Mutex<VecDeque<LogLine>>,
     state: Mutex<DaemonState>,
     statuses: Mutex<Option<Vec<ServerStatus>>>,
+    /// The rows last sent to the UI and the tray (`None` before the first listing).
+    rows: Mutex<Option<Vec<ServerView>>>,
+    /// Servers whose mode the app itself is changing or just changed, with the time until
+    /// which the daemon's events about them are echoes of that change.
+    own: Mutex<HashMap<String, Instant>>,
     child: Mutex<Option<Child>>,
+    /// Something changed: list the rows again.
     changed: Notify,
+    /// The cached rows changed: show them (no listing).
+    repaint: Notify,
     wake: Notify,
     /// What the tray shows now: the menu is rebuilt only when this changes (rebuilding closes
     /// an open menu under the user's pointer).
@@ -105,8 +99,11 @@ impl Hub {
             home,
             logs: Mutex::new(VecDeque::new()),
             statuses: Mutex::new(None),
+            rows: Mutex::new(None),
+            own: Mutex::new(HashMap::new()),
             child: Mutex::new(None),
             changed: Notify::new(),
+            repaint: Notify::new(),
             wake: Notify::new(),
             shown: Mutex::new(None),
             quitting: AtomicBool::new(false),
@@ -138,6 +135,19 @@ impl Hub {
     /// Asks the refresher to recompute rows, menu and icon.
     pub fn changed(&self) {
         self.changed.notify_one();
+    }
+
+    /// Asks the refresher to show the cached rows again (after [`Hub::set_mode`] put a new row
+    /// in), without listing anything.
+    fn repaint(&self) {
+        self.repaint.notify_one();
+    }
+
+    /// Draws the tray menu again even if its model did not change (a click on a check item
+    /// toggled it, and the change it asked for failed).
+    pub fn redraw_tray(&self) {
+        *self.shown.lock().expect("shown lock") = None;
+        self.repaint();
     }
 
     pub fn set_prefs(&self, prefs: Prefs) -> Result<(), BackendError> {
@@ -192,55 +202,118 @@ impl Hub {
         }
     }
 
-    /// Switches a server's mode: through the daemon when it runs (it saves the state with core
-    /// and reloads), else with core directly; then syncs the connected clients' files.
+    /// Switches a server's mode, the one way: through the daemon when it runs (it saves the
+    /// state, applies it to the gateway and syncs the connected clients, then answers the
+    /// server's status), else through [`Backend::set_mode`] (core's `change::set_mode`: state
+    /// and client files, all or nothing). The answer becomes the server's row, shown at once in
+    /// the UI and the tray; nothing is listed again.
+    ///
+    /// [`Backend::set_mode`]: crate::backend::Backend::set_mode
     pub async fn set_mode(
         self: &Arc<Self>,
-        backend: &crate::commands::SharedBackend,
+        backend: &SharedBackend,
         name: &str,
         mode: Mode,
     ) -> Result<ServerView, BackendError> {
-        let via_daemon = match self.client() {
-            Some(client) => match client.set_mode(name, mode).await {
-                Ok(_) => true,
-                Err(ClientError::Unreachable { .. }) => false,
-                Err(err) => return Err(BackendError::Internal(err.to_string())),
-            },
-            None => false,
+        let result = self.change_mode(backend, name, mode).await;
+        let mut own = self.own.lock().expect("own lock");
+        match &result {
+            // Its events may still be on their way.
+            Ok(_) => own.insert(name.to_owned(), Instant::now() + ECHO_WINDOW),
+            Err(_) => own.remove(name),
         };
-        if !via_daemon {
-            let (b, n) = (Arc::clone(backend), name.to_owned());
-            crate::commands::run_blocking(move || b.set_mode(&n, mode)).await?;
+        result
+    }
+
+    async fn change_mode(
+        self: &Arc<Self>,
+        backend: &SharedBackend,
+        name: &str,
+        mode: Mode,
+    ) -> Result<ServerView, BackendError> {
+        if let Some(client) = self.client() {
+            // Events about it from now on are echoes of this change (the daemon may send them
+            // before it answers; a docker image pull can take minutes).
+            self.own
+                .lock()
+                .expect("own lock")
+                .insert(name.to_owned(), Instant::now() + Duration::from_secs(3600));
+            match client.set_mode(name, mode).await {
+                Ok(status) => {
+                    let status = ServerStatus {
+                        mode: status.mode.or(Some(mode)),
+                        ..status
+                    };
+                    return Ok(self.show_status(name, status));
+                }
+                // No daemon at its address any more: it did not see the request.
+                Err(ClientError::Unreachable { source, .. }) if source.is_connect() => {
+                    tracing::info!("the daemon is gone; changing the mode through core");
+                }
+                Err(err) => return Err(BackendError::Daemon(err.to_string())),
+            }
         }
-        let ctx = crate::clients::context(&self.home, self.dockside.as_deref());
-        let synced =
-            crate::commands::run_blocking(move || crate::clients::sync_connected(&ctx)).await;
-        self.changed();
-        let rows = self.rows(backend).await?;
-        let mut row = rows
-            .into_iter()
-            .find(|r| r.name == name)
-            .ok_or_else(|| dockside_core::Error::UnknownServer(name.to_owned()))?;
-        if let Err(err) = synced {
-            row.warning = Some(err.to_string());
-        }
+        let (b, n) = (Arc::clone(backend), name.to_owned());
+        let row = run_blocking(move || b.set_mode(&n, mode)).await?;
+        let row = merge(vec![row], &self.daemon_state(), None).remove(0);
+        self.put_row(row.clone());
         Ok(row)
     }
 
+    /// Makes `status`, the daemon's answer to a change of `name` (a mode, a restart), the
+    /// server's row, shows it in the UI and the tray, and returns it.
+    pub fn show_status(&self, name: &str, status: ServerStatus) -> ServerView {
+        if let Some(statuses) = self.statuses.lock().expect("statuses lock").as_mut() {
+            match statuses.iter_mut().find(|s| s.name == status.name) {
+                Some(s) => *s = status.clone(),
+                None => statuses.push(status.clone()),
+            }
+        }
+        let before = self
+            .rows
+            .lock()
+            .expect("rows lock")
+            .as_ref()
+            .and_then(|rows| rows.iter().find(|r| r.name == name).cloned());
+        let row = row_from_status(before.as_ref(), name, &status, &self.daemon_state());
+        self.put_row(row.clone());
+        row
+    }
+
+    /// Puts `row` in the cached rows and has it shown; lists everything only when there is no
+    /// cached list to put it in yet.
+    fn put_row(&self, row: ServerView) {
+        let mut rows = self.rows.lock().expect("rows lock");
+        match rows
+            .as_mut()
+            .and_then(|rows| rows.iter_mut().find(|r| r.name == row.name))
+        {
+            Some(slot) => {
+                *slot = row;
+                self.repaint();
+            }
+            None => self.changed(),
+        }
+    }
+
+    /// The rows last shown, if any were listed yet.
+    pub fn cached_rows(&self) -> Option<Vec<ServerView>> {
+        self.rows.lock().expect("rows lock").clone()
+    }
+
     /// The server rows: catalogs and modes from core, run states from the daemon.
-    pub async fn rows(
-        &self,
-        backend: &crate::commands::SharedBackend,
-    ) -> Result<Vec<ServerView>, BackendError> {
+    pub async fn rows(&self, backend: &SharedBackend) -> Result<Vec<ServerView>, BackendError> {
         let b = Arc::clone(backend);
-        let rows = crate::commands::run_blocking(move || b.list_servers()).await?;
+        let rows = run_blocking(move || b.list_servers()).await?;
         let state = self.daemon_state();
         let statuses = match self.client() {
             Some(client) => client.servers().await.ok(),
             None => None,
         };
         *self.statuses.lock().expect("statuses lock") = statuses.clone();
-        Ok(merge(rows, &state, statuses.as_deref()))
+        let rows = merge(rows, &state, statuses.as_deref());
+        *self.rows.lock().expect("rows lock") = Some(rows.clone());
+        Ok(rows)
     }
 
     fn on_event<R: Runtime>(self: &Arc<Self>, app: &AppHandle<R>, event: Value) {
@@ -274,7 +347,17 @@ impl Hub {
                 line: line.to_owned(),
             });
         } else {
-            self.changed();
+            let echo = {
+                let mut own = self.own.lock().expect("own lock");
+                let now = Instant::now();
+                own.retain(|_, until| *until > now);
+                is_echo(&event, &own, now)
+            };
+            if echo {
+                tracing::debug!(?event, "an echo of the app's own change: not listing again");
+            } else {
+                self.changed();
+            }
         }
         self.notify(&event);
     }
@@ -300,7 +383,7 @@ impl Hub {
         }
         let home = self.home.clone();
         let emitter = app.clone();
-        let result = crate::commands::run_blocking(move || {
+        let result = run_blocking(move || {
             crate::production::run_cli(&binary, &home, args, |p| {
                 let _ = emitter.emit(crate::production::EVENT_PROGRESS, &p);
             })
@@ -352,7 +435,8 @@ impl Hub {
         *state != before
     }
 
-    /// Starts `dockside daemon` for this home, detached, logging to `<home>/daemon.log`.
+    /// Starts `dockside daemon` for this home (`dockside_api::start`: detached, its own process
+    /// group, logging to `daemon.log`), unless the one this app started is still starting.
     fn spawn_daemon(&self) -> Result<(), String> {
         let Some(binary) = &self.dockside else {
             return Err("the `dockside` command was not found beside the app or on PATH".into());
@@ -363,26 +447,8 @@ impl Hub {
                 return Ok(()); // still starting
             }
         }
-        std::fs::create_dir_all(self.home.root()).map_err(|e| e.to_string())?;
-        let log_path = self.home.root().join("daemon.log");
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log_path)
-            .map_err(|e| format!("cannot open {}: {e}", log_path.display()))?;
-        let mut cmd = Command::new(binary);
-        cmd.arg("daemon")
-            .env(Home::ENV, self.home.root())
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().map_err(|e| e.to_string())?)
-            .stderr(log);
-        // Its own process group: a terminal's Ctrl-C to the app does not hit the daemon, which
-        // may outlive the app ("keep gateway running").
-        #[cfg(unix)]
-        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-        let spawned = cmd
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+        let spawned =
+            dockside_api::start::spawn_daemon(&self.home, binary).map_err(|e| format!("{e:#}"))?;
         tracing::info!(pid = spawned.id(), binary = %binary.display(), "started the daemon");
         *child = Some(spawned);
         Ok(())
@@ -398,6 +464,53 @@ impl Hub {
         let status = child.as_mut()?.try_wait().ok()??;
         *child = None;
         Some(status)
+    }
+}
+
+/// The row of `name` after the daemon answered `status` to a change: `before` (the row shown
+/// until now, for its title) in the mode `status` names, with the run state the daemon reports.
+pub fn row_from_status(
+    before: Option<&ServerView>,
+    name: &str,
+    status: &ServerStatus,
+    daemon: &DaemonState,
+) -> ServerView {
+    let mode = status
+        .mode
+        .or(before.map(|b| b.mode))
+        .unwrap_or(Mode::Managed);
+    let row = match before {
+        Some(before) => before.in_mode(mode),
+        None => ServerView::new(name, "", mode, crate::model::mode_state(mode)),
+    };
+    merge(vec![row], daemon, Some(std::slice::from_ref(status))).remove(0)
+}
+
+/// Whether daemon `event` only reports what a mode change the app made itself (`own`: server →
+/// until when) already told it: the server starting or stopping, or a reload that touched only
+/// such servers. Crashes, tool changes and everything else are news.
+pub fn is_echo(event: &Value, own: &HashMap<String, Instant>, now: Instant) -> bool {
+    let mine = |server: &str| own.get(server).is_some_and(|until| *until > now);
+    let str_of = |key: &str| event.get(key).and_then(Value::as_str);
+    match str_of("type").unwrap_or_default() {
+        "server-started" | "server-stopped" | "start-failed" => str_of("server").is_some_and(mine),
+        "reloaded" => {
+            let names = ["started", "stopped", "restarted", "failed"]
+                .into_iter()
+                .flat_map(|key| {
+                    event
+                        .get(key)
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                })
+                .filter_map(Value::as_str)
+                // `failed` holds `server: error`.
+                .map(|entry| entry.split_once(": ").map_or(entry, |(name, _)| name))
+                .collect::<Vec<_>>();
+            own.values().any(|until| *until > now) && names.into_iter().all(mine)
+        }
+        _ => false,
     }
 }
 
@@ -613,7 +726,7 @@ pub async fn supervise<R: Runtime>(app: AppHandle<R>, hub: Arc<Hub>) {
                             if let Some(how) = hub.reap() {
                                 start_failures += 1;
                                 let how = how.to_string();
-                                let log = hub.home.root().join("daemon.log");
+                                let log = files::log_path(&hub.home);
                                 let error = format!(
                                     "the daemon exited while starting ({how}); see {}",
                                     log.display()
@@ -647,21 +760,28 @@ async fn wait(hub: &Hub, time: Duration) {
 }
 
 /// Recomputes rows, tray menu, tray icon and the UI's list whenever something changed.
-pub async fn refresher<R: Runtime>(
-    app: AppHandle<R>,
-    hub: Arc<Hub>,
-    backend: crate::commands::SharedBackend,
-) {
+pub async fn refresher<R: Runtime>(app: AppHandle<R>, hub: Arc<Hub>, backend: SharedBackend) {
     loop {
-        hub.changed.notified().await;
-        // Coalesce bursts (a reload emits several events at once).
-        tokio::time::sleep(Duration::from_millis(150)).await;
-        let rows = match hub.rows(&backend).await {
-            Ok(rows) => rows,
-            Err(err) => {
-                tracing::warn!("could not list servers: {err}");
-                continue;
-            }
+        let list = tokio::select! {
+            _ = hub.changed.notified() => true,
+            _ = hub.repaint.notified() => false,
+        };
+        let cached = if list {
+            // Coalesce bursts (a reload emits several events at once).
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            None
+        } else {
+            hub.cached_rows()
+        };
+        let rows = match cached {
+            Some(rows) => rows,
+            None => match hub.rows(&backend).await {
+                Ok(rows) => rows,
+                Err(err) => {
+                    tracing::warn!("could not list servers: {err}");
+                    continue;
+                }
+            },
         };
         let _ = app.emit(EVENT_SERVERS, &rows);
         let daemon = hub.daemon_state();
@@ -673,7 +793,7 @@ pub async fn refresher<R: Runtime>(
             fresh
         };
         if fresh {
-            if let Err(err) = tray::update(&app, &model) {
+            if let Err(err) = menu::update(&app, &model) {
                 tracing::warn!("could not update the tray: {err}");
             }
         }
@@ -691,7 +811,7 @@ async fn tray_model<R: Runtime>(
 ) -> TrayModel {
     let home = hub.home.clone();
     let names: Vec<String> = rows.iter().map(|r| r.name.clone()).collect();
-    let (profile, runnable) = crate::commands::run_blocking(move || {
+    let (profile, runnable) = run_blocking(move || {
         let ws = Workspace::load(home)?;
         let runnable: Vec<Vec<Mode>> = names
             .iter()
@@ -722,7 +842,7 @@ async fn tray_model<R: Runtime>(
         production: profile == Profile::Production,
         paused: daemon.paused,
         keep_running: hub.keep_running(),
-        autostart: tray::autostart_enabled(app),
+        autostart: menu::autostart_enabled(app),
     }
 }
 
@@ -731,7 +851,7 @@ mod tests {
     use super::*;
 
     fn row(name: &str, mode: Mode) -> ServerView {
-        ServerView::new(name, "", mode, crate::backend::mode_state(mode))
+        ServerView::new(name, "", mode, crate::model::mode_state(mode))
     }
 
     fn status(name: &str, state: RunState, restarts: u32, error: Option<&str>) -> ServerStatus {
@@ -799,5 +919,262 @@ mod tests {
         std::env::set_var("DOCKSIDE_BIN", "/opt/x/dockside");
         assert_eq!(find_dockside(), Some(PathBuf::from("/opt/x/dockside")));
         std::env::remove_var("DOCKSIDE_BIN");
+    }
+
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::sync::atomic::AtomicUsize;
+
+    use crate::backend::Backend;
+
+    /// A backend that counts listings and answers a mode change with a fixed row.
+    struct Counting {
+        lists: AtomicUsize,
+        changes: Mutex<Vec<(String, Mode)>>,
+    }
+
+    impl Counting {
+        fn new() -> Arc<Counting> {
+            Arc::new(Counting {
+                lists: AtomicUsize::new(0),
+                changes: Mutex::new(Vec::new()),
+            })
+        }
+    }
+
+    impl Backend for Counting {
+        fn list_servers(&self) -> Result<Vec<ServerView>, BackendError> {
+            self.lists.fetch_add(1, Ordering::SeqCst);
+            Ok(vec![
+                ServerView::new("demo", "Demo", Mode::Native, "run by clients"),
+                ServerView::new("other", "Other", Mode::Off, "off"),
+            ])
+        }
+
+        fn set_mode(&self, name: &str, mode: Mode) -> Result<ServerView, BackendError> {
+            self.changes.lock().unwrap().push((name.to_owned(), mode));
+            Ok(ServerView::new(
+                name,
+                "Demo",
+                mode,
+                crate::model::mode_state(mode),
+            ))
+        }
+    }
+
+    /// A daemon on a loopback port that answers every request with `answer` (JSON) and records
+    /// `METHOD PATH BODY` of each.
+    fn fake_daemon(answer: String) -> (u16, Arc<Mutex<Vec<String>>>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::clone(&seen);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request = String::new();
+                reader.read_line(&mut request).unwrap();
+                let mut length = 0;
+                loop {
+                    let mut header = String::new();
+                    reader.read_line(&mut header).unwrap();
+                    if header.trim().is_empty() {
+                        break;
+                    }
+                    if let Some((k, v)) = header.split_once(':') {
+                        if k.eq_ignore_ascii_case("content-length") {
+                            length = v.trim().parse().unwrap();
+                        }
+                    }
+                }
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).unwrap();
+                let line = request
+                    .split_whitespace()
+                    .take(2)
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                log.lock()
+                    .unwrap()
+                    .push(format!("{line} {}", String::from_utf8_lossy(&body)));
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                    answer.len()
+                );
+            }
+        });
+        (port, seen)
+    }
+
+    fn hub_in(dir: &Path) -> Arc<Hub> {
+        Hub::new(Home::new(dir), false)
+    }
+
+    #[test]
+    fn a_mode_change_through_the_daemon_shows_its_answer_without_listing_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::new(dir.path());
+        let answer = ServerStatus {
+            mode: Some(Mode::Managed),
+            ..status("demo", RunState::Running, 0, None)
+        };
+        let (port, seen) = fake_daemon(serde_json::to_string(&answer).unwrap());
+        let info = dockside_api::DaemonInfo {
+            pid: std::process::id(),
+            host: "127.0.0.1".into(),
+            port,
+            version: "test".into(),
+            started_at: 1,
+        };
+        files::write_info(&home, &info).unwrap();
+        let hub = hub_in(dir.path());
+        hub.set_state(|s| s.running = true);
+        let counting = Counting::new();
+        let backend: SharedBackend = counting.clone();
+        // The rows the UI and tray show now (as the refresher leaves them).
+        *hub.rows.lock().unwrap() = Some(counting.list_servers().unwrap());
+        counting.lists.store(0, Ordering::SeqCst);
+
+        let row =
+            tauri::async_runtime::block_on(hub.set_mode(&backend, "demo", Mode::Managed)).unwrap();
+
+        assert_eq!(
+            (
+                row.name.as_str(),
+                row.title.as_str(),
+                row.mode,
+                row.state.as_str()
+            ),
+            ("demo", "Demo", Mode::Managed, "running")
+        );
+        assert_eq!((row.tools, row.pid), (Some(3), Some(7)));
+        // One request, the mode change; no listing, no core write.
+        assert_eq!(
+            *seen.lock().unwrap(),
+            [r#"PUT /api/servers/demo/mode {"mode":"managed"}"#]
+        );
+        assert_eq!(counting.lists.load(Ordering::SeqCst), 0);
+        assert!(counting.changes.lock().unwrap().is_empty());
+        // The cached rows hold the new row, the other row untouched.
+        let rows = hub.cached_rows().unwrap();
+        assert_eq!(rows[0], row);
+        assert_eq!(rows[1].name, "other");
+        // The daemon's events about it are its echo; others are news.
+        let own = hub.own.lock().unwrap().clone();
+        let now = Instant::now();
+        let started =
+            serde_json::json!({"type": "server-started", "server": "demo", "pid": 7, "tools": 3});
+        assert!(is_echo(&started, &own, now));
+        let crashed =
+            serde_json::json!({"type": "server-crashed", "server": "demo", "how": "exit 1"});
+        assert!(!is_echo(&crashed, &own, now));
+    }
+
+    #[test]
+    fn without_a_daemon_the_backend_changes_the_mode_and_nothing_is_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        let hub = hub_in(dir.path());
+        let counting = Counting::new();
+        let backend: SharedBackend = counting.clone();
+        *hub.rows.lock().unwrap() = Some(counting.list_servers().unwrap());
+        counting.lists.store(0, Ordering::SeqCst);
+
+        let row =
+            tauri::async_runtime::block_on(hub.set_mode(&backend, "demo", Mode::Docker)).unwrap();
+
+        assert_eq!(
+            *counting.changes.lock().unwrap(),
+            [("demo".to_owned(), Mode::Docker)]
+        );
+        assert_eq!(counting.lists.load(Ordering::SeqCst), 0);
+        // A gateway server while no gateway runs.
+        assert_eq!(
+            (row.mode, row.state.as_str()),
+            (Mode::Docker, "gateway stopped")
+        );
+        assert_eq!(hub.cached_rows().unwrap()[0], row);
+    }
+
+    #[test]
+    fn a_status_becomes_the_row_in_its_mode() {
+        let up = DaemonState {
+            running: true,
+            ..DaemonState::default()
+        };
+        let mut before = row("demo", Mode::Managed);
+        before.title = "Demo".into();
+        before.error = Some("old crash".into());
+        before.restarts = 4;
+        // Back to native: the daemon's numbers no longer apply.
+        let native = ServerStatus {
+            mode: Some(Mode::Native),
+            ..status("demo", RunState::Stopped, 0, None)
+        };
+        let r = row_from_status(Some(&before), "demo", &native, &up);
+        assert_eq!(
+            (
+                r.title.as_str(),
+                r.mode,
+                r.state.as_str(),
+                r.error,
+                r.restarts,
+                r.tools
+            ),
+            ("Demo", Mode::Native, "run by clients", None, 0, None)
+        );
+        // To docker, starting.
+        let docker = ServerStatus {
+            mode: Some(Mode::Docker),
+            ..status("demo", RunState::Starting, 0, None)
+        };
+        let r = row_from_status(Some(&before), "demo", &docker, &up);
+        assert_eq!((r.mode, r.state.as_str()), (Mode::Docker, "starting"));
+        // No row known yet, no mode in the answer: a gateway server.
+        let r = row_from_status(None, "new", &status("new", RunState::Running, 0, None), &up);
+        assert_eq!((r.mode, r.state.as_str()), (Mode::Managed, "running"));
+    }
+
+    #[test]
+    fn echoes_are_only_events_about_the_apps_own_recent_change() {
+        let now = Instant::now();
+        let mut own = HashMap::new();
+        own.insert("demo".to_owned(), now + ECHO_WINDOW);
+        own.insert("old".to_owned(), now - Duration::from_secs(1));
+        let ev = |v: serde_json::Value| v;
+        let echo = |v| is_echo(&v, &own, now);
+        assert!(echo(ev(
+            serde_json::json!({"type": "server-stopped", "server": "demo"})
+        )));
+        assert!(echo(ev(
+            serde_json::json!({"type": "reloaded", "started": ["demo"],
+            "stopped": [], "restarted": [], "failed": []})
+        )));
+        assert!(echo(ev(
+            serde_json::json!({"type": "reloaded", "started": [],
+            "stopped": [], "restarted": [], "failed": ["demo: no such file"]})
+        )));
+        // Another server, an expired change, or news about the server itself.
+        assert!(!echo(ev(
+            serde_json::json!({"type": "server-stopped", "server": "other"})
+        )));
+        assert!(!echo(ev(
+            serde_json::json!({"type": "server-stopped", "server": "old"})
+        )));
+        assert!(!echo(ev(
+            serde_json::json!({"type": "reloaded", "started": ["demo", "other"],
+            "stopped": [], "restarted": [], "failed": []})
+        )));
+        assert!(!echo(ev(
+            serde_json::json!({"type": "tools-changed", "server": "demo", "tools": 2})
+        )));
+        assert!(!echo(ev(
+            serde_json::json!({"type": "crash-loop", "server": "demo", "crashes": 5})
+        )));
+        // Nothing of the app's own pending: a reload is news.
+        let none = HashMap::new();
+        let reloaded = serde_json::json!({"type": "reloaded", "started": [], "stopped": [],
+            "restarted": [], "failed": []});
+        assert!(!is_echo(&reloaded, &none, now));
     }
 }

@@ -1,15 +1,21 @@
 //! Dockside tray app (Tauri 2).
 //!
+//! Module layers — each module imports only from layers below it (never sideways within a
+//! layer, never up); this file wires them together:
+//! 1. [`model`], [`options`], [`window`], [`notify`] — shared types (rows, daemon state, errors), launch flags, the dashboard window, which events become notifications.
+//! 2. [`prefs`], [`backend`], [`clients`], [`editor`], [`production`], [`menu`], [`smoke`] — data through `dockside-core`, the tray's look, the smoke check.
+//! 3. [`hub`] — daemon supervision, its events, the one mode change, the refresher of rows, tray and UI.
+//! 4. [`commands`], [`tray`] — what the web UI and the tray menu can do.
+//!
 //! Where to start reading:
 //! - [`run`] wires everything: plugins, state, commands, tray, window, run loop.
-//! - [`tray`]: the tray icon (status variants) and its menu.
-//! - [`window`]: the dashboard window, hidden instead of closed.
 //! - [`commands`]: the only calls the web UI (`ui/`) can make — thin wrappers over
-//!   `dockside-core` ([`backend`], [`editor`], [`clients`]) and the daemon's control API
-//!   (`dockside_api::client`); [`production`]: the production switch (review through core, switch
-//!   and undo through the `dockside` CLI).
+//!   `dockside-core` ([`backend`], [`editor`], [`clients`]), the [`hub`] and the daemon's
+//!   control API (`dockside_api::client`); [`production`]: the production switch (review
+//!   through core, switch and undo through the `dockside` CLI).
 //! - [`hub`]: daemon supervision, event forwarding to the UI, tray refresh; [`notify`]: which
 //!   events become desktop notifications, rate-limited.
+//! - [`tray`] and [`menu`]: the tray icon, what its menu does and how it looks.
 //! - [`smoke`]: `--smoke-test`, the "does it really start" check used by tests and CI.
 
 pub mod backend;
@@ -17,6 +23,8 @@ pub mod clients;
 pub mod commands;
 pub mod editor;
 pub mod hub;
+pub mod menu;
+pub mod model;
 pub mod notify;
 pub mod options;
 pub mod prefs;
@@ -58,8 +66,23 @@ async fn quit_on_signal<R: tauri::Runtime>(app: tauri::AppHandle<R>, hub: Arc<hu
     }
 }
 
+/// Client files must name the `dockside` binary the app found (an absolute path: clients such
+/// as Claude Desktop start servers with a minimal PATH), whoever writes them: the app's Clients
+/// screen, core's `change::set_mode` when no daemon runs (it takes the launcher from
+/// `$DOCKSIDE_LAUNCHER`, else from the running executable, which here is the app), and the
+/// daemon and CLI the app starts (the same binary). Called before any thread starts.
+fn pin_launcher() {
+    if std::env::var_os("DOCKSIDE_LAUNCHER").is_some_and(|v| !v.is_empty()) {
+        return;
+    }
+    if let Some(dockside) = hub::find_dockside() {
+        std::env::set_var("DOCKSIDE_LAUNCHER", dockside);
+    }
+}
+
 /// Builds and runs the app; returns only on a build error (the run loop exits the process).
 pub fn run(options: LaunchOptions) -> anyhow::Result<()> {
+    pin_launcher();
     let mut builder = tauri::Builder::default();
     // A second launch focuses the running instance's dashboard instead of starting a second
     // tray icon. Not in smoke tests: they must test this binary, not hand over to a running one.
@@ -72,7 +95,7 @@ pub fn run(options: LaunchOptions) -> anyhow::Result<()> {
 
     let home = dockside_core::Home::from_env()?;
     tracing::info!(home = %home.root().display(), "Dockside home");
-    let backend: commands::SharedBackend = Arc::new(backend::CoreBackend::new(home.clone()));
+    let backend: backend::SharedBackend = Arc::new(backend::CoreBackend::new(home.clone()));
     // A smoke test checks this binary's tray, window and UI: it must not start (or stop) a
     // daemon unless asked to (DOCKSIDE_SMOKE_DAEMON=1).
     let supervise = !options.smoke_test || std::env::var_os("DOCKSIDE_SMOKE_DAEMON").is_some();
@@ -118,7 +141,7 @@ pub fn run(options: LaunchOptions) -> anyhow::Result<()> {
             #[cfg(target_os = "macos")]
             app.set_activation_policy(tauri::ActivationPolicy::Accessory);
 
-            tray::build(app.handle(), &tray::TrayModel::default())?;
+            tray::build(app.handle(), &menu::TrayModel::default())?;
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(hub::refresher(handle.clone(), hub.clone(), backend));
             tauri::async_runtime::spawn(hub::supervise(handle.clone(), hub.clone()));

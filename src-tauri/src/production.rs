@@ -19,7 +19,7 @@ use dockside_core::{Home, Profile, Workspace};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::backend::BackendError;
+use crate::model::BackendError;
 
 /// Tauri event carrying one [`Progress`] step of a running switch.
 pub const EVENT_PROGRESS: &str = "production-progress";
@@ -401,7 +401,7 @@ mod tests {
     fn preview_of_an_empty_home() {
         let dir = tempfile::tempdir().unwrap();
         let home = Home::new(dir.path().join("home"));
-        let mut ctx = crate::clients::context(&home, Some(Path::new("/opt/dockside")));
+        let mut ctx = Context::for_home(home.root());
         ctx.env.home = dir.path().join("user");
         let p = preview(&ctx, Some(Path::new("/opt/dockside"))).unwrap();
         assert!(p.available, "{:?}", p.reason);

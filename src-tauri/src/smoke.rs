@@ -8,10 +8,17 @@
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use serde::Deserialize;
 use tauri::{AppHandle, Manager, Runtime};
 
-use crate::commands::UiReport;
-use crate::{tray, window};
+use crate::{menu, window};
+
+/// What the UI saw on its first load (mirrors `UiReport` in `ui/src/api.ts`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct UiReport {
+    pub servers: Option<usize>,
+    pub error: Option<String>,
+}
 
 pub const TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -39,7 +46,7 @@ pub fn arm<R: Runtime>(app: &AppHandle<R>) {
 pub fn finish<R: Runtime>(app: &AppHandle<R>, report: &UiReport) {
     let elapsed = STARTED.get().map(Instant::elapsed).unwrap_or_default();
     let mut problems = Vec::new();
-    if app.tray_by_id(tray::TRAY_ID).is_none() {
+    if app.tray_by_id(menu::TRAY_ID).is_none() {
         problems.push("no tray icon".to_string());
     }
     match app.get_webview_window(window::MAIN) {

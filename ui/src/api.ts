@@ -30,7 +30,7 @@ export function isMode(value: unknown): value is Mode {
   return typeof value === 'string' && (MODES as readonly string[]).includes(value);
 }
 
-/** One row of the Servers screen. Mirrors `ServerView` in src-tauri/src/backend.rs. */
+/** One row of the Servers screen. Mirrors `ServerView` in src-tauri/src/model.rs. */
 export interface ServerView {
   /** Catalog key; also the name AI clients see. */
   name: string;
@@ -43,11 +43,11 @@ export interface ServerView {
   restarts?: number;
   pid?: number | null;
   error?: string | null;
-  /** Something to tell about the last change (client files not synced…). */
+  /** Something to tell about the last change. */
   warning?: string | null;
 }
 
-/** Mirrors `DaemonState` in src-tauri/src/hub.rs. */
+/** Mirrors `DaemonState` in src-tauri/src/model.rs. */
 export interface GatewayState {
   running: boolean;
   paused: boolean;
@@ -69,7 +69,7 @@ export interface ToolLatency {
   lastMs: number;
 }
 
-/** Mirrors `LogLine` in src-tauri/src/hub.rs. */
+/** Mirrors `LogLine` in src-tauri/src/model.rs. */
 export interface LogLine {
   /** Unix time, milliseconds. */
   at: number;
