@@ -12,6 +12,7 @@ use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
@@ -422,9 +423,20 @@ async fn api_action(
 async fn api_mode(
     State(d): State<Shared>,
     Path(name): Path<String>,
-    Json(body): Json<SetMode>,
+    body: Result<Json<SetMode>, JsonRejection>,
 ) -> Response {
-    let mode = body.mode;
+    let mode = match body {
+        Ok(Json(body)) => body.mode,
+        Err(e) => {
+            return api_error(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "expected {{\"mode\": \"native|managed|docker|off\"}}: {}",
+                    e.body_text()
+                ),
+            )
+        }
+    };
     let home = d.home.clone();
     let n = name.clone();
     // The one way to change a mode: save the state and sync every connected client, all or
