@@ -108,23 +108,6 @@ pub fn diff(ctx: &Context, id: &str) -> Result<ClientDiff, BackendError> {
     })
 }
 
-/// Syncs every connected client with the workspace (after a mode change); all files or none.
-pub fn sync_connected(ctx: &Context) -> Result<usize, BackendError> {
-    let ws = Workspace::load(Home::new(&ctx.dockside_home))?;
-    match bridge::sync_connected(&ws, ctx) {
-        Ok(done) => Ok(done.len()),
-        Err(errors) => Err(BackendError::Internal(format!(
-            "{} client file(s) could not be synced, none was changed: {}",
-            errors.len(),
-            errors
-                .iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("; ")
-        ))),
-    }
-}
-
 /// Imports a client's servers into catalog `imported`, in native mode.
 pub fn import(ctx: &Context, id: &str) -> Result<Vec<ImportedServer>, BackendError> {
     let target = target(id)?;

@@ -16,6 +16,7 @@ const WORK = process.env.WORK;
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 
 const log = (msg) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${msg}`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function wd(method, url, body) {
   const res = await fetch(`${DRIVER}${url}`, {
@@ -42,7 +43,7 @@ async function until(what, fn, ms = 30000) {
       last = err;
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}${last ? ` (${last.message})` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
   }
 }
 
@@ -53,22 +54,55 @@ function daemonServer(name) {
 }
 
 let session;
-async function find(css) {
-  const el = await wd('POST', `/session/${session}/element`, { using: 'css selector', value: css });
-  return el[ELEMENT];
-}
-const text = async (css) => wd('GET', `/session/${session}/element/${await find(css)}/text`);
-// The dashboard re-renders rows when the app pushes new data: find again if the element went stale.
-async function click(css) {
-  for (let attempt = 1; ; attempt++) {
+
+/** How long a find, click or text read waits for its element by default. */
+const FIND_MS = 15000;
+
+/**
+ * The element `css` names, once it exists and is displayed: the dashboard renders screens and
+ * rows asynchronously (a tab's list arrives after the tab shows), so a lookup right after a
+ * navigation must wait instead of failing with "no such element". Polls until `ms` passed,
+ * then fails naming the selector and what it last saw.
+ */
+async function find(css, ms = FIND_MS) {
+  const deadline = Date.now() + ms;
+  let last = 'not found';
+  for (;;) {
     try {
-      return await wd('POST', `/session/${session}/element/${await find(css)}/click`, {});
+      const el = await wd('POST', `/session/${session}/element`, { using: 'css selector', value: css });
+      const id = el[ELEMENT];
+      if (await wd('GET', `/session/${session}/element/${id}/displayed`)) return id;
+      last = 'present but not displayed';
     } catch (err) {
-      if (attempt >= 5 || !/stale element/.test(err.message)) throw err;
-      await new Promise((r) => setTimeout(r, 200));
+      if (!/no such element|stale element/.test(err.message)) throw err;
+      last = /stale element/.test(err.message) ? 'replaced while looking (stale)' : 'not found';
+    }
+    if (Date.now() > deadline) throw new Error(`no displayed element for \`${css}\` after ${ms / 1000} s (${last})`);
+    await sleep(100);
+  }
+}
+
+/**
+ * Does `act(elementId)` on the element `css` names, waiting for it (see `find`) and finding it
+ * again when the dashboard re-rendered it in between (stale) or it could not take the action
+ * yet (not interactable), until `ms` passed.
+ */
+async function withElement(css, what, act, ms = FIND_MS) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return await act(await find(css, Math.max(deadline - Date.now(), 0)));
+    } catch (err) {
+      const retry = /stale element|not interactable|no such element|click intercepted/.test(err.message);
+      if (!retry) throw err;
+      if (Date.now() > deadline) throw new Error(`could not ${what} \`${css}\` within ${ms / 1000} s: ${err.message}`);
+      await sleep(100);
     }
   }
 }
+
+const click = (css, ms) => withElement(css, 'click', (id) => wd('POST', `/session/${session}/element/${id}/click`, {}), ms);
+const text = (css, ms) => withElement(css, 'read the text of', (id) => wd('GET', `/session/${session}/element/${id}/text`), ms);
 const script = (body, args = []) => wd('POST', `/session/${session}/execute/sync`, { script: body, args });
 
 async function screenshot(name) {
@@ -91,9 +125,9 @@ try {
   session = created.sessionId;
   log(`session ${session}`);
 
-  await until('the dashboard lists demo as running', async () => (await text('tr[data-server="demo"] .pill')) === 'running');
+  await until('the dashboard lists demo as running', async () => (await text('tr[data-server="demo"] .pill', 2000)) === 'running');
   // Let the first pushes (gateway up, rows refreshed) settle before clicking.
-  await new Promise((r) => setTimeout(r, 1000));
+  await sleep(1000);
   assert.equal(await script(`return document.querySelector('tr[data-server="demo"] input:checked').value;`), 'managed');
   assert.equal(daemonServer('demo')?.state, 'running');
   await screenshot('dashboard.png');
@@ -103,21 +137,21 @@ try {
     const s = daemonServer('demo');
     return s === null || (s.mode === 'off' && s.state !== 'running');
   });
-  await until('the dashboard shows demo off', async () => (await text('tr[data-server="demo"] .pill')) === 'off');
+  await until('the dashboard shows demo off', async () => (await text('tr[data-server="demo"] .pill', 2000)) === 'off');
 
   await switchTo('managed', 'Managed');
   await until('the daemon runs demo again (managed)', () => {
     const s = daemonServer('demo');
     return s?.mode === 'managed' && s.state === 'running';
   });
-  await until('the dashboard shows demo running', async () => (await text('tr[data-server="demo"] .pill')) === 'running');
+  await until('the dashboard shows demo running', async () => (await text('tr[data-server="demo"] .pill', 2000)) === 'running');
   await screenshot('dashboard-after.png');
   // The other screens render in the real webview too (kept with KEEP_WORK=1, for a look).
   for (const screen of ['catalog', 'clients', 'logs', 'production']) {
     await click(`#tab-${screen}`);
     await until(`the ${screen} screen shows`, async () => (await script('return location.hash;')) === `#${screen}`);
     if (screen === 'catalog') await click('.server-item[data-server="demo"]');
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     await screenshot(`${screen}.png`);
   }
 
