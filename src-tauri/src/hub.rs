@@ -12,7 +12,7 @@
 //!
 //! A mode change the app makes itself ([`Hub::set_mode`]) goes through the one way to change a
 //! mode: the daemon's `PUT /api/servers/{name}/mode` when it runs, else core's
-//! `change::set_mode` (through [`Backend`]). Its answer becomes the server's new row at once,
+//! `change::set_mode` (through [`Backend`](crate::backend::Backend)). Its answer becomes the server's new row at once,
 //! in the UI and the tray, without listing everything again; the daemon events it causes are
 //! forwarded but do not trigger another listing ([`is_echo`]).
 //!

@@ -3,8 +3,8 @@
 //! Module layers — each module imports only from layers below it (never sideways within a
 //! layer, never up); this file wires them together:
 //! 1. [`model`], [`options`], [`window`], [`notify`] — shared types (rows, daemon state, errors), launch flags, the dashboard window, which events become notifications.
-//! 2. [`prefs`], [`backend`], [`clients`], [`editor`], [`production`], [`menu`], [`smoke`] — data through `dockside-core`, the tray's look, the smoke check.
-//! 3. [`hub`] — daemon supervision, its events, the one mode change, the refresher of rows, tray and UI.
+//! 2. [`prefs`], [`backend`], [`clients`], [`editor`], [`production`], [`menu`] — data through `dockside-core`, the tray's look.
+//! 3. [`hub`], [`smoke`] — daemon supervision, its events, the one mode change, the refresher of rows, tray and UI; the smoke check.
 //! 4. [`commands`], [`tray`] — what the web UI and the tray menu can do.
 //!
 //! Where to start reading:
