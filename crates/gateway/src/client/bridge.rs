@@ -200,13 +200,13 @@ impl Bridge {
                 ..
             }
         );
-        let mut last_error = String::new();
+        let mut last_error = String::from("the Dockside daemon is not reachable");
         for attempt in 0..4 {
             let snap = self.snapshot().await;
             match self.try_send(&snap, &msg, is_init).await {
                 Sent::Done => return,
                 Sent::Failed(e) => {
-                    last_error = e;
+                    last_error = format!("the Dockside daemon could not take it: {e}");
                     break;
                 }
                 Sent::Retry => {
@@ -214,16 +214,13 @@ impl Bridge {
                         tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
                     }
                     if let Err(e) = self.reconnect(snap.generation, true).await {
-                        last_error = format!("{e:#}");
+                        last_error = format!("the Dockside daemon is not reachable: {e:#}");
                     }
                 }
             }
         }
         if let Some(id) = request_id {
-            let err = jsonrpc::error(
-                jsonrpc::INTERNAL_ERROR,
-                format!("the Dockside daemon is not reachable: {last_error}"),
-            );
+            let err = jsonrpc::error(jsonrpc::INTERNAL_ERROR, last_error);
             let _ = self.out.send(jsonrpc::response(id, Err(err)).to_string());
         }
     }

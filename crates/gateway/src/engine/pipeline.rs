@@ -40,9 +40,16 @@ pub trait Layer: Send + Sync {
         Ok(())
     }
 
-    /// After the forward (which took `took`): the outcome to pass on.
+    /// After the forward (which took `took`): the outcome to pass on. `call.arguments` is set
+    /// only when some layer [`wants_arguments_after`](Layer::wants_arguments_after).
     fn after(&self, _call: &ToolCall<'_>, _took: Duration, outcome: Outcome) -> Outcome {
         outcome
+    }
+
+    /// Whether [`after`](Layer::after) reads the arguments. The forward consumes them, so they
+    /// are copied for the after phase only then (never on the ordinary path).
+    fn wants_arguments_after(&self) -> bool {
+        false
     }
 }
 
@@ -57,19 +64,51 @@ impl Pipeline {
         Pipeline { layers }
     }
 
-    /// Runs `call` through every layer around `forward`.
-    pub async fn call<F>(&self, call: &ToolCall<'_>, forward: F) -> Outcome
+    /// Runs a `tools/call` whose `params` already name the server's own tool through every
+    /// layer around `forward`, which gets the params.
+    pub async fn call<F, Fut>(
+        &self,
+        spec: &UpstreamSpec,
+        exposed: &str,
+        params: Option<Value>,
+        forward: F,
+    ) -> Outcome
     where
-        F: Future<Output = Outcome>,
+        F: FnOnce(Option<Value>) -> Fut,
+        Fut: Future<Output = Outcome>,
     {
+        let tool = params
+            .as_ref()
+            .and_then(|p| p["name"].as_str())
+            .unwrap_or_default()
+            .to_owned();
+        let arguments = params.as_ref().and_then(|p| p.get("arguments"));
+        let call = ToolCall {
+            spec,
+            exposed,
+            tool: &tool,
+            arguments,
+        };
         for layer in &self.layers {
-            layer.before(call)?;
+            layer.before(&call)?;
         }
+        let kept = self
+            .layers
+            .iter()
+            .any(|l| l.wants_arguments_after())
+            .then(|| arguments.cloned())
+            .flatten();
+        let call = ToolCall {
+            spec,
+            exposed,
+            tool: &tool,
+            arguments: kept.as_ref(),
+        };
         let started = Instant::now();
-        let mut outcome = forward.await;
+        let mut outcome = forward(params).await;
         let took = started.elapsed();
         for layer in self.layers.iter().rev() {
-            outcome = layer.after(call, took, outcome);
+            outcome = layer.after(&call, took, outcome);
         }
         outcome
     }
@@ -177,7 +216,7 @@ impl Layer for CallLog {
         let ms = took.as_secs_f64() * 1000.0;
         let ok = succeeded(&outcome);
         let mut line = format!("call {tool} {ms:.1} ms {}", if ok { "ok" } else { "error" });
-        match call.arguments.filter(|_| self.with_arguments) {
+        match call.arguments {
             Some(args) => {
                 line.push_str(&format!(" arguments={args}"));
                 tracing::info!(server, tool, ms, ok, arguments = %args, "tool call");
@@ -190,6 +229,10 @@ impl Layer for CallLog {
             line,
         });
         outcome
+    }
+
+    fn wants_arguments_after(&self) -> bool {
+        self.with_arguments
     }
 }
 
@@ -207,24 +250,36 @@ mod tests {
         }
     }
 
-    fn call<'a>(spec: &'a UpstreamSpec, args: Option<&'a Value>) -> ToolCall<'a> {
-        ToolCall {
-            spec,
-            exposed: "srv__echo",
-            tool: "echo",
-            arguments: args,
+    /// `tools/call` params naming the server's `echo`, with these arguments.
+    fn call(args: Option<&Value>) -> Option<Value> {
+        let mut params = json!({"name": "echo"});
+        if let Some(a) = args {
+            params["arguments"] = a.clone();
         }
+        Some(params)
     }
 
-    async fn run(p: &Pipeline, c: &ToolCall<'_>, reply: Outcome) -> (Outcome, bool) {
-        let forwarded = Mutex::new(false);
+    /// Runs `params` through `p` on server `s`; returns the outcome and whether the forward
+    /// ran (with the params it got).
+    async fn run(
+        p: &Pipeline,
+        s: &UpstreamSpec,
+        params: Option<Value>,
+        reply: Outcome,
+    ) -> (Outcome, bool) {
+        let forwarded = Mutex::new(None);
+        let sent = params.clone();
         let out = p
-            .call(c, async {
-                *forwarded.lock().unwrap() = true;
+            .call(s, "srv__echo", params, |got| async {
+                *forwarded.lock().unwrap() = Some(got);
                 reply
             })
             .await;
-        (out, forwarded.into_inner().unwrap())
+        let forwarded = forwarded.into_inner().unwrap();
+        if let Some(got) = &forwarded {
+            assert_eq!(*got, sent, "the forward gets the params untouched");
+        }
+        (out, forwarded.is_some())
     }
 
     #[tokio::test]
@@ -246,7 +301,7 @@ mod tests {
             Box::new(Trace("inner", log.clone())),
         ]);
         let s = spec(None);
-        let (out, forwarded) = run(&p, &call(&s, None), Ok(json!({"content": []}))).await;
+        let (out, forwarded) = run(&p, &s, call(None), Ok(json!({"content": []}))).await;
         assert!(out.is_ok() && forwarded);
         assert_eq!(
             *log.lock().unwrap(),
@@ -258,10 +313,10 @@ mod tests {
     async fn the_allow_list_refuses_before_the_forward() {
         let p = Pipeline::new(vec![Box::new(AllowList { patterns: vec![] })]);
         let allowed = spec(Some(vec!["echo"]));
-        let (out, forwarded) = run(&p, &call(&allowed, None), Ok(json!({}))).await;
+        let (out, forwarded) = run(&p, &allowed, call(None), Ok(json!({}))).await;
         assert!(out.is_ok() && forwarded);
         let other = spec(Some(vec!["add"]));
-        let (out, forwarded) = run(&p, &call(&other, None), Ok(json!({}))).await;
+        let (out, forwarded) = run(&p, &other, call(None), Ok(json!({}))).await;
         assert!(!forwarded);
         let err = out.unwrap_err();
         assert_eq!(err["code"], INVALID_PARAMS);
@@ -278,16 +333,16 @@ mod tests {
         let p = Pipeline::new(vec![Box::new(SecretBlock { scanner })]);
         let s = spec(None);
         let args = json!({"message": "hunter2-very-secret"});
-        let (out, forwarded) = run(&p, &call(&s, Some(&args)), Ok(json!({}))).await;
+        let (out, forwarded) = run(&p, &s, call(Some(&args)), Ok(json!({}))).await;
         assert!(!forwarded);
         assert_eq!(out.unwrap_err()["code"], INVALID_PARAMS);
         let clean = json!({"message": "hello"});
         let leak = json!({"content": [{"type": "text", "text": "hunter2-very-secret"}]});
-        let (out, forwarded) = run(&p, &call(&s, Some(&clean)), Ok(leak)).await;
+        let (out, forwarded) = run(&p, &s, call(Some(&clean)), Ok(leak)).await;
         assert!(forwarded);
         assert_eq!(out.unwrap_err()["code"], INTERNAL_ERROR);
         let fine = json!({"content": [{"type": "text", "text": "hello"}]});
-        let (out, _) = run(&p, &call(&s, Some(&clean)), Ok(fine.clone())).await;
+        let (out, _) = run(&p, &s, call(Some(&clean)), Ok(fine.clone())).await;
         assert_eq!(out.unwrap(), fine);
     }
 
@@ -298,9 +353,9 @@ mod tests {
             store: store.clone(),
         })]);
         let s = spec(None);
-        let _ = run(&p, &call(&s, None), Ok(json!({"content": []}))).await;
-        let _ = run(&p, &call(&s, None), Ok(json!({"isError": true}))).await;
-        let _ = run(&p, &call(&s, None), Err(json!({"code": -1}))).await;
+        let _ = run(&p, &s, call(None), Ok(json!({"content": []}))).await;
+        let _ = run(&p, &s, call(None), Ok(json!({"isError": true}))).await;
+        let _ = run(&p, &s, call(None), Err(json!({"code": -1}))).await;
         let m = store.snapshot(|_| 0);
         let srv = &m.servers[0];
         assert_eq!((srv.calls.calls, srv.calls.errors), (3, 2));
@@ -316,7 +371,7 @@ mod tests {
                 store: store.clone(),
                 with_arguments,
             })]);
-            let _ = run(&p, &call(&s, Some(&args)), Ok(json!({}))).await;
+            let _ = run(&p, &s, call(Some(&args)), Ok(json!({}))).await;
             let lines = store.recent(Some("srv"), 0);
             assert_eq!(lines.len(), 1);
             assert!(lines[0].line.starts_with("call echo "));

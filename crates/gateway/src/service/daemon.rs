@@ -27,6 +27,7 @@ use dockside_api::{
 use dockside_core::change::{self, ChangeError};
 use dockside_core::home::Home;
 use dockside_core::state::Mode;
+use futures::StreamExt;
 use tokio::sync::Notify;
 
 use crate::engine::gateway::Gateway;
@@ -276,15 +277,11 @@ impl Daemon {
     }
 
     fn track_events(self: &Arc<Self>) {
-        let mut rx = self.gw.subscribe();
+        let events = super::received(self.gw.subscribe());
         let me = Arc::downgrade(self);
         tokio::spawn(async move {
-            loop {
-                let ev = match rx.recv().await {
-                    Ok(ev) => ev,
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(_) => return,
-                };
+            let mut events = std::pin::pin!(events);
+            while let Some(ev) = events.next().await {
                 let Some(me) = me.upgrade() else { return };
                 let mut notes = me.notes.lock().unwrap();
                 match ev {
@@ -496,18 +493,17 @@ async fn api_logs(
 async fn api_events(
     State(d): State<Shared>,
 ) -> Sse<impl futures::Stream<Item = Result<SseEvent, Infallible>>> {
-    let rx = d.gw.subscribe();
-    let stream = futures::stream::unfold(rx, |mut rx| async move {
-        loop {
-            match rx.recv().await {
-                Ok(ev) => {
-                    let data = serde_json::to_string(&ev).unwrap_or_default();
-                    return Some((Ok(SseEvent::default().data(data)), rx));
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(_) => return None,
-            }
-        }
+    // Two channels, so a server flooding stderr can only make this client miss log lines,
+    // never a lifecycle event (`server-crashed`, `crash-loop`…).
+    let lifecycle = super::received(d.gw.subscribe());
+    let logs = super::received(d.gw.subscribe_logs()).map(|l| Event::Log {
+        server: l.server,
+        line: l.line,
+        at_ms: l.at_ms,
+    });
+    let stream = futures::stream::select(lifecycle, logs).map(|ev| {
+        let data = serde_json::to_string(&ev).unwrap_or_default();
+        Ok(SseEvent::default().data(data))
     });
     Sse::new(stream).keep_alive(KeepAlive::default())
 }

@@ -6,3 +6,18 @@ pub mod config;
 pub mod daemon;
 pub mod options;
 pub mod run;
+
+/// What a broadcast receiver gets, as a stream; messages it fell behind on are skipped.
+pub(crate) fn received<T: Clone + Send + 'static>(
+    rx: tokio::sync::broadcast::Receiver<T>,
+) -> impl futures::Stream<Item = T> {
+    futures::stream::unfold(rx, |mut rx| async move {
+        loop {
+            match rx.recv().await {
+                Ok(item) => return Some((item, rx)),
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(_) => return None,
+            }
+        }
+    })
+}

@@ -51,14 +51,11 @@ pub async fn shutdown_signal() {
 
 /// Prints each server's stderr to ours, prefixed with its name.
 pub fn mirror_server_stderr(gw: &Gateway) {
-    let mut logs = gw.subscribe_logs();
+    let logs = super::received(gw.subscribe_logs());
     tokio::spawn(async move {
-        loop {
-            match logs.recv().await {
-                Ok(l) => eprintln!("[{}] {}", l.server, l.line),
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(_) => return,
-            }
+        let mut logs = std::pin::pin!(logs);
+        while let Some(l) = futures::StreamExt::next(&mut logs).await {
+            eprintln!("[{}] {}", l.server, l.line);
         }
     });
 }

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use axum::extract::{Path, Request, State};
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -29,7 +29,7 @@ use tokio::sync::mpsc;
 
 use crate::engine::gateway::{Gateway, Session};
 use crate::protocol::jsonrpc::{self, Kind};
-use crate::protocol::peer::Outbound;
+use crate::protocol::peer::{Outbound, MAX_LINE};
 
 pub use crate::protocol::SESSION_HEADER;
 /// Docker's default port for its gateway's HTTP transports.
@@ -242,6 +242,8 @@ pub fn mcp_router(state: HttpState) -> Router {
             "/mcp/{server}",
             post(post_scoped).get(get_scoped).delete(delete_scoped),
         )
+        // As large as a message may be on stdio (axum's default, 2 MiB, refused larger ones).
+        .layer(DefaultBodyLimit::max(MAX_LINE))
         .with_state(state)
 }
 

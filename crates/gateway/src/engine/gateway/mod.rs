@@ -207,8 +207,10 @@ impl Gateway {
                 seq: AtomicU64::new(1),
             }),
         };
-        // Server stderr lines go to the log store (ring, files) and become events. The task ends
-        // with the gateway (when the last log sender goes).
+        // Server stderr lines go to the log store (ring, files). They stay off the lifecycle
+        // event channel: a server flooding stderr must not push `server-crashed` out of a slow
+        // subscriber's window (`subscribe_logs` is their own channel). The task ends with the
+        // gateway (when the last log sender goes).
         let mut logs = gw.inner.logs.subscribe();
         let weak = Arc::downgrade(&gw.inner);
         tokio::spawn(async move {
@@ -217,14 +219,9 @@ impl Gateway {
                     Ok(l) => {
                         let Some(inner) = weak.upgrade() else { return };
                         inner.log_store.push(LogEntry {
-                            server: l.server.clone(),
-                            at_ms: l.at_ms,
-                            line: l.line.clone(),
-                        });
-                        let _ = inner.events.send(GatewayEvent::Log {
                             server: l.server,
-                            line: l.line,
                             at_ms: l.at_ms,
+                            line: l.line,
                         });
                     }
                     Err(broadcast::error::RecvError::Lagged(_)) => continue,

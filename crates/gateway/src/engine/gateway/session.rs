@@ -10,7 +10,6 @@ use serde_json::{json, Value};
 
 use super::supervisor;
 use super::{Gateway, Index, ProgressRoute, PROGRESS_GAP, STARTUP_WAIT};
-use crate::engine::pipeline::ToolCall;
 use crate::protocol::jsonrpc::{self, Kind, INTERNAL_ERROR, INVALID_PARAMS, METHOD_NOT_FOUND};
 use crate::protocol::peer::Peer;
 use crate::protocol::PROTOCOL_VERSIONS;
@@ -182,12 +181,7 @@ impl Session {
                 self.forward(id, &up, method, params).await
             }
             "resources/read" | "resources/subscribe" | "resources/unsubscribe" => {
-                let uri = params
-                    .as_ref()
-                    .and_then(|p| p.get("uri"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string();
+                let uri = str_param(&params, "uri");
                 if self.gw.owner_of_uri(self.scope(), &uri).is_none() {
                     self.gw.wait_ready(STARTUP_WAIT).await;
                 }
@@ -437,12 +431,8 @@ impl Session {
         kind: ListKind,
         params: Option<Value>,
     ) -> Result<(Arc<Upstream>, Option<Value>), Value> {
+        let name = str_param(&params, "name");
         let mut params = params.unwrap_or_else(|| json!({}));
-        let name = params
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
         let (up, original) = self.lookup_ready(kind, &name).await?;
         params["name"] = Value::String(original);
         Ok((up, Some(params)))
@@ -453,27 +443,14 @@ impl Session {
         id: &Value,
         params: Option<Value>,
     ) -> Result<Value, Value> {
-        let exposed = params
-            .as_ref()
-            .and_then(|p| p.get("name"))
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
+        let exposed = str_param(&params, "name");
         let (up, params) = self.resolve_named(ListKind::Tools, params).await?;
-        let tool = params
-            .as_ref()
-            .and_then(|p| p["name"].as_str())
-            .unwrap_or("")
-            .to_string();
-        let arguments = params.as_ref().and_then(|p| p.get("arguments")).cloned();
-        let call = ToolCall {
-            spec: &up.spec,
-            exposed: &exposed,
-            tool: &tool,
-            arguments: arguments.as_ref(),
-        };
-        let forward = self.forward(id, &up, "tools/call", params);
-        self.gw.inner.pipeline.call(&call, forward).await
+        let forward = |params| self.forward(id, &up, "tools/call", params);
+        self.gw
+            .inner
+            .pipeline
+            .call(&up.spec, &exposed, params, forward)
+            .await
     }
 
     /// Sends a request to an upstream on behalf of this client and waits for the reply.
@@ -536,4 +513,14 @@ impl Drop for Session {
             self.peer.close();
         }
     }
+}
+
+/// A string parameter of a request (`""` when absent or not a string).
+fn str_param(params: &Option<Value>, key: &str) -> String {
+    params
+        .as_ref()
+        .and_then(|p| p.get(key))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
 }

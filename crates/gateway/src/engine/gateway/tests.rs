@@ -226,3 +226,34 @@ async fn list_changed_refreshes_notifies_and_warns_past_128_tools() {
         "{warnings:?}"
     );
 }
+
+#[tokio::test]
+async fn a_stderr_flood_does_not_push_lifecycle_events_out() {
+    let (gw, _) = gateway(&[("a", Prefix::ServerName)]).await;
+    let mut events = gw.subscribe();
+    assert!(gw.stop_server("a").await);
+    // Far more lines than the event channel holds, all through the log pipeline.
+    let flood = 5000;
+    for i in 0..flood {
+        let _ = gw.inner.logs.send(crate::upstream::LogLine {
+            server: "a".into(),
+            line: format!("line {i}"),
+            at_ms: 0,
+        });
+    }
+    let last = format!("line {}", flood - 1);
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while !gw.recent_logs(Some("a"), 0).iter().any(|e| e.line == last) {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the log pipeline took every line");
+    let first = events
+        .try_recv()
+        .expect("the lifecycle event is still there");
+    assert!(
+        matches!(&first, dockside_api::Event::ServerStopped { server } if server == "a"),
+        "{first:?}"
+    );
+}
