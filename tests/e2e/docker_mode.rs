@@ -16,7 +16,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use docker_support::*;
-use gateway_support::{wait_for, TestHome};
+use gateway_support::wait_for;
 use serde_json::{json, Value};
 
 fn call(name: &str, arguments: Value) -> Value {
@@ -30,15 +30,13 @@ fn assert_ok(doc: &Value) {
 #[test]
 fn demo_image_in_docker_mode_is_hardened_and_answers() {
     let _serial = serial();
-    let home = TestHome::new();
     let image = demo_image();
-    write_home(
-        &home,
-        &format!(
+    let f = fixture(&format!(
             "registry:\n  demo:\n    image: {image}\n    secrets: [{{name: demo.token, env: DEMO_TOKEN}}]\n"
         ),
         "servers:\n  demo:\n    mode: docker\n    docker: {idleTimeout: 4}\n",
     );
+    let home = &f.home;
     let mut set = home
         .dockside()
         .args(["secret", "set", "demo.token"])
@@ -67,12 +65,12 @@ fn demo_image_in_docker_mode_is_hardened_and_answers() {
     assert_eq!(String::from_utf8_lossy(&listed.stdout), "demo.token\n");
     assert!(secret(&["rm", "nope"]).status.code() == Some(1));
 
-    let gw = start_daemon(&home);
-    let daemon_label = format!("dockside.pid={}", gw.child.id());
-    wait_state(&home, "demo", "running", Duration::from_secs(60));
+    let gw = f.daemon();
+    let daemon_label = gw.label();
+    wait_state(home, "demo", "running", Duration::from_secs(60));
     let doc = client(
         &gw,
-        &home,
+        home,
         "demo",
         json!([
             {"op": "listTools"},
@@ -133,7 +131,7 @@ fn demo_image_in_docker_mode_is_hardened_and_answers() {
     );
     let doc = client(
         &gw,
-        &home,
+        home,
         "demo",
         json!([call("echo", json!({"message": "again"}))]),
     );
@@ -156,7 +154,6 @@ fn demo_image_in_docker_mode_is_hardened_and_answers() {
 #[test]
 fn network_and_mounts_are_closed_in_docker_and_open_in_managed() {
     let _serial = serial();
-    let home = TestHome::new();
     let project = shared_dir();
     // World-writable, so that only the read-only mount can refuse the container's write (on
     // some filesystems a permission check would answer first, with EACCES instead of EROFS).
@@ -192,10 +189,11 @@ fn network_and_mounts_are_closed_in_docker_and_open_in_managed() {
         ),
     ]);
 
-    write_home(&home, &catalog, &state("docker"));
-    let gw = start_daemon(&home);
-    wait_state(&home, "probe", "running", Duration::from_secs(60));
-    let doc = client(&gw, &home, "probe", steps.clone());
+    let f = fixture(&catalog, &state("docker"));
+    let home = &f.home;
+    let gw = f.daemon();
+    wait_state(home, "probe", "running", Duration::from_secs(60));
+    let doc = client(&gw, home, "probe", steps.clone());
     for (i, r) in doc["results"].as_array().unwrap().iter().enumerate() {
         assert_eq!(
             r["result"]["isError"], true,
@@ -209,10 +207,10 @@ fn network_and_mounts_are_closed_in_docker_and_open_in_managed() {
     assert!(!written.exists());
     drop(gw);
 
-    write_state(&home, &state("managed"));
-    let gw = start_daemon(&home);
-    wait_state(&home, "probe", "running", Duration::from_secs(60));
-    let doc = client(&gw, &home, "probe", steps);
+    write_state(home, &state("managed"));
+    let gw = f.daemon();
+    wait_state(home, "probe", "running", Duration::from_secs(60));
+    let doc = client(&gw, home, "probe", steps);
     assert_ok(&doc);
     for (i, r) in doc["results"].as_array().unwrap().iter().enumerate() {
         assert_ne!(
@@ -226,24 +224,23 @@ fn network_and_mounts_are_closed_in_docker_and_open_in_managed() {
 #[test]
 fn node_command_runs_in_a_locally_built_runtime_image() {
     let _serial = serial();
-    let home = TestHome::new();
     let image = node_image();
     let dir = dockside_e2e::workspace_root().join("tests/fixtures/node-server");
     let script = dir.join("server.js");
-    write_home(
-        &home,
+    let f = fixture(
         &format!(
             "registry:\n  nodefix:\n    command: [node, {}]\n",
             script.display()
         ),
         &format!("servers:\n  nodefix:\n    mode: docker\n    runtimeImage: {image}\n"),
     );
-    let gw = start_daemon(&home);
-    wait_state(&home, "nodefix", "running", Duration::from_secs(60));
+    let home = &f.home;
+    let gw = f.daemon();
+    wait_state(home, "nodefix", "running", Duration::from_secs(60));
     let target = dir.join("should-not-exist.txt");
     let doc = client(
         &gw,
-        &home,
+        home,
         "nodefix",
         json!([
             {"op": "listTools"},
@@ -259,7 +256,7 @@ fn node_command_runs_in_a_locally_built_runtime_image() {
     );
     assert!(text(&doc["results"][2]).contains("EROFS"), "{doc}");
     assert!(!target.exists());
-    let ids = containers(&format!("dockside.pid={}", gw.child.id()));
+    let ids = containers(&gw.label());
     let c = inspect(&ids[0]);
     assert_eq!(c["Config"]["Image"], image);
     assert_eq!(c["Config"]["WorkingDir"], dir.display().to_string());
@@ -275,29 +272,27 @@ fn node_command_runs_in_a_locally_built_runtime_image() {
 #[test]
 fn containers_left_by_a_killed_daemon_are_reaped_at_its_next_start() {
     let _serial = serial();
-    let home = TestHome::new();
     let image = demo_image();
-    write_home(
-        &home,
+    let f = fixture(
         &format!("registry:\n  demo:\n    image: {image}\n"),
         "servers:\n  demo:\n    mode: docker\n    docker: {longLived: true}\n",
     );
-    let mut gw = start_daemon(&home);
-    wait_state(&home, "demo", "running", Duration::from_secs(60));
-    let first = containers(&format!("dockside.pid={}", gw.child.id()));
+    let home = &f.home;
+    let mut gw = f.daemon();
+    wait_state(home, "demo", "running", Duration::from_secs(60));
+    let first = containers(&gw.label());
     assert_eq!(first.len(), 1);
     gw.child.kill().unwrap();
     gw.child.wait().unwrap();
     drop(gw);
-    let gw = start_daemon(&home);
-    wait_state(&home, "demo", "running", Duration::from_secs(60));
+    let gw = f.daemon();
+    wait_state(home, "demo", "running", Duration::from_secs(60));
     wait_for(
         "the leftover container to go",
         Duration::from_secs(20),
         || (!docker_ok(&["inspect", &first[0]])).then_some(()),
     );
-    let home_label = inspect(&containers(&format!("dockside.pid={}", gw.child.id()))[0])["Config"]
-        ["Labels"]["dockside.home"]
+    let home_label = inspect(&containers(&gw.label())[0])["Config"]["Labels"]["dockside.home"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -319,24 +314,22 @@ fn containers_left_by_a_killed_daemon_are_reaped_at_its_next_start() {
 #[test]
 fn docker_outage_is_reported_and_recovered_without_restarting_the_daemon() {
     let _serial = serial();
-    let home = TestHome::new();
     let image = demo_image();
     let demo = dockside_e2e::bin("dockside-demo-server");
-    write_home(
-        &home,
-        &format!(
+    let f = fixture(&format!(
             "registry:\n  boxed:\n    image: {image}\n  host:\n    command: [{}]\n",
             demo.display()
         ),
         "servers:\n  boxed:\n    mode: docker\n    docker: {longLived: true}\n  host:\n    mode: managed\n",
     );
-    let gw = start_daemon(&home);
-    wait_state(&home, "boxed", "running", Duration::from_secs(60));
-    wait_state(&home, "host", "running", Duration::from_secs(60));
+    let home = &f.home;
+    let gw = f.daemon();
+    wait_state(home, "boxed", "running", Duration::from_secs(60));
+    wait_state(home, "host", "running", Duration::from_secs(60));
 
     let outage = DockerdOutage::start();
     let stopped = Instant::now();
-    let s = wait_state(&home, "boxed", "docker-unavailable", Duration::from_secs(5));
+    let s = wait_state(home, "boxed", "docker-unavailable", Duration::from_secs(5));
     eprintln!(
         "docker-unavailable after {:?}: {}",
         stopped.elapsed(),
@@ -348,17 +341,17 @@ fn docker_outage_is_reported_and_recovered_without_restarting_the_daemon() {
     );
     let doc = client(
         &gw,
-        &home,
+        home,
         "host",
         json!([call("echo", json!({"message": "still here"}))]),
     );
     assert_ok(&doc);
 
     drop(outage);
-    wait_state(&home, "boxed", "running", Duration::from_secs(90));
+    wait_state(home, "boxed", "running", Duration::from_secs(90));
     let doc = client(
         &gw,
-        &home,
+        home,
         "boxed",
         json!([call("echo", json!({"message": "back"}))]),
     );
@@ -406,20 +399,19 @@ impl Drop for DockerdOutage {
 #[test]
 fn switching_modes_keeps_a_connected_client_working() {
     let _serial = serial();
-    let home = TestHome::new();
     let image = demo_image();
     let demo = dockside_e2e::bin("dockside-demo-server");
-    write_home(
-        &home,
+    let f = fixture(
         &format!(
             "registry:\n  demo:\n    image: {image}\n    x-dockside: {{hostCommand: [{}]}}\n",
             demo.display()
         ),
         "servers:\n  demo:\n    mode: managed\n",
     );
-    let gw = start_daemon(&home);
-    wait_state(&home, "demo", "running", Duration::from_secs(60));
-    let daemon_label = format!("dockside.pid={}", gw.child.id());
+    let home = &f.home;
+    let gw = f.daemon();
+    wait_state(home, "demo", "running", Duration::from_secs(60));
+    let daemon_label = gw.label();
     let listed = |count: u32| json!({"op": "waitForNotification", "method": "notifications/tools/list_changed", "count": count, "timeoutMs": 120000});
     let echo = |m: &str| call("echo", json!({"message": m}));
     let steps = json!([
@@ -435,7 +427,7 @@ fn switching_modes_keeps_a_connected_client_working() {
         echo("managed again"),
     ]);
     let client = {
-        let token = gateway_support::token(&home);
+        let token = gateway_support::token(home);
         let url = gw.url("/mcp/demo");
         std::thread::spawn(move || {
             dockside_e2e::mcp_client(&json!({
@@ -471,7 +463,7 @@ fn switching_modes_keeps_a_connected_client_working() {
     wait_for("the demo container", Duration::from_secs(60), || {
         (!containers(&daemon_label).is_empty()).then_some(())
     });
-    wait_state(&home, "demo", "running", Duration::from_secs(60));
+    wait_state(home, "demo", "running", Duration::from_secs(60));
     std::thread::sleep(Duration::from_secs(4));
     mode("managed");
     wait_for("the container to go", Duration::from_secs(60), || {
@@ -495,7 +487,6 @@ fn switching_modes_keeps_a_connected_client_working() {
 #[test]
 fn images_are_built_locally_and_missing_ones_explain_the_fix() {
     let _serial = serial();
-    let home = TestHome::new();
     let base = empty_image();
     let project = shared_dir();
     let binary = project.path().join("dockside-demo-server");
@@ -507,14 +498,14 @@ fn images_are_built_locally_and_missing_ones_explain_the_fix() {
     )
     .unwrap();
     let missing = "127.0.0.1:9/dockside-test/missing:nope";
-    write_home(
-        &home,
+    let f = fixture(
         &format!(
             "registry:\n  built:\n    command: [{}]\n  missing:\n    image: {missing}\n",
             binary.display()
         ),
         "servers:\n  built:\n    mode: docker\n  missing:\n    mode: docker\n",
     );
+    let home = &f.home;
     let out = home
         .dockside()
         .args(["server", "image", "built", "--build"])
@@ -555,16 +546,16 @@ fn images_are_built_locally_and_missing_ones_explain_the_fix() {
         "{stderr}"
     );
 
-    let gw = start_daemon(&home);
-    wait_state(&home, "built", "running", Duration::from_secs(60));
+    let gw = f.daemon();
+    wait_state(home, "built", "running", Duration::from_secs(60));
     let doc = client(
         &gw,
-        &home,
+        home,
         "built",
         json!([call("echo", json!({"message": "built here"}))]),
     );
     assert_ok(&doc);
-    let failed = wait_state(&home, "missing", "failed", Duration::from_secs(60));
+    let failed = wait_state(home, "missing", "failed", Duration::from_secs(60));
     let error = failed["error"].as_str().unwrap_or_default();
     assert!(
         error.contains("pulling it failed")
@@ -577,17 +568,15 @@ fn images_are_built_locally_and_missing_ones_explain_the_fix() {
 #[test]
 fn doctor_reports_docker_and_each_server() {
     let _serial = serial();
-    let home = TestHome::new();
     let image = demo_image();
     let demo = dockside_e2e::bin("dockside-demo-server");
-    write_home(
-        &home,
-        &format!(
+    let f = fixture(&format!(
             "registry:\n  boxed:\n    image: {image}\n    x-dockside: {{hostCommand: [{}]}}\n  nohost:\n    command: [dockside-no-such-program]\n",
             demo.display()
         ),
         "servers:\n  boxed:\n    mode: docker\n  nohost:\n    mode: managed\n",
     );
+    let home = &f.home;
     let doctor = |docker_host: Option<&str>| -> Value {
         let mut cmd = home.dockside();
         cmd.args(["doctor", "--json"]);
@@ -681,26 +670,25 @@ fn doctor_reports_docker_and_each_server() {
 #[test]
 fn allow_hosts_go_through_the_egress_proxy_only() {
     let _serial = serial();
-    let home = TestHome::new();
     let image = node_image();
     let script = dockside_e2e::workspace_root().join("tests/fixtures/node-server/server.js");
     let allowed = TcpListener::bind("127.0.0.1:0").unwrap();
     let refused = TcpListener::bind("127.0.0.1:0").unwrap();
     let allowed = allowed.local_addr().unwrap().to_string();
     let refused = refused.local_addr().unwrap().to_string();
-    write_home(
-        &home,
+    let f = fixture(
         &format!(
             "registry:\n  egress:\n    command: [node, {}]\n    allowHosts: ['{allowed}']\n",
             script.display()
         ),
         &format!("servers:\n  egress:\n    mode: docker\n    runtimeImage: {image}\n"),
     );
-    let gw = start_daemon(&home);
-    wait_state(&home, "egress", "running", Duration::from_secs(60));
+    let home = &f.home;
+    let gw = f.daemon();
+    wait_state(home, "egress", "running", Duration::from_secs(60));
     let doc = client(
         &gw,
-        &home,
+        home,
         "egress",
         json!([
             call("proxy_connect", json!({"target": allowed})),
@@ -716,7 +704,7 @@ fn allow_hosts_go_through_the_egress_proxy_only() {
         text(&doc["results"][1]).starts_with("HTTP/1.1 403"),
         "{doc:#}"
     );
-    let ids = containers(&format!("dockside.pid={}", gw.child.id()));
+    let ids = containers(&gw.label());
     let network = inspect(&ids[0])["HostConfig"]["NetworkMode"]
         .as_str()
         .unwrap()
@@ -731,7 +719,6 @@ fn allow_hosts_go_through_the_egress_proxy_only() {
 #[test]
 fn missing_images_are_pulled_with_progress_events() {
     let _serial = serial();
-    let home = TestHome::new();
     let binary = static_demo_binary();
     let registry = docker_registry::Registry::start(
         "dockside-test/pulled",
@@ -741,14 +728,13 @@ fn missing_images_are_pulled_with_progress_events() {
     );
     let image = format!("127.0.0.1:{}/dockside-test/pulled:1", registry.port);
     let _ = docker_ok(&["rmi", "-f", &image]);
-    write_home(
-        &home,
+    let f = fixture(
         &format!("registry:\n  pulled:\n    image: {image}\n"),
         "servers:\n  pulled:\n    mode: off\n",
     );
-    let gw = start_daemon(&home);
-    let events = Events::open(&gw, &home);
-    std::thread::sleep(Duration::from_millis(300));
+    let home = &f.home;
+    let gw = f.daemon();
+    let mark = gw.events.mark();
     let out = home
         .dockside()
         .args(["server", "mode", "pulled", "docker"])
@@ -759,18 +745,20 @@ fn missing_images_are_pulled_with_progress_events() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let done = events.wait("the pull to finish", Duration::from_secs(120), |e| {
-        e["type"] == "image-pull-progress" && e["done"] == true
-    });
+    let done = gw
+        .events
+        .wait_from(mark, "the pull to finish", Duration::from_secs(120), |e| {
+            e["type"] == "image-pull-progress" && e["done"] == true
+        });
     assert_eq!(done["server"], "pulled", "{done}");
     assert_eq!(done["image"], image.as_str());
     assert_eq!(done["layers_total"], 1, "{done}");
     assert_eq!(done["layers_done"], 1, "{done}");
     assert!(done["bytes_total"].as_u64().unwrap() > 1_000_000, "{done}");
-    wait_state(&home, "pulled", "running", Duration::from_secs(60));
+    wait_state(home, "pulled", "running", Duration::from_secs(60));
     let doc = client(
         &gw,
-        &home,
+        home,
         "pulled",
         json!([call("echo", json!({"message": "pulled"}))]),
     );

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::gateway_support::{bin, wait_for, HttpGateway, TestHome};
+use super::gateway_support::{bin, wait_for, Daemon, Fixture, HttpGateway, TestHome};
 
 pub const DEMO_IMAGE: &str = "dockside/demo-server:local";
 pub const EMPTY_IMAGE: &str = "dockside-test/empty:local";
@@ -200,22 +200,26 @@ pub fn set_mode(path: &Path, mode: u32) {
 
 /// Writes `<home>/catalogs/e2e.yaml` and `<home>/state.yaml` as given (YAML text).
 pub fn write_home(home: &TestHome, catalog: &str, state: &str) {
-    let catalogs = home.path().join("catalogs");
-    std::fs::create_dir_all(&catalogs).unwrap();
-    std::fs::write(catalogs.join("e2e.yaml"), catalog).unwrap();
-    write_state(home, state);
+    home.write_catalog_text("e2e", catalog);
+    home.write_state_text(state);
 }
 
 pub fn write_state(home: &TestHome, state: &str) {
-    let tmp = home.path().join(".state.tmp");
-    std::fs::write(&tmp, state).unwrap();
-    std::fs::rename(&tmp, home.path().join("state.yaml")).unwrap();
+    home.write_state_text(state);
 }
 
-pub fn start_daemon(home: &TestHome) -> HttpGateway {
-    let mut cmd = home.dockside();
-    cmd.arg("daemon").env("DOCKSIDE_SECRET_STORE", "file");
-    HttpGateway::start(cmd)
+/// `dockside daemon` with the file secret store, events recorded from the start.
+pub fn start_daemon(home: &TestHome) -> Daemon {
+    Daemon::start(home, &["daemon"], &[("DOCKSIDE_SECRET_STORE", "file")])
+}
+
+/// A [`Fixture`] whose `catalogs/e2e.yaml` and `state.yaml` hold `catalog` and `state` (YAML
+/// text) and whose daemon uses the file secret store, like [`start_daemon`].
+pub fn fixture(catalog: &str, state: &str) -> Fixture {
+    Fixture::new()
+        .catalog_yaml(catalog)
+        .state_yaml(state)
+        .env("DOCKSIDE_SECRET_STORE", "file")
 }
 
 /// `dockside status --json`'s `status.servers`.
@@ -274,46 +278,4 @@ pub fn text(result: &Value) -> String {
 
 pub fn dockside_bin() -> PathBuf {
     bin("dockside")
-}
-
-/// The daemon's event stream (`GET /api/events`), collected in the background.
-pub struct Events {
-    seen: std::sync::Arc<Mutex<Vec<Value>>>,
-}
-
-impl Events {
-    pub fn open(gw: &HttpGateway, home: &TestHome) -> Events {
-        use std::io::{BufRead, BufReader, Write};
-        let token = super::gateway_support::token(home);
-        let mut stream = std::net::TcpStream::connect(&gw.addr).expect("connect to the daemon");
-        write!(
-            stream,
-            "GET /api/events HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n",
-            gw.addr
-        )
-        .unwrap();
-        let seen = std::sync::Arc::new(Mutex::new(Vec::new()));
-        let sink = seen.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                if let Some(data) = line.strip_prefix("data:") {
-                    if let Ok(event) = serde_json::from_str::<Value>(data.trim()) {
-                        sink.lock().unwrap().push(event);
-                    }
-                }
-            }
-        });
-        Events { seen }
-    }
-
-    /// Waits for an event matching `f`.
-    pub fn wait(&self, what: &str, timeout: Duration, f: impl Fn(&Value) -> bool) -> Value {
-        wait_for(what, timeout, || {
-            self.seen.lock().unwrap().iter().find(|e| f(e)).cloned()
-        })
-    }
-
-    pub fn all(&self) -> Vec<Value> {
-        self.seen.lock().unwrap().clone()
-    }
 }

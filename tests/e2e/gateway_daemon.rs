@@ -115,14 +115,11 @@ fn control_api_actions_modes_events_and_latency() {
         ],
     );
     write_managed_state(&home, &["demo"]);
-    let gw = HttpGateway::start({
-        let mut c = home.dockside();
-        c.arg("daemon");
-        c
-    });
-    let token = token(&home);
-    let events = EventLog::open(&gw.addr, &token);
-    let started = events.wait("server-started", "demo");
+    // Events are recorded from the moment the daemon listens, its start of demo included.
+    let gw = Daemon::start(&home, &["daemon"], &[]);
+    let token = gw.token.clone();
+    let events = &gw.events;
+    let started = events.wait(Mark::START, "server-started", "demo");
     let pid1 = started["pid"].as_u64().unwrap();
 
     let (status, body) = api(&gw.addr, &token, "GET", "/api/servers", None);
@@ -144,9 +141,10 @@ fn control_api_actions_modes_events_and_latency() {
     assert_ne!(body["pid"].as_u64().unwrap(), pid1);
 
     // Stop, then start.
+    let mark = events.mark();
     let (_, body) = api(&gw.addr, &token, "POST", "/api/servers/demo/stop", None);
     assert_eq!(body["state"], "stopped", "{body}");
-    events.wait("server-stopped", "demo");
+    events.wait(mark, "server-stopped", "demo");
     let (_, body) = api(&gw.addr, &token, "POST", "/api/servers/demo/start", None);
     assert_eq!(body["state"], "running", "{body}");
 
@@ -192,6 +190,7 @@ fn control_api_actions_modes_events_and_latency() {
     assert_eq!(status, 400);
 
     // A crash is reported and the server comes back.
+    let mark = events.mark();
     let doc = dockside_e2e::mcp_client(&json!({
         "connect": {"url": gw.url("/mcp"), "headers": {"Authorization": format!("Bearer {token}")}},
         "steps": [
@@ -200,12 +199,12 @@ fn control_api_actions_modes_events_and_latency() {
         ],
     }));
     assert_eq!(doc["results"][0]["ok"], true, "{doc}");
-    let crashed = events.wait("server-crashed", "demo");
+    let crashed = events.wait(mark, "server-crashed", "demo");
     assert!(
         crashed["how"].as_str().unwrap().contains("exited"),
         "{crashed}"
     );
-    events.wait("server-restarted", "demo");
+    events.wait(mark, "server-restarted", "demo");
     assert!(events
         .events()
         .iter()
@@ -304,14 +303,10 @@ fn a_crash_loop_is_detected_reported_and_not_restarted_forever() {
     let script = format!("exec timeout 0.6 {} --name flaky", demo[0]);
     home.write_catalog("e2e", &[("flaky", vec!["sh".into(), "-c".into(), script])]);
     write_managed_state(&home, &["flaky"]);
-    let gw = HttpGateway::start({
-        let mut c = home.dockside();
-        c.arg("daemon");
-        c
-    });
-    let token = token(&home);
-    let events = EventLog::open(&gw.addr, &token);
-    let looped = events.wait("crash-loop", "flaky");
+    let gw = Daemon::start(&home, &["daemon"], &[]);
+    let token = gw.token.clone();
+    let events = &gw.events;
+    let looped = events.wait(Mark::START, "crash-loop", "flaky");
     assert_eq!(looped["crashes"], 5, "{looped}");
     let crashes = events
         .events()

@@ -43,16 +43,28 @@ impl TestHome {
                 json!({"title": name, "description": format!("{name} for the gateway e2e tests"), "command": command}),
             );
         }
+        let text =
+            serde_json::to_string_pretty(&json!({"name": id, "registry": registry})).unwrap();
+        // Written then renamed, so a watcher never sees half a file.
+        self.write_catalog_text(id, &text)
+    }
+
+    /// Writes `<home>/catalogs/<id>.yaml` as given (write then rename).
+    pub fn write_catalog_text(&self, id: &str, text: &str) -> PathBuf {
         let dir = self.path().join("catalogs");
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(format!("{id}.yaml"));
-        let text =
-            serde_json::to_string_pretty(&json!({"name": id, "registry": registry})).unwrap();
-        // Write then rename so a watcher never sees half a file.
         let tmp = dir.join(format!(".{id}.tmp"));
         std::fs::write(&tmp, text).unwrap();
         std::fs::rename(&tmp, &path).unwrap();
         path
+    }
+
+    /// Writes `<home>/state.yaml` as given (write then rename).
+    pub fn write_state_text(&self, text: &str) {
+        let tmp = self.path().join(".state.tmp");
+        std::fs::write(&tmp, text).unwrap();
+        std::fs::rename(tmp, self.path().join("state.yaml")).unwrap();
     }
 
     /// The standard two-server catalog: `demo` and `everything`.
@@ -399,9 +411,7 @@ pub fn write_managed_state(home: &TestHome, servers: &[&str]) {
     for s in servers {
         text.push_str(&format!("  {s}:\n    mode: managed\n"));
     }
-    let tmp = home.path().join(".state.tmp");
-    std::fs::write(&tmp, text).unwrap();
-    std::fs::rename(tmp, home.path().join("state.yaml")).unwrap();
+    home.write_state_text(&text);
 }
 
 /// A JSON request to the control API; returns (status, body as JSON or a string).
@@ -426,59 +436,444 @@ pub fn api(
     (status, value)
 }
 
-/// Collects the daemon's event stream (`GET /api/events`) in the background.
+/// The daemon's event stream (`GET /api/events`), recorded in the background from the moment it
+/// is opened: every event lands in one log, in order, and waits search that log from a
+/// [`Mark`] taken *before* the action that causes the event, so an event that fires before the
+/// wait begins is still found.
+///
+/// ```ignore
+/// let mark = d.events.mark();
+/// do_the_thing();
+/// let crashed = d.events.wait(mark, "server-crashed", "demo");
+/// ```
+///
+/// [`EventLog::open`] returns once the daemon has answered with the stream's headers; the daemon
+/// subscribes before it answers, so nothing after `open` returns can be missed. [`Daemon`] opens
+/// one as soon as the daemon listens.
 pub struct EventLog {
-    text: std::sync::Arc<std::sync::Mutex<String>>,
+    shared: std::sync::Arc<(std::sync::Mutex<Recorded>, std::sync::Condvar)>,
+}
+
+#[derive(Default)]
+struct Recorded {
+    events: Vec<Value>,
+    /// Why the stream ended, once it did.
+    ended: Option<String>,
+}
+
+/// A position in an [`EventLog`]: waits from it see only events recorded after it was taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Mark(usize);
+
+impl Mark {
+    /// The start of the log: for events the daemon's own start causes (an [`EventLog`] opened
+    /// by [`Daemon`] records from the moment the daemon listens).
+    pub const START: Mark = Mark(0);
 }
 
 impl EventLog {
     pub fn open(addr: &str, token: &str) -> EventLog {
-        let mut s = TcpStream::connect(addr).expect("connect");
-        s.write_all(
-            format!("GET /api/events HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n")
-                .as_bytes(),
-        )
-        .unwrap();
-        let text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-        let sink = text.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = s.read(&mut buf) {
-                if n == 0 {
-                    return;
-                }
-                sink.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+        let stream = TcpStream::connect(addr).expect("connect to the daemon for /api/events");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let mut reader = BufReader::new(stream);
+        reader
+            .get_mut()
+            .write_all(
+                format!("GET /api/events HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n")
+                    .as_bytes(),
+            )
+            .unwrap();
+        // The response head: once it is here, the daemon has subscribed.
+        let mut head = Vec::new();
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let n = reader
+                .read_line(&mut line)
+                .expect("read the /api/events response head");
+            assert!(n > 0, "the daemon closed /api/events: {head:?}");
+            if line.trim_end().is_empty() {
+                break;
             }
+            head.push(line.trim_end().to_owned());
+        }
+        assert!(
+            head.first().is_some_and(|s| s.contains(" 200")),
+            "GET /api/events: {head:?}"
+        );
+        let chunked = head.iter().any(|h| {
+            let h = h.to_ascii_lowercase();
+            h.starts_with("transfer-encoding:") && h.contains("chunked")
         });
-        // Let the subscription register before anything happens.
-        std::thread::sleep(Duration::from_millis(300));
-        EventLog { text }
+        reader.get_ref().set_read_timeout(None).unwrap();
+        let shared = std::sync::Arc::new((
+            std::sync::Mutex::new(Recorded::default()),
+            std::sync::Condvar::new(),
+        ));
+        let sink = shared.clone();
+        std::thread::spawn(move || {
+            let ended = record_sse(reader, chunked, &sink);
+            let (lock, cvar) = &*sink;
+            lock.lock().unwrap().ended = Some(ended);
+            cvar.notify_all();
+        });
+        EventLog { shared }
     }
 
-    /// Events received so far (the `data:` JSON of each).
+    /// The current end of the log: take it before the action whose event you will wait for.
+    pub fn mark(&self) -> Mark {
+        Mark(self.shared.0.lock().unwrap().events.len())
+    }
+
+    /// Every event recorded so far (the `data:` JSON of each).
     pub fn events(&self) -> Vec<Value> {
-        self.text
+        self.shared.0.lock().unwrap().events.clone()
+    }
+
+    /// The events recorded since `mark`.
+    pub fn since(&self, mark: Mark) -> Vec<Value> {
+        self.shared.0.lock().unwrap().events[mark.0..].to_vec()
+    }
+
+    /// Events of `kind` about `server` recorded so far.
+    pub fn count(&self, kind: &str, server: &str) -> usize {
+        self.shared
+            .0
             .lock()
             .unwrap()
-            .lines()
-            .filter_map(|l| l.strip_prefix("data: "))
-            .filter_map(|d| serde_json::from_str(d).ok())
-            .collect()
+            .events
+            .iter()
+            .filter(|e| e["type"] == kind && e["server"] == server)
+            .count()
     }
 
-    /// Waits for an event of `kind` about `server`.
-    pub fn wait(&self, kind: &str, server: &str) -> Value {
-        wait_for(
+    /// Waits (30 s) for the first event of `kind` about `server` recorded since `mark`.
+    pub fn wait(&self, mark: Mark, kind: &str, server: &str) -> Value {
+        self.wait_from(
+            mark,
             &format!("event {kind} for {server}"),
             Duration::from_secs(30),
-            || {
-                self.events()
-                    .into_iter()
-                    .find(|e| e["type"] == kind && e["server"] == server)
-            },
+            |e| e["type"] == kind && e["server"] == server,
         )
+    }
+
+    /// Waits for the first event recorded since `mark` that matches `pred`; panics after
+    /// `timeout` listing what was recorded since `mark`. Blocks on the recorder, no polling.
+    pub fn wait_from(
+        &self,
+        mark: Mark,
+        what: &str,
+        timeout: Duration,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = Instant::now() + timeout;
+        let (lock, cvar) = &*self.shared;
+        let mut rec = lock.lock().unwrap();
+        let mut searched = mark.0;
+        loop {
+            if let Some(e) = rec.events[searched.min(rec.events.len())..]
+                .iter()
+                .find(|e| pred(e))
+            {
+                return e.clone();
+            }
+            searched = searched.max(rec.events.len());
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || rec.ended.is_some() {
+                panic!(
+                    "timed out waiting for {what}{}; events since the mark: {:?}",
+                    rec.ended
+                        .as_ref()
+                        .map(|e| format!(" (the event stream ended: {e})"))
+                        .unwrap_or_default(),
+                    &rec.events[mark.0.min(rec.events.len())..]
+                );
+            }
+            rec = cvar.wait_timeout(rec, left).unwrap().0;
+        }
+    }
+}
+
+/// Reads an SSE body (chunked or not) and appends each event's `data:` JSON to `sink`. Works on
+/// bytes and decodes whole lines only, so neither a chunk boundary nor a read boundary can split
+/// a character or a line. Returns why it stopped.
+fn record_sse(
+    mut reader: BufReader<TcpStream>,
+    chunked: bool,
+    sink: &(std::sync::Mutex<Recorded>, std::sync::Condvar),
+) -> String {
+    let mut body = Vec::new();
+    let mut data: Vec<String> = Vec::new();
+    let mut feed = |bytes: &[u8], body: &mut Vec<u8>| {
+        body.extend_from_slice(bytes);
+        while let Some(nl) = body.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = body.drain(..=nl).collect();
+            let line = String::from_utf8_lossy(&line);
+            let line = line.trim_end_matches(['\n', '\r']);
+            if line.is_empty() {
+                if !data.is_empty() {
+                    let text = data.join("\n");
+                    data.clear();
+                    if let Ok(event) = serde_json::from_str::<Value>(&text) {
+                        let (lock, cvar) = sink;
+                        lock.lock().unwrap().events.push(event);
+                        cvar.notify_all();
+                    }
+                }
+            } else if let Some(d) = line.strip_prefix("data:") {
+                data.push(d.strip_prefix(' ').unwrap_or(d).to_owned());
+            }
+        }
+    };
+    let mut buf = vec![0u8; 16 * 1024];
+    if !chunked {
+        loop {
+            match reader.read(&mut buf) {
+                Ok(0) => return "closed".into(),
+                Ok(n) => feed(&buf[..n], &mut body),
+                Err(e) => return e.to_string(),
+            }
+        }
+    }
+    let mut size_line = String::new();
+    loop {
+        size_line.clear();
+        match reader.read_line(&mut size_line) {
+            Ok(0) => return "closed".into(),
+            Ok(_) => {}
+            Err(e) => return e.to_string(),
+        }
+        let Ok(size) = usize::from_str_radix(size_line.trim().split(';').next().unwrap_or(""), 16)
+        else {
+            return format!("bad chunk size {size_line:?}");
+        };
+        if size == 0 {
+            return "the last chunk".into();
+        }
+        let mut chunk = vec![0u8; size + 2];
+        if let Err(e) = reader.read_exact(&mut chunk) {
+            return e.to_string();
+        }
+        feed(&chunk[..size], &mut body);
+    }
+}
+
+/// A `dockside daemon` process ([`HttpGateway`], which it derefs to) with its event stream
+/// recorded from the moment it listens ([`EventLog`]). Stopped on drop.
+pub struct Daemon {
+    pub gw: HttpGateway,
+    pub events: EventLog,
+    pub token: String,
+}
+
+impl Daemon {
+    /// `dockside <args…>` over `home` with extra environment; returns once it listens and its
+    /// event stream is subscribed.
+    pub fn start(home: &TestHome, args: &[&str], env: &[(&str, &str)]) -> Daemon {
+        let mut cmd = home.dockside();
+        cmd.args(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let gw = HttpGateway::start(cmd);
+        let token = token(home);
+        let events = EventLog::open(&gw.addr, &token);
+        Daemon { gw, events, token }
+    }
+
+    /// The label its containers carry (`dockside.pid=<pid>`).
+    pub fn label(&self) -> String {
+        format!("dockside.pid={}", self.gw.child.id())
+    }
+
+    /// `/api/servers`' entry for `server`, `Null` when unknown.
+    pub fn status(&self, server: &str) -> Value {
+        let (_, servers) = api(&self.gw.addr, &self.token, "GET", "/api/servers", None);
+        servers
+            .as_array()
+            .and_then(|a| a.iter().find(|s| s["name"] == server).cloned())
+            .unwrap_or(Value::Null)
+    }
+
+    /// Waits until `server` is in `state`; returns its status.
+    pub fn wait_state(&self, server: &str, state: &str, timeout: Duration) -> Value {
+        wait_for(&format!("{server} to be {state}"), timeout, || {
+            let s = self.status(server);
+            (s["state"] == state).then_some(s)
+        })
+    }
+}
+
+impl std::ops::Deref for Daemon {
+    type Target = HttpGateway;
+    fn deref(&self) -> &HttpGateway {
+        &self.gw
+    }
+}
+
+impl std::ops::DerefMut for Daemon {
+    fn deref_mut(&mut self) -> &mut HttpGateway {
+        &mut self.gw
+    }
+}
+
+/// A test's setup: a [`TestHome`] with its catalog and state, and how to start its daemon.
+/// Each setter writes its file at once (so CLI commands can run before a daemon starts);
+/// [`Fixture::daemon`] starts one (and again after the last one was dropped). Declare the
+/// fixture before its daemons: locals drop in reverse, so the daemon stops before the home goes.
+///
+/// ```ignore
+/// let f = Fixture::new().server("demo", demo_command("demo")).managed(&["demo"]);
+/// let d = f.daemon();
+/// d.wait_state("demo", "running", Duration::from_secs(60));
+/// ```
+pub struct Fixture {
+    pub home: TestHome,
+    servers: Vec<(String, Vec<String>)>,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+impl Default for Fixture {
+    fn default() -> Self {
+        Fixture::new()
+    }
+}
+
+impl Fixture {
+    /// An empty home; the daemon runs as `dockside daemon`.
+    pub fn new() -> Fixture {
+        Fixture {
+            home: TestHome::new(),
+            servers: Vec::new(),
+            args: vec!["daemon".into()],
+            env: Vec::new(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.home.path()
+    }
+
+    /// Adds a server (name → command line) to the catalog `e2e` ([`TestHome::write_catalog`]).
+    pub fn server(mut self, name: &str, command: Vec<String>) -> Fixture {
+        self.servers.push((name.into(), command));
+        let servers: Vec<(&str, Vec<String>)> = self
+            .servers
+            .iter()
+            .map(|(n, c)| (n.as_str(), c.clone()))
+            .collect();
+        self.home.write_catalog("e2e", &servers);
+        self
+    }
+
+    /// `state.yaml` with these servers in `managed` mode ([`write_managed_state`]).
+    pub fn managed(self, servers: &[&str]) -> Fixture {
+        write_managed_state(&self.home, servers);
+        self
+    }
+
+    /// `catalogs/e2e.yaml` as given (YAML text).
+    pub fn catalog_yaml(self, text: &str) -> Fixture {
+        self.home.write_catalog_text("e2e", text);
+        self
+    }
+
+    /// `state.yaml` as given (YAML text).
+    pub fn state_yaml(self, text: &str) -> Fixture {
+        self.home.write_state_text(text);
+        self
+    }
+
+    /// One more argument for `dockside daemon` (e.g. `--log-calls=false`).
+    pub fn arg(mut self, arg: &str) -> Fixture {
+        self.args.push(arg.into());
+        self
+    }
+
+    /// Environment for the daemon (supervisor knobs, `DOCKSIDE_SECRET_STORE`…).
+    pub fn env(mut self, key: &str, value: &str) -> Fixture {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn envs(self, vars: &[(&str, &str)]) -> Fixture {
+        vars.iter().fold(self, |f, (k, v)| f.env(k, v))
+    }
+
+    /// Starts the daemon; its events are recorded from the moment it listens.
+    pub fn daemon(&self) -> Daemon {
+        let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
+        let env: Vec<(&str, &str)> = self
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        Daemon::start(&self.home, &args, &env)
+    }
+
+    /// `dockside` with this home (for CLI commands).
+    pub fn dockside(&self) -> Command {
+        self.home.dockside()
+    }
+}
+
+/// A seeded xorshift generator: reproducible random inputs without another dependency. The
+/// seed comes from `DOCKSIDE_TEST_SEED` when set, else the clock; it is printed so a failure
+/// can be replayed with `DOCKSIDE_TEST_SEED=<seed>`.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn seeded(what: &str) -> Rng {
+        let seed = std::env::var("DOCKSIDE_TEST_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos() as u64
+            });
+        eprintln!("{what} seed {seed} (replay with DOCKSIDE_TEST_SEED={seed})");
+        Rng::from_seed(seed)
+    }
+
+    pub fn from_seed(seed: u64) -> Rng {
+        // splitmix64 once, so that nearby seeds give unrelated streams.
+        let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        Rng((z ^ (z >> 31)) | 1)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// Uniform in `0..n` (`0` when `n` is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    /// Where to split `left` bytes: 1..=8 bytes a quarter of the time (inside a character or an
+    /// escape), else 1..=`max`; never more than `left`.
+    pub fn piece(&mut self, left: usize, max: usize) -> usize {
+        let n = if self.below(4) == 0 {
+            self.range(1, 8)
+        } else {
+            self.range(1, max)
+        };
+        n.min(left)
+    }
+
+    /// Uniform in `lo..=hi`.
+    pub fn range(&mut self, lo: usize, hi: usize) -> usize {
+        lo + self.below((hi - lo + 1) as u64) as usize
     }
 }
 

@@ -32,7 +32,7 @@ fn editing_a_watched_source_restarts_only_that_server_and_clients_see_the_new_to
     );
     write_managed_state(&home, &["dev", "demo"]);
     let gw = daemon_with(&home, &[], &["dev", "demo"]);
-    let events = EventLog::open(&gw.addr, &token(&home));
+    let events = &gw.events;
     let demo_pid = server_status(&gw, &home, "demo")["pid"].clone();
     let dev_pid = server_status(&gw, &home, "dev")["pid"].clone();
 
@@ -74,7 +74,7 @@ fn editing_a_watched_source_restarts_only_that_server_and_clients_see_the_new_to
     );
     assert_ne!(wait_running(&gw, &home, "dev")["pid"], dev_pid);
     assert_eq!(server_status(&gw, &home, "demo")["pid"], demo_pid);
-    assert_eq!(count(&events, "server-crashed", "dev"), 0);
+    assert_eq!(count(events, "server-crashed", "dev"), 0);
 }
 
 fn call_steps(server: &str, tools: &[&str]) -> Value {

@@ -23,8 +23,9 @@ fn kill_9_under_a_call_fails_it_at_once_and_the_server_comes_back() {
     // Stable again (crash history forgotten) 2 s after a restart.
     let gw = daemon_with(&home, &[("DOCKSIDE_STABLE_MS", "2000")], &["demo"]);
     let token = token(&home);
-    let events = EventLog::open(&gw.addr, &token);
+    let events = &gw.events;
     let old_pid = server_status(&gw, &home, "demo")["pid"].as_u64().unwrap();
+    let mark = events.mark();
 
     let spec = json!({
         "connect": connect_http(&gw, &home),
@@ -66,21 +67,21 @@ fn kill_9_under_a_call_fails_it_at_once_and_the_server_comes_back() {
     assert_eq!(after["result"]["content"][0]["text"], "back");
     assert!(killed_at.elapsed() < Duration::from_secs(30));
 
-    let crashed = events.wait("server-crashed", "demo");
+    let crashed = events.wait(mark, "server-crashed", "demo");
     assert_eq!(crashed["phase"], "runtime", "{crashed}");
     assert!(
         crashed["how"].as_str().unwrap().contains("signal 9"),
         "{crashed}"
     );
-    let restarted = events.wait("server-restarted", "demo");
+    let restarted = events.wait(mark, "server-restarted", "demo");
     assert_eq!(restarted["attempt"], 1, "{restarted}");
-    let all = events.events();
+    let all = events.since(mark);
     let pos = |kind: &str| all.iter().position(|e| e["type"] == kind).unwrap();
     assert!(pos("server-crashed") < pos("server-restarted"), "{all:?}");
     let new_pid = wait_running(&gw, &home, "demo")["pid"].as_u64().unwrap();
     assert_ne!(new_pid, old_pid);
     assert_eq!(restarted["pid"], new_pid);
-    let recovered = events.wait("server-recovered", "demo");
+    let recovered = events.wait(mark, "server-recovered", "demo");
     assert_eq!(recovered["crashes"], 1, "{recovered}");
 }
 
@@ -98,9 +99,8 @@ fn a_server_that_cannot_start_enters_crash_loop_once_and_waits_for_a_restart() {
     );
     write_managed_state(&home, &["broken", "demo"]);
     let gw = daemon_with(&home, &[], &[]);
-    let token = token(&home);
-    let events = EventLog::open(&gw.addr, &token);
-    let looped = events.wait("crash-loop", "broken");
+    let events = &gw.events;
+    let looped = events.wait(Mark::START, "crash-loop", "broken");
     assert_eq!(looped["startup"], true, "{looped}");
     assert!(
         looped["stderr"]
@@ -117,10 +117,11 @@ fn a_server_that_cannot_start_enters_crash_loop_once_and_waits_for_a_restart() {
     );
     // Not restarted any more: nothing new about it for a while.
     let attempts = |ev: &EventLog| count(ev, "server-crashed", "broken");
-    let before = attempts(&events);
+    let before = attempts(events);
+    // Waiting for something NOT to happen: a quiet period is the only way to observe it.
     std::thread::sleep(Duration::from_secs(4));
-    assert_eq!(attempts(&events), before, "{:?}", events.events());
-    assert_eq!(count(&events, "crash-loop", "broken"), 1);
+    assert_eq!(attempts(events), before, "{:?}", events.events());
+    assert_eq!(count(events, "crash-loop", "broken"), 1);
     // Start-up failures reach the crash loop after a few tries (the first is `start-failed`).
     assert!(before < 6, "{:?}", events.events());
     let status = server_status(&gw, &home, "broken");
@@ -136,6 +137,7 @@ fn a_server_that_cannot_start_enters_crash_loop_once_and_waits_for_a_restart() {
     wait_running(&gw, &home, "demo");
 
     // `dockside server restart` tries again (and says why it fails).
+    let mark = events.mark();
     let out = home
         .dockside()
         .args(["server", "restart", "broken"])
@@ -144,9 +146,8 @@ fn a_server_that_cannot_start_enters_crash_loop_once_and_waits_for_a_restart() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("cannot find module fancy-dep"), "{stderr}");
-    wait_for("a second crash loop", Duration::from_secs(30), || {
-        (count(&events, "crash-loop", "broken") == 2).then_some(())
-    });
+    events.wait(mark, "crash-loop", "broken");
+    assert_eq!(count(events, "crash-loop", "broken"), 2);
     // A restart of a healthy server through the CLI gives it a new process.
     let old = server_status(&gw, &home, "demo")["pid"].clone();
     let out = home
@@ -176,9 +177,9 @@ fn a_server_that_stops_answering_ping_is_restarted() {
         ],
         &["py"],
     );
-    let token = token(&home);
-    let events = EventLog::open(&gw.addr, &token);
+    let events = &gw.events;
     let old_pid = server_status(&gw, &home, "py")["pid"].clone();
+    let mark = events.mark();
     let doc = dockside_e2e::mcp_client(&json!({
         "connect": connect_http(&gw, &home),
         "timeoutMs": 30000,
@@ -199,9 +200,9 @@ fn a_server_that_stops_answering_ping_is_restarted() {
         doc["results"][1]["result"]["content"][0]["text"],
         "hello ok"
     );
-    let crashed = events.wait("server-crashed", "py");
+    let crashed = events.wait(mark, "server-crashed", "py");
     assert_eq!(crashed["phase"], "hung", "{crashed}");
-    events.wait("server-restarted", "py");
+    events.wait(mark, "server-restarted", "py");
     assert_ne!(wait_running(&gw, &home, "py")["pid"], old_pid);
 }
 
@@ -229,8 +230,8 @@ fn with_a_start_up_limit_of_six_a_server_exits_six_times_then_crash_loops_once()
         ],
         &[],
     );
-    let events = EventLog::open(&gw.addr, &token(&home));
-    let looped = events.wait("crash-loop", "broken");
+    let events = &gw.events;
+    let looped = events.wait(Mark::START, "crash-loop", "broken");
     assert_eq!(looped["crashes"], 6, "{looped}");
     std::thread::sleep(Duration::from_secs(3));
     let all = events.events();

@@ -58,13 +58,9 @@ pub fn python3() -> String {
 }
 
 /// A daemon over `home`'s catalogs with extra environment, once `running` servers run.
-pub fn daemon_with(home: &TestHome, env: &[(&str, &str)], running: &[&str]) -> HttpGateway {
-    let mut cmd = home.dockside();
-    cmd.args(["daemon", "--log-calls=false"]);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let gw = HttpGateway::start(cmd);
+/// Its events are recorded from the moment it listens (`gw.events`).
+pub fn daemon_with(home: &TestHome, env: &[(&str, &str)], running: &[&str]) -> Daemon {
+    let gw = Daemon::start(home, &["daemon", "--log-calls=false"], env);
     for name in running {
         wait_running(&gw, home, name);
     }
@@ -106,9 +102,5 @@ pub fn connect_http(gw: &HttpGateway, home: &TestHome) -> Value {
 
 /// Events of `kind` about `server` so far.
 pub fn count(events: &EventLog, kind: &str, server: &str) -> usize {
-    events
-        .events()
-        .iter()
-        .filter(|e| e["type"] == kind && e["server"] == server)
-        .count()
+    events.count(kind, server)
 }

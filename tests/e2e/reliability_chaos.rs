@@ -37,14 +37,14 @@ const NO_GIVING_UP: &[(&str, &str)] = &[
 /// With `restarted`, the next call is made once it returns (the server is back); without, at
 /// once (it must wait for the restart itself).
 fn kill_round(
-    gw: &HttpGateway,
+    gw: &Daemon,
     home: &TestHome,
     caller: &mut RawHttp,
     round: usize,
     kill: &dyn Fn(),
     restarted: Option<&dyn Fn()>,
 ) -> Duration {
-    let token = token(home);
+    let token = gw.token.clone();
     let addr = gw.addr.clone();
     // The hostile server touches this file when the call reaches it; the demo server (docker)
     // ignores it and gets a second instead.
@@ -84,27 +84,24 @@ fn kill_round(
     );
     let other = caller.call("bystander__echo", json!({"message": round.to_string()}));
     assert_eq!(other, Ok(format!("bystander:{round}")), "round {round}");
-    let _ = status_of(gw, home, "victim");
+    let _ = gw.status("victim");
     took
 }
 
 /// `kills` rounds against a managed (host process) server; `immediate`: the call after each
 /// kill is made at once instead of after the restart.
 fn kill_loop_process(kills: usize, immediate: bool) {
-    let home = TestHome::new();
-    let marker = home.path();
-    home.write_catalog(
-        "e2e",
-        &[
-            ("victim", hostile("victim", "ok", marker)),
-            ("bystander", hostile("bystander", "ok", marker)),
-        ],
-    );
-    write_managed_state(&home, &["victim", "bystander"]);
-    let gw = daemon(&home, NO_GIVING_UP);
-    wait_server(&gw, &home, "victim", "running", Duration::from_secs(60));
-    wait_server(&gw, &home, "bystander", "running", Duration::from_secs(60));
-    let mut caller = RawHttp::connect(&gw.addr, "/mcp", &token(&home)).unwrap();
+    let f = fixture(NO_GIVING_UP);
+    let marker = f.path().to_owned();
+    let f = f
+        .server("victim", hostile("victim", "ok", &marker))
+        .server("bystander", hostile("bystander", "ok", &marker))
+        .managed(&["victim", "bystander"]);
+    let home = &f.home;
+    let gw = f.daemon();
+    gw.wait_state("victim", "running", Duration::from_secs(60));
+    gw.wait_state("bystander", "running", Duration::from_secs(60));
+    let mut caller = RawHttp::connect(&gw.addr, "/mcp", &gw.token).unwrap();
     let deadline = Instant::now() + Duration::from_secs(60 + 6 * kills as u64);
     let mut slowest = Duration::ZERO;
     let mut last_pid = 0;
@@ -114,20 +111,20 @@ fn kill_loop_process(kills: usize, immediate: bool) {
             "the kill loop ran out of time at round {round}"
         );
         let pid = wait_for("victim to run again", Duration::from_secs(30), || {
-            let s = status_of(&gw, &home, "victim");
+            let s = gw.status("victim");
             let pid = s["pid"].as_u64()? as u32;
             (s["state"] == "running" && pid != last_pid).then_some(pid)
         });
         last_pid = pid;
         let restarted = || {
             wait_for("victim to restart", Duration::from_secs(30), || {
-                let s = status_of(&gw, &home, "victim");
+                let s = gw.status("victim");
                 (s["state"] == "running" && s["pid"].as_u64() != Some(pid as u64)).then_some(())
             })
         };
         let took = kill_round(
             &gw,
-            &home,
+            home,
             &mut caller,
             round,
             &|| kill9(pid),
@@ -180,23 +177,24 @@ fn a_call_right_after_a_kill_waits_for_the_restart_50_times() {
 /// `kills` rounds against a docker-mode server (SIGKILL to the container).
 fn kill_loop_docker(kills: usize) {
     let _serial = docker_support::serial();
-    let home = TestHome::new();
     let image = docker_support::demo_image();
-    let marker = home.path();
-    let bystander = hostile("bystander", "ok", marker);
-    docker_support::write_home(
-        &home,
-        &format!(
+    let f = fixture(NO_GIVING_UP);
+    let marker = f.path().to_owned();
+    let bystander = hostile("bystander", "ok", &marker);
+    let f = f
+        .catalog_yaml(&format!(
             "registry:\n  victim:\n    image: {image}\n  bystander:\n    command: {}\n",
             serde_json::to_string(&bystander).unwrap()
-        ),
-        "servers:\n  victim:\n    mode: docker\n    docker: {longLived: true}\n  bystander:\n    mode: managed\n",
-    );
-    let gw = daemon(&home, NO_GIVING_UP);
-    let label = format!("dockside.pid={}", gw.child.id());
-    wait_server(&gw, &home, "victim", "running", Duration::from_secs(90));
-    wait_server(&gw, &home, "bystander", "running", Duration::from_secs(60));
-    let mut caller = RawHttp::connect(&gw.addr, "/mcp", &token(&home)).unwrap();
+        ))
+        .state_yaml(
+            "servers:\n  victim:\n    mode: docker\n    docker: {longLived: true}\n  bystander:\n    mode: managed\n",
+        );
+    let home = &f.home;
+    let gw = f.daemon();
+    let label = gw.label();
+    gw.wait_state("victim", "running", Duration::from_secs(90));
+    gw.wait_state("bystander", "running", Duration::from_secs(60));
+    let mut caller = RawHttp::connect(&gw.addr, "/mcp", &gw.token).unwrap();
     let deadline = Instant::now() + Duration::from_secs(90 + 10 * kills as u64);
     let mut last = String::new();
     for round in 0..kills {
@@ -204,7 +202,7 @@ fn kill_loop_docker(kills: usize) {
             Instant::now() < deadline,
             "the kill loop ran out of time at round {round}"
         );
-        wait_server(&gw, &home, "victim", "running", Duration::from_secs(60));
+        gw.wait_state("victim", "running", Duration::from_secs(60));
         let id = wait_for("the victim's container", Duration::from_secs(30), || {
             let ids = docker_support::containers(&label);
             (ids.len() == 1 && ids[0] != last).then(|| ids[0].clone())
@@ -213,13 +211,13 @@ fn kill_loop_docker(kills: usize) {
         let restarted = || {
             wait_for("a new container", Duration::from_secs(60), || {
                 let ids = docker_support::containers(&label);
-                let running = status_of(&gw, &home, "victim")["state"] == "running";
+                let running = gw.status("victim")["state"] == "running";
                 (running && ids.len() == 1 && ids[0] != id).then_some(())
             })
         };
         kill_round(
             &gw,
-            &home,
+            home,
             &mut caller,
             round,
             &|| {
@@ -254,15 +252,18 @@ fn kill_9_a_docker_server_mid_call_50_times() {
 
 /// `clients` bridges connected, the daemon killed `kills` times; every bridge goes on.
 fn kill_the_daemon(clients: usize, kills: usize) {
-    let home = TestHome::new();
-    let marker = home.path();
-    home.write_catalog("e2e", &[("demo", hostile("demo", "ok", marker))]);
-    write_managed_state(&home, &["demo"]);
-    let _stop = StopOnDrop(&home);
+    // No daemon of its own: the first bridge starts one.
+    let f = Fixture::new();
+    let marker = f.path().to_owned();
+    let f = f
+        .server("demo", hostile("demo", "ok", &marker))
+        .managed(&["demo"]);
+    let home = &f.home;
+    let _stop = StopOnDrop(home);
     let mut bridges: Vec<Connect> = (0..clients)
         .map(|i| {
             Connect::start(
-                &home,
+                home,
                 if i.is_multiple_of(2) {
                     Some("demo")
                 } else {
@@ -288,7 +289,7 @@ fn kill_the_daemon(clients: usize, kills: usize) {
     let deadline = Instant::now() + Duration::from_secs(60 + 30 * kills as u64);
     for round in 0..kills {
         assert!(Instant::now() < deadline, "out of time at round {round}");
-        let (old, _) = daemon_info(&home).expect("daemon.json");
+        let (old, _) = daemon_info(home).expect("daemon.json");
         let old_servers = processes_with(&marker.display().to_string());
         kill9(old);
         for (i, b) in bridges.iter_mut().enumerate() {
@@ -300,7 +301,7 @@ fn kill_the_daemon(clients: usize, kills: usize) {
                 "round {round}: bridge {i} did not carry on after the daemon was killed"
             );
         }
-        let (new, _) = daemon_info(&home).expect("a new daemon");
+        let (new, _) = daemon_info(home).expect("a new daemon");
         assert_ne!(new, old);
         // The old daemon's server died with it; only the new one runs.
         let now = wait_for("one server process", Duration::from_secs(15), || {
@@ -345,8 +346,8 @@ fn kill_9_the_daemon_under_10_connect_clients_5_times() {
 /// that says why, the good one and the gateway carry on, memory stays bounded.
 #[test]
 fn misbehaving_servers_fail_alone_with_clear_errors() {
-    let home = TestHome::new();
-    let marker = home.path();
+    let f = fixture(&[("DOCKSIDE_INIT_TIMEOUT_MS", "3000")]);
+    let marker = f.path().to_owned();
     let servers = [
         ("good", "ok"),
         ("flood", "flood"),
@@ -356,17 +357,19 @@ fn misbehaving_servers_fail_alone_with_clear_errors() {
         ("huge", "ok"),
         ("garbage", "ok"),
     ];
-    let catalog: Vec<(&str, Vec<String>)> = servers
+    let f = servers
         .iter()
-        .map(|(name, mode)| (*name, hostile(name, mode, marker)))
-        .collect();
-    home.write_catalog("e2e", &catalog);
-    write_managed_state(&home, &servers.map(|(n, _)| n));
-    let gw = daemon(&home, &[("DOCKSIDE_INIT_TIMEOUT_MS", "3000")]);
-    let token = token(&home);
-    let events = EventLog::open(&gw.addr, &token);
+        .fold(f, |f, (name, mode)| {
+            f.server(name, hostile(name, mode, &marker))
+        })
+        .managed(&servers.map(|(n, _)| n));
+    let home = &f.home;
+    // Its events are recorded from the moment it listens.
+    let gw = f.daemon();
+    let token = gw.token.clone();
+    let events = &gw.events;
     for name in ["good", "flood", "floodnl", "huge", "garbage"] {
-        wait_server(&gw, &home, name, "running", Duration::from_secs(60));
+        gw.wait_state(name, "running", Duration::from_secs(60));
     }
     let daemon_pid = gw.child.id();
     let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -383,13 +386,14 @@ fn misbehaving_servers_fail_alone_with_clear_errors() {
     let mut c = RawHttp::connect(&gw.addr, "/mcp", &token).unwrap();
 
     // A 50 MB line on stdout: the call fails, the server is stopped, saying why.
+    let mark = events.mark();
     let huge = c.call("huge__huge", json!({"mb": 50}));
     assert!(
         huge.is_err(),
         "a 50 MB reply went through: {} bytes",
         huge.map(|t| t.len()).unwrap_or(0)
     );
-    let crashed = events.wait("server-crashed", "huge");
+    let crashed = events.wait(mark, "server-crashed", "huge");
     assert!(
         crashed["how"]
             .as_str()
@@ -398,14 +402,15 @@ fn misbehaving_servers_fail_alone_with_clear_errors() {
         "{crashed}"
     );
     // Not JSON on stdout, mid-session and before initialize.
+    let mark = events.mark();
     assert!(c.call("garbage__garbage", json!({})).is_err());
-    let crashed = events.wait("server-crashed", "garbage");
+    let crashed = events.wait(mark, "server-crashed", "garbage");
     assert!(
         crashed["how"].as_str().unwrap().contains("not JSON-RPC"),
         "{crashed}"
     );
     let banner = wait_for("banner to fail", Duration::from_secs(30), || {
-        let s = status_of(&gw, &home, "banner");
+        let s = gw.status("banner");
         s["error"]
             .as_str()
             .is_some_and(|e| e.contains("not JSON-RPC"))
@@ -414,7 +419,7 @@ fn misbehaving_servers_fail_alone_with_clear_errors() {
     assert_ne!(banner["state"], "running", "{banner}");
     // No answer to initialize.
     let noinit = wait_for("noinit to fail", Duration::from_secs(30), || {
-        let s = status_of(&gw, &home, "noinit");
+        let s = gw.status("noinit");
         s["error"]
             .as_str()
             .is_some_and(|e| e.contains("no answer to initialize within 3s"))
@@ -437,7 +442,7 @@ fn misbehaving_servers_fail_alone_with_clear_errors() {
         std::thread::sleep(Duration::from_millis(100));
     }
     // The bad ones came back after their restarts (they misbehave only when asked to).
-    wait_server(&gw, &home, "huge", "running", Duration::from_secs(60));
+    gw.wait_state("huge", "running", Duration::from_secs(60));
     assert_eq!(
         c.call("huge__echo", json!({"message": "ok"})),
         Ok("huge:ok".into())
@@ -447,7 +452,7 @@ fn misbehaving_servers_fail_alone_with_clear_errors() {
     let peak_mib = peak.load(std::sync::atomic::Ordering::Relaxed) / 1024;
     eprintln!("daemon peak RSS {peak_mib} MiB");
     assert!(peak_mib < 256, "the daemon's memory grew to {peak_mib} MiB");
-    assert_eq!(status_of(&gw, &home, "good")["restarts"], 0);
+    assert_eq!(gw.status("good")["restarts"], 0);
     // Logs of the flooders stay within their rotation limits (4 files of 5 MiB each).
     let logs: u64 = walk(&home.path().join("logs"))
         .iter()
@@ -496,25 +501,24 @@ fn restart_dockerd() {
 /// container at the end and none after the daemon stops.
 fn dockerd_restarts_under_load(restarts: usize) {
     let _serial = docker_support::serial();
-    let home = TestHome::new();
     let image = docker_support::demo_image();
-    let marker = home.path();
-    let host = hostile("host", "ok", marker);
-    docker_support::write_home(
-        &home,
-        &format!(
+    let f = fixture(NO_GIVING_UP);
+    let host = hostile("host", "ok", f.path());
+    let f = f
+        .catalog_yaml(&format!(
             "registry:\n  boxed:\n    image: {image}\n  host:\n    command: {}\n",
             serde_json::to_string(&host).unwrap()
-        ),
-        "servers:\n  boxed:\n    mode: docker\n    docker: {longLived: true}\n  host:\n    mode: managed\n",
-    );
-    let gw = daemon(&home, NO_GIVING_UP);
-    let label = format!("dockside.pid={}", gw.child.id());
-    wait_server(&gw, &home, "boxed", "running", Duration::from_secs(90));
-    wait_server(&gw, &home, "host", "running", Duration::from_secs(60));
+        ))
+        .state_yaml(
+            "servers:\n  boxed:\n    mode: docker\n    docker: {longLived: true}\n  host:\n    mode: managed\n",
+        );
+    let gw = f.daemon();
+    let label = gw.label();
+    gw.wait_state("boxed", "running", Duration::from_secs(90));
+    gw.wait_state("host", "running", Duration::from_secs(60));
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let load = |tool: &'static str| {
-        let (addr, token, stop) = (gw.addr.clone(), token(&home), stop.clone());
+        let (addr, token, stop) = (gw.addr.clone(), gw.token.clone(), stop.clone());
         std::thread::spawn(move || {
             let mut c = RawHttp::connect(&addr, "/mcp", &token).unwrap();
             let (mut ok, mut failed) = (0u64, Vec::new());
@@ -536,8 +540,8 @@ fn dockerd_restarts_under_load(restarts: usize) {
     for round in 0..restarts {
         assert!(Instant::now() < deadline, "out of time at round {round}");
         restart_dockerd();
-        wait_server(&gw, &home, "boxed", "running", Duration::from_secs(120));
-        let mut c = RawHttp::connect(&gw.addr, "/mcp", &token(&home)).unwrap();
+        gw.wait_state("boxed", "running", Duration::from_secs(120));
+        let mut c = RawHttp::connect(&gw.addr, "/mcp", &gw.token).unwrap();
         assert_eq!(
             c.call("boxed__echo", json!({"message": round.to_string()})),
             Ok(round.to_string()),

@@ -35,27 +35,6 @@ fn rounds() -> usize {
     }
 }
 
-/// A small xorshift generator: random kill delays without another dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn new() -> Rng {
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos() as u64;
-        eprintln!("power-cut seed {seed}");
-        Rng(seed | 1)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n.max(1)
-    }
-}
-
 fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
@@ -98,7 +77,7 @@ fn power_cut(what: &str, file: &Path, make: &dyn Fn(usize) -> (Command, String))
     assert_ne!(a, b, "{what}: the two writes must differ");
     let mode_before = mode(file);
     let mut span = (t0.max(t1).as_micros() as u64) * 5 / 4;
-    let mut rng = Rng::new();
+    let mut rng = Rng::seeded("power-cut");
     let deadline = Instant::now() + Duration::from_secs(120);
     let (mut killed, mut finished) = (0, 0);
     for round in 0..rounds() {
@@ -202,7 +181,7 @@ fn the_secret_store_survives_kill_9_during_secret_set() {
 fn token_and_daemon_json_survive_kill_9_during_daemon_start() {
     let home = TestHome::new();
     home.write_catalog("e2e", &[("demo", demo_command("demo"))]);
-    let mut rng = Rng::new();
+    let mut rng = Rng::seeded("power-cut");
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut seen_token: Option<String> = None;
     for round in 0..rounds() {

@@ -78,14 +78,19 @@ pub fn kill9(pid: u32) {
 }
 
 /// A daemon over `home` with extra environment (supervisor knobs), not waiting for servers.
-pub fn daemon(home: &TestHome, env: &[(&str, &str)]) -> HttpGateway {
-    let mut cmd = home.dockside();
-    cmd.args(["daemon", "--log-calls=false"])
-        .env("DOCKSIDE_SECRET_STORE", "file");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    HttpGateway::start(cmd)
+pub fn daemon(home: &TestHome, env: &[(&str, &str)]) -> Daemon {
+    let mut all = vec![("DOCKSIDE_SECRET_STORE", "file")];
+    all.extend_from_slice(env);
+    Daemon::start(home, &["daemon", "--log-calls=false"], &all)
+}
+
+/// The [`Fixture`] behind [`daemon`]: `dockside daemon --log-calls=false`, the file secret
+/// store, and `env`.
+pub fn fixture(env: &[(&str, &str)]) -> Fixture {
+    Fixture::new()
+        .arg("--log-calls=false")
+        .env("DOCKSIDE_SECRET_STORE", "file")
+        .envs(env)
 }
 
 /// The daemon's status of `server` (`/api/servers`), `Null` when unknown.
@@ -116,14 +121,31 @@ pub struct RawHttp {
     addr: String,
     path: String,
     token: String,
-    conn: Option<BufReader<TcpStream>>,
+    conn: Option<BufReader<Chopped>>,
     session: Option<String>,
     next_id: u64,
+    /// Accept `text/event-stream` too (the server may then answer with an SSE stream).
+    sse: bool,
+    /// Split every request and every read at random points (see [`Chopped`]).
+    split: Option<Rng>,
 }
 
 impl RawHttp {
     /// Connects and initializes a session on `path` (`/mcp` or `/mcp/<server>`).
     pub fn connect(addr: &str, path: &str, token: &str) -> Result<RawHttp, String> {
+        RawHttp::connect_with(addr, path, token, false, None)
+    }
+
+    /// [`RawHttp::connect`], also accepting SSE responses (`sse`) and, with `split`, writing
+    /// each request in random-sized pieces (flushed one by one) and reading each response in
+    /// random-sized reads.
+    pub fn connect_with(
+        addr: &str,
+        path: &str,
+        token: &str,
+        sse: bool,
+        split: Option<Rng>,
+    ) -> Result<RawHttp, String> {
         let mut c = RawHttp {
             addr: addr.into(),
             path: path.into(),
@@ -131,6 +153,8 @@ impl RawHttp {
             conn: None,
             session: None,
             next_id: 1,
+            sse,
+            split,
         };
         let init = c.request(
             "initialize",
@@ -200,11 +224,17 @@ impl RawHttp {
             let s = TcpStream::connect(&self.addr).map_err(|e| format!("connect: {e}"))?;
             s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
             s.set_nodelay(true).unwrap();
-            self.conn = Some(BufReader::new(s));
+            let rng = self.split.as_mut().map(|r| Rng::from_seed(r.next()));
+            self.conn = Some(BufReader::new(Chopped { stream: s, rng }));
         }
         let body = body.to_string();
+        let accept = if self.sse {
+            "application/json, text/event-stream"
+        } else {
+            "application/json"
+        };
         let mut head = format!(
-            "POST {} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nAccept: application/json\r\nMCP-Protocol-Version: 2025-06-18\r\nContent-Length: {}\r\n",
+            "POST {} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nAccept: {accept}\r\nMCP-Protocol-Version: 2025-06-18\r\nContent-Length: {}\r\n",
             self.path,
             self.addr,
             self.token,
@@ -217,12 +247,17 @@ impl RawHttp {
         let result = (|| {
             let conn = self.conn.as_mut().unwrap();
             conn.get_mut()
-                .write_all(format!("{head}{body}").as_bytes())
+                .write_split(format!("{head}{body}").as_bytes())
                 .map_err(|e| format!("write: {e}"))?;
             read_response(conn)
         })();
         match result {
-            Ok((status, headers, body)) => {
+            Ok((status, headers, mut body)) => {
+                if headers.iter().any(|(k, v)| {
+                    k.eq_ignore_ascii_case("content-type") && v.contains("text/event-stream")
+                }) {
+                    body = sse_reply(&body)?;
+                }
                 if let Some(id) = headers.iter().find_map(|(k, v)| {
                     (k.eq_ignore_ascii_case("mcp-session-id")).then(|| v.clone())
                 }) {
@@ -244,9 +279,65 @@ impl RawHttp {
     }
 }
 
+/// A TCP stream that, given an [`Rng`], reads at most a random 1..=16 KiB per `read` (1..=8
+/// bytes a quarter of the time, to split characters) and writes in random-sized pieces, each
+/// flushed on its own (the socket has `TCP_NODELAY`).
+pub struct Chopped {
+    pub stream: TcpStream,
+    pub rng: Option<Rng>,
+}
+
+impl Chopped {
+    fn piece(&mut self, left: usize) -> usize {
+        match &mut self.rng {
+            None => left,
+            Some(rng) => rng.piece(left, 16 << 10),
+        }
+    }
+
+    pub fn write_split(&mut self, mut bytes: &[u8]) -> std::io::Result<()> {
+        while !bytes.is_empty() {
+            let n = self.piece(bytes.len());
+            self.stream.write_all(&bytes[..n])?;
+            self.stream.flush()?;
+            bytes = &bytes[n..];
+        }
+        Ok(())
+    }
+}
+
+impl Read for Chopped {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.piece(buf.len());
+        self.stream.read(&mut buf[..n])
+    }
+}
+
+/// The JSON-RPC response in an SSE body: the `data:` of the last event holding an `id` (the
+/// body must be UTF-8; lines are split only at `\n`, as the stream is read whole).
+fn sse_reply(body: &[u8]) -> Result<Vec<u8>, String> {
+    let text = std::str::from_utf8(body).map_err(|e| format!("SSE body is not UTF-8: {e}"))?;
+    let mut reply = None;
+    for event in text.replace("\r\n", "\n").split("\n\n") {
+        let data: Vec<&str> = event
+            .lines()
+            .filter_map(|l| l.strip_prefix("data:"))
+            .map(|d| d.strip_prefix(' ').unwrap_or(d))
+            .collect();
+        if data.is_empty() {
+            continue;
+        }
+        let data = data.join("\n");
+        if serde_json::from_str::<Value>(&data).is_ok_and(|v| v.get("id").is_some()) {
+            reply = Some(data.into_bytes());
+        }
+    }
+    reply.ok_or_else(|| format!("no response in the SSE body: {text:.300}"))
+}
+
 type Headers = Vec<(String, String)>;
 
-fn read_response(conn: &mut BufReader<TcpStream>) -> Result<(u16, Headers, Vec<u8>), String> {
+fn read_response(conn: &mut impl BufRead) -> Result<(u16, Headers, Vec<u8>), String> {
     let mut line = String::new();
     conn.read_line(&mut line)
         .map_err(|e| format!("read status: {e}"))?;
@@ -301,12 +392,15 @@ fn read_response(conn: &mut BufReader<TcpStream>) -> Result<(u16, Headers, Vec<u
     Ok((status, headers, body))
 }
 
-/// A `dockside connect [--server NAME]` bridge, driven over its stdio (JSON lines).
+/// A `dockside connect [--server NAME]` bridge (or any stdio MCP server, [`Connect::spawn`]),
+/// driven over its stdio (JSON lines).
 pub struct Connect {
     pub child: Child,
     stdin: ChildStdin,
     lines: mpsc::Receiver<String>,
     next_id: u64,
+    /// Write each message in random-sized pieces, each flushed on its own.
+    split: Option<Rng>,
 }
 
 impl Connect {
@@ -320,13 +414,19 @@ impl Connect {
         for (k, v) in env {
             cmd.env(k, v);
         }
+        cmd.env("DOCKSIDE_SECRET_STORE", "file");
+        Connect::spawn(cmd, None)
+    }
+
+    /// Starts `cmd` (e.g. `dockside gateway run`) with piped stdio and initializes; with
+    /// `split`, every message is written in random-sized pieces.
+    pub fn spawn(mut cmd: Command, split: Option<Rng>) -> Connect {
         let mut child = cmd
-            .env("DOCKSIDE_SECRET_STORE", "file")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-            .expect("start dockside connect");
+            .expect("start the stdio MCP process");
         let stdin = child.stdin.take().unwrap();
         let stdout = child.stdout.take().unwrap();
         let (tx, lines) = mpsc::channel();
@@ -342,6 +442,7 @@ impl Connect {
             stdin,
             lines,
             next_id: 1,
+            split,
         };
         let init = c
             .request(
@@ -350,15 +451,88 @@ impl Connect {
                        "clientInfo": {"name": "connect-e2e", "version": "0"}}),
                 Duration::from_secs(90),
             )
-            .expect("initialize through dockside connect");
+            .expect("initialize over stdio");
         assert!(init.get("result").is_some(), "{init}");
         c.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
         c
     }
 
+    /// From now on, writes each message in random-sized pieces, each flushed on its own.
+    pub fn with_split(mut self, split: Option<Rng>) -> Connect {
+        self.split = split;
+        self
+    }
+
+    /// Sends a request without waiting; returns its id (see [`Connect::recv`]).
+    pub fn send_request(&mut self, method: &str, params: Value) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        id
+    }
+
+    /// Writes one line as is (split like [`Connect::send`]).
+    pub fn send_line(&mut self, line: &str) {
+        let mut bytes = Vec::with_capacity(line.len() + 1);
+        bytes.extend_from_slice(line.as_bytes());
+        bytes.push(b'\n');
+        self.write_split(&bytes);
+    }
+
+    /// The next line on stdout that is not a notification or a server→client request, unparsed.
+    /// Cheap for big replies: only a line with `"method"` in its first 200 bytes is decoded.
+    pub fn recv_line(&mut self, timeout: Duration) -> Result<String, String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = self
+                .lines
+                .recv_timeout(left)
+                .map_err(|e| format!("no reply: {e}"))?;
+            let head = &line.as_bytes()[..line.len().min(200)];
+            if !head.windows(8).any(|w| w == b"\"method\"")
+                || serde_json::from_str::<Value>(&line).is_ok_and(|m| m.get("method").is_none())
+            {
+                return Ok(line);
+            }
+        }
+    }
+
+    /// The next reply (skipping notifications and server→client requests).
+    pub fn recv(&mut self, timeout: Duration) -> Result<Value, String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = self
+                .lines
+                .recv_timeout(left)
+                .map_err(|e| format!("no reply: {e}"))?;
+            let Ok(msg) = serde_json::from_str::<Value>(&line) else {
+                return Err(format!("not JSON on stdout: {line:.300}"));
+            };
+            if msg.get("method").is_none() {
+                return Ok(msg);
+            }
+        }
+    }
+
     pub fn send(&mut self, msg: &Value) {
-        let _ = writeln!(self.stdin, "{msg}");
-        let _ = self.stdin.flush();
+        let mut bytes = msg.to_string().into_bytes();
+        bytes.push(b'\n');
+        self.write_split(&bytes);
+    }
+
+    fn write_split(&mut self, bytes: &[u8]) {
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let n = match &mut self.split {
+                None => rest.len(),
+                Some(rng) => rng.piece(rest.len(), 64 << 10),
+            };
+            let _ = self.stdin.write_all(&rest[..n]);
+            let _ = self.stdin.flush();
+            rest = &rest[n..];
+        }
     }
 
     /// Sends a request and waits for the reply with its id (skipping notifications).

@@ -71,14 +71,17 @@ fn a_secret_used_in_a_run_appears_in_no_log_event_state_file_or_json_output() {
         .unwrap();
     assert!(set.wait().unwrap().success());
 
-    let mut cmd = home.dockside();
-    cmd.args(["daemon", "--verbose"])
-        .env("DOCKSIDE_SECRET_STORE", "file")
-        .env("RUST_LOG", "debug")
-        .env("DOCKSIDE_BACKOFF_MS", "50");
-    let gw = HttpGateway::start(cmd);
-    let token = token(&home);
-    let events = EventLog::open(&gw.addr, &token);
+    let gw = Daemon::start(
+        &home,
+        &["daemon", "--verbose"],
+        &[
+            ("DOCKSIDE_SECRET_STORE", "file"),
+            ("RUST_LOG", "debug"),
+            ("DOCKSIDE_BACKOFF_MS", "50"),
+        ],
+    );
+    let token = gw.token.clone();
+    let events = &gw.events;
     wait_server(&gw, &home, "leaky", "running", Duration::from_secs(60));
     let with_secret = home.path().join("with-secret.txt");
     std::fs::write(&with_secret, format!("the token is {SECRET}\n")).unwrap();
@@ -100,11 +103,12 @@ fn a_secret_used_in_a_run_appears_in_no_log_event_state_file_or_json_output() {
     let env = c.call("leaky__env", json!({})).unwrap();
     assert!(env.contains("DEMO_TOKEN") && !env.contains(SECRET), "{env}");
     // A crash: its notification carries the server's last stderr lines.
+    let mark = events.mark();
     let _ = c.call("leaky__crash", json!({}));
-    let crashed = events.wait("server-crashed", "leaky");
+    let crashed = events.wait(mark, "server-crashed", "leaky");
     let tail = crashed["stderr"].to_string();
     assert!(tail.contains("leaky starting, token=[secret]"), "{crashed}");
-    events.wait("server-restarted", "leaky");
+    events.wait(mark, "server-restarted", "leaky");
     wait_server(&gw, &home, "leaky", "running", Duration::from_secs(60));
     assert_eq!(
         c.call("leaky__echo", json!({"message": "bye"})),
