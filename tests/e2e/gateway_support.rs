@@ -452,14 +452,29 @@ pub fn api(
 /// one as soon as the daemon listens.
 pub struct EventLog {
     shared: std::sync::Arc<(std::sync::Mutex<Recorded>, std::sync::Condvar)>,
+    /// The stream's socket, shut down on drop: an open event stream would hold up the daemon's
+    /// graceful shutdown.
+    socket: TcpStream,
+}
+
+impl Drop for EventLog {
+    fn drop(&mut self) {
+        let _ = self.socket.shutdown(std::net::Shutdown::Both);
+    }
 }
 
 #[derive(Default)]
 struct Recorded {
     events: Vec<Value>,
+    /// `log` events (one per line a server writes to stderr) seen, recorded or not: only the
+    /// first [`MAX_LOG_EVENTS`] are kept, so a server flooding stderr cannot fill the memory.
+    log_events: usize,
     /// Why the stream ended, once it did.
     ended: Option<String>,
 }
+
+/// How many `log` events an [`EventLog`] keeps; later ones are counted, not recorded.
+pub const MAX_LOG_EVENTS: usize = 2000;
 
 /// A position in an [`EventLog`]: waits from it see only events recorded after it was taken.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -508,6 +523,7 @@ impl EventLog {
             h.starts_with("transfer-encoding:") && h.contains("chunked")
         });
         reader.get_ref().set_read_timeout(None).unwrap();
+        let socket = reader.get_ref().try_clone().unwrap();
         let shared = std::sync::Arc::new((
             std::sync::Mutex::new(Recorded::default()),
             std::sync::Condvar::new(),
@@ -519,7 +535,7 @@ impl EventLog {
             lock.lock().unwrap().ended = Some(ended);
             cvar.notify_all();
         });
-        EventLog { shared }
+        EventLog { shared, socket }
     }
 
     /// The current end of the log: take it before the action whose event you will wait for.
@@ -570,7 +586,7 @@ impl EventLog {
     ) -> Value {
         let deadline = Instant::now() + timeout;
         let (lock, cvar) = &*self.shared;
-        let mut rec = lock.lock().unwrap();
+        let mut rec = lock.lock().unwrap_or_else(|p| p.into_inner());
         let mut searched = mark.0;
         loop {
             if let Some(e) = rec.events[searched.min(rec.events.len())..]
@@ -582,14 +598,28 @@ impl EventLog {
             searched = searched.max(rec.events.len());
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() || rec.ended.is_some() {
-                panic!(
-                    "timed out waiting for {what}{}; events since the mark: {:?}",
+                let since = &rec.events[mark.0.min(rec.events.len())..];
+                let shown: Vec<String> = since
+                    .iter()
+                    .filter(|e| e["type"] != "log")
+                    .take(50)
+                    .map(|e| format!("{e:.400}"))
+                    .collect();
+                let message = format!(
+                    "timed out waiting for {what}{}; {} events since the mark, {} `log` ones \
+                     (not shown; {} seen in all); the others (at most 50):\n{}",
                     rec.ended
                         .as_ref()
                         .map(|e| format!(" (the event stream ended: {e})"))
                         .unwrap_or_default(),
-                    &rec.events[mark.0.min(rec.events.len())..]
+                    since.len(),
+                    since.iter().filter(|e| e["type"] == "log").count(),
+                    rec.log_events,
+                    shown.join("\n")
                 );
+                // Not while holding the lock: that would poison it for the recorder.
+                drop(rec);
+                panic!("{message}");
             }
             rec = cvar.wait_timeout(rec, left).unwrap().0;
         }
@@ -616,9 +646,21 @@ fn record_sse(
                 if !data.is_empty() {
                     let text = data.join("\n");
                     data.clear();
+                    // Cheap enough to keep up with a flood (a reader that falls behind makes
+                    // the daemon skip events for it): a `log` event past the cap is not parsed.
+                    let (lock, cvar) = sink;
+                    if text.starts_with(r#"{"type":"log""#) {
+                        let mut rec = lock.lock().unwrap();
+                        rec.log_events += 1;
+                        if rec.log_events > MAX_LOG_EVENTS {
+                            continue;
+                        }
+                    }
                     if let Ok(event) = serde_json::from_str::<Value>(&text) {
-                        let (lock, cvar) = sink;
-                        lock.lock().unwrap().events.push(event);
+                        lock.lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .events
+                            .push(event);
                         cvar.notify_all();
                     }
                 }
@@ -661,10 +703,11 @@ fn record_sse(
 }
 
 /// A `dockside daemon` process ([`HttpGateway`], which it derefs to) with its event stream
-/// recorded from the moment it listens ([`EventLog`]). Stopped on drop.
+/// recorded from the moment it listens ([`EventLog`]). Stopped on drop, its event stream closed
+/// first (fields drop in order) so that it does not hold up the daemon's graceful shutdown.
 pub struct Daemon {
-    pub gw: HttpGateway,
     pub events: EventLog,
+    pub gw: HttpGateway,
     pub token: String,
 }
 
@@ -680,7 +723,7 @@ impl Daemon {
         let gw = HttpGateway::start(cmd);
         let token = token(home);
         let events = EventLog::open(&gw.addr, &token);
-        Daemon { gw, events, token }
+        Daemon { events, gw, token }
     }
 
     /// The label its containers carry (`dockside.pid=<pid>`).
