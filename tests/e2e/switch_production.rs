@@ -17,11 +17,12 @@ mod docker_registry;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::Duration;
 
 use docker_support::{docker_ok, empty_image, node_image, serial, static_demo_binary};
 use dockside_core::clients::{by_id, Entry};
 use dockside_core::{Home, Mode, Profile, Workspace};
-use gateway_support::{bin, HttpGateway};
+use gateway_support::{bin, EventLog, HttpGateway, Mark};
 use serde_json::{json, Value};
 
 /// The three clients, in the order Dockside writes them.
@@ -561,4 +562,113 @@ fn the_pre_flight_pulls_a_missing_image_with_progress() {
     }
     s.run(&["switch", "development"]);
     let _ = docker_ok(&["rmi", "-f", &image]);
+}
+
+/// A mode change has one effect whoever asks: `dockside server mode` with no daemon (core's
+/// change), the same command with the daemon running (through its API), and
+/// `PUT /api/servers/{name}/mode` directly leave the same bytes in the state and in every
+/// connected client's file, and the same running set; the daemon applies each change once (its
+/// file watcher sees its own write and skips the reload). The tray and the UI send that same
+/// `PUT` (src-tauri's hub tests check the request).
+#[test]
+fn a_mode_change_has_one_effect_through_every_path() {
+    let _serial = serial();
+    let s = Setup::new();
+    s.adopt();
+    assert_eq!(mode(&s.workspace(), "demo"), Mode::Native);
+
+    // No daemon: the CLI changes the files itself.
+    s.run(&["server", "mode", "demo", "managed"]);
+    let managed = s.snapshot();
+    for c in CLIENTS {
+        let Entry::Stdio(cmd) = &s.entries(c)["demo"].1 else {
+            panic!("{c}: demo is not a stdio entry")
+        };
+        assert_eq!(cmd.args, ["connect", "--server", "demo"], "{c}");
+    }
+    s.run(&["server", "mode", "demo", "native"]);
+    let native = s.snapshot();
+    assert_ne!(managed, native);
+
+    let d = s.daemon();
+    let token = std::fs::read_to_string(s.dockside_home.join("token")).unwrap();
+    let events = EventLog::open(&d.addr, token.trim());
+    let skipped = |n: usize| {
+        gateway_support::wait_for(
+            &format!("{n} skipped watcher reload(s)"),
+            Duration::from_secs(30),
+            || (d.stderr().matches("reload skipped").count() >= n).then_some(()),
+        )
+    };
+    let reloads = |mark| {
+        let all = events.since(mark);
+        let n = all.iter().filter(|e| e["type"] == "reloaded").count();
+        if n != 1 {
+            eprintln!("events: {all:#?}\ndaemon stderr:\n{}", d.stderr());
+        }
+        n
+    };
+    let running = |expect: &str| {
+        gateway_support::wait_for(
+            &format!("demo {expect} in the daemon"),
+            Duration::from_secs(60),
+            || {
+                let (_, servers) =
+                    gateway_support::api(&d.addr, token.trim(), "GET", "/api/servers", None);
+                let demo = servers
+                    .as_array()?
+                    .iter()
+                    .find(|v| v["name"] == "demo")?
+                    .clone();
+                (demo["state"] == expect).then_some(demo)
+            },
+        )
+    };
+
+    // The daemon's own start-up reloads (after reaping leftovers, and when it first sees
+    // Docker) come first; changes are counted after them.
+    let (seen_docker, startup_reloads) = (std::cell::Cell::new(false), std::cell::Cell::new(0));
+    events.wait_from(
+        Mark::START,
+        "the daemon's start-up reloads",
+        Duration::from_secs(60),
+        |e| {
+            // Each recorded event is offered once, in order.
+            match e["type"].as_str() {
+                Some("docker-availability") => seen_docker.set(true),
+                Some("reloaded") => startup_reloads.set(startup_reloads.get() + 1),
+                _ => {}
+            }
+            seen_docker.get() && startup_reloads.get() >= 2
+        },
+    );
+
+    // The CLI with a daemon running: through the daemon.
+    let mark = events.mark();
+    s.run(&["server", "mode", "demo", "managed"]);
+    skipped(1);
+    assert_eq!(s.snapshot(), managed, "CLI through the daemon = CLI alone");
+    assert_eq!(running("running")["mode"], "managed");
+    assert_eq!(reloads(mark), 1, "one reload for one change");
+
+    // The control API directly (what the tray and the UI send).
+    for (target, expect, files) in [
+        ("native", "stopped", &native),
+        ("managed", "running", &managed),
+    ] {
+        let mark = events.mark();
+        let (status, body) = gateway_support::api(
+            &d.addr,
+            token.trim(),
+            "PUT",
+            "/api/servers/demo/mode",
+            Some(&json!({ "mode": target })),
+        );
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["mode"], target, "the answer is the new status: {body}");
+        skipped(if target == "native" { 2 } else { 3 });
+        assert_eq!(&s.snapshot(), files, "API = CLI for {target}");
+        assert_eq!(running(expect)["mode"], target);
+        assert_eq!(reloads(mark), 1, "one reload for one change");
+    }
 }

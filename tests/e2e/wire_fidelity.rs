@@ -284,11 +284,8 @@ fn connect_keeps_characters_split_across_sse_chunks() {
     let rounds = 1000;
     const IN_FLIGHT: usize = 4;
     let message = "é€😀".repeat(20000);
-    // Without the secret scanner: in a debug build it takes ~0.4 s of CPU per message of this
-    // text (Unicode word boundaries keep the regex engine on its slowest path), which would make
-    // this test take minutes; it has its own tests, and this one is about the bridge.
+    // With the default secret scanner on: every reply is scanned, as for a user.
     let f = reliability::fixture(&[])
-        .arg("--block-secrets=false")
         .server("demo", demo_command("demo"))
         .managed(&["demo"]);
     let d = f.daemon();

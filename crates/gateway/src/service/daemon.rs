@@ -73,26 +73,53 @@ impl Daemon {
         &self.gw
     }
 
-    /// Brings the running set in line with the catalogs, the state and the API's overrides.
     /// A reload for the file watcher: skipped when the files hold what the last reload read
     /// (a change the daemon made itself, already applied). Returns whether it reloaded.
     pub async fn reload_if_changed(&self) -> bool {
-        let now = fingerprint(&config::watched_paths(&self.home, &self.selection));
+        let guard = self.reload_lock.lock().await;
+        let now = self.fingerprint().await;
         if self.loaded.lock().unwrap().as_deref() == Some(now.as_str()) {
-            tracing::debug!("catalogs and state unchanged since the last reload");
+            tracing::info!("reload skipped: the catalogs and state hold what the last reload read");
             return false;
         }
-        self.reload().await;
+        self.reload_locked(&guard).await;
         true
     }
 
+    /// Applies a change to the files (`change`, run on the blocking pool) and then reloads,
+    /// holding the reload lock throughout: the watcher, which takes the same lock, then finds
+    /// the files as this reload read them and does not apply the change a second time.
+    /// A change that failed (`Err`) changed no file and is not reloaded.
+    pub async fn change_and_reload<T: Send + 'static, E: Send + 'static>(
+        &self,
+        change: impl FnOnce() -> Result<T, E> + Send + 'static,
+    ) -> Result<Result<T, E>, tokio::task::JoinError> {
+        let guard = self.reload_lock.lock().await;
+        let done = tokio::task::spawn_blocking(change).await?;
+        if done.is_ok() {
+            self.reload_locked(&guard).await;
+        }
+        Ok(done)
+    }
+
+    /// [`fingerprint`] of the files a reload reads, computed on the blocking pool.
+    async fn fingerprint(&self) -> String {
+        let paths = config::watched_paths(&self.home, &self.selection);
+        tokio::task::spawn_blocking(move || fingerprint(&paths))
+            .await
+            .unwrap_or_default()
+    }
+
+    /// Brings the running set in line with the catalogs, the state and the API's overrides.
     pub async fn reload(&self) -> ReloadReport {
-        let _guard = self.reload_lock.lock().await;
+        let guard = self.reload_lock.lock().await;
+        self.reload_locked(&guard).await
+    }
+
+    async fn reload_locked(&self, _held: &tokio::sync::MutexGuard<'_, ()>) -> ReloadReport {
         // Taken before reading: a write after this point changes it, so the watcher reloads.
-        *self.loaded.lock().unwrap() = Some(fingerprint(&config::watched_paths(
-            &self.home,
-            &self.selection,
-        )));
+        let read = self.fingerprint().await;
+        *self.loaded.lock().unwrap() = Some(read);
         let mut report = ReloadReport::default();
         let selected = match config::select_async(&self.home, &self.selection).await {
             Ok(s) => s,
@@ -438,7 +465,12 @@ async fn api_mode(
     let n = name.clone();
     // The one way to change a mode: save the state and sync every connected client, all or
     // nothing (core); then apply it here, once.
-    let saved = tokio::task::spawn_blocking(move || change::set_mode(&home, &n, mode)).await;
+    // A mode set by hand replaces a start or stop by hand.
+    d.pinned.lock().unwrap().remove(&name);
+    d.held.lock().unwrap().remove(&name);
+    let saved = d
+        .change_and_reload(move || change::set_mode(&home, &n, mode))
+        .await;
     match saved {
         Ok(Ok(_)) => {}
         Ok(Err(ChangeError::Core(dockside_core::Error::UnknownServer(_)))) => {
@@ -447,9 +479,6 @@ async fn api_mode(
         Ok(Err(e)) => return api_error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
         Err(e) => return api_error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
-    d.pinned.lock().unwrap().remove(&name);
-    d.held.lock().unwrap().remove(&name);
-    d.reload().await;
     Json(d.server_status(&name)).into_response()
 }
 
