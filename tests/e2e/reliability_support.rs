@@ -545,26 +545,15 @@ impl Connect {
         let id = self.next_id;
         self.next_id += 1;
         self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
-        let deadline = Instant::now() + timeout;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = self
-                .lines
-                .recv_timeout(left)
-                .map_err(|e| format!("no reply to {method} #{id}: {e}"))?;
-            let Ok(msg) = serde_json::from_str::<Value>(&line) else {
-                return Err(format!("not JSON on stdout: {line}"));
-            };
-            if msg.get("method").is_some() {
-                continue; // a notification or a server→client request
-            }
-            assert_eq!(
-                msg["id"],
-                json!(id),
-                "a reply with another request's id: {msg}"
-            );
-            return Ok(msg);
-        }
+        let msg = self
+            .recv(timeout)
+            .map_err(|e| format!("{method} #{id}: {e}"))?;
+        assert_eq!(
+            msg["id"],
+            json!(id),
+            "a reply with another request's id: {msg}"
+        );
+        Ok(msg)
     }
 
     /// Calls a tool like [`RawHttp::call`].

@@ -299,6 +299,25 @@ pub fn load_dir(dir: &Path, issues: &mut Vec<Issue>) -> Result<Vec<CatalogFile>,
     Ok(files)
 }
 
+/// `text` as a name safe for catalogs, catalog ids and container names: `[A-Za-z0-9._-]`
+/// (anything else becomes `-`), not starting with `.` or `-`; `fallback` when nothing is left.
+pub fn safe_name(text: &str, fallback: &str) -> String {
+    let safe: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    match safe.trim_start_matches(['.', '-']) {
+        "" => fallback.to_owned(),
+        rest => rest.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

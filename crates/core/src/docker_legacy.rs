@@ -155,22 +155,7 @@ pub fn import(ws: &mut Workspace, dir: &Path) -> Result<Imported, Error> {
 
 /// A Dockside catalog id for a Docker catalog file stem (Docker allows spaces and more in names).
 fn catalog_id(stem: &str) -> String {
-    let id: String = stem
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let id = id.trim_start_matches(['.', '-']);
-    if id.is_empty() {
-        "docker".to_owned()
-    } else {
-        id.to_owned()
-    }
+    crate::catalog::safe_name(stem, "docker")
 }
 
 /// Writes `ws` as a legacy setup into `dir` (`catalogs/<id>.yaml`, `registry.yaml`, and `config.yaml`,

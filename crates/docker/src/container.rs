@@ -29,16 +29,7 @@ pub struct Container {
 }
 
 fn container_name(server: &str) -> String {
-    let safe: String = server
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
+    let safe = dockside_core::catalog::safe_name(server, "server");
     let mut random = [0u8; 4];
     let _ = getrandom::fill(&mut random);
     format!("dockside-{safe}-{}", hex::encode(random))

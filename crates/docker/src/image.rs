@@ -22,6 +22,20 @@ pub struct PullProgress {
     pub bytes_total: u64,
 }
 
+impl std::fmt::Display for PullProgress {
+    /// `3/5 layers, 12.3/40.1 MB`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}/{} layers, {:.1}/{:.1} MB",
+            self.layers_done,
+            self.layers_total,
+            self.bytes_done as f64 / 1e6,
+            self.bytes_total as f64 / 1e6
+        )
+    }
+}
+
 #[derive(Default)]
 struct Layers {
     /// layer id → (downloaded, total, done)
@@ -226,6 +240,17 @@ fn tar_dir(dir: &Path) -> std::io::Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn progress_reads_as_layers_and_megabytes() {
+        let p = PullProgress {
+            layers_done: 3,
+            layers_total: 5,
+            bytes_done: 12_340_000,
+            bytes_total: 40_060_000,
+        };
+        assert_eq!(p.to_string(), "3/5 layers, 12.3/40.1 MB");
+    }
 
     #[test]
     fn sums_layers() {

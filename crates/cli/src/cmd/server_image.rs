@@ -115,14 +115,7 @@ pub fn run(args: ImageArgs) -> anyhow::Result<()> {
     if args.pull {
         eprintln!("pulling {current}");
         let result = rt.block_on(image::pull(&docker, &current, |p, done| {
-            eprint!(
-                "\r  {}/{} layers, {:.1}/{:.1} MB{}",
-                p.layers_done,
-                p.layers_total,
-                p.bytes_done as f64 / 1e6,
-                p.bytes_total as f64 / 1e6,
-                if done { "\n" } else { "" }
-            );
+            eprint!("\r  {p}{}", if done { "\n" } else { "" });
             let _ = std::io::stderr().flush();
         }));
         if let Err(e) = result {

@@ -62,23 +62,7 @@ pub fn sync_connected(
 
 /// A catalog-safe server name: `[A-Za-z0-9._-]`, not starting with `.` or `-`.
 pub fn catalog_name(name: &str) -> String {
-    let mut s: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    while s.starts_with(['.', '-']) {
-        s.remove(0);
-    }
-    if s.is_empty() {
-        s = "server".into();
-    }
-    s
+    crate::catalog::safe_name(name, "server")
 }
 
 /// The catalog entry for an imported server: a host `command` (or a `remote`).

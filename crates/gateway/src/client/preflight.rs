@@ -149,11 +149,7 @@ pub async fn run(
                 say(&format!("pulling {image_name}"));
                 image::pull(d, &image_name, |p, done| {
                     say(&format!(
-                        "pulling {image_name}: {}/{} layers, {:.1}/{:.1} MB{}",
-                        p.layers_done,
-                        p.layers_total,
-                        p.bytes_done as f64 / 1e6,
-                        p.bytes_total as f64 / 1e6,
+                        "pulling {image_name}: {p}{}",
                         if done { " (done)" } else { "" }
                     ))
                 })

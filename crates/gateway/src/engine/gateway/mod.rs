@@ -91,6 +91,17 @@ pub(crate) struct Index {
     warnings: Vec<String>,
 }
 
+impl Index {
+    /// The exposed tools or prompts (the two kinds looked up by name).
+    pub(crate) fn named(&self, kind: ListKind) -> &IndexMap<String, Exposed> {
+        if kind == ListKind::Tools {
+            &self.tools
+        } else {
+            &self.prompts
+        }
+    }
+}
+
 pub(crate) struct ProgressRoute {
     pub(crate) session: Weak<Session>,
     pub(crate) token: Value,

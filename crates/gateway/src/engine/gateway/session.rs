@@ -340,12 +340,7 @@ impl Session {
             },
             None => {
                 let index = self.index();
-                let map = if kind == ListKind::Tools {
-                    &index.tools
-                } else {
-                    &index.prompts
-                };
-                map.values().map(|e| e.item.clone()).collect()
+                index.named(kind).values().map(|e| e.item.clone()).collect()
             }
         }
     }
@@ -414,12 +409,7 @@ impl Session {
             }
             None => {
                 let index = self.index();
-                let map = if kind == ListKind::Tools {
-                    &index.tools
-                } else {
-                    &index.prompts
-                };
-                let e = map.get(name).ok_or_else(unknown)?;
+                let e = index.named(kind).get(name).ok_or_else(unknown)?;
                 let up = self.gw.upstream(&e.server).ok_or_else(unknown)?;
                 Ok((up, e.original.clone()))
             }
