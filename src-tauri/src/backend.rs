@@ -12,6 +12,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use dockside_core::clients::Context;
 use dockside_core::{Home, Workspace};
 
 use crate::model::{mode_state, BackendError, Mode, ServerView};
@@ -32,13 +33,17 @@ pub type SharedBackend = Arc<dyn Backend>;
 #[derive(Debug)]
 pub struct CoreBackend {
     home: Home,
+    /// Where client files are and what their entries run.
+    ctx: Context,
     /// Serializes this app's own read-modify-write cycles (two quick clicks must not lose one).
     write: Mutex<()>,
 }
 
 impl CoreBackend {
-    pub fn new(home: Home) -> Self {
+    /// `dockside`: the binary client entries run (see [`crate::clients::context`]).
+    pub fn new(home: Home, dockside: Option<&std::path::Path>) -> Self {
         Self {
+            ctx: crate::clients::context(&home, dockside),
             home,
             write: Mutex::new(()),
         }
@@ -75,7 +80,7 @@ impl Backend for CoreBackend {
             .write
             .lock()
             .map_err(|_| BackendError::Internal("an earlier mode change panicked".into()))?;
-        let applied = dockside_core::change::set_mode(&self.home, name, mode)?;
+        let applied = dockside_core::change::set_mode(&self.ctx, name, mode)?;
         tracing::info!(server = name, %mode, synced = applied.synced.len(), "mode changed");
         // The row is read back from what was saved (the title comes from the catalog).
         view(&self.load()?, name)
@@ -98,7 +103,7 @@ mod tests {
         if let Some(state) = state {
             fs::write(home.state_path(), state).unwrap();
         }
-        (dir, CoreBackend::new(home))
+        (dir, CoreBackend::new(home, None))
     }
 
     const CATALOG: &str = "\
@@ -138,7 +143,7 @@ registry:
     #[test]
     fn an_empty_home_lists_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let backend = CoreBackend::new(Home::new(dir.path().join("not-created-yet")));
+        let backend = CoreBackend::new(Home::new(dir.path().join("not-created-yet")), None);
         assert_eq!(backend.list_servers().unwrap(), []);
     }
 

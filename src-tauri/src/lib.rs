@@ -66,23 +66,8 @@ async fn quit_on_signal<R: tauri::Runtime>(app: tauri::AppHandle<R>, hub: Arc<hu
     }
 }
 
-/// Client files must name the `dockside` binary the app found (an absolute path: clients such
-/// as Claude Desktop start servers with a minimal PATH), whoever writes them: the app's Clients
-/// screen, core's `change::set_mode` when no daemon runs (it takes the launcher from
-/// `$DOCKSIDE_LAUNCHER`, else from the running executable, which here is the app), and the
-/// daemon and CLI the app starts (the same binary). Called before any thread starts.
-fn pin_launcher() {
-    if std::env::var_os("DOCKSIDE_LAUNCHER").is_some_and(|v| !v.is_empty()) {
-        return;
-    }
-    if let Some(dockside) = hub::find_dockside() {
-        std::env::set_var("DOCKSIDE_LAUNCHER", dockside);
-    }
-}
-
 /// Builds and runs the app; returns only on a build error (the run loop exits the process).
 pub fn run(options: LaunchOptions) -> anyhow::Result<()> {
-    pin_launcher();
     let mut builder = tauri::Builder::default();
     // A second launch focuses the running instance's dashboard instead of starting a second
     // tray icon. Not in smoke tests: they must test this binary, not hand over to a running one.
@@ -95,7 +80,10 @@ pub fn run(options: LaunchOptions) -> anyhow::Result<()> {
 
     let home = dockside_core::Home::from_env()?;
     tracing::info!(home = %home.root().display(), "Dockside home");
-    let backend: backend::SharedBackend = Arc::new(backend::CoreBackend::new(home.clone()));
+    let backend: backend::SharedBackend = Arc::new(backend::CoreBackend::new(
+        home.clone(),
+        hub::find_dockside().as_deref(),
+    ));
     // A smoke test checks this binary's tray, window and UI: it must not start (or stop) a
     // daemon unless asked to (DOCKSIDE_SMOKE_DAEMON=1).
     let supervise = !options.smoke_test || std::env::var_os("DOCKSIDE_SMOKE_DAEMON").is_some();

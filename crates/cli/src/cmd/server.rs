@@ -208,7 +208,11 @@ fn set_mode(set: SetMode) -> anyhow::Result<()> {
             Err(e) => return Err(e.into()),
         }
     }
-    let applied = dockside_core::change::set_mode(&home, &set.name, set.mode)?;
+    let applied = dockside_core::change::set_mode(
+        &dockside_core::clients::Context::for_home(home.root()),
+        &set.name,
+        set.mode,
+    )?;
     if set.json {
         let status = serde_json::json!({"name": set.name, "mode": set.mode});
         println!("{}", serde_json::to_string_pretty(&status)?);

@@ -25,6 +25,7 @@ use dockside_api::{
     Status, ToolLatency,
 };
 use dockside_core::change::{self, ChangeError};
+use dockside_core::clients::Context;
 use dockside_core::home::Home;
 use dockside_core::state::Mode;
 use futures::StreamExt;
@@ -469,7 +470,7 @@ async fn api_mode(
     d.pinned.lock().unwrap().remove(&name);
     d.held.lock().unwrap().remove(&name);
     let saved = d
-        .change_and_reload(move || change::set_mode(&home, &n, mode))
+        .change_and_reload(move || change::set_mode(&Context::for_home(home.root()), &n, mode))
         .await;
     match saved {
         Ok(Ok(_)) => {}
