@@ -446,7 +446,14 @@ fn switching_modes_keeps_a_connected_client_working() {
     wait_for("the client to connect", Duration::from_secs(30), || {
         (sessions() > 0).then_some(())
     });
-    std::thread::sleep(Duration::from_secs(1));
+    // Tool calls the daemon has answered (kept across mode changes): the client's progress.
+    let calls = || -> u64 {
+        let (_, m) = gateway_support::api(&gw.addr, &gw.token, "GET", "/api/metrics", None);
+        m["servers"][0]["calls"].as_u64().unwrap_or(0)
+    };
+    wait_for("the call in managed mode", Duration::from_secs(30), || {
+        (calls() >= 1).then_some(())
+    });
     let mode = |m: &str| {
         let out = home
             .dockside()
@@ -464,7 +471,9 @@ fn switching_modes_keeps_a_connected_client_working() {
         (!containers(&daemon_label).is_empty()).then_some(())
     });
     wait_state(home, "demo", "running", Duration::from_secs(60));
-    std::thread::sleep(Duration::from_secs(4));
+    wait_for("both calls in docker mode", Duration::from_secs(60), || {
+        (calls() >= 3).then_some(())
+    });
     mode("managed");
     wait_for("the container to go", Duration::from_secs(60), || {
         containers(&daemon_label).is_empty().then_some(())
