@@ -21,7 +21,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::process::Child;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -65,6 +65,9 @@ pub struct Hub {
     statuses: Mutex<Option<Vec<ServerStatus>>>,
     /// The rows last sent to the UI and the tray (`None` before the first listing).
     rows: Mutex<Option<Vec<ServerView>>>,
+    /// Bumped (under the `rows` lock) each time a row is put in by a change the app made: a
+    /// listing that began before it may hold the files as they were, and is done again.
+    row_changes: AtomicU64,
     /// Servers whose mode the app itself is changing or just changed, with the time until
     /// which the daemon's events about them are echoes of that change.
     own: Mutex<HashMap<String, Instant>>,
@@ -100,6 +103,7 @@ impl Hub {
             logs: Mutex::new(VecDeque::new()),
             statuses: Mutex::new(None),
             rows: Mutex::new(None),
+            row_changes: AtomicU64::new(0),
             own: Mutex::new(HashMap::new()),
             child: Mutex::new(None),
             changed: Notify::new(),
@@ -284,6 +288,7 @@ impl Hub {
     /// cached list to put it in yet.
     fn put_row(&self, row: ServerView) {
         let mut rows = self.rows.lock().expect("rows lock");
+        self.row_changes.fetch_add(1, Ordering::SeqCst);
         match rows
             .as_mut()
             .and_then(|rows| rows.iter_mut().find(|r| r.name == row.name))
@@ -303,17 +308,25 @@ impl Hub {
 
     /// The server rows: catalogs and modes from core, run states from the daemon.
     pub async fn rows(&self, backend: &SharedBackend) -> Result<Vec<ServerView>, BackendError> {
-        let b = Arc::clone(backend);
-        let rows = run_blocking(move || b.list_servers()).await?;
-        let state = self.daemon_state();
-        let statuses = match self.client() {
-            Some(client) => client.servers().await.ok(),
-            None => None,
-        };
-        *self.statuses.lock().expect("statuses lock") = statuses.clone();
-        let rows = merge(rows, &state, statuses.as_deref());
-        *self.rows.lock().expect("rows lock") = Some(rows.clone());
-        Ok(rows)
+        loop {
+            let changes = self.row_changes.load(Ordering::SeqCst);
+            let b = Arc::clone(backend);
+            let rows = run_blocking(move || b.list_servers()).await?;
+            let state = self.daemon_state();
+            let statuses = match self.client() {
+                Some(client) => client.servers().await.ok(),
+                None => None,
+            };
+            let rows = merge(rows, &state, statuses.as_deref());
+            let mut cached = self.rows.lock().expect("rows lock");
+            if self.row_changes.load(Ordering::SeqCst) != changes {
+                // A change of the app's own landed meanwhile: this list may predate it.
+                continue;
+            }
+            *self.statuses.lock().expect("statuses lock") = statuses;
+            *cached = Some(rows.clone());
+            return Ok(rows);
+        }
     }
 
     fn on_event<R: Runtime>(self: &Arc<Self>, app: &AppHandle<R>, event: Value) {
@@ -911,6 +924,44 @@ mod tests {
         let merged = merge(rows, &down, None);
         assert_eq!(merged[0].state, "gateway stopped");
         assert_eq!(tray_status(&down, &merged), TrayStatus::Stopped);
+    }
+
+    /// A listing that reads the files as they were before a change of the app's own landed is
+    /// not shown over that change: it is done again.
+    #[test]
+    fn a_listing_that_began_before_an_own_change_is_done_again() {
+        struct Racing {
+            hub: std::sync::OnceLock<Arc<Hub>>,
+            lists: AtomicUsize,
+        }
+        impl Backend for Racing {
+            fn list_servers(&self) -> Result<Vec<ServerView>, BackendError> {
+                let n = self.lists.fetch_add(1, Ordering::SeqCst);
+                let mode = if n == 0 { Mode::Managed } else { Mode::Off };
+                if n == 0 {
+                    // The app's own change lands while this (stale) listing is under way.
+                    let hub = self.hub.get().unwrap();
+                    hub.put_row(ServerView::new("demo", "Demo", Mode::Off, "off"));
+                }
+                Ok(vec![ServerView::new("demo", "Demo", mode, "x")])
+            }
+            fn set_mode(&self, _: &str, _: Mode) -> Result<ServerView, BackendError> {
+                unreachable!()
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let hub = hub_in(dir.path());
+        *hub.rows.lock().unwrap() = Some(vec![ServerView::new("demo", "Demo", Mode::Managed, "x")]);
+        let racing = Arc::new(Racing {
+            hub: std::sync::OnceLock::new(),
+            lists: AtomicUsize::new(0),
+        });
+        let _ = racing.hub.set(hub.clone());
+        let backend: SharedBackend = racing.clone();
+        let rows = tauri::async_runtime::block_on(hub.rows(&backend)).unwrap();
+        assert_eq!(racing.lists.load(Ordering::SeqCst), 2);
+        assert_eq!(rows[0].mode, Mode::Off);
+        assert_eq!(hub.cached_rows().unwrap()[0].mode, Mode::Off);
     }
 
     #[test]
