@@ -184,6 +184,12 @@ describe('pure helpers', () => {
     expect(SERVERS[2]!.tools).toBe(5);
   });
 
+  it('leaves native and off rows to their mode: a late server-stopped does not turn "off" into "stopped"', () => {
+    expect(applyEvent(SERVERS, { type: 'server-stopped', server: 'fetch' })).toBeNull();
+    expect(applyEvent(SERVERS, { type: 'server-started', server: 'github', pid: 1, tools: 2 })).toBeNull();
+    expect(applyEvent(SERVERS, { type: 'server-stopped', server: 'demo' })![2]!.state).toBe('stopped');
+  });
+
   it('weights p50 by calls across tools', () => {
     const l = serverLatency([
       { server: 'a', tool: 'x', calls: 1, errors: 0, meanMs: 0, p50Ms: 10, p95Ms: 0, lastMs: 0 },

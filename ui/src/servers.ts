@@ -78,6 +78,10 @@ export function applyEvent(rows: readonly ServerView[], event: DaemonEvent): Ser
   const index = rows.findIndex((r) => r.name === event.server);
   const row = rows[index];
   if (!row) return null;
+  // Run states belong to servers the gateway runs; a `native` or `off` row shows its mode (as
+  // the app's merge does). A late `server-stopped` for a server just switched off must not
+  // turn its "off" into "stopped".
+  if (row.mode !== 'managed' && row.mode !== 'docker') return null;
   let next: ServerView;
   switch (event.type) {
     case 'server-started':
