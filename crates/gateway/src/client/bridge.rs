@@ -18,8 +18,9 @@ use tokio::sync::{mpsc, Mutex};
 
 use dockside_api::{read_info, read_token, SseParser};
 
+use crate::protocol::handshake::Handshake;
 use crate::protocol::jsonrpc::{self, Kind};
-use crate::transport::http::SESSION_HEADER;
+use crate::protocol::SESSION_HEADER;
 use dockside_api::start::ensure_own_daemon as ensure_daemon;
 
 struct Conn {
@@ -27,8 +28,8 @@ struct Conn {
     token: Option<String>,
     session: Option<String>,
     /// The client's `initialize` request, replayed after a daemon restart.
-    init: Option<Value>,
-    initialized: bool,
+    /// The client's half of the handshake, replayed after a daemon restart.
+    handshake: Handshake,
     generation: u64,
 }
 
@@ -80,8 +81,7 @@ async fn connect_async(server: Option<String>) -> anyhow::Result<i32> {
             base: Some(info.base_url()),
             token: read_token(&home),
             session: None,
-            init: None,
-            initialized: false,
+            handshake: Handshake::default(),
             generation: 0,
         }),
         out,
@@ -116,28 +116,21 @@ async fn connect_async(server: Option<String>) -> anyhow::Result<i32> {
                 continue;
             }
         };
-        let (is_init, is_initialized) = match jsonrpc::classify(&msg) {
+        let is_init = matches!(
+            jsonrpc::classify(&msg),
             Kind::Request {
                 method: "initialize",
                 ..
-            } => (true, false),
-            Kind::Notification {
-                method: "notifications/initialized",
-            } => (false, true),
-            _ => (false, false),
-        };
-        if is_init {
-            bridge.conn.lock().await.init = Some(msg.clone());
-            // The session id comes with the answer: wait for it before relaying more.
-            bridge.clone().send(msg).await;
-        } else if is_initialized {
-            bridge.conn.lock().await.initialized = true;
-            bridge.clone().send(msg).await;
-            if get_stream.is_none() {
-                get_stream = Some(tokio::spawn(bridge.clone().listen()));
             }
-        } else {
+        );
+        if !bridge.conn.lock().await.handshake.observe(&msg) {
             tokio::spawn(bridge.clone().send(msg));
+            continue;
+        }
+        // The handshake goes in order: the session id comes with the answer to `initialize`.
+        bridge.clone().send(msg).await;
+        if !is_init && get_stream.is_none() {
+            get_stream = Some(tokio::spawn(bridge.clone().listen()));
         }
     }
     if let Some(t) = get_stream {
@@ -263,22 +256,17 @@ impl Bridge {
         Sent::Done
     }
 
-    /// Copies a response body (SSE or JSON) to the client, except the reply to `swallow`;
-    /// returns whether that reply came.
-    async fn pipe(&self, resp: reqwest::Response, swallow: Option<&Value>) -> bool {
+    /// Copies a response body (SSE or JSON) to the client, except the reply to `swallow`.
+    async fn pipe(&self, resp: reqwest::Response, swallow: Option<&Value>) {
         let is_sse = resp
             .headers()
             .get("content-type")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|c| c.starts_with("text/event-stream"));
-        let mut swallowed = false;
-        let mut emit = |text: String| {
+        let emit = |text: String| {
             if let Some(id) = swallow {
-                if let Ok(v) = serde_json::from_str::<Value>(&text) {
-                    if matches!(jsonrpc::classify(&v), Kind::Response { id: got } if got == id) {
-                        swallowed = true;
-                        return;
-                    }
+                if serde_json::from_str::<Value>(&text).is_ok_and(|v| Handshake::answers(&v, id)) {
+                    return;
                 }
             }
             let _ = self.out.send(text);
@@ -298,7 +286,6 @@ impl Bridge {
                 }
             }
         }
-        swallowed
     }
 
     /// Re-establishes the session after the daemon went away (starting it if `start`), unless
@@ -317,12 +304,10 @@ impl Bridge {
         c.token = read_token(&self.home);
         c.session = None;
         c.generation += 1;
-        let Some(init) = c.init.clone() else {
+        let id = json!(format!("dockside-connect-reinit-{}", c.generation));
+        let Some(replay) = c.handshake.replay(&id) else {
             return Ok(());
         };
-        let mut replay = init;
-        let id = json!(format!("dockside-connect-reinit-{}", c.generation));
-        replay["id"] = id.clone();
         let snap = Snapshot {
             base: c.base.clone().unwrap_or_default(),
             token: c.token.clone(),
@@ -340,15 +325,9 @@ impl Bridge {
             .map(str::to_string);
         self.pipe(resp, Some(&id)).await;
         c.session = session.clone();
-        if c.initialized {
+        if let Some(initialized) = c.handshake.initialized() {
             let snap = Snapshot { session, ..snap };
-            let _ = self
-                .post(
-                    &snap,
-                    &jsonrpc::notification("notifications/initialized", None),
-                )
-                .send()
-                .await;
+            let _ = self.post(&snap, initialized).send().await;
             // What the daemon runs may differ now.
             for kind in ["tools", "prompts", "resources"] {
                 let n = jsonrpc::notification(&format!("notifications/{kind}/list_changed"), None);
