@@ -1,5 +1,6 @@
 //! The Clients screen: AI clients' config files through `dockside_core::clients` (the same calls
-//! as `dockside client list/connect/disconnect/diff/import`).
+//! as `dockside client list/connect/disconnect/diff/import`), and the import of the servers behind
+//! Docker MCP Toolkit's `MCP_DOCKER` entry (`dockside catalog import --docker`).
 
 use std::path::{Path, PathBuf};
 
@@ -7,8 +8,10 @@ use dockside_core::clients::import::{self, dedupe};
 use dockside_core::clients::ownership::Record;
 use dockside_core::clients::sync::{self, Context, Target};
 use dockside_core::clients::{workspace as bridge, Env, Launcher};
+use dockside_core::docker_toolkit;
 use dockside_core::fsedit::file::Snapshot;
-use dockside_core::{Home, Workspace};
+use dockside_core::secrets::SecretStore;
+use dockside_core::{Home, Mode, Workspace};
 use serde::Serialize;
 
 use crate::model::BackendError;
@@ -32,6 +35,9 @@ pub struct ImportedServer {
     pub name: String,
     /// `added` or `exists`.
     pub status: String,
+    /// `native`, or `off` when every client it came from has it switched off.
+    pub mode: Mode,
+    /// `client: path`, plus ` (as NAME)` where that client knows it by another name.
     pub sources: Vec<String>,
 }
 
@@ -61,8 +67,7 @@ fn target(id: &str) -> Result<Target, BackendError> {
 pub fn connect(ctx: &Context, id: &str) -> Result<ClientDiff, BackendError> {
     let target = target(id)?;
     let ws = Workspace::load(Home::new(&ctx.dockside_home))?;
-    let out =
-        sync::connect(ctx, &target, false, |s| bridge::desired(&ws, s), false).map_err(err)?;
+    let out = bridge::connect(&ws, ctx, &target, false, false).map_err(err)?;
     Ok(ClientDiff {
         path: out.path,
         diff: out.diff,
@@ -85,8 +90,13 @@ pub fn diff(ctx: &Context, id: &str) -> Result<ClientDiff, BackendError> {
     let record = Record::load(&ctx.dockside_home).map_err(err)?;
     let connected = record.clients.get(&target.key());
     let single = connected.is_some_and(|c| c.single_entry);
-    let planned =
-        sync::plan_target(ctx, &target, &bridge::desired(&ws, single), false).map_err(err)?;
+    let planned = sync::plan_target(
+        ctx,
+        &target,
+        &bridge::desired(&ws, &target.key(), single),
+        false,
+    )
+    .map_err(err)?;
     let mut notes = Vec::new();
     for c in &planned.plan.changes {
         if let dockside_core::clients::Change::Conflict(name) = c {
@@ -121,7 +131,7 @@ pub fn import(ctx: &Context, id: &str) -> Result<Vec<ImportedServer>, BackendErr
             path.display()
         )));
     };
-    let found = import::read(target.spec, &path, text, &record.file(&path)).map_err(err)?;
+    let found = import::read(&target, &path, text, &record.file(&path)).map_err(err)?;
     let mut ws = Workspace::load(Home::new(&ctx.dockside_home))?;
     let results = bridge::import_into(&mut ws, "imported", &dedupe(found))?;
     ws.save()?;
@@ -130,9 +140,35 @@ pub fn import(ctx: &Context, id: &str) -> Result<Vec<ImportedServer>, BackendErr
         .map(|r| ImportedServer {
             name: r.name,
             status: r.status.to_owned(),
+            mode: r.mode,
             sources: r.sources,
         })
         .collect())
+}
+
+/// What importing a Docker MCP Toolkit profile did (mirrors `DockerImport` in `ui/src/api.ts`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DockerImport {
+    #[serde(flatten)]
+    pub imported: docker_toolkit::Imported,
+    /// Secrets the servers declare that Dockside's store lacks (`dockside secret set NAME`).
+    pub missing_secrets: Vec<String>,
+}
+
+/// Imports the servers of Docker MCP Toolkit's `profile` from `~/.docker/mcp` (the one change
+/// path: saved, connected clients synced), as `dockside catalog import --docker --profile`.
+pub fn import_docker_toolkit(ctx: &Context, profile: &str) -> Result<DockerImport, BackendError> {
+    let dir = docker_toolkit::default_dir(&ctx.env);
+    let (imported, _) = dockside_core::change::apply(ctx, |ws| {
+        docker_toolkit::import(ws, &dir, profile, true).map_err(err)
+    })?;
+    let store = SecretStore::open(&Home::new(&ctx.dockside_home));
+    let missing_secrets = imported.missing_secrets(&store.names().map_err(err)?);
+    Ok(DockerImport {
+        imported,
+        missing_secrets,
+    })
 }
 
 #[cfg(test)]
@@ -157,5 +193,30 @@ mod tests {
         let preview = diff(&ctx, ALL[0].id).unwrap();
         assert!(preview.notes.iter().any(|n| n.contains("not connected")));
         assert!(diff(&ctx, "no-such-client").is_err());
+    }
+
+    #[test]
+    fn imports_the_profile_a_client_row_names() {
+        use dockside_core::docker_toolkit::{db::testing, DB_FILE};
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::new(dir.path().join("home"));
+        let mut ctx = context(&home, None);
+        ctx.env.home = dir.path().join("user");
+        let database = docker_toolkit::default_dir(&ctx.env).join(DB_FILE);
+        testing::create(
+            &database,
+            &[("default", "Default Profile", testing::SERVERS)],
+        )
+        .unwrap();
+        let out = import_docker_toolkit(&ctx, "default").unwrap();
+        assert_eq!(out.imported.servers.len(), 3);
+        assert_eq!(out.missing_secrets, ["github.personal_access_token"]);
+        let ws = Workspace::load(home).unwrap();
+        assert_eq!(
+            ws.server("github-official").unwrap().state.mode,
+            Mode::Docker
+        );
+        let err = import_docker_toolkit(&ctx, "work").unwrap_err().to_string();
+        assert!(err.contains("no profile `work`"), "{err}");
     }
 }

@@ -10,7 +10,7 @@ use dockside_api::ToolLatency;
 use tauri::{AppHandle, State};
 
 use crate::backend::SharedBackend;
-use crate::clients::{ClientDiff, ClientView, ImportedServer};
+use crate::clients::{ClientDiff, ClientView, DockerImport, ImportedServer};
 use crate::editor::{CatalogView, Draft, FieldIssue};
 use crate::hub::Hub;
 use crate::model::{run_blocking, BackendError, DaemonState, LogLine, Mode, ServerView};
@@ -117,16 +117,16 @@ pub async fn save_server(
     hub: State<'_, SharedHub>,
     draft: Draft,
 ) -> Result<Vec<FieldIssue>, BackendError> {
-    let home = hub.home.clone();
-    let issues = run_blocking(move || crate::editor::save(&home, &draft)).await?;
+    let ctx = client_context(&hub);
+    let issues = run_blocking(move || crate::editor::save(&ctx, &draft)).await?;
     hub.changed();
     Ok(issues)
 }
 
 #[tauri::command]
 pub async fn remove_server(hub: State<'_, SharedHub>, name: String) -> Result<(), BackendError> {
-    let home = hub.home.clone();
-    run_blocking(move || crate::editor::remove(&home, &name)).await?;
+    let ctx = client_context(&hub);
+    run_blocking(move || crate::editor::remove(&ctx, &name)).await?;
     hub.changed();
     Ok(())
 }
@@ -200,27 +200,52 @@ pub async fn import_client(
     Ok(imported)
 }
 
+/// Imports the servers of Docker MCP Toolkit's `profile` (a client row's `MCP_DOCKER` entry).
+#[tauri::command]
+pub async fn import_docker_toolkit(
+    hub: State<'_, SharedHub>,
+    profile: String,
+) -> Result<DockerImport, BackendError> {
+    let ctx = client_context(&hub);
+    let imported =
+        run_blocking(move || crate::clients::import_docker_toolkit(&ctx, &profile)).await?;
+    hub.changed();
+    Ok(imported)
+}
+
 /// The production switch's review: the plan (servers' new modes, each client file's diff), the
 /// profile now and what Undo would put back.
 #[tauri::command]
 pub async fn production_plan(
     hub: State<'_, SharedHub>,
+    replace_docker_gateway: bool,
 ) -> Result<crate::production::ProductionPreview, BackendError> {
     let ctx = client_context(&hub);
     let cli = hub.dockside.clone();
-    run_blocking(move || crate::production::preview(&ctx, cli.as_deref())).await
+    run_blocking(move || crate::production::preview(&ctx, cli.as_deref(), replace_docker_gateway))
+        .await
 }
 
-/// Runs the pre-flight and switches to production (`dockside switch production --yes --json`);
-/// progress arrives as `production-progress` events.
+/// Runs the pre-flight and switches to production (`dockside switch production --yes --json`,
+/// with `--replace-docker-gateway` when asked); progress arrives as `production-progress` events.
 #[tauri::command]
 pub async fn switch_production(
     app: AppHandle,
     hub: State<'_, SharedHub>,
+    replace_docker_gateway: bool,
 ) -> Result<crate::production::SwitchOutcome, BackendError> {
-    hub.inner()
-        .run_switch(app, &["switch", "production", "--yes", "--json"], true)
-        .await
+    let args: &'static [&'static str] = if replace_docker_gateway {
+        &[
+            "switch",
+            "production",
+            "--yes",
+            "--json",
+            "--replace-docker-gateway",
+        ]
+    } else {
+        &["switch", "production", "--yes", "--json"]
+    };
+    hub.inner().run_switch(app, args, true).await
 }
 
 /// Undoes the last production switch (`dockside switch development --json`).

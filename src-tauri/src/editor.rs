@@ -10,6 +10,8 @@ use std::path::Path;
 use std::str::FromStr;
 
 use dockside_core::catalog::CatalogFile;
+use dockside_core::change::{self, ChangeError};
+use dockside_core::clients::Context;
 use dockside_core::state::{Cpus, Limits, Memory, NetworkPolicy};
 use dockside_core::{Error, Home, Server, Workspace};
 use serde::{Deserialize, Serialize};
@@ -34,6 +36,10 @@ pub struct Draft {
     /// `catalog`, `none` or `open`.
     #[serde(default)]
     pub network: Option<String>,
+    /// On a rename: clients' entries take the new name too (by default they keep the name
+    /// they know, so the tool names they show do not change).
+    #[serde(default)]
+    pub rename_in_clients: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -182,9 +188,20 @@ fn apply(ws: &mut Workspace, draft: &Draft) -> Vec<FieldIssue> {
         None => ws.add_server(&draft.catalog, name, server),
         Some(original) if original == name => ws.server_mut(name).map(|s| *s = server),
         Some(original) => {
-            // A rename: same catalog, same state (mode, limits…), new name.
+            // A rename: same catalog, same state (mode, limits…), new name; clients keep
+            // calling it by the name they know unless asked (an alias for every client).
             let catalog = ws.server(original).map(|e| e.catalog.id.clone());
-            let state = ws.state().servers.get(original).cloned();
+            let mut state = ws.state().servers.get(original).cloned();
+            if draft.rename_in_clients {
+                if let Some(s) = &mut state {
+                    s.aliases.clear();
+                }
+            } else {
+                let s = state.get_or_insert_with(Default::default);
+                s.aliases
+                    .entry("*".into())
+                    .or_insert_with(|| original.to_owned());
+            }
             match catalog {
                 None => Err(Error::UnknownServer(original.to_owned())),
                 Some(catalog) => ws.remove_server(original).and_then(|_| {
@@ -238,20 +255,47 @@ pub fn validate(home: &Home, draft: &Draft) -> Result<Vec<FieldIssue>, BackendEr
     Ok(apply(&mut ws, draft))
 }
 
-/// Validates and saves atomically; returns the issues instead if there are any.
-pub fn save(home: &Home, draft: &Draft) -> Result<Vec<FieldIssue>, BackendError> {
-    let mut ws = Workspace::load(home.clone())?;
-    let issues = apply(&mut ws, draft);
-    if issues.is_empty() {
-        ws.save()?;
-    }
-    Ok(issues)
+/// Why a save did not happen: the draft's issues, or an error.
+enum Refused {
+    Issues(Vec<FieldIssue>),
+    Failed(BackendError),
 }
 
-pub fn remove(home: &Home, name: &str) -> Result<(), BackendError> {
-    let mut ws = Workspace::load(home.clone())?;
-    ws.remove_server(name)?;
-    ws.save()?;
+impl From<ChangeError> for Refused {
+    fn from(err: ChangeError) -> Self {
+        Refused::Failed(err.into())
+    }
+}
+
+/// Validates and saves the draft, syncing every connected client (`dockside_core::change`, all
+/// or nothing); returns the issues instead if there are any.
+pub fn save(ctx: &Context, draft: &Draft) -> Result<Vec<FieldIssue>, BackendError> {
+    let edit = |ws: &mut Workspace| match apply(ws, draft) {
+        issues if issues.is_empty() => Ok(()),
+        issues => Err(Refused::Issues(issues)),
+    };
+    match change::apply(ctx, edit) {
+        Ok(((), applied)) => {
+            tracing::info!(
+                server = draft.name.trim(),
+                synced = applied.synced.len(),
+                "server saved"
+            );
+            Ok(Vec::new())
+        }
+        Err(Refused::Issues(issues)) => Ok(issues),
+        Err(Refused::Failed(err)) => Err(err),
+    }
+}
+
+/// Removes a server from its catalog and the state, and from every connected client.
+pub fn remove(ctx: &Context, name: &str) -> Result<(), BackendError> {
+    let (_, applied) = change::apply(ctx, |ws| ws.remove_server(name).map_err(ChangeError::from))?;
+    tracing::info!(
+        server = name,
+        synced = applied.synced.len(),
+        "server removed"
+    );
     Ok(())
 }
 
@@ -365,6 +409,15 @@ mod tests {
         (dir, home)
     }
 
+    /// Client files under the test's folder; entries run `/opt/dockside`.
+    fn ctx(home: &Home) -> Context {
+        Context {
+            env: dockside_core::clients::Env::with_home(home.root().join("user")),
+            dockside_home: home.root().to_owned(),
+            launcher: dockside_core::clients::Launcher("/opt/dockside".into()),
+        }
+    }
+
     fn draft(v: Value) -> Draft {
         serde_json::from_value(v).unwrap()
     }
@@ -411,7 +464,7 @@ mod tests {
     fn save_adds_edits_renames_and_keeps_unknown_keys() {
         let (_dir, home) = home();
         let added = save(
-            &home,
+            &ctx(&home),
             &draft(
                 json!({"catalog": "local", "name": "web", "server": {"image": "mcp/web:1"},
                 "limits": {"memory": "256m"}, "network": "none"}),
@@ -429,7 +482,7 @@ mod tests {
         let mut server = echo.server.clone();
         server["title"] = json!("Echo 2");
         let issues = save(
-            &home,
+            &ctx(&home),
             &draft(
                 json!({"original": "echo", "catalog": "local", "name": "echo2", "server": server}),
             ),
@@ -442,8 +495,69 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("  echo:\n"), "{text}");
-        remove(&home, "web").unwrap();
+        remove(&ctx(&home), "web").unwrap();
         assert_eq!(view(&home).unwrap().servers.len(), 1);
+    }
+
+    #[test]
+    fn saving_and_removing_a_server_sync_connected_clients() {
+        use dockside_core::clients::{by_id, sync, workspace as bridge};
+        let (_dir, home) = home();
+        let ctx = ctx(&home);
+        let target = sync::Target::user(by_id("cursor").unwrap());
+        let path = target.path(&ctx.env);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, "{\r\n\t// mine\r\n\t\"mcpServers\": {}\r\n}\r\n").unwrap();
+        let mut ws = Workspace::load(home.clone()).unwrap();
+        ws.set_mode("echo", dockside_core::Mode::Native).unwrap();
+        ws.save().unwrap();
+        bridge::connect(&ws, &ctx, &target, false, false).unwrap();
+        assert!(std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("/srv/echo.js"));
+
+        let echo = json!({"original": "echo", "catalog": "local", "name": "echo",
+            "server": {"command": ["node", "/srv/echo2.js"]}});
+        assert!(save(&ctx, &draft(echo)).unwrap().is_empty());
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains("/srv/echo2.js") && !text.contains("/srv/echo.js"),
+            "{text}"
+        );
+
+        // A draft with issues saves nothing and leaves the client file alone.
+        let before = std::fs::read(&path).unwrap();
+        let bad = json!({"catalog": "local", "name": "bad name", "server": {"command": ["x"]}});
+        assert_eq!(save(&ctx, &draft(bad)).unwrap()[0].field, "name");
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+
+        // A rename keeps the client's name for it (its tool names), unless asked.
+        let entry_names = || -> Vec<String> {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let v: Value = serde_json::from_str(&text.replace("\t// mine\r\n", "")).unwrap();
+            v["mcpServers"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect()
+        };
+        let renamed = json!({"original": "echo", "catalog": "local", "name": "echo3",
+            "server": {"command": ["node", "/srv/echo2.js"]}});
+        assert!(save(&ctx, &draft(renamed)).unwrap().is_empty());
+        assert_eq!(entry_names(), ["echo"]);
+        let renamed = json!({"original": "echo3", "catalog": "local", "name": "echo4",
+            "server": {"command": ["node", "/srv/echo2.js"]}, "renameInClients": true});
+        assert!(save(&ctx, &draft(renamed)).unwrap().is_empty());
+        assert_eq!(entry_names(), ["echo4"]);
+
+        remove(&ctx, "echo4").unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains("echo"), "{text}");
+        assert!(
+            text.contains("// mine") && text.contains("\r\n\t\"mcpServers\""),
+            "{text}"
+        );
     }
 
     #[test]

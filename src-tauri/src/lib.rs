@@ -118,6 +118,7 @@ pub fn run(options: LaunchOptions) -> anyhow::Result<()> {
             commands::disconnect_client,
             commands::client_diff,
             commands::import_client,
+            commands::import_docker_toolkit,
             commands::production_plan,
             commands::switch_production,
             commands::switch_development,

@@ -65,14 +65,23 @@ impl SwitchSummary {
 }
 
 /// Computes the review: the plan for every connected client of `ctx`, the profile, and what
-/// Undo would put back. `cli` is the `dockside` binary that would run the switch.
-pub fn preview(ctx: &Context, cli: Option<&Path>) -> Result<ProductionPreview, BackendError> {
+/// Undo would put back. `cli` is the `dockside` binary that would run the switch;
+/// `replace_docker_gateway` plans the removal of Docker MCP Toolkit's `MCP_DOCKER` entries.
+pub fn preview(
+    ctx: &Context,
+    cli: Option<&Path>,
+    replace_docker_gateway: bool,
+) -> Result<ProductionPreview, BackendError> {
     let home = Home::new(&ctx.dockside_home);
     let ws = Workspace::load(home.clone())?;
     let profile = ws.state().profile;
     let undo = switch::latest(home.root(), true).map(|r| SwitchSummary::of(&r));
     let (plan, plan_error) = match ws.validate().map_err(|e| e.to_string()).and_then(|()| {
-        plan_production(&ws, ctx, &PlanOptions::default()).map_err(|e| e.to_string())
+        let opts = PlanOptions {
+            replace_docker_gateway,
+            ..PlanOptions::default()
+        };
+        plan_production(&ws, ctx, &opts).map_err(|e| e.to_string())
     }) {
         Ok(plan) => (Some(plan), None),
         Err(e) => (None, Some(e)),
@@ -403,11 +412,11 @@ mod tests {
         let home = Home::new(dir.path().join("home"));
         let mut ctx = Context::for_home(home.root());
         ctx.env.home = dir.path().join("user");
-        let p = preview(&ctx, Some(Path::new("/opt/dockside"))).unwrap();
+        let p = preview(&ctx, Some(Path::new("/opt/dockside")), false).unwrap();
         assert!(p.available, "{:?}", p.reason);
         assert_eq!(p.profile, Profile::Development);
         assert!(p.undo.is_none());
-        let p = preview(&ctx, None).unwrap();
+        let p = preview(&ctx, None, false).unwrap();
         assert!(!p.available);
         assert!(p.reason.unwrap().contains("DOCKSIDE_BIN"));
     }

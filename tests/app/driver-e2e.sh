@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # End-to-end test of the real app through WebDriver: tauri-driver + WebKitWebDriver under Xvfb
-# open the dashboard, switch the demo server from managed to off and back, and the daemon's
-# status follows (tests/app/driver/run.mjs).
+# open the dashboard; one mode change made four ways (CLI, control API, dashboard, tray menu in
+# `trayer`) has the same effect on the state, the connected clients' files and the daemon; the
+# production switch and its Undo (tests/app/driver/run.mjs).
 #
 # Needs: cargo build -p dockside-app && cargo build --bins; apt-get install -y xvfb xauth
-#        dbus-x11 webkit2gtk-driver; cargo install tauri-driver --version "^2" --locked. ~20 s.
+#        dbus-x11 webkit2gtk-driver trayer xdotool x11-utils; cargo install tauri-driver
+#        --version "^2" --locked. ~90 s.
 # Usage: tests/app/driver-e2e.sh   (KEEP_WORK=1 keeps logs and WebDriver screenshots)
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
-need xvfb-run dbus-run-session tauri-driver WebKitWebDriver node
+need xvfb-run dbus-run-session tauri-driver WebKitWebDriver node trayer xdotool xwininfo
 setup_work
 
 status=0
@@ -16,9 +18,11 @@ xvfb-run -a -s "-screen 0 1280x800x24" \
   dbus-run-session --config-file="$ROOT/tests/app/lib/session-bus.conf" -- \
   bash -c '
     set -euo pipefail
+    trayer --edge top --align right --widthtype request --height 32 --SetDockType true >"$WORK/trayer.log" 2>&1 &
+    tray=$!
     tauri-driver --port 4444 --native-port 4445 --native-driver "$(command -v WebKitWebDriver)" >"$WORK/driver.log" 2>&1 &
     driver=$!
-    trap "kill $driver 2>/dev/null || true" EXIT
+    trap "kill $driver $tray 2>/dev/null || true" EXIT
     for _ in $(seq 1 40); do
       curl -fsS http://127.0.0.1:4444/status >/dev/null 2>&1 && break
       sleep 0.25

@@ -625,8 +625,8 @@ fn a_mode_change_has_one_effect_through_every_path() {
         )
     };
 
-    // The daemon's own start-up reloads (after reaping leftovers, and when it first sees
-    // Docker) come first; changes are counted after them.
+    // The daemon's own start-up reload (after reaping leftovers) comes first, and it has seen
+    // Docker (first sight of an engine reloads nothing); changes are counted after that.
     let (seen_docker, startup_reloads) = (std::cell::Cell::new(false), std::cell::Cell::new(0));
     events.wait_from(
         Mark::START,
@@ -639,7 +639,7 @@ fn a_mode_change_has_one_effect_through_every_path() {
                 Some("reloaded") => startup_reloads.set(startup_reloads.get() + 1),
                 _ => {}
             }
-            seen_docker.get() && startup_reloads.get() >= 2
+            seen_docker.get() && startup_reloads.get() >= 1
         },
     );
 

@@ -152,6 +152,8 @@ export interface Draft {
   server: CatalogEntry;
   limits: Limits;
   network: NetworkPolicy;
+  /** On a rename: AI clients' entries take the new name too (by default they keep theirs). */
+  renameInClients?: boolean;
 }
 
 /** Mirrors `FieldIssue` in src-tauri/src/editor.rs. */
@@ -177,6 +179,23 @@ export interface ClientView {
   singleEntry: boolean;
   servers: number | null;
   error: string | null;
+  /** Entries the client has switched off with its own flag (Dockside keeps them off). */
+  disabled: string[];
+  /** Dockside servers this client knows by another name (kept in its file). */
+  aliases: { server: string; entry: string }[];
+  /** The client runs Docker MCP Toolkit's gateway (`MCP_DOCKER`): its profile and how many
+   * servers that profile runs (`null` with `error` when Docker's files cannot tell). */
+  dockerToolkit: { entry: string; profile: string; servers: number | null; error: string | null } | null;
+}
+
+/** Mirrors `DockerImport` in src-tauri/src/clients.rs (core's `docker_toolkit::Imported`). */
+export interface DockerImport {
+  source: { kind: 'profile'; path: string; profile: string; name: string } | { kind: 'legacy'; path: string };
+  servers: { name: string; catalog: string; mode: Mode; added: boolean; image?: string; url?: string; secrets: string[]; note?: string }[];
+  skipped: { name: string; reason: string }[];
+  notes: string[];
+  /** Secrets the servers declare that Dockside's store lacks (`dockside secret set NAME`). */
+  missingSecrets: string[];
 }
 
 export interface ClientDiff {
@@ -188,6 +207,9 @@ export interface ClientDiff {
 export interface ImportedServer {
   name: string;
   status: string;
+  /** `native`, or `off` when every client it came from has it switched off. */
+  mode: Mode;
+  /** `client: path`, plus ` (as NAME)` where that client knows it by another name. */
   sources: string[];
 }
 
@@ -243,6 +265,8 @@ export interface ProductionPlan {
   profile?: 'development' | 'production';
   servers: ServerMove[];
   clients: ClientChange[];
+  /** Docker MCP Toolkit's gateway entries (`MCP_DOCKER`) in the connected clients' files. */
+  dockerGateway?: { key: string; path: string; entry: string; profile: string; replaced: boolean }[];
   warnings: string[];
 }
 
@@ -360,9 +384,11 @@ export interface DocksideApi {
   disconnectClient(id: string): Promise<ClientDiff>;
   clientDiff(id: string): Promise<ClientDiff>;
   importClient(id: string): Promise<ImportedServer[]>;
-  productionPlan(): Promise<ProductionPreview>;
+  importDockerToolkit(profile: string): Promise<DockerImport>;
+  /** `replaceDockerGateway`: the plan removes the clients' `MCP_DOCKER` entries too. */
+  productionPlan(replaceDockerGateway?: boolean): Promise<ProductionPreview>;
   /** Pre-flight, then the switch (progress arrives through `onProductionProgress`). */
-  switchProduction(): Promise<SwitchOutcome>;
+  switchProduction(replaceDockerGateway?: boolean): Promise<SwitchOutcome>;
   /** Undoes the last production switch. */
   switchDevelopment(): Promise<SwitchOutcome>;
   uiReady(report: UiReport): Promise<void>;
@@ -422,8 +448,9 @@ export const tauriApi: DocksideApi = {
   disconnectClient: (id) => call('disconnect_client', { id }),
   clientDiff: (id) => call('client_diff', { id }),
   importClient: (id) => call('import_client', { id }),
-  productionPlan: () => call('production_plan'),
-  switchProduction: () => call('switch_production'),
+  importDockerToolkit: (profile) => call('import_docker_toolkit', { profile }),
+  productionPlan: (replaceDockerGateway = false) => call('production_plan', { replaceDockerGateway }),
+  switchProduction: (replaceDockerGateway = false) => call('switch_production', { replaceDockerGateway }),
   switchDevelopment: () => call('switch_development'),
   uiReady: (report) => call('ui_ready', { report }),
 };

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CatalogServer } from './api';
-import { mountCatalog } from './catalog';
+import { importSummary, mountCatalog } from './catalog';
 import { fakeApi } from './fakeApi';
 
 const WEB: CatalogServer = {
@@ -77,5 +77,18 @@ describe('catalog editor', () => {
     type('textarea[name=yaml]', 'registry:\n  web:\n    longLived: maybe\n');
     await vi.waitFor(() => expect(root.querySelector('[data-field-error=yaml]')?.textContent).toContain('line 3, column 16'));
     expect(root.querySelector<HTMLButtonElement>('[data-action=save]')!.disabled).toBe(true);
+  });
+});
+
+describe('importSummary', () => {
+  it('names each new server with its mode and the name its client keeps', () => {
+    expect(
+      importSummary([
+        { name: 'github-windsurf', status: 'added', mode: 'native', sources: ['windsurf: /h/.codeium/windsurf/mcp_config.json (as github)'] },
+        { name: 'thinking', status: 'added', mode: 'off', sources: ['cline: /h/cline.json'] },
+        { name: 'old', status: 'exists', mode: 'native', sources: ['cursor: /h/.cursor/mcp.json'] },
+      ]),
+    ).toBe('Imported github-windsurf (native; the client keeps calling it github), thinking (off, as in the client)');
+    expect(importSummary([])).toBe('Nothing new to import');
   });
 });

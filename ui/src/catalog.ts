@@ -11,6 +11,7 @@ import {
   type ClientView,
   type DocksideApi,
   type FieldIssue,
+  type ImportedServer,
   type NetworkPolicy,
 } from './api';
 import { clientIssues, emptyForm, formFromServer, mergeIssues, toDraft, type Pair, type ServerForm } from './catalogForm';
@@ -122,6 +123,17 @@ export function mountCatalog(api: DocksideApi, toast: Toaster, onSaved: () => vo
   }
 
   /** A labelled field with its error slot; `control` gets aria wiring. */
+  /** On a rename, whether AI clients' entries take the new name (by default they keep theirs). */
+  function renameInClients(f: ServerForm): HTMLElement {
+    const box = el('input', { type: 'checkbox', name: 'renameInClients' });
+    box.checked = f.renameInClients;
+    box.addEventListener('change', () => {
+      f.renameInClients = box.checked;
+      changed();
+    });
+    return el('label', { class: 'check' }, box, el('span', {}, 'When renamed, rename it in AI clients too (the tool names they show change)'));
+  }
+
   function field(label: string, name: string, control: HTMLElement, hint?: string): HTMLElement {
     const id = control.id || nextId(`f-${name}`);
     control.id = id;
@@ -200,8 +212,8 @@ export function mountCatalog(api: DocksideApi, toast: Toaster, onSaved: () => vo
     return box;
   }
 
-  function section(title: string, ...children: HTMLElement[]): HTMLElement {
-    return el('fieldset', { class: 'section' }, el('legend', {}, title), ...children);
+  function section(title: string, ...children: (HTMLElement | null)[]): HTMLElement {
+    return el('fieldset', { class: 'section' }, el('legend', {}, title), ...children.filter((c) => c !== null));
   }
 
   function renderForm(f: ServerForm): HTMLElement {
@@ -269,6 +281,7 @@ export function mountCatalog(api: DocksideApi, toast: Toaster, onSaved: () => vo
           field('Name', 'name', text('name', f.name, (v) => (f.name = v), { placeholder: 'my-server' }), 'The entry name AI clients see'),
           field('Catalog', 'catalog', catalog),
         ),
+        f.original === undefined ? null : renameInClients(f),
         field('Title', 'title', text('title', f.title, (v) => (f.title = v))),
         field('Description', 'description', text('description', f.description, (v) => (f.description = v))),
       ),
@@ -610,8 +623,7 @@ export function mountCatalog(api: DocksideApi, toast: Toaster, onSaved: () => vo
     if (!id) return;
     try {
       const imported = await api.importClient(id);
-      const added = imported.filter((i) => i.status === 'added').map((i) => i.name);
-      toast.info(added.length > 0 ? `Imported ${added.join(', ')} (native mode)` : 'Nothing new to import');
+      toast.info(importSummary(imported));
       await refresh();
       onSaved();
     } catch (err) {
@@ -620,4 +632,17 @@ export function mountCatalog(api: DocksideApi, toast: Toaster, onSaved: () => vo
   });
 
   return { element, refresh };
+}
+
+/** What an import from a client did, in one line: each new server with its mode, and the name
+ * the client keeps for it where that differs. */
+export function importSummary(imported: ImportedServer[]): string {
+  const added = imported
+    .filter((i) => i.status === 'added')
+    .map((i) => {
+      const alias = i.sources.map((s) => / \(as (.+)\)$/.exec(s)?.[1]).find(Boolean);
+      const mode = i.mode === 'off' ? 'off, as in the client' : i.mode;
+      return alias ? `${i.name} (${mode}; the client keeps calling it ${alias})` : `${i.name} (${mode})`;
+    });
+  return added.length > 0 ? `Imported ${added.join(', ')}` : 'Nothing new to import';
 }

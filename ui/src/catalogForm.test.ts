@@ -32,6 +32,16 @@ describe('catalog form model', () => {
     });
   });
 
+  it('asks to rename in clients only on a rename the user opted into', () => {
+    const form = formFromServer(GITHUB);
+    form.renameInClients = true;
+    expect(toDraft(form).renameInClients).toBeUndefined(); // same name: nothing to rename
+    form.name = 'gh';
+    expect(toDraft(form).renameInClients).toBe(true);
+    form.renameInClients = false;
+    expect(toDraft(form).renameInClients).toBeUndefined();
+  });
+
   it('switching to a host command drops the image and builds the command', () => {
     const form = formFromServer(GITHUB);
     form.runs = 'command';

@@ -15,6 +15,8 @@ export interface ServerForm {
   original?: string;
   catalog: string;
   name: string;
+  /** On a rename: AI clients' entries take the new name too (their tool names change). */
+  renameInClients: boolean;
   title: string;
   description: string;
   /** A host command, or a container image. */
@@ -53,6 +55,7 @@ export function emptyForm(catalog: string): ServerForm {
     volumes: [],
     network: 'catalog',
     disableNetwork: false,
+    renameInClients: false,
     allowHosts: [],
     cpus: '',
     memory: '',
@@ -82,6 +85,7 @@ export function formFromServer(s: CatalogServer): ServerForm {
     volumes: e.volumes ?? [],
     network: s.network,
     disableNetwork: e.disableNetwork === true,
+    renameInClients: false,
     allowHosts: e.allowHosts ?? [],
     cpus: s.limits.cpus ?? '',
     memory: s.limits.memory ?? '',
@@ -147,6 +151,7 @@ export function toDraft(form: ServerForm): Draft {
     network: form.network,
   };
   if (form.original !== undefined) draft.original = form.original;
+  if (form.original !== undefined && form.original !== draft.name && form.renameInClients) draft.renameInClients = true;
   return draft;
 }
 

@@ -3,7 +3,7 @@
  * Every method is a `vi.fn`, so tests can assert calls or override single methods.
  */
 import { vi } from 'vitest';
-import type { CatalogServer, DaemonEvent, DocksideApi, DocksideEvents, GatewayState, Mode, ProductionPreview, ServerView, SwitchOutcome, SwitchProgress } from './api';
+import type { CatalogServer, DaemonEvent, DockerImport, DocksideApi, DocksideEvents, GatewayState, Mode, ProductionPreview, ServerView, SwitchOutcome, SwitchProgress } from './api';
 
 export function fakeApi(servers: ServerView[], catalog: CatalogServer[] = [], overrides: Partial<DocksideApi> = {}) {
   const rows = servers.map((s) => ({ ...s }));
@@ -36,6 +36,7 @@ export function fakeApi(servers: ServerView[], catalog: CatalogServer[] = [], ov
     disconnectClient: vi.fn(async () => ({ path: '/x', diff: '', notes: [] })),
     clientDiff: vi.fn(async () => ({ path: '/x', diff: '', notes: [] })),
     importClient: vi.fn(async () => []),
+    importDockerToolkit: vi.fn(async (profile: string): Promise<DockerImport> => ({ source: { kind: 'profile', path: '/home/me/.docker/mcp/mcp-toolkit.db', profile, name: profile }, servers: [], skipped: [], notes: [], missingSecrets: [] })),
     productionPlan: vi.fn(async (): Promise<ProductionPreview> => ({ available: false, reason: 'not available yet', plan: null })),
     switchProduction: vi.fn(async (): Promise<SwitchOutcome> => ({ ok: false, applied: false, plan: null, preflight: null, record: null, problems: [], error: 'not available' })),
     switchDevelopment: vi.fn(async (): Promise<SwitchOutcome> => ({ ok: false, applied: false, plan: null, preflight: null, record: null, problems: [], error: 'not available' })),

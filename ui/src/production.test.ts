@@ -131,6 +131,32 @@ describe('production screen', () => {
     expect(api.productionPlan).toHaveBeenCalledTimes(2);
   });
 
+  it('offers to replace Docker MCP Toolkit’s MCP_DOCKER entry, and switches with it replaced', async () => {
+    const docker = (replaced: boolean) => ({ ...PLAN, dockerGateway: [{ key: 'claude-code', path: '/home/me/.claude.json', entry: 'MCP_DOCKER', profile: 'default', replaced }] });
+    const api = fakeApi([], [], {
+      productionPlan: vi.fn(async (replace?: boolean) => preview({ plan: docker(replace === true) })),
+      switchProduction: vi.fn(async () => applied),
+    });
+    const screen = mountProduction(api);
+    document.body.append(screen.element);
+    await screen.refresh();
+    const root = screen.element;
+    expect(api.productionPlan).toHaveBeenLastCalledWith(false);
+    const box = root.querySelector<HTMLInputElement>('[data-action="replace-docker-gateway"]')!;
+    expect(box.checked).toBe(false);
+    expect(box.parentElement?.textContent).toBe('Replace Docker MCP Toolkit’s MCP_DOCKER entry (profile default) with Dockside’s entries in claude-code; Undo puts it back');
+    box.checked = true;
+    box.dispatchEvent(new Event('change'));
+    await vi.waitFor(() => expect(api.productionPlan).toHaveBeenLastCalledWith(true));
+    await vi.waitFor(() => expect(root.querySelector<HTMLInputElement>('[data-action="replace-docker-gateway"]')?.checked).toBe(true));
+    root.querySelector<HTMLButtonElement>('[data-action="switch"]')!.click();
+    await vi.waitFor(() => expect(api.switchProduction).toHaveBeenCalledWith(true));
+    // Without MCP_DOCKER in any connected client there is nothing to offer.
+    const plain = mountProduction(fakeApi([], [], { productionPlan: vi.fn(async () => preview()) }));
+    await plain.refresh();
+    expect(plain.element.querySelector('[data-action="replace-docker-gateway"]')).toBeNull();
+  });
+
   it('a failed pre-flight says why and changed nothing', async () => {
     const api = fakeApi([], [], {
       productionPlan: vi.fn(async () => preview()),

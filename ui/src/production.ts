@@ -122,6 +122,8 @@ export function mountProduction(api: DocksideApi, toast?: Toaster): ProductionSc
   let view: View = { kind: 'loading' };
   let steps: SwitchProgress[] = [];
   let progressList: HTMLElement | null = null;
+  /** The user ticked "replace Docker MCP Toolkit's MCP_DOCKER entry". */
+  let replaceDockerGateway = false;
 
   function stepper(active: number, failed = false): HTMLElement {
     const names = ['Review', 'Pre-flight', 'Apply', 'Verify'];
@@ -210,6 +212,27 @@ export function mountProduction(api: DocksideApi, toast?: Toaster): ProductionSc
     );
   }
 
+  /** The checkbox for Docker MCP Toolkit's `MCP_DOCKER` entries, when a connected client has one. */
+  function dockerGatewayChoice(plan: ProductionPlan): HTMLElement[] {
+    const found = plan.dockerGateway ?? [];
+    if (found.length === 0) return [];
+    const box = el('input', { type: 'checkbox', 'data-action': 'replace-docker-gateway' });
+    box.checked = replaceDockerGateway;
+    box.addEventListener('change', () => {
+      replaceDockerGateway = box.checked;
+      void load();
+    });
+    const where = [...new Set(found.map((g) => g.key))].join(', ');
+    return [
+      el(
+        'label',
+        { class: 'check' },
+        box,
+        el('span', {}, `Replace Docker MCP Toolkit’s ${found[0]!.entry} entry (profile ${found[0]!.profile}) with Dockside’s entries in ${where}; Undo puts it back`),
+      ),
+    ];
+  }
+
   function renderReview(preview: ProductionPreview): void {
     const plan = preview.plan;
     if (preview.profile === 'production' && (!plan || planIsNoop(plan, preview.profile))) {
@@ -235,7 +258,7 @@ export function mountProduction(api: DocksideApi, toast?: Toaster): ProductionSc
     body.replaceChildren(
       ...(preview.reason ? [el('p', { class: 'notice', role: 'status' }, preview.reason)] : []),
       head,
-      ...(plan ? planSections(plan) : []),
+      ...(plan ? [...dockerGatewayChoice(plan), ...planSections(plan)] : []),
     );
   }
 
@@ -369,7 +392,7 @@ export function mountProduction(api: DocksideApi, toast?: Toaster): ProductionSc
     view = { kind: 'running', preview, undo: false };
     render();
     try {
-      view = { kind: 'result', outcome: await api.switchProduction(), undo: false };
+      view = { kind: 'result', outcome: await api.switchProduction(replaceDockerGateway), undo: false };
     } catch (err) {
       view = { kind: 'result', outcome: { ok: false, applied: false, plan: null, preflight: null, record: null, problems: [], error: errorMessage(err) }, undo: false };
     }
@@ -396,7 +419,7 @@ export function mountProduction(api: DocksideApi, toast?: Toaster): ProductionSc
       render();
     }
     try {
-      view = { kind: 'review', preview: await api.productionPlan() };
+      view = { kind: 'review', preview: await api.productionPlan(replaceDockerGateway) };
     } catch (err) {
       view = { kind: 'error', message: errorMessage(err) };
     }

@@ -162,6 +162,24 @@ describe('servers screen', () => {
     expect(row('demo').querySelector('polyline')?.getAttribute('points')).toBe(sparkPoints([2, 4]));
   });
 
+  it('keeps the controls under the pointer through re-renders that do not change them', async () => {
+    const { screen } = mount();
+    await screen.refresh();
+    const off = row('demo').querySelector<HTMLLabelElement>('label.segment:nth-child(4)')!;
+    const restart = row('demo').querySelector<HTMLButtonElement>('[data-action="restart"]')!;
+    const stat = { server: 'demo', tool: 'echo', calls: 3, errors: 0, meanMs: 2, p50Ms: 2, p95Ms: 2, lastMs: 2 };
+    screen.setLatency([stat]); // a latency poll
+    screen.applyEvent({ type: 'server-restarted', server: 'demo', pid: 3, attempt: 1 }); // a status event
+    screen.setRows(SERVERS.map((s) => ({ ...s }))); // a listing
+    expect(row('demo').querySelector('td.calls')?.textContent).toBe('3');
+    expect(off.isConnected && restart.isConnected).toBe(true);
+    // A mode change does swap the mode cell (its checked control differs).
+    screen.applyEvent({ type: 'server-stopped', server: 'demo' });
+    screen.setRows(SERVERS.map((s) => (s.name === 'demo' ? { ...s, mode: 'off', state: 'off' } : { ...s })));
+    expect(off.isConnected).toBe(false);
+    expect(checkedMode('demo')).toBe('off');
+  });
+
   it('does not start a second load while one is running', async () => {
     const { api, screen } = mount();
     await Promise.all([screen.refresh(), screen.refresh()]);

@@ -215,6 +215,8 @@ export function mountServers(
     group.disabled = busy.has(server.name);
     for (const mode of MODES) {
       const input = el('input', { type: 'radio', name: `mode:${server.name}`, value: mode, 'data-server': server.name });
+      // As an attribute too, so two renders of a row compare equal only with the same mode.
+      if (server.mode === mode) input.setAttribute('checked', '');
       input.checked = server.mode === mode;
       group.append(el('label', { class: 'segment', title: MODE_DESCRIPTIONS[mode] }, input, el('span', {}, MODE_LABELS[mode])));
     }
@@ -309,19 +311,40 @@ export function mountServers(
     return undefined;
   }
 
+  /**
+   * Brings row `old` to what `fresh` shows, in place: a cell that renders the same stays (an
+   * equal node), so a click or focus on it survives the re-renders status events, latency
+   * polls and listings cause. Only changed cells are swapped.
+   */
+  function patchRow(old: HTMLTableRowElement, fresh: HTMLTableRowElement): void {
+    for (const attr of ['data-state', 'aria-busy']) {
+      const value = fresh.getAttribute(attr);
+      if (value === null) old.removeAttribute(attr);
+      else old.setAttribute(attr, value);
+    }
+    const [before, after] = [[...old.cells], [...fresh.cells]];
+    if (before.length !== after.length) {
+      old.replaceWith(fresh);
+      return;
+    }
+    before.forEach((cell, i) => {
+      if (!cell.isEqualNode(after[i]!)) cell.replaceWith(after[i]!);
+    });
+  }
+
   function replaceRow(server: ServerView): void {
     const old = rowOf(server.name);
     if (!old) return;
     const focused = document.activeElement;
-    const hadFocus = old.contains(focused);
-    const action = focused instanceof HTMLElement ? focused.dataset.action : undefined;
-    const fresh = renderRow(server);
-    old.replaceWith(fresh);
-    if (hadFocus) {
+    const inRow = focused instanceof HTMLElement && old.contains(focused);
+    const action = inRow ? focused.dataset.action : undefined;
+    patchRow(old, renderRow(server));
+    // Focus was inside a cell that had to be swapped: put it on the same control again.
+    if (inRow && !focused.isConnected && old.isConnected) {
       const target =
         action !== undefined
-          ? fresh.querySelector<HTMLElement>(`[data-action="${action}"]`)
-          : fresh.querySelector<HTMLInputElement>('input:checked');
+          ? old.querySelector<HTMLElement>(`[data-action="${action}"]`)
+          : old.querySelector<HTMLInputElement>('input:checked');
       target?.focus();
     }
   }
@@ -331,10 +354,15 @@ export function mountServers(
     loadBanner.hidden = loadError === null;
     table.hidden = !loaded || rows.length === 0;
     empty.hidden = !loaded || rows.length > 0;
-    const focused = document.activeElement;
-    const focusServer = focused instanceof HTMLElement && tbody.contains(focused) ? focused.dataset.server : undefined;
-    tbody.replaceChildren(...rows.map(renderRow));
-    if (focusServer !== undefined) rowOf(focusServer)?.querySelector<HTMLInputElement>('input:checked')?.focus();
+    const shown = [...tbody.children].map((r) => (r as HTMLElement).dataset.server);
+    if (shown.length === rows.length && rows.every((r, i) => shown[i] === r.name)) {
+      for (const row of rows) replaceRow(row);
+    } else {
+      const focused = document.activeElement;
+      const focusServer = focused instanceof HTMLElement && tbody.contains(focused) ? focused.dataset.server : undefined;
+      tbody.replaceChildren(...rows.map(renderRow));
+      if (focusServer !== undefined) rowOf(focusServer)?.querySelector<HTMLInputElement>('input:checked')?.focus();
+    }
     renderSummary();
   }
 

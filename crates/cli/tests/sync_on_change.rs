@@ -73,3 +73,62 @@ fn connected_clients_follow_every_server_change() {
         "after removing our server and disconnecting, the user's file is byte-identical"
     );
 }
+
+/// A change whose client file cannot be written is not made at all: the catalogs and the state
+/// stay byte for byte as they were (no server half-added, half-removed or half-edited).
+#[test]
+fn a_change_that_cannot_reach_a_client_is_not_made() {
+    let sandbox = Sandbox::new();
+    let user_home = tempfile::tempdir().unwrap();
+    let cursor = user_home.path().join(".cursor/mcp.json");
+    std::fs::create_dir_all(cursor.parent().unwrap()).unwrap();
+    std::fs::write(&cursor, "{\"mcpServers\": {}}\n").unwrap();
+    let dockside = |args: &[&str]| {
+        sandbox
+            .command(args)
+            .env("HOME", user_home.path())
+            .env("XDG_CONFIG_HOME", user_home.path().join(".config"))
+            .env("DOCKSIDE_LAUNCHER", "/opt/dockside")
+            .output()
+            .unwrap()
+    };
+    let add = ["server", "add", "notes", "--", "node", "/src/notes.js"];
+    assert!(dockside(&["client", "connect", "cursor"]).status.success());
+    assert!(dockside(&add).status.success());
+    let files = || {
+        let mut found = Vec::new();
+        for dir in [sandbox.path().to_owned(), sandbox.path().join("catalogs")] {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_file() {
+                    found.push((path.clone(), std::fs::read(&path).unwrap()));
+                }
+            }
+        }
+        found.sort();
+        found
+    };
+    let broken = "{\"mcpServers\": { oops\n";
+    std::fs::write(&cursor, broken).unwrap();
+    let before = files();
+    for args in [
+        &["server", "add", "other", "--", "node", "/src/other.js"][..],
+        &["server", "edit", "notes", "--env", "LEVEL=debug"],
+        &["server", "remove", "notes"],
+    ] {
+        let out = dockside(args);
+        assert!(!out.status.success(), "dockside {args:?} succeeded");
+        let stderr = support::text(&out.stderr);
+        assert!(
+            stderr.contains("could not be synced, so the change was not made")
+                && stderr.contains(".cursor/mcp.json"),
+            "dockside {args:?}: {stderr}"
+        );
+        assert_eq!(
+            files(),
+            before,
+            "dockside {args:?} changed Dockside's files"
+        );
+        assert_eq!(std::fs::read_to_string(&cursor).unwrap(), broken);
+    }
+}

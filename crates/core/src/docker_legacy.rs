@@ -65,15 +65,7 @@ pub struct Exported {
 /// Reads the legacy setup in `dir` into `ws` (in memory; the caller saves).
 pub fn import(ws: &mut Workspace, dir: &Path) -> Result<Imported, Error> {
     let mut issues = Vec::new();
-    let registry_path = dir.join(REGISTRY_FILE);
-    let registry: Registry = match yaml::read_optional(&registry_path)? {
-        Some(text) => yaml::parse_or_collect(&text, &registry_path, &mut issues),
-        None => {
-            let issue = Issue::new(&registry_path, "not found: Docker lists the enabled servers in this file")
-                .with_fix("pass the directory that holds registry.yaml (default ~/.docker/mcp), or enable servers with `docker mcp server enable NAME`");
-            return Err(Error::Invalid(vec![issue]));
-        }
-    };
+    let registry = read_registry(dir, &mut issues)?;
     let config_path = dir.join(CONFIG_FILE);
     let config: ConfigFile = yaml::read_optional(&config_path)?
         .map_or_else(Default::default, |t| {
@@ -151,6 +143,29 @@ pub fn import(ws: &mut Workspace, dir: &Path) -> Result<Imported, Error> {
         }
     }
     Ok(imported)
+}
+
+/// The servers `registry.yaml` in `dir` enables.
+pub fn enabled(dir: &Path) -> Result<Vec<String>, Error> {
+    let mut issues = Vec::new();
+    let registry = read_registry(dir, &mut issues)?;
+    if !issues.is_empty() {
+        return Err(Error::Invalid(issues));
+    }
+    Ok(registry.registry.into_keys().collect())
+}
+
+/// `dir/registry.yaml`; a parse error goes to `issues`, a missing file is an error.
+fn read_registry(dir: &Path, issues: &mut Vec<Issue>) -> Result<Registry, Error> {
+    let path = dir.join(REGISTRY_FILE);
+    match yaml::read_optional(&path)? {
+        Some(text) => Ok(yaml::parse_or_collect(&text, &path, issues)),
+        None => {
+            let issue = Issue::new(&path, "not found: Docker lists the enabled servers in this file")
+                .with_fix("pass the directory that holds registry.yaml (default ~/.docker/mcp), or enable servers with `docker mcp server enable NAME`");
+            Err(Error::Invalid(vec![issue]))
+        }
+    }
 }
 
 /// A Dockside catalog id for a Docker catalog file stem (Docker allows spaces and more in names).

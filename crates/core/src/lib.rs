@@ -6,6 +6,8 @@
 //! - [`workspace`]: all of it loaded, validated ([`validate`]) and saved atomically ([`atomic`]);
 //! - [`launch`]: how a server starts in a given mode (host process, container or remote URL);
 //! - [`docker_legacy`]: import from / export to Docker's legacy `~/.docker/mcp` files;
+//! - [`docker_toolkit`]: Docker MCP Toolkit users brought over (the `MCP_DOCKER` client entry,
+//!   the profiles database);
 //! - [`demo`]: the built-in demo catalog.
 //!
 //! Start reading at [`Workspace`].
@@ -16,6 +18,7 @@ pub mod change;
 pub mod clients;
 pub mod demo;
 pub mod docker_legacy;
+pub mod docker_toolkit;
 pub mod error;
 pub mod fsedit;
 pub mod home;

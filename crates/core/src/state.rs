@@ -126,6 +126,12 @@ pub struct ServerState {
     /// Overrides of the `docker` mode's defaults (lifetime and hardening).
     #[serde(default, skip_serializing_if = "DockerOptions::is_empty")]
     pub docker: DockerOptions,
+    /// The name this server's entry has in a client's file where that is not the server's own
+    /// name, so tool names a client shows never change: client key (`windsurf`,
+    /// `cursor@/abs/project`, or `*` for every client) → entry name. Recorded when a server is
+    /// imported under another name, or renamed in Dockside.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub aliases: IndexMap<String, String>,
 }
 
 /// Per-server overrides of how `docker` mode runs a container. Every field is optional: absent

@@ -89,6 +89,11 @@ impl Workspace {
     /// Validates, then writes the changed files. Nothing is written if anything is invalid or if a
     /// file to write changed on disk since it was read ([`Error::Changed`]).
     pub fn save(&mut self) -> Result<(), Error> {
+        self.save_undoable().map(drop)
+    }
+
+    /// [`Workspace::save`], returning what the written files held before, to put back.
+    pub fn save_undoable(&mut self) -> Result<Undo, Error> {
         self.validate()?;
         let mut writes = Vec::new();
         for file in self.catalogs.iter().filter(|f| self.dirty.contains(&f.id)) {
@@ -104,13 +109,15 @@ impl Workspace {
                 return Err(Error::Changed(path.clone()));
             }
         }
+        let mut undo = Undo(Vec::new());
         for (path, text) in writes {
             atomic::write(&path, text.as_bytes())?;
-            self.on_disk.insert(path, Some(text));
+            let before = self.on_disk.insert(path.clone(), Some(text)).flatten();
+            undo.0.push((path, before));
         }
         self.dirty.clear();
         self.state_dirty = false;
-        Ok(())
+        Ok(undo)
     }
 
     pub fn home(&self) -> &Home {
@@ -371,5 +378,28 @@ mod tests {
         assert_eq!(issues.len(), 2);
         assert_eq!(issues[0].location, Some((1, 11)));
         assert_eq!(issues[1].location, Some((2, 13)));
+    }
+}
+
+/// What a [`Workspace::save_undoable`] overwrote: each written file's text before (`None`: it
+/// did not exist).
+#[derive(Debug)]
+pub struct Undo(Vec<(PathBuf, Option<String>)>);
+
+impl Undo {
+    /// Puts every written file back as it was (removes the ones the save created).
+    pub fn put_back(self) -> Result<(), Error> {
+        for (path, before) in self.0 {
+            match before {
+                Some(text) => atomic::write(&path, text.as_bytes())?,
+                None => match std::fs::remove_file(&path) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(Error::io("remove", &path, e))
+                    }
+                    _ => {}
+                },
+            }
+        }
+        Ok(())
     }
 }

@@ -4,7 +4,7 @@ mod support;
 
 use dockside_core::clients::import::{self, dedupe};
 use dockside_core::clients::ownership::OwnedFile;
-use dockside_core::clients::{by_id, workspace, Entry};
+use dockside_core::clients::{by_id, workspace, Entry, Target};
 use dockside_core::{Home, Mode, Workspace};
 use support::*;
 
@@ -12,7 +12,7 @@ fn found(id: &str, file: &str) -> Vec<import::Found> {
     let spec = by_id(id).unwrap();
     let path = fixtures().join(id).join(file);
     let text = std::fs::read_to_string(&path).unwrap();
-    import::read(spec, &path, &text, &OwnedFile::default()).unwrap()
+    import::read(&Target::user(spec), &path, &text, &OwnedFile::default()).unwrap()
 }
 
 #[test]
@@ -56,7 +56,7 @@ fn same_server_in_two_shapes_is_imported_once() {
 
     // And the imported native server syncs back as the same entry: the user's entry is
     // taken over without a byte changing.
-    let desired = workspace::desired(&ws, false);
+    let desired = workspace::desired(&ws, "claude-desktop", false);
     let h = home(by_id("claude-desktop").unwrap());
     let out = dockside_core::clients::sync::apply(&h.ctx, &h.target, &desired, false).unwrap();
     assert!(
@@ -81,7 +81,7 @@ fn goose_builtins_and_dockside_bridges_are_not_imported() {
     let spec = by_id("cursor").unwrap();
     let text = r#"{"mcpServers": {"x": {"command": "/usr/local/bin/dockside", "args": ["connect", "--server", "x"]}}}"#;
     let f = import::read(
-        spec,
+        &Target::user(spec),
         std::path::Path::new("m.json"),
         text,
         &OwnedFile::default(),

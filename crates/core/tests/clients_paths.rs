@@ -100,6 +100,48 @@ fn paths_per_os() {
             "/h/.cline/data/settings/cline_mcp_settings.json",
             "/h/.cline/data/settings/cline_mcp_settings.json",
         ),
+        (
+            "vscode-insiders",
+            "/h/.config/Code - Insiders/User/mcp.json",
+            "/h/Library/Application Support/Code - Insiders/User/mcp.json",
+            "/h/AppData/Roaming/Code - Insiders/User/mcp.json",
+        ),
+        (
+            "roo-code",
+            "/h/.config/Code/User/globalStorage/rooveterinaryinc.roo-cline/settings/mcp_settings.json",
+            "/h/Library/Application Support/Code/User/globalStorage/rooveterinaryinc.roo-cline/settings/mcp_settings.json",
+            "/h/AppData/Roaming/Code/User/globalStorage/rooveterinaryinc.roo-cline/settings/mcp_settings.json",
+        ),
+        (
+            "kiro",
+            "/h/.kiro/settings/mcp.json",
+            "/h/.kiro/settings/mcp.json",
+            "/h/.kiro/settings/mcp.json",
+        ),
+        (
+            "crush",
+            "/h/.config/crush/crush.json",
+            "/h/.config/crush/crush.json",
+            "/h/.config/crush/crush.json",
+        ),
+        (
+            "copilot-cli",
+            "/h/.copilot/mcp-config.json",
+            "/h/.copilot/mcp-config.json",
+            "/h/.copilot/mcp-config.json",
+        ),
+        (
+            "qwen-code",
+            "/h/.qwen/settings.json",
+            "/h/.qwen/settings.json",
+            "/h/.qwen/settings.json",
+        ),
+        (
+            "amp",
+            "/h/.config/amp/settings.json",
+            "/h/.config/amp/settings.json",
+            "/h/.config/amp/settings.json",
+        ),
     ];
     assert_eq!(cases.len(), ALL.len());
     for (id, linux, mac, win) in cases {
@@ -121,6 +163,7 @@ fn environment_overrides() {
         Path::new("/x/Claude/claude_desktop_config.json")
     );
     assert_eq!(path("codex", &e), Path::new("/c/config.toml"));
+    assert_eq!(path("crush", &e), Path::new("/x/crush/crush.json"));
     // The first existing candidate wins: OpenCode's `.jsonc`, Cline's legacy location.
     let dir = tempfile::tempdir().unwrap();
     let e = Env::with_home(dir.path());
@@ -134,13 +177,74 @@ fn environment_overrides() {
     std::fs::create_dir_all(legacy.parent().unwrap()).unwrap();
     std::fs::write(&legacy, "{}").unwrap();
     assert_eq!(by_id("cline").unwrap().user_path(&e), legacy);
-    // Project scope.
-    assert_eq!(
-        (by_id("vscode").unwrap().project_path.unwrap())(Path::new("/p")),
-        Path::new("/p/.vscode/mcp.json")
-    );
-    assert_eq!(
-        (by_id("claude-code").unwrap().project_path.unwrap())(Path::new("/p")),
-        Path::new("/p/.mcp.json")
-    );
+    let amp = dir.path().join(".config/amp/settings.jsonc");
+    std::fs::create_dir_all(amp.parent().unwrap()).unwrap();
+    std::fs::write(&amp, "{}").unwrap();
+    assert_eq!(by_id("amp").unwrap().user_path(&e), amp);
+}
+
+#[test]
+fn project_paths() {
+    let cases: &[(&str, Option<&str>)] = &[
+        ("claude-desktop", None),
+        ("claude-code", Some("/p/.mcp.json")),
+        ("cursor", Some("/p/.cursor/mcp.json")),
+        ("vscode", Some("/p/.vscode/mcp.json")),
+        ("windsurf", None),
+        ("zed", Some("/p/.zed/settings.json")),
+        ("opencode", Some("/p/opencode.json")),
+        ("codex", Some("/p/.codex/config.toml")),
+        ("gemini", Some("/p/.gemini/settings.json")),
+        ("goose", None),
+        ("lmstudio", None),
+        ("continue", None),
+        ("cline", None),
+        ("vscode-insiders", Some("/p/.vscode/mcp.json")),
+        ("roo-code", Some("/p/.roo/mcp.json")),
+        ("kiro", Some("/p/.kiro/settings/mcp.json")),
+        ("crush", Some("/p/crush.json")),
+        ("copilot-cli", Some("/p/.github/mcp.json")),
+        ("qwen-code", Some("/p/.qwen/settings.json")),
+        ("amp", Some("/p/.amp/settings.json")),
+    ];
+    assert_eq!(cases.len(), ALL.len());
+    for (id, want) in cases {
+        let got = by_id(id).unwrap().project_path.map(|f| f(Path::new("/p")));
+        assert_eq!(got.as_deref(), want.map(Path::new), "{id}");
+    }
+}
+
+#[test]
+fn aliases() {
+    for (alias, id) in [
+        ("code-insiders", "vscode-insiders"),
+        ("roo", "roo-code"),
+        ("copilot", "copilot-cli"),
+        ("qwen", "qwen-code"),
+        ("ampcode", "amp"),
+    ] {
+        assert_eq!(by_id(alias).unwrap().id, id, "{alias}");
+    }
+}
+
+/// docs/CLIENTS.md lists every client with the documentation its adapter cites.
+#[test]
+fn clients_md_lists_every_client() {
+    let md = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/CLIENTS.md"),
+    )
+    .unwrap();
+    for spec in ALL {
+        assert!(
+            md.contains(&format!("| `{}` | {} |", spec.id, spec.name)),
+            "{}",
+            spec.id
+        );
+        assert!(
+            md.contains(&format!("| `{}` | {}", spec.id, spec.docs)),
+            "{}: {}",
+            spec.id,
+            spec.docs
+        );
+    }
 }

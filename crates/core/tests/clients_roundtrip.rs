@@ -100,11 +100,13 @@ fn connect_sync_disconnect_is_byte_identical_for_every_client() {
             &[
                 dockside_core::clients::ServerView {
                     name: "notes".into(),
+                    entry: "notes".into(),
                     mode: dockside_core::clients::ServerMode::Managed,
                     native: None,
                 },
                 dockside_core::clients::ServerView {
                     name: "web".into(),
+                    entry: "web".into(),
                     mode: dockside_core::clients::ServerMode::Docker,
                     native: None,
                 },

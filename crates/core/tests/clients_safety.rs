@@ -89,7 +89,7 @@ fn sync_all_writes_nothing_when_one_client_file_is_broken() {
     sync::connect(&h.ctx, &h.target, false, |_| Desired::new(), false).unwrap();
     sync::connect(&h.ctx, &codex, false, |_| Desired::new(), false).unwrap();
     std::fs::write(&codex_path, "[mcp_servers\n").unwrap();
-    let errors = sync::sync_all(&h.ctx, |_| desired()).unwrap_err();
+    let errors = sync::sync_all(&h.ctx, |_, _| desired()).unwrap_err();
     assert_eq!(errors.len(), 1);
     assert!(
         errors[0].to_string().starts_with("codex: "),

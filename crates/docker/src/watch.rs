@@ -18,17 +18,19 @@ pub fn spawn(
     on_back: impl Fn() -> BoxFuture<'static, ()> + Send + Sync + 'static,
 ) -> WatchHandle {
     let task = tokio::spawn(async move {
-        let mut was_available = matches!(rt.availability(), Availability::Available { .. });
         loop {
+            // Back after an outage that was seen (by this watcher or by a failed call). An
+            // engine first seen here was never missed: whoever needed it connected itself, so
+            // there is nothing to start again (and no reload right after the daemon's first).
+            let missed = matches!(rt.availability(), Availability::Unavailable(_));
             let available = rt.check().await.is_ok();
-            if available && !was_available {
+            if available && missed {
                 match rt.reap_leftovers().await {
                     Ok(0) | Err(_) => {}
                     Ok(n) => tracing::info!("removed {n} leftover container(s)"),
                 }
                 on_back().await;
             }
-            was_available = available;
             tokio::time::sleep(INTERVAL).await;
         }
     });

@@ -1,13 +1,17 @@
 // Drives the real Dockside app through tauri-driver + WebKitWebDriver (WebDriver over HTTP,
-// no client library): opens the dashboard, switches the demo server from managed to off and
-// back, and checks the daemon's own status (`dockside status --json`) follows each switch; then
-// the production switch from its review screen and its Undo.
+// no client library): opens the dashboard; switches the demo server managed → off → managed
+// four ways — the CLI, the control API, the dashboard and the tray menu — and checks each way
+// has the same effect (the state file and two connected clients' files byte for byte, the
+// daemon running demo or not, one reload per change); then the production switch from its
+// review screen and its Undo.
 //
-// Run by ../driver-e2e.sh (which starts Xvfb, a session bus and tauri-driver).
+// Run by ../driver-e2e.sh (which starts Xvfb, a session bus, trayer and tauri-driver).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { Daemon } from './daemon.mjs';
+import { iconCenter, pickMode } from './tray.mjs';
 
 const DRIVER = process.env.DRIVER_URL ?? 'http://127.0.0.1:4444';
 const APP = process.env.APP;
@@ -51,6 +55,23 @@ function daemonServer(name) {
   const out = execFileSync(DOCKSIDE, ['status', '--json'], { encoding: 'utf8' });
   const doc = JSON.parse(out);
   return doc.status?.servers?.find((s) => s.name === name) ?? null;
+}
+
+/** The files a mode change writes: Dockside's state and the connected clients' configs. */
+const FILES = {
+  state: path.join(process.env.DOCKSIDE_HOME, 'state.yaml'),
+  cursor: path.join(process.env.HOME, '.cursor', 'mcp.json'),
+  claude: path.join(process.env.XDG_CONFIG_HOME, 'Claude', 'claude_desktop_config.json'),
+};
+const snapshot = () => Object.fromEntries(Object.entries(FILES).map(([k, f]) => [k, readFileSync(f, 'latin1')]));
+
+/** Two clients connected before the app starts, with the user's own entries and formatting. */
+function connectClients() {
+  mkdirSync(path.dirname(FILES.cursor), { recursive: true });
+  mkdirSync(path.dirname(FILES.claude), { recursive: true });
+  writeFileSync(FILES.cursor, '{\r\n\t// my servers\r\n\t"mcpServers": {\r\n\t\t"mine": { "command": "mine-server", "args": ["--é"] }\r\n\t}\r\n}');
+  writeFileSync(FILES.claude, '{\n  "globalShortcut": "Ctrl+Space",\n  "mcpServers": {\n    "notes": {"command": "notes-mcp"}\n  }\n}\n');
+  for (const client of ['cursor', 'claude-desktop']) execFileSync(DOCKSIDE, ['client', 'connect', client]);
 }
 
 let session;
@@ -118,7 +139,55 @@ async function switchTo(mode, label) {
   );
 }
 
+/**
+ * Switches demo managed → off → managed through the CLI, the control API, the dashboard and
+ * the tray. After each switch: the daemon reports the mode (and runs demo or not), its file
+ * watcher has seen the saved files and skipped a second reload, exactly one `reloaded` event
+ * came, the dashboard shows the mode, and the state and client files equal, byte for byte,
+ * what the CLI's switch to the same mode wrote.
+ */
+async function oneChangeFourWays() {
+  const daemon = new Daemon(process.env.DOCKSIDE_HOME);
+  await daemon.listen();
+  const center = await until('the tray icon is embedded in trayer', () => iconCenter());
+  const reported = (mode) => {
+    const s = daemonServer('demo');
+    return mode === 'off' ? s === null || (s.mode === 'off' && s.state !== 'running') : s?.mode === mode && s.state === 'running';
+  };
+  const ways = {
+    cli: async (mode) => execFileSync(DOCKSIDE, ['server', 'mode', 'demo', mode]),
+    api: async (mode) => assert.equal((await daemon.request('PUT', '/api/servers/demo/mode', { mode })).mode, mode),
+    dashboard: (mode) => switchTo(mode, mode),
+    tray: (mode) => pickMode(center, mode, () => reported(mode), log),
+  };
+  const written = {};
+  try {
+    for (const [way, change] of Object.entries(ways)) {
+      for (const mode of ['off', 'managed']) {
+        log(`${way}: demo → ${mode}`);
+        const [mark, skipped] = [daemon.events.length, daemon.skippedReloads()];
+        await change(mode);
+        await until(`${way}: the daemon reports demo ${mode}`, () => reported(mode), 60000);
+        await until(`${way}: the file watcher skipped the reload the change made`, () => daemon.skippedReloads() > skipped);
+        await until(`${way}: the dashboard shows demo ${mode}`, async () =>
+          (await script(`return document.querySelector('tr[data-server="demo"] input:checked')?.value;`)) === mode,
+        );
+        const reloads = daemon.events.slice(mark).filter((e) => e.type === 'reloaded').length;
+        assert.equal(reloads, 1, `${way} → ${mode}: one reload for one change (events: ${JSON.stringify(daemon.events.slice(mark))})`);
+        const files = snapshot();
+        written[mode] ??= files;
+        assert.deepEqual(files, written[mode], `${way} → ${mode} wrote what the CLI wrote`);
+      }
+    }
+  } finally {
+    daemon.close();
+  }
+  assert.notDeepEqual(written.off, written.managed, 'a switch changes the files');
+  assert.match(written.managed.cursor, /"mine"[\s\S]*"demo"/, 'the connected client runs demo through the gateway');
+}
+
 try {
+  connectClients();
   const created = await wd('POST', '/session', {
     capabilities: { alwaysMatch: { 'tauri:options': { application: APP, args: ['--show'] } } },
   });
@@ -132,19 +201,7 @@ try {
   assert.equal(daemonServer('demo')?.state, 'running');
   await screenshot('dashboard.png');
 
-  await switchTo('off', 'Off');
-  await until('the daemon no longer runs demo (mode off)', () => {
-    const s = daemonServer('demo');
-    return s === null || (s.mode === 'off' && s.state !== 'running');
-  });
-  await until('the dashboard shows demo off', async () => (await text('tr[data-server="demo"] .pill', 2000)) === 'off');
-
-  await switchTo('managed', 'Managed');
-  await until('the daemon runs demo again (managed)', () => {
-    const s = daemonServer('demo');
-    return s?.mode === 'managed' && s.state === 'running';
-  });
-  await until('the dashboard shows demo running', async () => (await text('tr[data-server="demo"] .pill', 2000)) === 'running');
+  await oneChangeFourWays();
   await screenshot('dashboard-after.png');
   // The other screens render in the real webview too (kept with KEEP_WORK=1, for a look).
   for (const screen of ['catalog', 'clients', 'logs', 'production']) {

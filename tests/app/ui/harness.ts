@@ -91,11 +91,12 @@ const catalog = {
 };
 
 const clients = [
-  { id: 'claude-desktop', name: 'Claude Desktop', path: '/home/me/.config/Claude/claude_desktop_config.json', detected: true, connected: true, singleEntry: false, servers: 5, error: null },
-  { id: 'claude-code', name: 'Claude Code', path: '/home/me/.claude.json', detected: true, connected: true, singleEntry: false, servers: 5, error: null },
-  { id: 'cursor', name: 'Cursor', path: '/home/me/.cursor/mcp.json', detected: true, connected: false, singleEntry: false, servers: 2, error: null },
-  { id: 'vscode', name: 'VS Code', path: '/home/me/.config/Code/User/mcp.json', detected: true, connected: false, singleEntry: false, servers: 0, error: null },
-  { id: 'zed', name: 'Zed', path: '/home/me/.config/zed/settings.json', detected: false, connected: false, singleEntry: false, servers: null, error: null },
+  { id: 'claude-desktop', name: 'Claude Desktop', path: '/home/me/.config/Claude/claude_desktop_config.json', detected: true, connected: true, singleEntry: false, servers: 5, error: null, disabled: [], aliases: [], dockerToolkit: null },
+  { id: 'claude-code', name: 'Claude Code', path: '/home/me/.claude.json', detected: true, connected: true, singleEntry: false, servers: 5, error: null, disabled: [], aliases: [], dockerToolkit: null },
+  { id: 'cursor', name: 'Cursor', path: '/home/me/.cursor/mcp.json', detected: true, connected: false, singleEntry: false, servers: 2, error: null, disabled: [], aliases: [], dockerToolkit: { entry: 'MCP_DOCKER', profile: 'default', servers: 3, error: null } },
+  { id: 'windsurf', name: 'Windsurf', path: '/home/me/.codeium/windsurf/mcp_config.json', detected: true, connected: true, singleEntry: false, servers: 4, error: null, disabled: ['git'], aliases: [{ server: 'github-windsurf', entry: 'github' }], dockerToolkit: null },
+  { id: 'vscode', name: 'VS Code', path: '/home/me/.config/Code/User/mcp.json', detected: true, connected: false, singleEntry: false, servers: 0, error: null, disabled: [], aliases: [], dockerToolkit: null },
+  { id: 'zed', name: 'Zed', path: '/home/me/.config/zed/settings.json', detected: false, connected: false, singleEntry: false, servers: null, error: null, disabled: [], aliases: [], dockerToolkit: null },
 ];
 
 let tick = 0;

@@ -5,10 +5,13 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::Subcommand;
 use dockside_core::catalog::CatalogFile;
-use dockside_core::{demo, docker_legacy, validate, State};
+use dockside_core::clients::Env;
+use dockside_core::docker_toolkit::{self, Source};
+use dockside_core::secrets::SecretStore;
+use dockside_core::{demo, docker_legacy, validate, Home, State};
 use serde_json::json;
 
-use super::{print_json, workspace};
+use super::{change, client, print_json, workspace};
 
 /// Manage catalogs: import from and export to Docker, validate, list, install the demo
 #[derive(clap::Args)]
@@ -19,13 +22,22 @@ pub struct Args {
 
 #[derive(Subcommand)]
 enum Action {
-    /// Import the enabled servers of a Docker MCP Toolkit setup
+    /// Import the servers of a Docker MCP Toolkit setup (a profile, or the legacy files)
     #[command(
-        long_about = "Import the enabled servers of a legacy Docker MCP Toolkit setup.\n\n\
-        Reads DIR/catalogs/*.yaml, DIR/registry.yaml (the enabled servers), DIR/config.yaml (config values) and \
-        DIR/tools.yaml (tool allow-lists). Each enabled server is copied verbatim into the Dockside catalog named \
-        like its Docker catalog file; its config values and allow-list go to the state. New servers start in \
-        `docker` mode (images) or `managed` mode (remotes). Re-importing updates them and keeps their mode."
+        long_about = "Import the servers Docker MCP Toolkit runs (its `MCP_DOCKER` entry in AI clients).\n\n\
+        Profiles: reads DIR/mcp-toolkit.db (read-only; Docker's profiles database) and brings over the servers of \
+        one profile: --profile NAME, else the profile the clients' `MCP_DOCKER` entries run \
+        (`docker mcp gateway run --profile NAME`), else `default`. They go to the catalog `docker-<profile>` with \
+        the same images and secret names; their config values and tool allow-lists go to the state. New image \
+        servers start in `docker` mode; remote servers start `off` (Dockside's gateway does not run remote \
+        servers yet). Secret values are not copied from Docker: the import lists the secrets that \
+        `dockside secret set NAME` must still set.\n\n\
+        Legacy setup (no database, or no profile `default` in it yet): reads DIR/catalogs/*.yaml, DIR/registry.yaml \
+        (the enabled servers), DIR/config.yaml (config values) and DIR/tools.yaml (tool allow-lists). Each enabled \
+        server is copied verbatim into the Dockside catalog named like its Docker catalog file. New servers start \
+        in `docker` mode (images) or `managed` mode (remotes).\n\n\
+        Re-importing updates the servers and keeps their mode. Docker's files are never written; \
+        `dockside switch production --replace-docker-gateway` replaces the clients' `MCP_DOCKER` entries."
     )]
     Import(Import),
     /// Write Dockside's catalogs as a Docker MCP Toolkit setup
@@ -54,6 +66,12 @@ struct Import {
     /// Docker's MCP directory to read [default: ~/.docker/mcp]
     #[arg(long, value_name = "DIR", num_args = 0..=1, required = true)]
     docker: Option<Option<PathBuf>>,
+    /// The Docker MCP Toolkit profile to import [default: the one the clients' MCP_DOCKER entries run, else `default`]
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
+    /// Print JSON
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -87,35 +105,73 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 }
 
 fn run_import(import: Import) -> anyhow::Result<()> {
-    let dir = match import.docker.flatten() {
-        Some(dir) => dir,
-        None => directories::BaseDirs::new()
-            .context("cannot find the home directory; pass --docker DIR")?
-            .home_dir()
-            .join(".docker/mcp"),
+    let env = Env::from_process();
+    let dir = import
+        .docker
+        .flatten()
+        .unwrap_or_else(|| docker_toolkit::default_dir(&env));
+    let (profile, named) = match import.profile {
+        Some(profile) => (profile, true),
+        None => (
+            docker_toolkit::profile_in_use(&docker_toolkit::sightings(&env))?,
+            false,
+        ),
     };
-    let mut ws = workspace()?;
-    let imported = docker_legacy::import(&mut ws, &dir)?;
-    ws.save()?;
-    for name in &imported.servers {
-        println!("imported {name} ({})", ws.state().server(name).mode);
+    let home = Home::from_env()?;
+    let ctx = dockside_core::clients::Context::for_home(home.root());
+    let (imported, applied) = dockside_core::change::apply(&ctx, |ws| {
+        docker_toolkit::import(ws, &dir, &profile, named).map_err(anyhow::Error::from)
+    })?;
+    let store = SecretStore::open(&home);
+    let missing = imported.missing_secrets(&store.names()?);
+    if import.json {
+        let mut out = serde_json::to_value(&imported)?;
+        out["missingSecrets"] = json!(missing);
+        out["syncedClients"] = json!(applied
+            .synced
+            .iter()
+            .map(|(t, _)| t.key())
+            .collect::<Vec<_>>());
+        return print_json(&out);
     }
-    for (name, catalog) in &imported.shadowed {
-        println!("note: {name} is also in Docker catalog `{catalog}`; the later catalog's definition was used, as Docker does");
+    for (target, out) in &applied.synced {
+        client::report(target, out);
     }
-    if !imported.missing.is_empty() {
+    for s in &imported.servers {
+        let what = if s.added { "imported" } else { "updated" };
+        let from = s.image.as_deref().or(s.url.as_deref()).unwrap_or_default();
         println!(
-            "note: {} enabled server(s) are in none of {}/catalogs/*.yaml and were skipped: {}",
-            imported.missing.len(),
-            dir.display(),
-            imported.missing.join(", ")
+            "{what} {} ({}) into catalog `{}`: {from}",
+            s.name, s.mode, s.catalog
         );
+        if let Some(note) = &s.note {
+            println!("  note: {note}");
+        }
     }
-    println!(
-        "{} server(s) imported from {}",
-        imported.servers.len(),
-        dir.display()
-    );
+    for s in &imported.skipped {
+        println!("skipped {}: {}", s.name, s.reason);
+    }
+    for note in &imported.notes {
+        println!("note: {note}");
+    }
+    let from = match &imported.source {
+        Source::Profile {
+            path,
+            profile,
+            name,
+        } => format!("profile `{profile}` ({name}) of {}", path.display()),
+        Source::Legacy { path } => path.display().to_string(),
+    };
+    println!("{} server(s) imported from {from}", imported.servers.len());
+    if !missing.is_empty() {
+        println!(
+            "secrets to set before these servers can start (Docker's values stay in Docker; {}):",
+            store.describe()
+        );
+        for name in &missing {
+            println!("  dockside secret set {name}");
+        }
+    }
     Ok(())
 }
 
@@ -225,10 +281,11 @@ fn run_demo() -> anyhow::Result<()> {
             demo::BINARY
         )
     })?;
-    let mut ws = workspace()?;
-    if demo::install(&mut ws, &binary)? {
-        ws.save()?;
-        let mode = ws.state().server(demo::SERVER).mode;
+    let installed = change(|ws| {
+        let installed = demo::install(ws, &binary)?;
+        Ok(installed.then(|| ws.state().server(demo::SERVER).mode))
+    })?;
+    if let Some(mode) = installed {
         println!(
             "installed catalog `{}`: server `{}` ({mode}) runs {}",
             demo::CATALOG,

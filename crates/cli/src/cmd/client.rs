@@ -141,13 +141,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 );
             }
             let ws = Workspace::load(home)?;
-            let out = sync::connect(
-                &ctx,
-                &target,
-                single_entry,
-                |s| bridge::desired(&ws, s),
-                adopt,
-            )?;
+            let out = bridge::connect(&ws, &ctx, &target, single_entry, adopt)?;
             report(&target, &out);
             println!("{}: connected", target.key());
             Ok(())
@@ -169,8 +163,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             let record = Record::load(&ctx.dockside_home)?;
             let connected = record.clients.get(&target.key());
             let single = single_entry || connected.is_some_and(|c| c.single_entry);
-            let (snap, plan, _) =
-                sync::preview(&ctx, &target, &bridge::desired(&ws, single), false)?;
+            let (snap, plan, _) = sync::preview(
+                &ctx,
+                &target,
+                &bridge::desired(&ws, &target.key(), single),
+                false,
+            )?;
             let diff = dockside_core::clients::plan::unified_diff(
                 &snap.path,
                 snap.text.as_deref(),
@@ -208,8 +206,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                             target.spec.id
                         );
                     };
-                    let out =
-                        sync::apply(&ctx, &target, &bridge::desired(&ws, c.single_entry), adopt)?;
+                    let out = sync::apply(
+                        &ctx,
+                        &target,
+                        &bridge::desired(&ws, &target.key(), c.single_entry),
+                        adopt,
+                    )?;
                     report(&target, &out);
                     Ok(())
                 }
@@ -219,9 +221,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
 }
 
-/// Syncs every connected client with `ws`, all files or none; for commands that change the
-/// state (`server mode`, `server add`, `server remove`): call after `ws.save()`.
-pub fn sync_connected(ws: &Workspace) -> anyhow::Result<()> {
+/// Syncs every connected client with `ws`, all files or none (`dockside client sync`; the
+/// commands that change servers go through `dockside_core::change`, which does this too).
+fn sync_connected(ws: &Workspace) -> anyhow::Result<()> {
     let ctx = Context::for_home(ws.home().root());
     match bridge::sync_connected(ws, &ctx) {
         Ok(done) => {
@@ -288,6 +290,9 @@ fn list(ctx: &Context, as_json: bool) -> anyhow::Result<()> {
             "single_entry": c.single_entry,
             "servers": c.servers,
             "error": c.error,
+            "disabled": c.disabled,
+            "aliases": c.aliases,
+            "docker_toolkit": c.docker_toolkit,
         }));
     }
     // Project-scope connections.
@@ -328,6 +333,38 @@ fn list(ctx: &Context, as_json: bool) -> anyhow::Result<()> {
             servers,
             r["path"].as_str().unwrap_or_default()
         );
+        let names = |key: &str| -> Vec<String> {
+            let list = r[key].as_array().map(Vec::as_slice).unwrap_or_default();
+            list.iter()
+                .map(
+                    |v| match (v.as_str(), v["server"].as_str(), v["entry"].as_str()) {
+                        (Some(name), ..) => name.to_owned(),
+                        (None, Some(server), Some(entry)) => format!("{server} as `{entry}`"),
+                        _ => v.to_string(),
+                    },
+                )
+                .collect()
+        };
+        for (key, label) in [
+            ("aliases", "keeps its own names"),
+            ("disabled", "switched off there"),
+        ] {
+            let names = names(key);
+            if !names.is_empty() {
+                println!("  {label}: {}", names.join(", "));
+            }
+        }
+        if let Some(t) = r.get("docker_toolkit").filter(|t| !t.is_null()) {
+            let profile = t["profile"].as_str().unwrap_or_default();
+            let servers = match (t["servers"].as_u64(), t["error"].as_str()) {
+                (Some(n), _) => format!("{n} server(s)"),
+                (None, e) => format!("servers unknown ({})", e.unwrap_or_default()),
+            };
+            println!(
+                "  uses Docker MCP Toolkit (`{}`, profile {profile}): {servers}; `dockside catalog import --docker --profile {profile}` brings them over",
+                t["entry"].as_str().unwrap_or_default()
+            );
+        }
         if let Some(e) = r["error"].as_str() {
             eprintln!("  error: {e}");
         }
@@ -360,7 +397,7 @@ fn run_import(
             }
             continue;
         };
-        found.extend(import::read(t.spec, &path, text, &record.file(&path))?);
+        found.extend(import::read(t, &path, text, &record.file(&path))?);
     }
     let merged = dedupe(found);
     let mut ws = Workspace::load(home)?;
@@ -373,8 +410,10 @@ fn run_import(
         println!("no servers found");
     }
     for r in &results {
-        let what = if r.status == "added" {
-            format!("imported into catalog `{catalog}` (native)")
+        let what = if r.status == "added" && r.mode == dockside_core::Mode::Off {
+            format!("imported into catalog `{catalog}`, off (switched off where it came from)")
+        } else if r.status == "added" {
+            format!("imported into catalog `{catalog}` ({})", r.mode)
         } else {
             "already in the catalog".to_owned()
         };

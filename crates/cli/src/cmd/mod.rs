@@ -22,6 +22,19 @@ pub fn workspace() -> anyhow::Result<Workspace> {
     Ok(Workspace::load(Home::from_env()?)?)
 }
 
+/// Makes `edit` the one way every change is made (`dockside_core::change::apply`: save the
+/// catalogs and state, then bring every connected AI client's file in line, all or nothing),
+/// and reports what it did to the client files. A running daemon sees the saved files.
+pub fn change<T>(edit: impl FnOnce(&mut Workspace) -> anyhow::Result<T>) -> anyhow::Result<T> {
+    let home = dockside_core::Home::from_env()?;
+    let ctx = dockside_core::clients::Context::for_home(home.root());
+    let (value, applied) = dockside_core::change::apply(&ctx, edit)?;
+    for (target, out) in &applied.synced {
+        client::report(target, out);
+    }
+    Ok(value)
+}
+
 /// Prints `value` as pretty JSON on stdout.
 pub fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);

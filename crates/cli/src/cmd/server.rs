@@ -7,10 +7,10 @@ use anyhow::bail;
 use clap::Subcommand;
 use dockside_core::catalog::{EnvVar, Server, ServerKind, ServerType};
 use dockside_core::state::{Cpus, Memory, ServerState};
-use dockside_core::{launch, Mode, NetworkPolicy, Workspace};
+use dockside_core::{launch, Mode, NetworkPolicy};
 use serde_json::json;
 
-use super::{print_json, workspace};
+use super::{change, print_json, workspace};
 
 /// Add, edit, list and remove servers, and switch their mode
 #[derive(clap::Args)]
@@ -176,9 +176,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             Ok(())
         }
         Action::Remove(remove) => {
-            let mut ws = workspace()?;
-            ws.remove_server(&remove.name)?;
-            save_and_sync(&mut ws)?;
+            change(|ws| Ok(ws.remove_server(&remove.name)?))?;
             println!("removed {}", remove.name);
             Ok(())
         }
@@ -225,13 +223,6 @@ fn set_mode(set: SetMode) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Saves the catalogs and state, then brings every connected AI client's config file in line
-/// with them (a mode switch changes what their entries run).
-fn save_and_sync(ws: &mut Workspace) -> anyhow::Result<()> {
-    ws.save()?;
-    super::client::sync_connected(ws)
-}
-
 fn run_add(add: Add) -> anyhow::Result<()> {
     if add.definition.image.is_none() && add.definition.command.is_empty() {
         bail!("give the server something to run: a command after `--` (e.g. `-- node index.js`) or --image IMAGE");
@@ -242,36 +233,43 @@ fn run_add(add: Add) -> anyhow::Result<()> {
         Some(ServerKind::Container) => Mode::Docker,
         _ => Mode::Managed,
     });
-    let mut ws = workspace()?;
-    ws.add_server(&add.catalog, &add.name, server)?;
-    add.runtime.apply(ws.state_mut().server_mut(&add.name));
-    ws.set_mode(&add.name, mode)?;
-    save_and_sync(&mut ws)?;
+    change(|ws| {
+        ws.add_server(&add.catalog, &add.name, server)?;
+        add.runtime.apply(ws.state_mut().server_mut(&add.name));
+        Ok(ws.set_mode(&add.name, mode)?)
+    })?;
     println!("added {} to catalog `{}` ({mode})", add.name, add.catalog);
     Ok(())
 }
 
 fn run_edit(edit: Edit) -> anyhow::Result<()> {
-    let mut ws = workspace()?;
-    let entry = ws
-        .server(&edit.name)
-        .ok_or_else(|| dockside_core::Error::UnknownServer(edit.name.clone()))?;
-    let (before_server, before_state) = (entry.server.clone(), entry.state.into_owned());
-    let (mut server, mut state) = (before_server.clone(), before_state.clone());
-    edit.definition.apply(&mut server)?;
-    edit.runtime.apply(&mut state);
-    if (&server, &state) == (&before_server, &before_state) {
-        println!("{}: nothing to change", edit.name);
-        return Ok(());
+    let Edit {
+        name,
+        definition,
+        runtime,
+    } = edit;
+    let changed = change(|ws| {
+        let entry = ws
+            .server(&name)
+            .ok_or_else(|| dockside_core::Error::UnknownServer(name.clone()))?;
+        let (before_server, before_state) = (entry.server.clone(), entry.state.into_owned());
+        let (mut server, mut state) = (before_server.clone(), before_state.clone());
+        definition.apply(&mut server)?;
+        runtime.apply(&mut state);
+        let changed = (&server, &state) != (&before_server, &before_state);
+        if server != before_server {
+            *ws.server_mut(&name)? = server;
+        }
+        if state != before_state {
+            *ws.state_mut().server_mut(&name) = state;
+        }
+        Ok(changed)
+    })?;
+    if changed {
+        println!("updated {name}");
+    } else {
+        println!("{name}: nothing to change");
     }
-    if server != before_server {
-        *ws.server_mut(&edit.name)? = server;
-    }
-    if state != before_state {
-        *ws.state_mut().server_mut(&edit.name) = state;
-    }
-    save_and_sync(&mut ws)?;
-    println!("updated {}", edit.name);
     Ok(())
 }
 

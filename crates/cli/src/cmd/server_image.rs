@@ -14,7 +14,7 @@ use dockside_core::launch::Launch;
 use dockside_core::Mode;
 use dockside_docker::{engine, image};
 
-use super::workspace;
+use super::{change, workspace};
 
 #[derive(clap::Args)]
 pub struct ImageArgs {
@@ -61,7 +61,7 @@ fn server_dir(server: &dockside_core::Server) -> Option<PathBuf> {
 }
 
 pub fn run(args: ImageArgs) -> anyhow::Result<()> {
-    let mut ws = workspace()?;
+    let ws = workspace()?;
     let entry = ws
         .server(&args.name)
         .ok_or_else(|| dockside_core::Error::UnknownServer(args.name.clone()))?;
@@ -95,8 +95,11 @@ pub fn run(args: ImageArgs) -> anyhow::Result<()> {
         }))
         .map_err(|e| anyhow::anyhow!("building {tag} failed: {e}"))?;
         if !is_image_server {
-            ws.state_mut().server_mut(&args.name).runtime_image = Some(tag.clone());
-            ws.save().context("saving the state")?;
+            change(|ws| {
+                ws.state_mut().server_mut(&args.name).runtime_image = Some(tag.clone());
+                Ok(())
+            })
+            .context("saving the state")?;
             eprintln!("{}: runtime image is now {tag}", args.name);
         }
         println!("{tag}");

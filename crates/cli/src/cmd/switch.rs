@@ -32,7 +32,8 @@ enum Action {
         catalog image, its runtime image, or a Dockerfile in its folder), else `managed`. Every \
         connected client ends with only gateway entries (`dockside connect --server NAME` under each \
         server's own name, or the single `dockside` entry where chosen); the native entries Dockside \
-        wrote are removed; your own entries are listed and left alone.\n\n\
+        wrote are removed; your own entries are listed and left alone (with \
+        --replace-docker-gateway, Docker MCP Toolkit's `MCP_DOCKER` entry goes too).\n\n\
         Before any file changes, a pre-flight gets the images, starts every server in its new mode, \
         compares its tools with what it offers now (a missing tool stops the switch unless --force) \
         and measures the per-call latency overhead. Then all client files are written as one \
@@ -73,6 +74,10 @@ struct Production {
     /// Also import your own client entries as servers and move them behind the gateway
     #[arg(long)]
     include_user_entries: bool,
+    /// Replace Docker MCP Toolkit's `MCP_DOCKER` entry in the connected clients with Dockside's
+    /// entries (import its servers first: `dockside catalog import --docker`)
+    #[arg(long)]
+    replace_docker_gateway: bool,
     /// Go ahead even when the pre-flight finds problems
     #[arg(long)]
     force: bool,
@@ -142,6 +147,7 @@ fn production(home: &Home, ctx: &Context, p: Production) -> anyhow::Result<()> {
     let opts = PlanOptions {
         only: p.only.clone(),
         include_user_entries: p.include_user_entries,
+        replace_docker_gateway: p.replace_docker_gateway,
         modes: p.modes.iter().cloned().collect::<BTreeMap<_, _>>(),
     };
     let plan = plan_production(&ws, ctx, &opts)?;

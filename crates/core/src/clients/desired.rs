@@ -19,12 +19,14 @@ pub enum ServerMode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerView {
     pub name: String,
+    /// The entry's name in this client's file: the server's name, or its alias there.
+    pub entry: String,
     pub mode: ServerMode,
     /// How a client runs it itself (`native` mode): its host command, or its URL.
     pub native: Option<DesiredEntry>,
 }
 
-/// One entry per enabled server under its own name: `native` → its own command,
+/// One entry per enabled server under its entry name: `native` → its own command,
 /// `managed`/`docker` → `dockside connect --server NAME`. With `single_entry`, the gateway
 /// servers share one aggregate `dockside` entry instead (native servers keep their own).
 /// A `native` server without a host command (image only) goes through the gateway.
@@ -43,7 +45,7 @@ pub fn desired_entries(servers: &[ServerView], single_entry: bool) -> Desired {
                 server: s.name.clone(),
             },
         };
-        out.insert(s.name.clone(), entry);
+        out.insert(s.entry.clone(), entry);
     }
     if any_gateway && !out.contains_key(AGGREGATE_NAME) {
         out.insert(AGGREGATE_NAME.to_owned(), DesiredEntry::Aggregate);

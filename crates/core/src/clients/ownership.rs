@@ -4,7 +4,7 @@
 //! An entry is Dockside's only while its content hash matches what Dockside wrote. An entry
 //! the user edited afterwards becomes theirs again and is never removed; an entry the user had
 //! before Dockside took it over (`--adopt`, or identical to what Dockside would write) keeps its
-//! original value here and is put back on disconnect.
+//! original value and exact source text here and is put back, as written, on disconnect.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -56,6 +56,11 @@ pub struct OwnedEntry {
     /// The user's own entry this one replaced, restored when Dockside lets go.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaced: Option<Value>,
+    /// That entry's exact source text in the file ([`crate::fsedit::EntryDoc::entry_text`]),
+    /// put back verbatim when it still fits there. Records written before it existed, or an
+    /// entry whose text could not be cut out on its own, restore `replaced` instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced_text: Option<String>,
     /// While a write is in flight: the hash of the previous content, which is still
     /// Dockside's if the write never happened (crash between record and file).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -67,6 +72,7 @@ impl OwnedEntry {
         OwnedEntry {
             hash,
             replaced,
+            replaced_text: None,
             alt: None,
         }
     }

@@ -6,13 +6,19 @@
 //! * desired, present and Dockside's (hash matches the record) → rewritten if it differs;
 //! * desired, present and the user's:
 //!   - equal in meaning to what Dockside would write → left byte-for-byte, taken over (its
-//!     original value kept in the record, so disconnecting puts it back);
+//!     original value and source text kept in the record, so disconnecting puts it back);
 //!   - different → left alone and reported as a conflict, unless `adopt` is set: then it is
-//!     replaced and its original value kept in the record (restored on disconnect);
+//!     replaced and its original value and source text kept in the record (restored on
+//!     disconnect);
+//! * a user's entry Dockside replaced is put back as the user wrote it (its recorded source
+//!   text, else its value) when Dockside lets go of it, and when a sync wants an entry that
+//!   means the same again (a mode switched back to `native`);
 //! * recorded as Dockside's but no longer desired → removed (or the replaced user entry
 //!   restored); if the user edited it since, it is theirs now and stays.
 //! * a container Dockside created is removed when it empties; a file Dockside created is
-//!   deleted when nothing else is in it.
+//!   deleted when nothing else is in it;
+//! * whatever Dockside writes over an entry keeps that entry's on/off flag (`disabled: true`,
+//!   `enabled: false`: the client's own switch), so a server off in one client stays off there.
 
 use std::path::Path;
 
@@ -22,7 +28,7 @@ use serde_json::Value;
 use super::ownership::{content_hash, OwnedEntry, OwnedFile};
 use super::shape::{Entry, NativeCommand};
 use super::spec::ClientSpec;
-use crate::fsedit::{self, EditError};
+use crate::fsedit::{self, EditError, EntryDoc};
 
 /// What one client entry should be.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,6 +132,32 @@ fn same_meaning(spec: &ClientSpec, a: &Value, b: &Value) -> bool {
     }
 }
 
+/// Puts back the user's entry `orig` that Dockside replaced under `name`: its source `text`
+/// verbatim where it still fits, else its value. Whether anything changed.
+fn restore(
+    doc: &mut dyn EntryDoc,
+    name: &str,
+    orig: &Value,
+    text: Option<&str>,
+) -> Result<bool, EditError> {
+    if let Some(text) = text {
+        if doc.entry_text(name).as_deref() == Some(text) {
+            return Ok(false);
+        }
+        match doc.set_text(name, text, orig) {
+            Ok(()) => return Ok(true),
+            // It no longer fits there (the file was re-indented…): the value instead.
+            Err(EditError::Verify { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if doc.entries().get(name).map(content_hash) == Some(content_hash(orig)) {
+        return Ok(false);
+    }
+    doc.set(name, orig)?;
+    Ok(true)
+}
+
 pub fn plan(input: &PlanInput) -> Result<FilePlan, EditError> {
     let spec = input.spec;
     let text = input.text.unwrap_or("");
@@ -143,15 +175,16 @@ pub fn plan(input: &PlanInput) -> Result<FilePlan, EditError> {
         match current.get(name) {
             None => {}
             Some(v) if rec.matches(&content_hash(v)) => match &rec.replaced {
-                // The user's entry, never changed by Dockside: just let go of it.
-                Some(orig) if content_hash(orig) == content_hash(v) => {}
-                Some(orig) => {
-                    doc.set(name, orig)?;
-                    changes.push(Change::Restored(name.clone()));
-                }
                 None => {
                     doc.remove(name)?;
                     changes.push(Change::Removed(name.clone()));
+                }
+                Some(orig) => {
+                    let text = rec.replaced_text.as_deref();
+                    if restore(doc.as_mut(), name, orig, text)? {
+                        changes.push(Change::Restored(name.clone()));
+                    }
+                    // else: the user's entry, never changed by Dockside: just let go of it.
                 }
             },
             Some(_) => changes.push(Change::Released(name.clone())),
@@ -160,7 +193,11 @@ pub fn plan(input: &PlanInput) -> Result<FilePlan, EditError> {
 
     // 2. Entries wanted.
     for (name, want) in input.desired {
-        let value = encode(spec, name, want, input.launcher);
+        let mut value = encode(spec, name, want, input.launcher);
+        // An entry the user switched off in this client stays off, whatever Dockside writes.
+        if let Some(cur) = current.get(name) {
+            spec.shape.carry_enabled(cur, &mut value);
+        }
         let hash = content_hash(&value);
         let rec = owned.entries.get(name).cloned();
         match (current.get(name), rec) {
@@ -180,8 +217,17 @@ pub fn plan(input: &PlanInput) -> Result<FilePlan, EditError> {
             (Some(cur), Some(mut rec)) if rec.matches(&content_hash(cur)) => {
                 rec.alt = None;
                 if content_hash(cur) != hash && !same_meaning(spec, cur, &value) {
-                    doc.set(name, &value)?;
-                    rec.hash = hash;
+                    // Wanted again as the user had it: their own entry comes back.
+                    match rec.replaced.clone() {
+                        Some(orig) if same_meaning(spec, &orig, &value) => {
+                            restore(doc.as_mut(), name, &orig, rec.replaced_text.as_deref())?;
+                            rec.hash = content_hash(&orig);
+                        }
+                        _ => {
+                            doc.set(name, &value)?;
+                            rec.hash = hash;
+                        }
+                    }
                     changes.push(Change::Updated(name.clone()));
                 } else {
                     rec.hash = content_hash(cur);
@@ -194,17 +240,20 @@ pub fn plan(input: &PlanInput) -> Result<FilePlan, EditError> {
                     changes.push(Change::Released(name.clone()));
                 }
                 let ours = is_dockside_entry(spec, cur, input.launcher);
-                let replaced = (!ours).then(|| cur.clone());
+                // The user's entry, as written, to put back when Dockside lets go.
+                let replacing = |hash: String| OwnedEntry {
+                    replaced_text: (!ours).then(|| doc.entry_text(name)).flatten(),
+                    ..OwnedEntry::new(hash, (!ours).then(|| cur.clone()))
+                };
                 if same_meaning(spec, cur, &value) {
                     owned
                         .entries
-                        .insert(name.clone(), OwnedEntry::new(content_hash(cur), replaced));
+                        .insert(name.clone(), replacing(content_hash(cur)));
                     changes.push(Change::TookOver(name.clone()));
                 } else if input.adopt || ours {
+                    let rec = replacing(hash);
                     doc.set(name, &value)?;
-                    owned
-                        .entries
-                        .insert(name.clone(), OwnedEntry::new(hash, replaced));
+                    owned.entries.insert(name.clone(), rec);
                     changes.push(Change::Adopted(name.clone()));
                 } else {
                     changes.push(Change::Conflict(name.clone()));
@@ -315,13 +364,9 @@ mod tests {
         let back = run(p.new_text.as_deref().unwrap(), &[], &p.owned, false);
         assert_eq!(back.changes, [Change::Restored("mine".into())]);
         assert!(back.owned.entries.is_empty());
+        assert_eq!(back.new_text.as_deref(), Some(USER), "as the user wrote it");
         // Same meaning as what Dockside would write: taken over without a byte changing.
-        let native = DesiredEntry::Native(NativeCommand {
-            command: "node".into(),
-            args: vec!["m.js".into()],
-            ..Default::default()
-        });
-        let p = run(USER, &[("mine", native)], &none, false);
+        let p = run(USER, &[("mine", node())], &none, false);
         assert_eq!(p.changes, [Change::TookOver("mine".into())]);
         assert_eq!(p.new_text.as_deref(), Some(USER));
         let back = run(USER, &[], &p.owned, false);
@@ -342,6 +387,63 @@ mod tests {
         let p = run(stray, &[("x", gw("x"))], &none, false);
         assert_eq!(p.changes, [Change::Adopted("x".into())]);
         assert!(p.owned.entries["x"].replaced.is_none());
+    }
+
+    fn node() -> DesiredEntry {
+        DesiredEntry::Native(NativeCommand {
+            command: "node".into(),
+            args: vec!["m.js".into()],
+            ..Default::default()
+        })
+    }
+
+    /// A user's one-line entry Dockside took over comes back as written when its server
+    /// returns to `native`, not as Dockside would spell it.
+    #[test]
+    fn taken_over_entry_comes_back_verbatim_when_native_again() {
+        let p = run(USER, &[("mine", node())], &OwnedFile::default(), false);
+        assert_eq!(p.changes, [Change::TookOver("mine".into())]);
+        let rec = &p.owned.entries["mine"];
+        assert_eq!(
+            rec.replaced_text.as_deref(),
+            Some("{ \"command\": \"node\", \"args\": [\"m.js\"] }")
+        );
+        let gateway = run(USER, &[("mine", gw("mine"))], &p.owned, false);
+        assert_eq!(gateway.changes, [Change::Updated("mine".into())]);
+        let text = gateway.new_text.unwrap();
+        assert!(text.contains("\"--server\""), "{text}");
+        let native = run(&text, &[("mine", node())], &gateway.owned, false);
+        assert_eq!(native.changes, [Change::Updated("mine".into())]);
+        assert_eq!(native.new_text.as_deref(), Some(USER));
+        let back = run(USER, &[], &native.owned, false);
+        assert!(back.changes.is_empty(), "{:?}", back.changes);
+        assert_eq!(back.new_text.as_deref(), Some(USER));
+    }
+
+    /// A record without the entry's text (written before it was kept), or with a text that
+    /// no longer gives the recorded value, puts the value back instead.
+    #[test]
+    fn restore_falls_back_to_the_value() {
+        let adopted = run(USER, &[("mine", gw("mine"))], &OwnedFile::default(), true);
+        let text = adopted.new_text.unwrap();
+        let orig = serde_json::json!({"command": "node", "args": ["m.js"]});
+        for replaced_text in [None, Some("{\"command\": \"deno\"}".to_owned())] {
+            let mut owned = adopted.owned.clone();
+            owned.entries.get_mut("mine").unwrap().replaced_text = replaced_text;
+            let back = run(&text, &[], &owned, false);
+            assert_eq!(back.changes, [Change::Restored("mine".into())]);
+            let back = back.new_text.unwrap();
+            let entries = fsedit::open(
+                fsedit::Format::Json,
+                &fsedit::Container::JsonObject(vec!["mcpServers".into()]),
+                Path::new("mcp.json"),
+                &back,
+            )
+            .unwrap()
+            .entries();
+            assert_eq!(entries["mine"], orig, "{back}");
+            assert_ne!(back, USER, "re-serialized, not the user's text");
+        }
     }
 
     #[test]

@@ -13,7 +13,8 @@ pub enum Lit {
     Str(&'static str),
     Bool(bool),
     Int(i64),
-    EmptyList,
+    /// A list of strings (`env_keys: []` for Goose, `tools: ["*"]` for Copilot CLI).
+    List(&'static [&'static str]),
 }
 
 impl Lit {
@@ -22,7 +23,7 @@ impl Lit {
             Lit::Str(s) => Value::String(s.to_owned()),
             Lit::Bool(b) => Value::Bool(b),
             Lit::Int(i) => Value::from(i),
-            Lit::EmptyList => Value::Array(Vec::new()),
+            Lit::List(l) => Value::Array(l.iter().map(|s| Value::from(*s)).collect()),
         }
     }
 }
@@ -43,8 +44,32 @@ pub enum CommandStyle {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RemoteShape {
     pub url: &'static str,
-    pub headers: &'static str,
+    /// Key path of the headers map inside the entry: `["headers"]` for most clients,
+    /// `["requestOptions", "headers"]` for Continue.
+    pub headers: &'static [&'static str],
     pub fixed: &'static [(&'static str, Lit)],
+}
+
+/// How a client marks an entry switched off, for clients that document a per-entry flag.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum EnabledFlag {
+    /// The entry is off when this field is `true` (`"disabled": true`: Cline, Kiro…).
+    Disabled(&'static str),
+    /// The entry is off when this field is `false` (`enabled = false`: Codex, Goose…).
+    Enabled(&'static str),
+}
+
+impl EnabledFlag {
+    fn key(self) -> &'static str {
+        match self {
+            EnabledFlag::Disabled(k) | EnabledFlag::Enabled(k) => k,
+        }
+    }
+
+    /// The field's value that switches the entry off.
+    fn off(self) -> bool {
+        matches!(self, EnabledFlag::Disabled(_))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -59,6 +84,8 @@ pub struct Shape {
     /// The entry repeats its own name in this field (Goose `name`, Continue list items).
     pub name_field: Option<&'static str>,
     pub remote: Option<RemoteShape>,
+    /// The field with which the user switches an entry off, where the client has one.
+    pub enabled: Option<EnabledFlag>,
 }
 
 /// A local command line with its environment.
@@ -112,6 +139,29 @@ fn strings(v: Option<&Value>) -> Vec<String> {
             })
             .collect(),
         _ => Vec::new(),
+    }
+}
+
+/// The value at a key path inside an entry.
+fn get_path<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
+    path.iter().try_fold(v, |v, k| v.get(*k))
+}
+
+/// Inserts `value` at a key path, creating the objects on the way.
+fn insert_path(m: &mut Map<String, Value>, path: &[&str], value: Value) {
+    match path {
+        [] => {}
+        [key] => {
+            m.insert((*key).to_owned(), value);
+        }
+        [first, rest @ ..] => {
+            let slot = m
+                .entry((*first).to_owned())
+                .or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(inner) = slot {
+                insert_path(inner, rest, value);
+            }
+        }
     }
 }
 
@@ -175,9 +225,24 @@ impl Shape {
         }
         m.insert(r.url.to_owned(), Value::String(url.to_owned()));
         if !headers.is_empty() {
-            m.insert(r.headers.to_owned(), map_value(headers));
+            insert_path(&mut m, r.headers, map_value(headers));
         }
         Some(Value::Object(m))
+    }
+
+    /// Whether the user switched this entry off with the client's own flag.
+    pub fn is_disabled(&self, v: &Value) -> bool {
+        self.enabled
+            .is_some_and(|f| v.get(f.key()).and_then(Value::as_bool) == Some(f.off()))
+    }
+
+    /// Copies the client's on/off flag from the user's entry `from` onto `to`, a value
+    /// Dockside is about to write in its place, so an entry the user switched off stays off.
+    pub fn carry_enabled(&self, from: &Value, to: &mut Value) {
+        let Some(flag) = self.enabled else { return };
+        if let (Some(v), Some(o)) = (from.get(flag.key()), to.as_object_mut()) {
+            o.insert(flag.key().to_owned(), v.clone());
+        }
     }
 
     /// Reads an entry written by this client (or by hand), tolerating the other clients'
@@ -240,11 +305,124 @@ impl Shape {
                     .to_owned();
                 let headers = string_map(
                     self.remote
-                        .and_then(|r| o.get(r.headers))
+                        .and_then(|r| get_path(v, r.headers))
                         .or_else(|| o.get("headers")),
                 );
                 Some(Entry::Remote { url, headers })
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clients::by_id;
+    use serde_json::json;
+
+    fn shape(id: &str) -> Shape {
+        by_id(id).unwrap().shape
+    }
+
+    #[test]
+    fn continue_remote_headers_live_under_request_options() {
+        let s = shape("continue");
+        let headers: IndexMap<String, String> =
+            [("Authorization".to_owned(), "Bearer t".to_owned())].into();
+        let v = s
+            .encode_remote("docs", "https://example.com/mcp", &headers)
+            .unwrap();
+        assert_eq!(
+            v,
+            json!({
+                "name": "docs",
+                "type": "streamable-http",
+                "url": "https://example.com/mcp",
+                "requestOptions": {"headers": {"Authorization": "Bearer t"}}
+            })
+        );
+        assert!(v.get("headers").is_none());
+        assert_eq!(
+            s.decode(&v),
+            Some(Entry::Remote {
+                url: "https://example.com/mcp".into(),
+                headers
+            })
+        );
+        // A user's entry with other request options beside the headers reads the same way.
+        let mut by_hand = v.clone();
+        by_hand["requestOptions"]["verifySsl"] = json!(false);
+        assert_eq!(s.decode(&by_hand), s.decode(&v));
+    }
+
+    #[test]
+    fn top_level_headers_elsewhere() {
+        let headers: IndexMap<String, String> = [("X-Key".to_owned(), "k".to_owned())].into();
+        let v = shape("cursor")
+            .encode_remote("w", "https://h/mcp", &headers)
+            .unwrap();
+        assert_eq!(
+            v,
+            json!({"url": "https://h/mcp", "headers": {"X-Key": "k"}})
+        );
+        let v = shape("codex")
+            .encode_remote("w", "https://h/mcp", &headers)
+            .unwrap();
+        assert_eq!(
+            v,
+            json!({"url": "https://h/mcp", "http_headers": {"X-Key": "k"}})
+        );
+    }
+
+    #[test]
+    fn is_disabled_follows_each_clients_flag() {
+        // `disabled: true` is off.
+        let cline = shape("cline");
+        assert!(cline.is_disabled(&json!({"command": "x", "disabled": true})));
+        assert!(!cline.is_disabled(&json!({"command": "x", "disabled": false})));
+        assert!(!cline.is_disabled(&json!({"command": "x"})));
+        assert!(!cline.is_disabled(&json!({"command": "x", "enabled": false})));
+        // `enabled: false` is off.
+        let codex = shape("codex");
+        assert!(codex.is_disabled(&json!({"command": "x", "enabled": false})));
+        assert!(!codex.is_disabled(&json!({"command": "x", "enabled": true})));
+        assert!(!codex.is_disabled(&json!({"command": "x", "disabled": true})));
+        // A client without a documented flag never reads one.
+        assert!(!shape("cursor").is_disabled(&json!({"command": "x", "disabled": true})));
+    }
+
+    #[test]
+    fn carry_enabled_keeps_a_switched_off_entry_off() {
+        let cmd = NativeCommand {
+            command: "dockside".into(),
+            args: vec!["connect".into()],
+            ..NativeCommand::default()
+        };
+        // Goose writes `enabled: true` itself: the user's `false` replaces it in place.
+        let goose = shape("goose");
+        let user = json!({"name": "gh", "type": "stdio", "cmd": "npx", "enabled": false});
+        let mut ours = goose.encode_stdio("gh", &cmd);
+        let keys_before: Vec<String> = ours.as_object().unwrap().keys().cloned().collect();
+        goose.carry_enabled(&user, &mut ours);
+        assert!(goose.is_disabled(&ours));
+        let keys_after: Vec<String> = ours.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(keys_before, keys_after);
+        // Cline's entry gains the user's `disabled: true`.
+        let cline = shape("cline");
+        let mut ours = cline.encode_stdio("gh", &cmd);
+        assert!(!cline.is_disabled(&ours));
+        cline.carry_enabled(&json!({"command": "npx", "disabled": true}), &mut ours);
+        assert!(cline.is_disabled(&ours));
+        assert_eq!(ours["disabled"], json!(true));
+        // Nothing to carry: the user's entry has no flag, or the client has none.
+        let mut ours = cline.encode_stdio("gh", &cmd);
+        let before = ours.clone();
+        cline.carry_enabled(&json!({"command": "npx"}), &mut ours);
+        assert_eq!(ours, before);
+        let cursor = shape("cursor");
+        let mut ours = cursor.encode_stdio("gh", &cmd);
+        let before = ours.clone();
+        cursor.carry_enabled(&json!({"command": "npx", "disabled": true}), &mut ours);
+        assert_eq!(ours, before);
     }
 }

@@ -386,14 +386,14 @@ impl std::error::Error for TargetError {
 /// returned; otherwise all are written with [`commit_all`] (rolled back together on failure).
 pub fn sync_all(
     ctx: &Context,
-    desired: impl Fn(bool) -> Desired,
+    desired: impl Fn(&Target, bool) -> Desired,
 ) -> Result<Vec<(Target, Outcome)>, Vec<TargetError>> {
     let wrap = |target: Option<Target>, error: SyncError| vec![TargetError { target, error }];
     let _lock = lock(ctx).map_err(|e| wrap(None, e))?;
     let mut planned = Vec::new();
     let mut errors = Vec::new();
     for (target, c) in connected(ctx).map_err(|e| wrap(None, e))? {
-        match plan_target(ctx, &target, &desired(c.single_entry), false) {
+        match plan_target(ctx, &target, &desired(&target, c.single_entry), false) {
             Ok(p) => planned.push(p),
             Err(error) => errors.push(TargetError {
                 target: Some(target),

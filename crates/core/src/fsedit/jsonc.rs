@@ -3,6 +3,8 @@
 //! The CST keeps every token of the file — comments, whitespace, newlines, commas — so setting
 //! or removing one property rewrites only that property (plus the comma that separates it from
 //! its neighbour). New properties take the indentation and newline style of their siblings.
+//! [`EntryDoc::set_text`] puts a property's old value text back verbatim: it goes into the tree
+//! as the raw text of a placeholder string, and the whole document is parsed again to check it.
 
 use std::path::{Path, PathBuf};
 
@@ -11,7 +13,7 @@ use jsonc_parser::cst::{CstInputValue, CstObject, CstRootNode};
 use jsonc_parser::ParseOptions;
 use serde_json::Value;
 
-use super::{EditError, EntryDoc, ParseError};
+use super::{with_entry, EditError, EntryDoc, ParseError};
 
 fn options(jsonc: bool) -> ParseOptions {
     ParseOptions {
@@ -61,6 +63,7 @@ pub fn to_input(v: &Value) -> CstInputValue {
 pub struct JsonDoc {
     path: PathBuf,
     root: CstRootNode,
+    jsonc: bool,
     keys: Vec<String>,
 }
 
@@ -75,6 +78,7 @@ impl JsonDoc {
         let doc = JsonDoc {
             path: path.to_owned(),
             root,
+            jsonc,
             keys,
         };
         // Refuse early when the root or a container on the path is not an object.
@@ -192,6 +196,45 @@ impl EntryDoc for JsonDoc {
         Ok(())
     }
 
+    fn entry_text(&self, name: &str) -> Option<String> {
+        let value = self.container().ok()??.get(name)?.value()?;
+        Some(value.to_string())
+    }
+
+    fn set_text(&mut self, name: &str, text: &str, value: &Value) -> Result<(), EditError> {
+        let verify_err = |message: &str| EditError::Verify {
+            path: self.path.clone(),
+            entry: name.to_owned(),
+            message: message.to_owned(),
+        };
+        let want = self
+            .root
+            .to_serde_value()
+            .and_then(|doc| with_entry(&doc, &self.keys, name, value))
+            .ok_or_else(|| verify_err("no such entry"))?;
+        // Edit a copy: the placeholder leaves the tree inconsistent until it is parsed again.
+        let copy = JsonDoc::parse(&self.path, &self.text(), self.jsonc, self.keys.clone())?;
+        let prop = copy
+            .container()?
+            .and_then(|o| o.get(name))
+            .ok_or_else(|| verify_err("no such entry"))?;
+        prop.set_value(CstInputValue::String(String::new()));
+        let placeholder = prop
+            .value()
+            .and_then(|v| v.as_string_lit())
+            .ok_or_else(|| verify_err("could not place the text"))?;
+        placeholder.set_raw_value(text.to_owned());
+        let edited = JsonDoc::parse(&self.path, &copy.text(), self.jsonc, self.keys.clone())
+            .map_err(|e| verify_err(&format!("result does not parse: {e}")))?;
+        if edited.root.to_serde_value().as_ref() != Some(&want) {
+            return Err(verify_err(
+                "re-parsed document differs from the intended change",
+            ));
+        }
+        *self = edited;
+        Ok(())
+    }
+
     fn text(&self) -> String {
         self.root.to_string()
     }
@@ -248,6 +291,25 @@ mod tests {
             parse_value(Path::new("t"), &d.text(), false).unwrap(),
             parse_value(Path::new("t"), text, false).unwrap()
         );
+    }
+
+    /// A property's exact value text goes back in place of what Dockside wrote there; text
+    /// that does not give the value is refused and changes nothing.
+    #[test]
+    fn entry_text_is_put_back_verbatim() {
+        let text = "{\r\n\t\"mcpServers\": {\r\n\t\t\"mine\": {\"command\": \"x\", /* c */ \"args\": [],}, // mine\r\n\t},\r\n}";
+        let mut d = doc(text);
+        let mine = d.entry_text("mine").unwrap();
+        assert_eq!(mine, "{\"command\": \"x\", /* c */ \"args\": [],}");
+        let orig = d.entries()["mine"].clone();
+        d.set("mine", &json!({"command": "dockside", "args": ["connect"]}))
+            .unwrap();
+        let replaced = d.text();
+        let wrong = d.set_text("mine", &mine, &json!({"command": "y"}));
+        assert!(matches!(wrong, Err(EditError::Verify { .. })), "{wrong:?}");
+        assert_eq!(d.text(), replaced);
+        d.set_text("mine", &mine, &orig).unwrap();
+        assert_eq!(d.text(), text);
     }
 
     #[test]

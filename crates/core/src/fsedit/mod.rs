@@ -16,6 +16,12 @@
 //!     change. Everything outside the touched lines — comments, anchors, quoting style, flow
 //!     collections, key order — is preserved byte for byte. Entries Dockside writes are rendered
 //!     in block style by `yaml_serde`.
+//! * **The file's own conventions are kept**: a UTF-8 byte order mark is taken off for parsing
+//!   and put back on writing; new lines use the file's line break (`\r\n` or `\n`); a file
+//!   without a final line break stays without one.
+//! * **A user's entry Dockside replaced goes back as it was written**: [`EntryDoc::entry_text`]
+//!   gives an entry's exact source text, [`EntryDoc::set_text`] puts such text back in place of
+//!   the entry (checked by re-parsing), so a one-line entry stays one line.
 //! * **A file that does not parse is never written**: [`ParseError`] says `file:line:col`.
 //! * **Writes are atomic** ([`file`]): temp file in the same directory, fsync, rename over the
 //!   original (original permissions kept; a symlink is followed so the link survives), then the
@@ -114,12 +120,68 @@ pub trait EntryDoc {
     fn remove(&mut self, name: &str) -> Result<(), EditError>;
     /// Removes the container if it holds no entries (used to undo a container Dockside created).
     fn remove_container_if_empty(&mut self) -> Result<(), EditError>;
+    /// The exact source text of entry `name`, as [`EntryDoc::set_text`] takes it back: its
+    /// value in JSON, its lines in YAML, its table or `key = value` in TOML (with `\n` line
+    /// breaks). `None` when there is no such entry, or (TOML) it is not written in one piece.
+    fn entry_text(&self, name: &str) -> Option<String>;
+    /// Replaces the existing entry `name` with `text` (from [`EntryDoc::entry_text`]) verbatim.
+    /// The result must parse to the document with the entry set to `value`, else nothing
+    /// changes and the error is [`EditError::Verify`] (the text no longer fits there).
+    fn set_text(&mut self, name: &str, text: &str, value: &Value) -> Result<(), EditError>;
     /// The document's full text.
     fn text(&self) -> String;
 }
 
+/// The UTF-8 byte order mark some Windows editors put at the start of a file.
+const BOM: &str = "\u{feff}";
+
+/// A document whose file starts with a byte order mark: edited without it, written with it.
+struct WithBom(Box<dyn EntryDoc>);
+
+impl EntryDoc for WithBom {
+    fn entries(&self) -> IndexMap<String, Value> {
+        self.0.entries()
+    }
+    fn has_container(&self) -> bool {
+        self.0.has_container()
+    }
+    fn set(&mut self, name: &str, value: &Value) -> Result<(), EditError> {
+        self.0.set(name, value)
+    }
+    fn remove(&mut self, name: &str) -> Result<(), EditError> {
+        self.0.remove(name)
+    }
+    fn remove_container_if_empty(&mut self) -> Result<(), EditError> {
+        self.0.remove_container_if_empty()
+    }
+    fn entry_text(&self, name: &str) -> Option<String> {
+        self.0.entry_text(name)
+    }
+    fn set_text(&mut self, name: &str, text: &str, value: &Value) -> Result<(), EditError> {
+        self.0.set_text(name, text, value)
+    }
+    fn text(&self) -> String {
+        format!("{BOM}{}", self.0.text())
+    }
+}
+
 /// Parses `text` (the content of `path`) and opens the container in it.
 pub fn open(
+    format: Format,
+    container: &Container,
+    path: &Path,
+    text: &str,
+) -> Result<Box<dyn EntryDoc>, EditError> {
+    match text.strip_prefix(BOM) {
+        Some(rest) => Ok(Box::new(WithBom(open_unmarked(
+            format, container, path, rest,
+        )?))),
+        None => open_unmarked(format, container, path, text),
+    }
+}
+
+/// [`open`] for a text without a byte order mark.
+fn open_unmarked(
     format: Format,
     container: &Container,
     path: &Path,
@@ -157,11 +219,31 @@ pub fn open(
 /// Parses a whole document into the JSON data model (used to verify that a file parses, and by
 /// tests). JSONC rules for `Json`/`Jsonc` as the format says.
 pub fn parse_value(format: Format, path: &Path, text: &str) -> Result<Value, ParseError> {
+    let text = text.strip_prefix(BOM).unwrap_or(text);
     match format {
         Format::Json | Format::Jsonc => jsonc::parse_value(path, text, format == Format::Jsonc),
         Format::Toml => toml::parse_value(path, text),
         Format::Yaml => yaml::parse_value(path, text),
     }
+}
+
+/// The line break new lines in `text` get: `\r\n` when the file uses it, else `\n`.
+pub(crate) fn line_break(text: &str) -> &'static str {
+    if text.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    }
+}
+
+/// `doc` (a whole document as data) with the existing entry `name` of the object at `keys`
+/// replaced by `value`: what an edit of that entry must give when the document is parsed
+/// again. `None` when there is no such entry.
+pub(crate) fn with_entry(doc: &Value, keys: &[String], name: &str, value: &Value) -> Option<Value> {
+    let mut doc = doc.clone();
+    let container = keys.iter().try_fold(&mut doc, |v, k| v.get_mut(k))?;
+    *container.get_mut(name)? = value.clone();
+    Some(doc)
 }
 
 /// 1-based line and column of a byte offset.
@@ -171,4 +253,45 @@ pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A file that starts with a byte order mark parses in every format, and keeps the mark
+    /// (once) through an edit and its undo.
+    #[test]
+    fn byte_order_mark_is_kept() {
+        let path = Path::new("f");
+        for (format, container, text) in [
+            (
+                Format::Json,
+                Container::JsonObject(vec!["servers".into()]),
+                "\u{feff}{\n  \"servers\": {\n    \"a\": {}\n  }\n}\n",
+            ),
+            (
+                Format::Toml,
+                Container::TomlTable(vec!["servers".into()]),
+                "\u{feff}[servers.a]\ncmd = \"x\"\n",
+            ),
+            (
+                Format::Yaml,
+                Container::YamlMap("servers".into()),
+                "\u{feff}servers:\n  a:\n    cmd: x\n",
+            ),
+        ] {
+            assert!(parse_value(format, path, text).is_ok(), "{format:?}");
+            let mut doc = open(format, &container, path, text).unwrap();
+            doc.set("b", &json!({"cmd": "y"})).unwrap();
+            let added = doc.text();
+            assert!(added.starts_with('\u{feff}'), "{format:?}: {added}");
+            assert_eq!(added.matches('\u{feff}').count(), 1, "{format:?}");
+            let mut doc = open(format, &container, path, &added).unwrap();
+            assert_eq!(doc.entries().len(), 2, "{format:?}: {added}");
+            doc.remove("b").unwrap();
+            assert_eq!(doc.text(), text, "{format:?}");
+        }
+    }
 }

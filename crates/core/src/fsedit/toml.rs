@@ -4,14 +4,21 @@
 //! An entry is a table (`[mcp_servers.NAME]`); a new one is placed right after the container's
 //! last table. Replacing an entry updates it key by key, so unchanged keys keep their
 //! formatting and trailing comments.
+//!
+//! `toml_edit` prints every line break as `\n` and ends the last line with one, so [`TomlDoc`]
+//! keeps the text it parsed: lines it prints unchanged get their own line break back (matched
+//! by a line diff), new lines get the file's, and a file without a final line break stays so.
+//! An entry's source text ([`EntryDoc::entry_text`]) is found through the spans of a second,
+//! read-only parse ([`toml_edit::Document`]) of the printed document.
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 use serde_json::Value;
 use toml_edit::{DocumentMut, InlineTable, Item, Table, TableLike};
 
-use super::{line_col, EditError, EntryDoc, ParseError};
+use super::{line_break, line_col, with_entry, EditError, EntryDoc, ParseError};
 
 fn parse_doc(path: &Path, text: &str) -> Result<DocumentMut, ParseError> {
     text.parse::<DocumentMut>().map_err(|e| {
@@ -91,8 +98,82 @@ fn json_to_value(v: &Value) -> toml_edit::Value {
     }
 }
 
+/// Puts the line breaks of `source` back into `printed` (what `toml_edit` printed after
+/// parsing `source` and editing it): a line found unchanged keeps its own line break, a new
+/// line gets the file's, and the text ends without a line break when `source` did.
+fn keep_line_breaks(source: &str, printed: &str) -> String {
+    fn content(line: &str) -> &str {
+        let line = line.strip_suffix('\n').unwrap_or(line);
+        line.strip_suffix('\r').unwrap_or(line)
+    }
+    let mut out = if source.contains('\r') {
+        let nl = line_break(source);
+        let old: Vec<&str> = source.split_inclusive('\n').collect();
+        let new: Vec<&str> = printed.split_inclusive('\n').collect();
+        let old_content: Vec<&str> = old.iter().map(|l| content(l)).collect();
+        let new_content: Vec<&str> = new.iter().map(|l| content(l)).collect();
+        let mut out = String::with_capacity(printed.len() + new.len());
+        let ops =
+            similar::capture_diff_slices(similar::Algorithm::Myers, &old_content, &new_content);
+        for op in ops {
+            let (tag, old_range, new_range) = op.as_tag_tuple();
+            for (k, j) in new_range.enumerate() {
+                out.push_str(new_content[j]);
+                if new[j].ends_with('\n') {
+                    let kept = (tag == similar::DiffTag::Equal)
+                        .then(|| old[old_range.start + k])
+                        .filter(|l| l.ends_with('\n'));
+                    out.push_str(kept.map_or(nl, |l| &l[content(l).len()..]));
+                }
+            }
+        }
+        out
+    } else {
+        printed.to_owned()
+    };
+    if !source.is_empty() && !source.ends_with('\n') && out.ends_with('\n') {
+        out.truncate(content(&out).len());
+    }
+    out
+}
+
+/// Where entry `name` of the container at `keys` is written in `text`: from its first byte
+/// (the `[` of its header, or its key) to its last, and on to the end of that line when only
+/// a comment or blanks follow. `None` when `text` holds no such entry.
+fn entry_span(text: &str, keys: &[String], name: &str) -> Option<Range<usize>> {
+    fn spans(item: &Item, out: &mut Vec<Range<usize>>) {
+        out.extend(item.span());
+        if let Some(t) = item.as_table_like() {
+            for (k, v) in t.iter() {
+                out.extend(t.key(k).and_then(|k| k.span()));
+                spans(v, out);
+            }
+        }
+    }
+    let doc = toml_edit::Document::parse(text).ok()?;
+    let mut container: &dyn TableLike = doc.as_table();
+    for key in keys {
+        container = container.get(key)?.as_table_like()?;
+    }
+    let (key, item) = container.get_key_value(name)?;
+    let mut all: Vec<Range<usize>> = key.span().into_iter().collect();
+    spans(item, &mut all);
+    let start = all.iter().map(|r| r.start).min()?;
+    let end = all.iter().map(|r| r.end).max()?;
+    let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i);
+    let rest = text[end..line_end].trim();
+    let end = if rest.is_empty() || rest.starts_with('#') {
+        line_end
+    } else {
+        end
+    };
+    Some(start..end)
+}
+
 pub struct TomlDoc {
     path: PathBuf,
+    /// The text parsed, for its line breaks.
+    source: String,
     doc: DocumentMut,
     keys: Vec<String>,
 }
@@ -101,11 +182,20 @@ impl TomlDoc {
     pub fn parse(path: &Path, text: &str, keys: Vec<String>) -> Result<Self, EditError> {
         let doc = TomlDoc {
             path: path.to_owned(),
+            source: text.to_owned(),
             doc: parse_doc(path, text)?,
             keys,
         };
         doc.container()?;
         Ok(doc)
+    }
+
+    fn verify_err(&self, entry: &str, message: String) -> EditError {
+        EditError::Verify {
+            path: self.path.clone(),
+            entry: entry.to_owned(),
+            message,
+        }
     }
 
     fn container(&self) -> Result<Option<&dyn TableLike>, EditError> {
@@ -276,8 +366,47 @@ impl EntryDoc for TomlDoc {
         Ok(())
     }
 
+    fn entry_text(&self, name: &str) -> Option<String> {
+        let printed = self.doc.to_string();
+        let span = entry_span(&printed, &self.keys, name)?;
+        // Only an entry written in one piece: cut out, the rest is the document without it.
+        let mut without = self.doc.clone();
+        let mut t: &mut dyn TableLike = without.as_table_mut();
+        for key in &self.keys {
+            t = t.get_mut(key)?.as_table_like_mut()?;
+        }
+        t.remove(name);
+        let cut = format!("{}{}", &printed[..span.start], &printed[span.end..]);
+        let rest = parse_value(&self.path, &cut).ok()?;
+        let want = parse_value(&self.path, &without.to_string()).ok()?;
+        (rest == want).then(|| printed[span].to_owned())
+    }
+
+    fn set_text(&mut self, name: &str, text: &str, value: &Value) -> Result<(), EditError> {
+        let printed = self.doc.to_string();
+        let (span, want) = entry_span(&printed, &self.keys, name)
+            .zip(with_entry(
+                &table_to_json(self.doc.as_table()),
+                &self.keys,
+                name,
+                value,
+            ))
+            .ok_or_else(|| self.verify_err(name, "no such entry".into()))?;
+        let new_text = format!("{}{text}{}", &printed[..span.start], &printed[span.end..]);
+        let doc = parse_doc(&self.path, &new_text)
+            .map_err(|e| self.verify_err(name, format!("result does not parse: {e}")))?;
+        if table_to_json(doc.as_table()) != want {
+            return Err(self.verify_err(
+                name,
+                "re-parsed document differs from the intended change".into(),
+            ));
+        }
+        self.doc = doc;
+        Ok(())
+    }
+
     fn text(&self) -> String {
-        self.doc.to_string()
+        keep_line_breaks(&self.source, &self.doc.to_string())
     }
 }
 
@@ -302,6 +431,65 @@ mod tests {
         assert_eq!(d.entries().len(), 2);
         d.remove("dockside x").unwrap();
         assert_eq!(d.text(), TEXT, "after adding:\n{added}");
+    }
+
+    fn doc(text: &str) -> TomlDoc {
+        TomlDoc::parse(Path::new("c.toml"), text, vec!["mcp_servers".into()]).unwrap()
+    }
+
+    /// `toml_edit` prints `\n` only and always ends with one: the file's own line breaks come
+    /// back (mixed ones too), new lines take the file's, and a missing final one stays missing.
+    #[test]
+    fn line_breaks_are_kept() {
+        for text in [
+            "# c\r\nmodel = \"o3\"\r\n\r\n[mcp_servers.mine]\r\ncommand = \"x\"\r\nargs = [\r\n  \"a\",\r\n]\r\n",
+            "model = \"o3\"\r\n[mcp_servers.mine]\ncommand = \"x\"\r\n\n[p]\r\na = 1",
+            "model = \"o3\"",
+        ] {
+            let mut d = doc(text);
+            assert_eq!(d.text(), text);
+            d.set("new", &json!({"command": "y", "args": ["z"]})).unwrap();
+            let added = d.text();
+            assert_eq!(added.ends_with('\n'), text.ends_with('\n'), "{added:?}");
+            if text.contains('\r') {
+                for line in ["[mcp_servers.new]", "command = \"y\""] {
+                    assert!(added.contains(&format!("{line}\r\n")), "{added:?}");
+                }
+            }
+            let mut d = doc(&added);
+            d.remove("new").unwrap();
+            assert_eq!(d.text(), text, "after adding:\n{added:?}");
+        }
+    }
+
+    /// An entry's exact text (a table, or one `key = value` with its comment) goes back in
+    /// place of what Dockside wrote there; text that does not give the value is refused.
+    #[test]
+    fn entry_text_is_put_back_verbatim() {
+        let text = "[mcp_servers]\n\tinline = {command='x'}  # one line\nother = 1\n\n# mine\n[mcp_servers.mine]\ncommand = \"node\" # keep\nenv = { A = \"b\" }\n\n[p]\na = 1\n";
+        for (name, want) in [
+            ("inline", "inline = {command='x'}  # one line"),
+            (
+                "mine",
+                "[mcp_servers.mine]\ncommand = \"node\" # keep\nenv = { A = \"b\" }",
+            ),
+        ] {
+            let mut d = doc(text);
+            let entry = d.entry_text(name);
+            assert_eq!(entry.as_deref(), Some(want));
+            let orig = d.entries()[name].clone();
+            d.set(name, &json!({"command": "dockside", "args": ["connect"]}))
+                .unwrap();
+            assert_ne!(d.text(), text);
+            let wrong = d.set_text(name, want, &json!({"command": "other"}));
+            assert!(matches!(wrong, Err(EditError::Verify { .. })), "{wrong:?}");
+            d.set_text(name, want, &orig).unwrap();
+            assert_eq!(d.text(), text, "{name}");
+        }
+        // Not in one piece (its sub-table comes after another table): no text.
+        let split =
+            "[mcp_servers.mine]\ncommand = \"x\"\n[p]\na = 1\n[mcp_servers.mine.env]\nA = \"b\"\n";
+        assert_eq!(doc(split).entry_text("mine"), None);
     }
 
     #[test]

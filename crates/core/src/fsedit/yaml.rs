@@ -29,7 +29,7 @@ use indexmap::IndexMap;
 use serde_json::Value;
 use yaml_serde::Value as Yaml;
 
-use super::{EditError, EntryDoc, ParseError};
+use super::{line_break, EditError, EntryDoc, ParseError};
 
 /// Which kind of container holds the entries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,11 +142,7 @@ impl YamlDoc {
     }
 
     fn nl(&self) -> &'static str {
-        if self.text.contains("\r\n") {
-            "\r\n"
-        } else {
-            "\n"
-        }
+        line_break(&self.text)
     }
 
     /// The container's value in the parsed document.
@@ -308,6 +304,18 @@ impl YamlDoc {
         Ok(out)
     }
 
+    /// Replaces the span `start..end` of an entry with `block`, keeping the line break (or the
+    /// lack of one, at the end of a file) that ends the span now.
+    fn replace_span(&self, start: usize, end: usize, block: &str) -> String {
+        let span = &self.text[start..end];
+        let brk = &span[span.trim_end_matches(['\r', '\n']).len()..];
+        self.splice(
+            start,
+            end,
+            &format!("{}{brk}", block.trim_end_matches(['\r', '\n'])),
+        )
+    }
+
     /// Replaces `range` with `with`, handling a file that does not end with a line break.
     fn splice(&self, start: usize, end: usize, with: &str) -> String {
         let mut t = String::with_capacity(self.text.len() + with.len());
@@ -466,12 +474,7 @@ impl EntryDoc for YamlDoc {
                 match self.position_of(name) {
                     Some(i) => {
                         let (s, e) = lay.spans[i];
-                        let block = if self.text[s..e].ends_with('\n') {
-                            block
-                        } else {
-                            block.trim_end_matches(['\r', '\n']).to_owned()
-                        };
-                        self.splice(s, e, &block)
+                        self.replace_span(s, e, &block)
                     }
                     None if lay.insert_at == self.text.len() && !ends_nl => {
                         let block = format!("{nl}{}", block.trim_end_matches(['\r', '\n']));
@@ -551,6 +554,28 @@ impl EntryDoc for YamlDoc {
         self.verify_and_apply(new_text, self.kind.key().to_owned().as_str(), None)
     }
 
+    fn entry_text(&self, name: &str) -> Option<String> {
+        let i = self.position_of(name)?;
+        let (s, e) = self.layout().ok()??.spans[i];
+        Some(self.text[s..e].to_owned())
+    }
+
+    fn set_text(&mut self, name: &str, text: &str, value: &Value) -> Result<(), EditError> {
+        let span = match (self.position_of(name), self.layout()?) {
+            (Some(i), Some(lay)) => lay.spans[i],
+            _ => {
+                return Err(EditError::Verify {
+                    path: self.path.clone(),
+                    entry: name.to_owned(),
+                    message: "no such entry".into(),
+                })
+            }
+        };
+        let expected = self.container_with(name, Some(value))?;
+        let new_text = self.replace_span(span.0, span.1, text);
+        self.verify_and_apply(new_text, name, Some(expected))
+    }
+
     fn text(&self) -> String {
         self.text.clone()
     }
@@ -595,6 +620,34 @@ mod tests {
             d.remove_container_if_empty().unwrap();
             assert_eq!(d.text(), text, "after adding:\n{added}");
         }
+    }
+
+    /// An entry's exact lines go back in place of what Dockside wrote there, with the line
+    /// break (or none, at the end of the file) that place has now.
+    #[test]
+    fn entry_text_is_put_back_verbatim() {
+        let text =
+            "extensions:\n  a: {cmd: x} # one line\n  mine:\n    cmd: node\n    args: [m.js]";
+        let mut d = map_doc(text);
+        assert_eq!(
+            d.entry_text("a").as_deref(),
+            Some("  a: {cmd: x} # one line\n")
+        );
+        let mine = d.entry_text("mine").unwrap();
+        assert_eq!(mine, "  mine:\n    cmd: node\n    args: [m.js]");
+        let orig = d.entries()["mine"].clone();
+        d.set("mine", &json!({"cmd": "dockside"})).unwrap();
+        // `mine` no longer ends the file.
+        d.set("added", &json!({"cmd": "y"})).unwrap();
+        d.set_text("mine", &mine, &orig).unwrap();
+        d.remove("added").unwrap();
+        assert_eq!(d.text(), text);
+        // Re-indented since: the old lines no longer fit, and nothing changes.
+        let text = "extensions:\n    a: 1\n    mine:\n        cmd: x\n";
+        let mut d = map_doc(text);
+        let wrong = d.set_text("mine", "  mine:\n    cmd: x\n", &json!({"cmd": "x"}));
+        assert!(matches!(wrong, Err(EditError::Verify { .. })), "{wrong:?}");
+        assert_eq!(d.text(), text);
     }
 
     #[test]

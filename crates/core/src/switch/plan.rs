@@ -15,6 +15,7 @@ use crate::clients::ownership::content_hash;
 use crate::clients::plan::Change;
 use crate::clients::sync::{self, Context, Planned};
 use crate::clients::workspace as bridge;
+use crate::docker_toolkit::{self, GatewayEntry};
 use crate::fsedit;
 use crate::launch::Launch;
 use crate::state::{Mode, Profile};
@@ -29,6 +30,9 @@ pub struct PlanOptions {
     pub include_user_entries: bool,
     /// Per-server target mode (`managed` or `docker`) instead of the automatic choice.
     pub modes: BTreeMap<String, Mode>,
+    /// Remove Docker MCP Toolkit's gateway entry (`MCP_DOCKER`) from the connected clients, so
+    /// they reach its servers through Dockside's own entries (undo puts it back).
+    pub replace_docker_gateway: bool,
 }
 
 /// An image to build before a server can run in `docker` mode.
@@ -89,6 +93,20 @@ pub struct ClientChange {
     pub changes: Vec<String>,
 }
 
+/// Docker MCP Toolkit's gateway entry (`MCP_DOCKER`) in a connected client's file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DockerGateway {
+    /// Dockside's key for the client (`claude-desktop`).
+    pub key: String,
+    pub path: PathBuf,
+    /// The entry's name and the profile it runs.
+    #[serde(flatten)]
+    pub gateway: GatewayEntry,
+    /// The switch removes it ([`PlanOptions::replace_docker_gateway`]).
+    pub replaced: bool,
+}
+
 /// What `dockside switch production` would do.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -97,6 +115,8 @@ pub struct SwitchPlan {
     pub profile: Profile,
     pub servers: Vec<ServerMove>,
     pub clients: Vec<ClientChange>,
+    /// Docker's gateway entries in the connected clients' files.
+    pub docker_gateway: Vec<DockerGateway>,
     pub warnings: Vec<String>,
     #[serde(skip)]
     pub(crate) planned: Vec<Planned>,
@@ -174,7 +194,7 @@ pub fn plan_production(
                 .map_err(crate::clients::SyncError::from)?;
             if let Some(text) = &snap.text {
                 found.extend(
-                    import::read(target.spec, &path, text, &record.file(&path))
+                    import::read(target, &path, text, &record.file(&path))
                         .map_err(crate::clients::SyncError::from)?,
                 );
             }
@@ -289,19 +309,29 @@ pub fn plan_production(
     // 3. Client files.
     let mut planned = Vec::new();
     let mut clients = Vec::new();
+    let mut docker_gateway = Vec::new();
     let mut errors = Vec::new();
-    for (target, rec) in connected {
-        let desired = bridge::desired(&after, rec.single_entry);
+    for (target, rec) in &connected {
+        let target = target.clone();
+        let desired = bridge::desired(&after, &target.key(), rec.single_entry);
         let gateway: Vec<&str> = servers
             .iter()
             .filter(|s| s.behind_gateway())
             .map(|s| s.name.as_str())
             .collect();
         let planned_target = sync::plan_target(ctx, &target, &desired, opts.include_user_entries)
-            .and_then(|p| drop_native_leftovers(p, &gateway).map_err(Into::into));
+            .and_then(|p| drop_native_leftovers(p, &gateway).map_err(Into::into))
+            .and_then(|p| drop_docker_gateway(p, opts.replace_docker_gateway).map_err(Into::into));
         match planned_target {
-            Ok(p) => {
-                clients.push(describe(&p, &desired).map_err(crate::clients::SyncError::from)?);
+            Ok((p, found)) => {
+                clients
+                    .push(describe(&p, &desired, &found).map_err(crate::clients::SyncError::from)?);
+                docker_gateway.extend(found.into_iter().map(|gateway| DockerGateway {
+                    key: p.target.key(),
+                    path: p.snap.path.clone(),
+                    gateway,
+                    replaced: opts.replace_docker_gateway,
+                }));
                 for c in &p.plan.changes {
                     if let Change::Conflict(n) = c {
                         warnings.push(format!(
@@ -321,10 +351,18 @@ pub fn plan_production(
     if !errors.is_empty() {
         return Err(SwitchError::Clients(errors));
     }
+    warnings.extend(docker_gateway_warnings(
+        ctx,
+        &after,
+        &connected,
+        &docker_gateway,
+        opts.replace_docker_gateway,
+    ));
     Ok(SwitchPlan {
         profile,
         servers,
         clients,
+        docker_gateway,
         warnings,
         planned,
         before: ws.clone(),
@@ -336,44 +374,148 @@ pub fn plan_production(
 /// writes) of servers now behind the gateway that the plan lets go of instead of removing — with
 /// a single aggregate entry they are not wanted under their own names, and production means
 /// gateway entries only. The switch record keeps them, so `switch development` puts them back.
-fn drop_native_leftovers(
-    mut p: Planned,
-    gateway: &[&str],
-) -> Result<Planned, crate::fsedit::EditError> {
-    let Some(text) = p.plan.new_text.clone() else {
+fn drop_native_leftovers(p: Planned, gateway: &[&str]) -> Result<Planned, fsedit::EditError> {
+    let entries = planned_entries(&p)?;
+    let leftovers: Vec<String> = (p.before.entries.iter())
+        .filter(|(name, owned)| {
+            gateway.contains(&name.as_str())
+                && !p.plan.owned.entries.contains_key(*name)
+                && entries
+                    .get(*name)
+                    .is_some_and(|v| owned.matches(&content_hash(v)))
+        })
+        .map(|(name, _)| name.clone())
+        .collect();
+    remove_entries(p, &leftovers)
+}
+
+/// Docker MCP Toolkit's gateway entries left in the planned text, removed when `replace`: the
+/// client then reaches those servers through Dockside's entries. The switch record keeps the
+/// file's old text, so `switch development` puts the entry back byte for byte.
+fn drop_docker_gateway(
+    p: Planned,
+    replace: bool,
+) -> Result<(Planned, Vec<GatewayEntry>), fsedit::EditError> {
+    let found = docker_toolkit::gateway_entries(p.target.spec, &planned_entries(&p)?);
+    if !replace {
+        return Ok((p, found));
+    }
+    let names: Vec<String> = found.iter().map(|g| g.entry.clone()).collect();
+    Ok((remove_entries(p, &names)?, found))
+}
+
+/// The entries of the file as planned.
+fn planned_entries(
+    p: &Planned,
+) -> Result<indexmap::IndexMap<String, serde_json::Value>, fsedit::EditError> {
+    let spec = p.target.spec;
+    match &p.plan.new_text {
+        Some(text) => {
+            Ok(fsedit::open(spec.format, &spec.container(), &p.snap.path, text)?.entries())
+        }
+        None => Ok(Default::default()),
+    }
+}
+
+/// Removes `names` from the planned text (a change each) and updates the diff.
+fn remove_entries(mut p: Planned, names: &[String]) -> Result<Planned, fsedit::EditError> {
+    let Some(text) = p.plan.new_text.as_deref().filter(|_| !names.is_empty()) else {
         return Ok(p);
     };
     let spec = p.target.spec;
-    let path = p.snap.path.clone();
-    let mut doc = fsedit::open(spec.format, &spec.container(), &path, &text)?;
-    let entries = doc.entries();
-    let mut changed = false;
-    for (name, owned) in &p.before.entries {
-        let leftover = gateway.contains(&name.as_str())
-            && !p.plan.owned.entries.contains_key(name)
-            && entries
-                .get(name)
-                .is_some_and(|v| owned.matches(&content_hash(v)));
-        if leftover {
-            doc.remove(name)?;
-            p.plan.changes.push(Change::Removed(name.clone()));
-            changed = true;
+    let mut doc = fsedit::open(spec.format, &spec.container(), &p.snap.path, text)?;
+    for name in names {
+        doc.remove(name)?;
+        p.plan.changes.push(Change::Removed(name.clone()));
+    }
+    p.plan.new_text = Some(doc.text());
+    p.diff = crate::clients::plan::unified_diff(
+        &p.snap.path,
+        p.snap.text.as_deref(),
+        p.plan.new_text.as_deref(),
+    );
+    Ok(p)
+}
+
+/// What the user should know about Docker's gateway entries: one kept beside Dockside's entries
+/// (the client sees those tools twice), or — when replacing — servers of its profile Dockside
+/// does not run, and clients holding one that Dockside does not keep in sync.
+fn docker_gateway_warnings(
+    ctx: &Context,
+    after: &Workspace,
+    connected: &[(
+        crate::clients::Target,
+        crate::clients::ownership::ClientRecord,
+    )],
+    found: &[DockerGateway],
+    replace: bool,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if !replace {
+        for g in found {
+            warnings.push(format!(
+                "{}: `{}` runs Docker's MCP gateway (profile `{}`) beside Dockside's entries; --replace-docker-gateway replaces it (undo puts it back)",
+                g.path.display(),
+                g.gateway.entry,
+                g.gateway.profile
+            ));
+        }
+        return warnings;
+    }
+    let dir = docker_toolkit::default_dir(&ctx.env);
+    let profiles: std::collections::BTreeSet<&str> =
+        found.iter().map(|g| g.gateway.profile.as_str()).collect();
+    for profile in profiles {
+        match docker_toolkit::servers_behind(&dir, profile) {
+            Ok(names) => {
+                let (missing, off): (Vec<&String>, Vec<&String>) = names
+                    .iter()
+                    .filter(|n| after.server(n).is_none_or(|e| e.state.mode == Mode::Off))
+                    .partition(|n| after.server(n).is_none());
+                if !missing.is_empty() {
+                    warnings.push(format!(
+                        "Docker's profile `{profile}` runs {}, which Dockside does not have: `dockside catalog import --docker --profile {profile}` brings them over, else the clients lose their tools",
+                        join(&missing)
+                    ));
+                }
+                if !off.is_empty() {
+                    warnings.push(format!(
+                        "Docker's profile `{profile}` runs {}, which are off in Dockside: the clients lose their tools",
+                        join(&off)
+                    ));
+                }
+            }
+            Err(e) => warnings.push(format!(
+                "cannot tell which servers Docker's profile `{profile}` runs: {e}"
+            )),
         }
     }
-    if changed {
-        p.plan.new_text = Some(doc.text());
-        p.diff = crate::clients::plan::unified_diff(
-            &path,
-            p.snap.text.as_deref(),
-            p.plan.new_text.as_deref(),
-        );
+    for s in docker_toolkit::sightings(&ctx.env) {
+        let key = s.client.id;
+        if !connected.iter().any(|(t, _)| t.key() == key) {
+            warnings.push(format!(
+                "{}: `{}` runs Docker's MCP gateway, but {} is not connected to Dockside, so it keeps it (`dockside client connect {key}` first)",
+                s.path.display(),
+                s.gateway.entry,
+                s.client.name
+            ));
+        }
     }
-    Ok(p)
+    warnings
+}
+
+fn join(names: &[&String]) -> String {
+    names
+        .iter()
+        .map(|n| n.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn describe(
     p: &Planned,
     desired: &crate::clients::Desired,
+    docker: &[GatewayEntry],
 ) -> Result<ClientChange, crate::fsedit::EditError> {
     let spec = p.target.spec;
     let path = &p.snap.path;
@@ -399,7 +541,13 @@ fn describe(
         .map(|c| match c {
             Change::Added(n) => format!("add `{n}`"),
             Change::Updated(n) => format!("rewrite `{n}` as a gateway entry"),
-            Change::Removed(n) => format!("remove `{n}`"),
+            Change::Removed(n) => match docker.iter().find(|g| &g.entry == n) {
+                Some(g) => format!(
+                    "replace Docker's gateway `{n}` (profile `{}`) with Dockside's entries",
+                    g.profile
+                ),
+                None => format!("remove `{n}`"),
+            },
             Change::Restored(n) => format!("put back your own `{n}`"),
             Change::Adopted(n) => format!("replace your `{n}` (kept to put back)"),
             Change::TookOver(n) => format!("`{n}` already matches"),

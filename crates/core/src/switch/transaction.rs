@@ -462,7 +462,7 @@ mod tests {
         let path = target.path(&ctx.env);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, USER).unwrap();
-        sync::connect(&ctx, &target, false, |s| bridge::desired(&ws, s), false).unwrap();
+        bridge::connect(&ws, &ctx, &target, false, false).unwrap();
         T {
             _dir: dir,
             home,
@@ -583,7 +583,7 @@ mod tests {
         );
         std::fs::write(&path, &own).unwrap();
         let ws = Workspace::load(t.home.clone()).unwrap();
-        sync::connect(&t.ctx, &t.target, true, |s| bridge::desired(&ws, s), false).unwrap();
+        bridge::connect(&ws, &t.ctx, &t.target, true, false).unwrap();
         let before = text(&t);
         let plan = plan_production(&ws, &t.ctx, &PlanOptions::default()).unwrap();
         let rec = apply(&t.ctx, &plan, None).unwrap().record;

@@ -2,13 +2,15 @@
 //! Entries `{type: "stdio", command, args, env}` / `{type: "http", url, headers}`.
 //! Documented: docs.anthropic.com/en/docs/claude-code/mcp ("MCP installation scopes").
 //! `~/.claude.json` also holds much unrelated state: only our entries are touched.
-//! (Local scope, `projects.<dir>.mcpServers` in the same file, is not written.)
+//! (Local scope, `projects.<dir>.mcpServers` in the same file, is not written: its container
+//! depends on the project folder.) No per-entry on/off flag: Claude Code keeps
+//! `enabledMcpjsonServers` / `disabledMcpjsonServers` lists in its settings instead.
 use std::path::Path;
 
 use super::super::env::Env;
-use super::super::shape::{Lit, RemoteShape, Shape};
+use super::super::shape::Shape;
 use super::super::spec::ClientSpec;
-use super::{MCP_SERVERS, TYPE_STDIO};
+use super::{url_remote, MCP_SERVERS, TYPE_HTTP, TYPE_STDIO};
 use crate::fsedit::Format;
 
 pub static SPEC: ClientSpec = ClientSpec {
@@ -19,11 +21,7 @@ pub static SPEC: ClientSpec = ClientSpec {
     list_name_key: None,
     shape: Shape {
         fixed: TYPE_STDIO,
-        remote: Some(RemoteShape {
-            url: "url",
-            headers: "headers",
-            fixed: &[("type", Lit::Str("http"))],
-        }),
+        remote: url_remote(TYPE_HTTP),
         ..MCP_SERVERS
     },
     user_paths: |env: &Env| vec![env.home.join(".claude.json")],

@@ -2,11 +2,12 @@
 //! the VS Code extension's older location is `Code/User/globalStorage/saoudrizwan.claude-dev/
 //! settings/cline_mcp_settings.json`, used when it exists and the new one doesn't).
 //! `mcpServers` → `{command, args, env, disabled, autoApprove}`; remote
-//! `{type: "streamableHttp", url, headers}`. Documented: docs.cline.bot/mcp/configuring-mcp-servers.
+//! `{type: "streamableHttp", url, headers}`. Documented: docs.cline.bot/mcp/configuring-mcp-servers,
+//! whose examples carry `"disabled": false` (`true` switches a server off).
 use super::super::env::Env;
-use super::super::shape::{Lit, RemoteShape, Shape};
+use super::super::shape::{Lit, Shape};
 use super::super::spec::ClientSpec;
-use super::MCP_SERVERS;
+use super::{url_remote, DISABLED, MCP_SERVERS};
 use crate::fsedit::Format;
 
 pub static SPEC: ClientSpec = ClientSpec {
@@ -16,11 +17,8 @@ pub static SPEC: ClientSpec = ClientSpec {
     container: &["mcpServers"],
     list_name_key: None,
     shape: Shape {
-        remote: Some(RemoteShape {
-            url: "url",
-            headers: "headers",
-            fixed: &[("type", Lit::Str("streamableHttp"))],
-        }),
+        remote: url_remote(&[("type", Lit::Str("streamableHttp"))]),
+        enabled: DISABLED,
         ..MCP_SERVERS
     },
     user_paths: |env: &Env| {

@@ -2,12 +2,14 @@
 //! `.codex/config.toml`. `[mcp_servers.NAME]` tables with `command`, `args`, `env` (inline
 //! table), `cwd`; remote `url` (+ `http_headers`).
 //! Documented: developers.openai.com/codex/mcp and codex `docs/config.md` ("mcp_servers").
+//! `enabled = false` switches a server off without removing it (same page; see also
+//! openai/codex#16439).
 use std::path::Path;
 
 use super::super::env::Env;
 use super::super::shape::{RemoteShape, Shape};
 use super::super::spec::ClientSpec;
-use super::SPLIT;
+use super::{ENABLED, SPLIT};
 use crate::fsedit::Format;
 
 pub static SPEC: ClientSpec = ClientSpec {
@@ -25,9 +27,10 @@ pub static SPEC: ClientSpec = ClientSpec {
         name_field: None,
         remote: Some(RemoteShape {
             url: "url",
-            headers: "http_headers",
+            headers: &["http_headers"],
             fixed: &[],
         }),
+        enabled: ENABLED,
     },
     user_paths: |env: &Env| {
         vec![env

@@ -1,5 +1,8 @@
 //! Continue: `~/.continue/config.yaml`, top-level `mcpServers` **list** of
-//! `{name, type: stdio, command, args, env, cwd}` / `{name, type: streamable-http, url}`.
+//! `{name, type: stdio, command, args, env, cwd}` / `{name, type: streamable-http, url,
+//! requestOptions: {headers}}`: remote headers live only under `requestOptions` (Continue's
+//! schema, `packages/config-yaml/src/schemas/mcp/index.ts`, has no top-level `headers` and drops
+//! unknown keys). No per-entry on/off flag.
 //! Documented: docs.continue.dev/customize/deep-dives/mcp and the config.yaml reference.
 //! YAML is edited by text span (see `fsedit::yaml`).
 use super::super::env::Env;
@@ -23,9 +26,10 @@ pub static SPEC: ClientSpec = ClientSpec {
         name_field: Some("name"),
         remote: Some(RemoteShape {
             url: "url",
-            headers: "headers", // undocumented for Continue (it nests `requestOptions.headers`); never written by sync
+            headers: &["requestOptions", "headers"],
             fixed: &[("type", Lit::Str("streamable-http"))],
         }),
+        enabled: None,
     },
     user_paths: |env: &Env| vec![env.home.join(".continue/config.yaml")],
     project_path: None,

@@ -2,11 +2,13 @@
 //! Top-level `extensions` mapping; a stdio extension is `{name, type: stdio, enabled, cmd,
 //! args, envs, env_keys, timeout}`; remote `{type: streamable_http, uri, headers}`.
 //! Documented: block.github.io/goose/docs/getting-started/using-extensions (config file) and
-//! goose's `ExtensionConfig` (fields `cmd`, `args`, `envs`, `env_keys`, `timeout`, `name`).
+//! goose's `ExtensionConfig` (fields `cmd`, `args`, `envs`, `env_keys`, `timeout`, `name`);
+//! `enabled: false` switches an extension off (the same page shows extensions toggled by it).
 //! YAML is edited by text span (see `fsedit::yaml`).
 use super::super::env::{Env, Os};
 use super::super::shape::{CommandStyle, Lit, RemoteShape, Shape};
 use super::super::spec::ClientSpec;
+use super::{ENABLED, HEADERS};
 use crate::fsedit::Format;
 
 pub static SPEC: ClientSpec = ClientSpec {
@@ -26,19 +28,20 @@ pub static SPEC: ClientSpec = ClientSpec {
         fixed: &[
             ("enabled", Lit::Bool(true)),
             ("type", Lit::Str("stdio")),
-            ("env_keys", Lit::EmptyList),
+            ("env_keys", Lit::List(&[])),
             ("timeout", Lit::Int(300)),
         ],
         name_field: Some("name"),
         remote: Some(RemoteShape {
             url: "uri",
-            headers: "headers",
+            headers: HEADERS,
             fixed: &[
                 ("enabled", Lit::Bool(true)),
                 ("type", Lit::Str("streamable_http")),
                 ("timeout", Lit::Int(300)),
             ],
         }),
+        enabled: ENABLED,
     },
     user_paths: |env: &Env| match env.os {
         Os::Windows => vec![env.app_config().join("Block/goose/config/config.yaml")],

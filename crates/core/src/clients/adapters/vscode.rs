@@ -7,10 +7,18 @@
 use std::path::Path;
 
 use super::super::env::Env;
-use super::super::shape::{Lit, RemoteShape, Shape};
+use super::super::shape::Shape;
 use super::super::spec::ClientSpec;
-use super::{MCP_SERVERS, TYPE_STDIO};
+use super::{url_remote, MCP_SERVERS, TYPE_HTTP, TYPE_STDIO};
 use crate::fsedit::Format;
+
+/// VS Code's `servers` spelling, shared with VS Code Insiders. No per-entry on/off flag in the
+/// file (servers are switched off in the Extensions view).
+pub(crate) const SHAPE: Shape = Shape {
+    fixed: TYPE_STDIO,
+    remote: url_remote(TYPE_HTTP),
+    ..MCP_SERVERS
+};
 
 pub static SPEC: ClientSpec = ClientSpec {
     id: "vscode",
@@ -18,15 +26,7 @@ pub static SPEC: ClientSpec = ClientSpec {
     format: Format::Jsonc,
     container: &["servers"],
     list_name_key: None,
-    shape: Shape {
-        fixed: TYPE_STDIO,
-        remote: Some(RemoteShape {
-            url: "url",
-            headers: "headers",
-            fixed: &[("type", Lit::Str("http"))],
-        }),
-        ..MCP_SERVERS
-    },
+    shape: SHAPE,
     user_paths: |env: &Env| vec![env.app_config().join("Code/User/mcp.json")],
     project_path: Some(|dir: &Path| dir.join(".vscode/mcp.json")),
     docs: "https://code.visualstudio.com/docs/copilot/reference/mcp-configuration",

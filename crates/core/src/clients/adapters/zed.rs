@@ -2,13 +2,15 @@
 //! `%APPDATA%\Zed\`), project `.zed/settings.json`. Top-level `context_servers` →
 //! `{source: "custom", command, args, env}`; remote `{source: "custom", url, headers}`.
 //! Documented: zed.dev/docs/ai/mcp ("As Custom Servers"). Older Zed nested
-//! `command: {path, args, env}`; that form is still read on import.
+//! `command: {path, args, env}`; that form is still read on import. `"enabled": false` switches
+//! a server off (`ContextServerSettings::Custom { enabled, .. }`, default `true`, in Zed's
+//! `crates/project/src/project_settings.rs`).
 use std::path::Path;
 
 use super::super::env::{Env, Os};
-use super::super::shape::{Lit, RemoteShape, Shape};
+use super::super::shape::{Lit, Shape};
 use super::super::spec::ClientSpec;
-use super::MCP_SERVERS;
+use super::{url_remote, ENABLED, MCP_SERVERS};
 use crate::fsedit::Format;
 
 const CUSTOM: &[(&str, Lit)] = &[("source", Lit::Str("custom"))];
@@ -21,11 +23,8 @@ pub static SPEC: ClientSpec = ClientSpec {
     list_name_key: None,
     shape: Shape {
         fixed: CUSTOM,
-        remote: Some(RemoteShape {
-            url: "url",
-            headers: "headers",
-            fixed: CUSTOM,
-        }),
+        remote: url_remote(CUSTOM),
+        enabled: ENABLED,
         ..MCP_SERVERS
     },
     user_paths: |env: &Env| match env.os {
