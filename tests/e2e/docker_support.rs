@@ -4,8 +4,9 @@
 //! registry: `dockside/demo-server:local` (scripts/lib.sh `build_demo_image`, which scripts/test
 //! runs first) and two images these helpers build on the spot, idempotently, with `docker
 //! import`: an empty one (`dockside-test/empty:local`, only `/tmp`) for static host binaries,
-//! and a Node one (`dockside-test/node:local`) holding the host's `node` and the libraries `ldd`
-//! lists. The tests use the `docker` CLI to look at containers; Dockside itself never does.
+//! a Node one (`dockside-test/node:local`) holding the host's `node` and the libraries `ldd`
+//! lists, and a Python one (`dockside-test/python:local`): the host's `python3` with its standard
+//! library (ensurepip included) at the same prefix, and the libraries it and its modules need. The tests use the `docker` CLI to look at containers; Dockside itself never does.
 
 #![allow(dead_code)]
 
@@ -21,6 +22,7 @@ use super::gateway_support::{bin, wait_for, Daemon, Fixture, HttpGateway, TestHo
 pub const DEMO_IMAGE: &str = "dockside/demo-server:local";
 pub const EMPTY_IMAGE: &str = "dockside-test/empty:local";
 pub const NODE_IMAGE: &str = "dockside-test/node:local";
+pub const PYTHON_IMAGE: &str = "dockside-test/python:local";
 
 /// Docker tests run one at a time: one of them stops dockerd.
 pub fn serial() -> MutexGuard<'static, ()> {
@@ -110,6 +112,58 @@ pub fn empty_image() -> &'static str {
         import(root.path(), EMPTY_IMAGE);
     }
     EMPTY_IMAGE
+}
+
+/// `sh -c script`, asserting success.
+fn sh(script: &str, what: &str) {
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .status()
+        .expect("run sh");
+    assert!(status.success(), "cannot {what}");
+}
+
+/// A Python image made from the host's `python3` (same prefix, standard library without its
+/// tests, `python3` on PATH) and the libraries `ldd` lists for it and its extension modules.
+pub fn python_image() -> &'static str {
+    if !image_exists(PYTHON_IMAGE) {
+        let root = tempfile::tempdir().unwrap();
+        let script = format!(
+            r#"set -e
+root="{root}"
+prefix="$(python3 -c 'import sys; print(sys.base_prefix)')"
+ver="$(python3 -c 'import sys; print(f"{{sys.version_info[0]}}.{{sys.version_info[1]}}")')"
+mkdir -p "$root$prefix/bin" "$root$prefix/lib" "$root/tmp" "$root/usr/local/bin"
+chmod 1777 "$root/tmp"
+cp -L "$prefix/bin/python$ver" "$root$prefix/bin/python$ver"
+ln -s "python$ver" "$root$prefix/bin/python3"
+ln -s "$prefix/bin/python$ver" "$root/usr/local/bin/python3"
+cp -a "$prefix/lib/libpython$ver"* "$root$prefix/lib/" 2>/dev/null || true
+tar -C "$prefix/lib" --exclude="python$ver/site-packages" --exclude="python$ver/test" \
+  --exclude="python$ver/idlelib" --exclude="python$ver/tkinter" --exclude="python$ver/turtledemo" \
+  --exclude='__pycache__' --exclude="python$ver/config-*" -c "python$ver" | tar -C "$root$prefix/lib" -x
+# As in python:*-slim: the C/C++ and glibc libraries compiled wheels (pydantic-core…) link against.
+extra="$(ldconfig -p | grep -E '(libgcc_s\.so\.1|libstdc\+\+\.so\.6|librt\.so\.1|libdl\.so\.2|libpthread\.so\.0|libutil\.so\.1|libresolv\.so\.2|libm\.so\.6) \(libc6,x86-64' | awk '{{print $NF}}')"
+for f in "$prefix/bin/python$ver" "$prefix/lib/python$ver"/lib-dynload/*.so $extra; do
+  for lib in $f $(ldd "$f" 2>/dev/null | grep -o '/[^ ]*'); do
+    case "$lib" in *.so*) ;; *) continue ;; esac
+    [ -e "$root$lib" ] || {{ mkdir -p "$root$(dirname "$lib")"; cp -L "$lib" "$root$lib"; }}
+  done
+done
+chmod -R a+rX "$root"
+tar -C "$root" -c . | docker import --change "ENV PATH=$prefix/bin:/usr/local/bin:/usr/bin:/bin" - '{image}' >/dev/null"#,
+            root = root.path().display(),
+            image = PYTHON_IMAGE,
+        );
+        sh(&script, "assemble the python image");
+    }
+    PYTHON_IMAGE
+}
+
+/// Tags `image` as `as_tag` (a registry image's name the tests cannot pull), idempotently.
+pub fn tag_as(image: &str, as_tag: &str) {
+    docker(&["tag", image, as_tag]);
 }
 
 /// A Node image made from the host's `node` and the libraries `ldd` lists.

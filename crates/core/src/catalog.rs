@@ -171,6 +171,9 @@ pub struct Extension {
     /// Paths whose changes restart the server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub watch: Option<Vec<String>>,
+    /// The package a launcher command (`npx`, `uvx`…) runs, pinned ([`crate::packages`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<crate::packages::Package>,
 }
 
 impl Server {
@@ -200,6 +203,11 @@ impl Server {
             (_, Some(ServerKind::HostCommand)) => self.command.as_deref(),
             _ => None,
         }
+    }
+
+    /// The pinned package this server's launcher command runs, if any.
+    pub fn package(&self) -> Option<&crate::packages::Package> {
+        self.dockside.as_ref().and_then(|x| x.package.as_ref())
     }
 
     pub fn long_lived(&self) -> bool {

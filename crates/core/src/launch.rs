@@ -11,6 +11,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use crate::catalog::{Secret, Server, ServerKind};
+use crate::packages::{self, Store};
 use crate::state::{Limits, Mode, Network, ServerState};
 use crate::template::{render, render_all};
 use crate::Error;
@@ -59,12 +60,15 @@ pub struct RemoteLaunch {
     pub headers: IndexMap<String, String>,
 }
 
-/// Resolves how `server` (named `name`, in state `state`) runs in `mode`.
+/// Resolves how `server` (named `name`, in state `state`) runs in `mode`. A pinned package
+/// (`x-dockside.package`) runs from `store` in `managed` mode and from its image in `docker`
+/// mode; `native` keeps the launcher command.
 pub fn resolve(
     name: &str,
     server: &Server,
     state: &ServerState,
     mode: Mode,
+    store: &Store,
 ) -> Result<Launch, Error> {
     let unavailable = |reason: String| Error::ModeUnavailable {
         server: name.to_owned(),
@@ -112,10 +116,20 @@ pub fn resolve(
                 ))
             })?;
             let command = render_all(command, name, &state.config);
-            let (program, args) = command.split_first().ok_or_else(empty)?;
+            let (program, args) = match (mode, pinned(server, &command)) {
+                (Mode::Managed, Some((package, args))) => {
+                    let (program, mut before) = store.host_command(package);
+                    before.extend(args);
+                    (program, before)
+                }
+                _ => {
+                    let (program, args) = command.split_first().ok_or_else(empty)?;
+                    (program.clone(), args.to_vec())
+                }
+            };
             Ok(Launch::Host(HostLaunch {
-                program: program.clone(),
-                args: args.to_vec(),
+                program,
+                args,
                 env: env(),
                 secrets: secrets(),
                 cwd: server.dockside.as_ref().and_then(|x| x.cwd.clone()),
@@ -126,7 +140,21 @@ pub fn resolve(
         )),
         (Mode::Docker, kind) => {
             let cwd = server.dockside.as_ref().and_then(|x| x.cwd.clone());
-            let (image, args, code, workdir) = if kind == ServerKind::Container {
+            let host_command = || {
+                render_all(
+                    server.host_command().unwrap_or_default(),
+                    name,
+                    &state.config,
+                )
+            };
+            let (image, args, code, workdir) = if let Some((package, args)) =
+                pinned(server, &host_command()).filter(|_| kind == ServerKind::HostCommand)
+            {
+                let base = runtime_image(server, state).unwrap_or_default();
+                let mut command = package.container_command();
+                command.extend(args);
+                (package.image_tag(&base), command, Vec::new(), None)
+            } else if kind == ServerKind::Container {
                 let args = render_all(
                     server.command.as_deref().unwrap_or_default(),
                     name,
@@ -139,11 +167,7 @@ pub fn resolve(
                     None,
                 )
             } else {
-                let command = render_all(
-                    server.host_command().unwrap_or_default(),
-                    name,
-                    &state.config,
-                );
+                let command = host_command();
                 let (program, args) = command.split_first().ok_or_else(empty)?;
                 let image = runtime_image(server, state).ok_or_else(|| {
                     unavailable(format!(
@@ -178,26 +202,45 @@ pub fn resolve(
     }
 }
 
+/// The pinned package a host command runs, and the arguments after the package.
+fn pinned<'a>(
+    server: &'a Server,
+    command: &[String],
+) -> Option<(&'a packages::Package, Vec<String>)> {
+    let package = server.package()?;
+    let invocation = packages::detect(command)?;
+    (invocation.name == package.name).then_some((package, invocation.args))
+}
+
 /// The image that runs a host command in `docker` mode: the state's override, the catalog's
-/// `x-dockside.runtimeImage`, or one inferred from the program's name.
+/// `x-dockside.runtimeImage`, the pinned package's runtime (its image is built from it), or one
+/// inferred from the program's name.
 pub fn runtime_image(server: &Server, state: &ServerState) -> Option<String> {
     let declared = server
         .dockside
         .as_ref()
         .and_then(|x| x.runtime_image.clone());
-    state.runtime_image.clone().or(declared).or_else(|| {
-        let program = server.host_command()?.first()?;
-        let program = Path::new(program).file_name()?.to_str()?;
-        let image = match program {
-            "node" | "npx" | "npm" | "tsx" => "node:22-slim",
-            "bun" | "bunx" => "oven/bun:1-slim",
-            "deno" => "denoland/deno:latest",
-            "python" | "python3" => "python:3-slim",
-            "uv" | "uvx" => "ghcr.io/astral-sh/uv:python3.12-bookworm-slim",
-            _ => return None,
-        };
-        Some(image.to_owned())
-    })
+    let package = server
+        .package()
+        .map(packages::Package::default_runtime_image);
+    state
+        .runtime_image
+        .clone()
+        .or(declared)
+        .or(package)
+        .or_else(|| {
+            let program = server.host_command()?.first()?;
+            let program = Path::new(program).file_name()?.to_str()?;
+            let image = match program {
+                "node" | "npx" | "npm" | "tsx" => "node:22-slim",
+                "bun" | "bunx" => "oven/bun:1-slim",
+                "deno" => "denoland/deno:latest",
+                "python" | "python3" => "python:3-slim",
+                "uv" | "uvx" => "ghcr.io/astral-sh/uv:python3.12-bookworm-slim",
+                _ => return None,
+            };
+            Some(image.to_owned())
+        })
 }
 
 /// Files that mark a project's root directory.
@@ -272,6 +315,10 @@ mod tests {
         yaml_serde::from_str(yaml).unwrap()
     }
 
+    fn store() -> Store {
+        Store::at("/store")
+    }
+
     fn state(yaml: &str) -> ServerState {
         yaml_serde::from_str(yaml).unwrap()
     }
@@ -279,7 +326,14 @@ mod tests {
     #[test]
     fn host_command_runs_on_the_host_with_rendered_env() {
         let s = server("command: [bun, run, /p/index.ts]\nenv: [{name: HOST, value: '{{s.host}}'}]\nx-dockside: {cwd: /p}");
-        let launch = resolve("s", &s, &state("config: {host: h}"), Mode::Managed).unwrap();
+        let launch = resolve(
+            "s",
+            &s,
+            &state("config: {host: h}"),
+            Mode::Managed,
+            &store(),
+        )
+        .unwrap();
         let Launch::Host(host) = launch else {
             panic!("{launch:?}")
         };
@@ -297,21 +351,34 @@ mod tests {
         let script = dir.path().join("index.ts");
         std::fs::write(&script, "").unwrap();
         let s = server(&format!("command: [bun, run, {}]", script.display()));
-        let Launch::Container(c) = resolve("s", &s, &ServerState::default(), Mode::Docker).unwrap()
+        let Launch::Container(c) =
+            resolve("s", &s, &ServerState::default(), Mode::Docker, &store()).unwrap()
         else {
             panic!()
         };
         assert_eq!(c.image, "oven/bun:1-slim");
         assert_eq!(c.args[0], "bun");
         assert_eq!(c.volumes, [format!("{0}:{0}:ro", dir.path().display())]);
-        let Launch::Container(c) =
-            resolve("s", &s, &state("runtimeImage: my/bun"), Mode::Docker).unwrap()
-        else {
+        let Launch::Container(c) = resolve(
+            "s",
+            &s,
+            &state("runtimeImage: my/bun"),
+            Mode::Docker,
+            &store(),
+        )
+        .unwrap() else {
             panic!()
         };
         assert_eq!(c.image, "my/bun");
         let unknown = server("command: [/opt/mystery]");
-        let err = resolve("s", &unknown, &ServerState::default(), Mode::Docker).unwrap_err();
+        let err = resolve(
+            "s",
+            &unknown,
+            &ServerState::default(),
+            Mode::Docker,
+            &store(),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("--runtime-image"), "{err}");
     }
 
@@ -321,9 +388,14 @@ mod tests {
         let binary = dir.path().join("server");
         std::fs::write(&binary, "").unwrap();
         let s = server(&format!("command: [{}]", binary.display()));
-        let Launch::Container(c) =
-            resolve("s", &s, &state("runtimeImage: scratch/x"), Mode::Docker).unwrap()
-        else {
+        let Launch::Container(c) = resolve(
+            "s",
+            &s,
+            &state("runtimeImage: scratch/x"),
+            Mode::Docker,
+            &store(),
+        )
+        .unwrap() else {
             panic!()
         };
         assert_eq!(c.volumes, [format!("{0}:{0}:ro", dir.path().display())]);
@@ -332,9 +404,14 @@ mod tests {
         let script = dir.path().join("index.js");
         std::fs::write(&script, "").unwrap();
         let s = server(&format!("command: [/usr/bin/node, {}]", script.display()));
-        let Launch::Container(c) =
-            resolve("s", &s, &state("runtimeImage: my/node"), Mode::Docker).unwrap()
-        else {
+        let Launch::Container(c) = resolve(
+            "s",
+            &s,
+            &state("runtimeImage: my/node"),
+            Mode::Docker,
+            &store(),
+        )
+        .unwrap() else {
             panic!()
         };
         assert_eq!(c.volumes, [format!("{0}:{0}:ro", dir.path().display())]);
@@ -349,7 +426,8 @@ mod tests {
         let script = src.join("server.js");
         std::fs::write(&script, "").unwrap();
         let s = server(&format!("command: [node, {}]", script.display()));
-        let Launch::Container(c) = resolve("s", &s, &ServerState::default(), Mode::Docker).unwrap()
+        let Launch::Container(c) =
+            resolve("s", &s, &ServerState::default(), Mode::Docker, &store()).unwrap()
         else {
             panic!()
         };
@@ -358,7 +436,7 @@ mod tests {
         assert_eq!(c.workdir.as_deref(), Some(dir.path()));
         let py = server(&format!("command: [python3, {}]", script.display()));
         let Launch::Container(c) =
-            resolve("s", &py, &ServerState::default(), Mode::Docker).unwrap()
+            resolve("s", &py, &ServerState::default(), Mode::Docker, &store()).unwrap()
         else {
             panic!()
         };
@@ -369,7 +447,7 @@ mod tests {
     fn container_needs_a_host_command_for_host_modes() {
         let s = server("image: mcp/x\ncommand: ['{{s.paths|volume-target|into}}']\nvolumes: ['{{s.paths|volume|into}}']\ndisableNetwork: true");
         let st = state("config: {paths: [/a]}\nlimits: {cpus: 1}");
-        let Launch::Container(c) = resolve("s", &s, &st, Mode::Docker).unwrap() else {
+        let Launch::Container(c) = resolve("s", &s, &st, Mode::Docker, &store()).unwrap() else {
             panic!()
         };
         assert_eq!(
@@ -381,18 +459,80 @@ mod tests {
             )
         );
         assert_eq!(c.limits.cpus.unwrap().get(), 1.0);
-        let err = resolve("s", &s, &st, Mode::Native).unwrap_err();
+        let err = resolve("s", &s, &st, Mode::Native, &store()).unwrap_err();
         assert!(err.to_string().contains("hostCommand"), "{err}");
+    }
+
+    #[test]
+    fn a_pinned_package_runs_from_the_store_or_its_image_and_natively_as_written() {
+        let s = server(
+            "command: [npx, -y, '@m/server-x', /data]\n\
+             x-dockside: {package: {type: npm, name: '@m/server-x', version: 1.2.3, integrity: sha512-x, entry: dist/index.js}}",
+        );
+        let st = ServerState::default();
+        let Launch::Host(native) = resolve("s", &s, &st, Mode::Native, &store()).unwrap() else {
+            panic!()
+        };
+        assert_eq!((native.program.as_str(), native.args.len()), ("npx", 3));
+        let Launch::Host(managed) = resolve("s", &s, &st, Mode::Managed, &store()).unwrap() else {
+            panic!()
+        };
+        assert_eq!(managed.program, "node");
+        assert_eq!(
+            managed.args,
+            [
+                "/store/npm/@m+server-x@1.2.3/node_modules/@m/server-x/dist/index.js",
+                "/data"
+            ]
+        );
+        let Launch::Container(c) = resolve("s", &s, &st, Mode::Docker, &store()).unwrap() else {
+            panic!()
+        };
+        assert!(
+            c.image.starts_with("dockside-pkg/npm-m-server-x:1.2.3-"),
+            "{}",
+            c.image
+        );
+        assert_eq!(
+            c.args,
+            [
+                "node",
+                "/opt/dockside/node_modules/@m/server-x/dist/index.js",
+                "/data"
+            ]
+        );
+        assert!(c.volumes.is_empty() && c.workdir.is_none());
+        assert_eq!(c.network, Network::None);
+        // Another base image is another package image.
+        let Launch::Container(other) = resolve(
+            "s",
+            &s,
+            &state("runtimeImage: my/node"),
+            Mode::Docker,
+            &store(),
+        )
+        .unwrap() else {
+            panic!()
+        };
+        assert_ne!(other.image, c.image);
+        // A command edited to run another package no longer uses the pin.
+        let mut edited = s.clone();
+        edited.command = Some(vec!["npx".into(), "-y".into(), "other".into()]);
+        let Launch::Host(h) = resolve("s", &edited, &st, Mode::Managed, &store()).unwrap() else {
+            panic!()
+        };
+        assert_eq!(h.program, "npx");
     }
 
     #[test]
     fn remote_is_an_url() {
         let s = server("type: remote\nremote: {url: https://h/mcp, transport_type: http}");
-        let Launch::Remote(r) = resolve("s", &s, &ServerState::default(), Mode::Managed).unwrap()
+        let Launch::Remote(r) =
+            resolve("s", &s, &ServerState::default(), Mode::Managed, &store()).unwrap()
         else {
             panic!()
         };
         assert_eq!(r.url, "https://h/mcp");
-        assert!(resolve("s", &s, &ServerState::default(), Mode::Docker).is_err());
+        assert!(resolve("s", &s, &ServerState::default(), Mode::Docker, &store()).is_err());
     }
 }

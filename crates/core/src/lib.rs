@@ -8,6 +8,7 @@
 //! - [`docker_legacy`]: import from / export to Docker's legacy `~/.docker/mcp` files;
 //! - [`docker_toolkit`]: Docker MCP Toolkit users brought over (the `MCP_DOCKER` client entry,
 //!   the profiles database);
+//! - [`packages`]: package servers (`npx`, `uvx`…) pinned and installed once in a store;
 //! - [`demo`]: the built-in demo catalog.
 //!
 //! Start reading at [`Workspace`].
@@ -23,6 +24,7 @@ pub mod error;
 pub mod fsedit;
 pub mod home;
 pub mod launch;
+pub mod packages;
 pub mod secrets;
 pub mod state;
 pub mod switch;

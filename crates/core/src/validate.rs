@@ -15,6 +15,8 @@ use crate::state::{Mode, State};
 use crate::Issue;
 
 pub fn check(catalogs: &[CatalogFile], state: &State, state_path: &Path) -> Vec<Issue> {
+    // The package store beside the state file (only paths are computed here).
+    let store = crate::packages::Store::at(state_path.with_file_name("packages"));
     let mut issues = Vec::new();
     let mut seen: HashMap<&str, &Path> = HashMap::new();
     for file in catalogs {
@@ -45,7 +47,9 @@ pub fn check(catalogs: &[CatalogFile], state: &State, state_path: &Path) -> Vec<
             }
             let server_state = state.server(name);
             if server_state.mode != Mode::Off {
-                if let Err(err) = launch::resolve(name, server, &server_state, server_state.mode) {
+                if let Err(err) =
+                    launch::resolve(name, server, &server_state, server_state.mode, &store)
+                {
                     issues.push(Issue::new(state_path, err.to_string()).with_fix(format!(
                         "or pick another mode: `dockside server mode {name} native|managed|docker|off`"
                     )));

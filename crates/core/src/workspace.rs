@@ -241,10 +241,15 @@ impl Workspace {
             .server(name)
             .ok_or_else(|| Error::UnknownServer(name.to_owned()))?;
         if mode != Mode::Off {
-            launch::resolve(name, entry.server, &entry.state, mode)?;
+            launch::resolve(name, entry.server, &entry.state, mode, &self.packages())?;
         }
         self.state_mut().server_mut(name).mode = mode;
         Ok(())
+    }
+
+    /// The home's package store.
+    pub fn packages(&self) -> crate::packages::Store {
+        crate::packages::Store::new(&self.home)
     }
 
     /// How to start `name` in its current mode.
@@ -260,7 +265,7 @@ impl Workspace {
         let entry = self
             .server(name)
             .ok_or_else(|| Error::UnknownServer(name.to_owned()))?;
-        launch::resolve(name, entry.server, &entry.state, mode)
+        launch::resolve(name, entry.server, &entry.state, mode, &self.packages())
     }
 
     /// The index of the catalog defining `name`.

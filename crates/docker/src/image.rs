@@ -173,11 +173,16 @@ pub async fn local_tags(docker: &Docker) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Builds `dir`'s Dockerfile as `tag`, passing each output line to `line`.
+/// What a project's build context leaves out.
+pub const SOURCE_SKIP: &[&str] = &[".git", "node_modules", "target"];
+
+/// Builds `dir`'s Dockerfile as `tag` (the context leaves out the names in `skip`), passing each
+/// output line to `line`.
 pub async fn build(
     docker: &Docker,
     dir: &Path,
     tag: &str,
+    skip: &'static [&'static str],
     mut line: impl FnMut(&str),
 ) -> Result<(), String> {
     let dockerfile = dir.join("Dockerfile");
@@ -188,7 +193,7 @@ pub async fn build(
         ));
     }
     let dir_owned = dir.to_owned();
-    let context = tokio::task::spawn_blocking(move || tar_dir(&dir_owned))
+    let context = tokio::task::spawn_blocking(move || tar_dir(&dir_owned, skip))
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| format!("cannot pack {} for the build: {e}", dir.display()))?;
@@ -212,8 +217,8 @@ pub async fn build(
     Ok(())
 }
 
-/// A tar of a build context (skipping `.git`, `node_modules` and `target`).
-fn tar_dir(dir: &Path) -> std::io::Result<Vec<u8>> {
+/// A tar of a build context, without the entries named in `skip`.
+fn tar_dir(dir: &Path, skip: &[&str]) -> std::io::Result<Vec<u8>> {
     let mut builder = tar::Builder::new(Vec::new());
     builder.follow_symlinks(false);
     let mut stack = vec![dir.to_owned()];
@@ -222,7 +227,7 @@ fn tar_dir(dir: &Path) -> std::io::Result<Vec<u8>> {
             let entry = entry?;
             let path = entry.path();
             let name = entry.file_name();
-            if matches!(name.to_str(), Some(".git" | "node_modules" | "target")) {
+            if name.to_str().is_some_and(|n| skip.contains(&n)) {
                 continue;
             }
             let relative = path.strip_prefix(dir).expect("under the context");

@@ -403,6 +403,13 @@ fn run_import(
     let mut ws = Workspace::load(home)?;
     let results = bridge::import_into(&mut ws, catalog, &merged)?;
     ws.save()?;
+    let added: Vec<String> = (results.iter())
+        .filter(|r| r.status == "added")
+        .map(|r| r.name.clone())
+        .collect();
+    if !added.is_empty() {
+        super::server_package::pin_new(&added)?;
+    }
     if as_json {
         return print_json(&serde_json::to_value(&results)?);
     }

@@ -10,6 +10,7 @@ pub mod logs;
 pub mod secret;
 pub mod server;
 pub mod server_image;
+pub mod server_package;
 pub mod status;
 pub mod stop;
 pub mod switch;

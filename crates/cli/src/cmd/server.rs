@@ -10,7 +10,7 @@ use dockside_core::state::{Cpus, Memory, ServerState};
 use dockside_core::{launch, Mode, NetworkPolicy};
 use serde_json::json;
 
-use super::{change, print_json, workspace};
+use super::{change, print_json, server_package, workspace};
 
 /// Add, edit, list and remove servers, and switch their mode
 #[derive(clap::Args)]
@@ -47,6 +47,17 @@ enum Action {
     Image(super::server_image::ImageArgs),
     /// Restart a server in the running daemon (also gets it out of a crash loop)
     Restart(Restart),
+    /// Package servers (npx, uvx…): show the newest version and move the pin
+    #[command(
+        long_about = "A server started through a package launcher (npx -y PKG, uvx PKG, bunx, pnpm dlx, \
+        yarn dlx, pipx run, deno run npm:PKG) has its exact version pinned in its catalog (x-dockside.package) and \
+        installed once in Dockside's package store; managed and docker modes run that install, nothing is \
+        downloaded when it starts.\n\n\
+        `update` resolves what the command asks for (a version, a range, or the latest) from the registry your \
+        npm or pip is configured for, shows the pinned and the newest version, moves the pin and installs it \
+        (and builds its image in docker mode). --check only shows."
+    )]
+    Update(super::server_package::UpdateArgs),
 }
 
 #[derive(clap::Args)]
@@ -169,6 +180,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Action::Edit(edit) => run_edit(*edit),
         Action::Mode(set) => set_mode(set),
         Action::Image(image) => super::server_image::run(image),
+        Action::Update(update) => super::server_package::update(update),
         Action::Restart(r) => {
             let s = restart_server(&r.name)?;
             let pid = s.pid.map(|p| format!(" (pid {p})")).unwrap_or_default();
@@ -206,6 +218,10 @@ fn set_mode(set: SetMode) -> anyhow::Result<()> {
             Err(e) => return Err(e.into()),
         }
     }
+    let ws = dockside_core::Workspace::load(home.clone())?;
+    if let Some(e) = ws.server(&set.name) {
+        server_package::prepare(&ws.packages(), &set.name, e.server, &e.state, set.mode)?;
+    }
     let applied = dockside_core::change::set_mode(
         &dockside_core::clients::Context::for_home(home.root()),
         &set.name,
@@ -233,9 +249,16 @@ fn run_add(add: Add) -> anyhow::Result<()> {
         Some(ServerKind::Container) => Mode::Docker,
         _ => Mode::Managed,
     });
+    // A package server is pinned and installed before it is added, so a running daemon starts
+    // it from the store.
+    let store = dockside_core::packages::Store::new(&dockside_core::Home::from_env()?);
+    server_package::pin_one(&store, &add.name, &mut server);
+    let mut state = ServerState::default();
+    add.runtime.apply(&mut state);
+    server_package::prepare(&store, &add.name, &server, &state, mode)?;
     change(|ws| {
         ws.add_server(&add.catalog, &add.name, server)?;
-        add.runtime.apply(ws.state_mut().server_mut(&add.name));
+        *ws.state_mut().server_mut(&add.name) = state;
         Ok(ws.set_mode(&add.name, mode)?)
     })?;
     println!("added {} to catalog `{}` ({mode})", add.name, add.catalog);

@@ -90,9 +90,15 @@ pub fn run(args: ImageArgs) -> anyhow::Result<()> {
             None => format!("dockside/{}:local", args.name),
         });
         eprintln!("building {tag} from {}", dir.join("Dockerfile").display());
-        rt.block_on(image::build(&docker, &dir, &tag, |line| {
-            eprintln!("  {line}");
-        }))
+        rt.block_on(image::build(
+            &docker,
+            &dir,
+            &tag,
+            image::SOURCE_SKIP,
+            |line| {
+                eprintln!("  {line}");
+            },
+        ))
         .map_err(|e| anyhow::anyhow!("building {tag} failed: {e}"))?;
         if !is_image_server {
             change(|ws| {

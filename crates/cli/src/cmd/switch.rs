@@ -142,6 +142,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 }
 
 fn production(home: &Home, ctx: &Context, p: Production) -> anyhow::Result<()> {
+    if !p.dry_run {
+        // Package servers run their pinned install behind the gateway.
+        super::server_package::pin_new(&p.only)?;
+    }
     let ws = Workspace::load(home.clone())?;
     ws.validate()?;
     let opts = PlanOptions {

@@ -29,6 +29,7 @@ use serde_json::{json, Value};
 use tokio::sync::{broadcast, mpsc};
 
 use crate::service::config::{spec_from_server, SecretSource, Selection};
+use crate::service::packages::{self, ImageOutcome};
 use dockside_api::start::ensure_own_daemon as ensure_daemon;
 use dockside_api::DaemonClient;
 use dockside_docker::{image, DockerDefaults, DockerRuntime};
@@ -81,6 +82,7 @@ pub async fn run(
     } else {
         None
     };
+    let packages = dockside_core::packages::Store::new(&home);
     let source = match SecretSource::open(&home, &Selection::default()) {
         Ok(s) => s,
         Err(e) => {
@@ -115,7 +117,19 @@ pub async fn run(
             problems: Vec::new(),
             notes: Vec::new(),
         };
-        // 1. The image.
+        // 1. A pinned package is installed (and, for docker mode, its image built below).
+        let is_package = plan
+            .after()
+            .server(name)
+            .is_some_and(|e| e.server.package().is_some());
+        if is_package && mv.to == Mode::Managed {
+            if let Err(e) = packages::ensure_named(plan.after(), name, mv.to, None, &say).await {
+                check.problems.push(e);
+                report.servers.push(check);
+                continue;
+            }
+        }
+        // The image.
         if mv.to == Mode::Docker {
             let Some(d) = &docker_client else {
                 check.problems.push(format!(
@@ -126,13 +140,23 @@ pub async fn run(
                 continue;
             };
             let image_name = mv.image.clone().unwrap_or_default();
-            let outcome = if let Some(b) = &mv.build {
+            let outcome = if is_package {
+                packages::ensure_named(plan.after(), name, mv.to, Some(d), &say)
+                    .await
+                    .map(|outcome| match outcome {
+                        Some(ImageOutcome::Built) => "built".to_owned(),
+                        _ => "present".to_owned(),
+                    })
+                    .map_err(|e| {
+                        format!("{e}; or keep it out of Docker with `--mode {name}=managed`")
+                    })
+            } else if let Some(b) = &mv.build {
                 say(&format!(
                     "building {} from {}",
                     b.tag,
                     b.dir.join("Dockerfile").display()
                 ));
-                image::build(d, &b.dir, &b.tag, |l| say(l))
+                image::build(d, &b.dir, &b.tag, image::SOURCE_SKIP, |l| say(l))
                     .await
                     .map(|()| "built".to_owned())
                     .map_err(|e| {
@@ -177,7 +201,7 @@ pub async fn run(
         // 2. The baseline: the server as it runs today.
         let baseline = match plan.before().server(name) {
             Some(e) if mv.from != Mode::Off => {
-                match spec_from_server(name, e.server, &e.state, &source) {
+                match spec_from_server(name, e.server, &e.state, &source, &packages) {
                     Ok(mut spec) => {
                         spec.name = format!("{name} (now)");
                         say(&format!("starting in {} mode (as now)", mv.from));
@@ -207,7 +231,7 @@ pub async fn run(
 
         // 3. The target mode, behind a gateway.
         let target = match plan.after().server(name) {
-            Some(e) => spec_from_server(name, e.server, &e.state, &source),
+            Some(e) => spec_from_server(name, e.server, &e.state, &source, &packages),
             None => Err(anyhow::anyhow!("not in the catalogs after the switch")),
         };
         say(&format!("starting in {} mode", mv.to));

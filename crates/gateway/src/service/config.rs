@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use dockside_core::catalog::{CatalogFile, Server};
 use dockside_core::home::Home;
 use dockside_core::launch::{self, Launch};
+use dockside_core::packages;
 use dockside_core::secrets::{self, SecretStore};
 use dockside_core::state::{Mode, ServerState};
 use dockside_core::Workspace;
@@ -94,6 +95,7 @@ pub fn spec_from_server(
     server: &Server,
     state: &ServerState,
     source: &SecretSource,
+    packages: &packages::Store,
 ) -> anyhow::Result<UpstreamSpec> {
     // `docker` as the state says; an image with no host command runs in Docker whatever its mode
     // (`--servers` / `--catalog` selections, as `docker mcp gateway run` does).
@@ -117,7 +119,7 @@ pub fn spec_from_server(
         Ok(resolved.env)
     };
     let watch = watch_paths(server);
-    match launch::resolve(name, server, state, mode)? {
+    match launch::resolve(name, server, state, mode, packages)? {
         Launch::Host(host) => {
             let mut env: Vec<(String, String)> = host.env.into_iter().collect();
             let secrets = secret_env(&host.secrets)?;
@@ -258,6 +260,7 @@ pub fn select(home: &Home, sel: &Selection) -> anyhow::Result<Selected> {
             .collect()
     };
     let source = SecretSource::open(home, sel)?;
+    let packages = packages::Store::new(home);
     let mut out = Selected {
         known: servers
             .keys()
@@ -268,7 +271,7 @@ pub fn select(home: &Home, sel: &Selection) -> anyhow::Result<Selected> {
     for name in names {
         let (server, _) = &servers[&name];
         let server_state = state.server(&name);
-        match spec_from_server(&name, server, &server_state, &source) {
+        match spec_from_server(&name, server, &server_state, &source, &packages) {
             Ok(mut spec) => {
                 apply_prefix_flags(&mut spec, sel);
                 out.specs.push(spec);

@@ -28,6 +28,7 @@ use dockside_core::change::{self, ChangeError};
 use dockside_core::clients::Context;
 use dockside_core::home::Home;
 use dockside_core::state::Mode;
+use dockside_core::Workspace;
 use futures::StreamExt;
 use tokio::sync::Notify;
 
@@ -101,6 +102,27 @@ impl Daemon {
             self.reload_locked(&guard).await;
         }
         Ok(done)
+    }
+
+    /// A pinned package server about to run in `mode`: installed, and its image built for
+    /// `docker` ([`super::packages::ensure`]), before the mode is saved.
+    async fn prepare_package(&self, name: &str, mode: Mode) -> Result<(), String> {
+        let home = self.home.clone();
+        let ws = tokio::task::spawn_blocking(move || Workspace::load(home))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        if ws.server(name).and_then(|e| e.server.package()).is_none() {
+            return Ok(());
+        }
+        let docker = match mode {
+            Mode::Docker => Some(self.docker.client().await.map_err(|u| u.message)?),
+            _ => None,
+        };
+        let say = |line: &str| tracing::info!(server = %name, "{line}");
+        super::packages::ensure_named(&ws, name, mode, docker.as_ref(), &say)
+            .await
+            .map(drop)
     }
 
     /// [`fingerprint`] of the files a reload reads, computed on the blocking pool.
@@ -469,6 +491,9 @@ async fn api_mode(
     // A mode set by hand replaces a start or stop by hand.
     d.pinned.lock().unwrap().remove(&name);
     d.held.lock().unwrap().remove(&name);
+    if let Err(e) = d.prepare_package(&name, mode).await {
+        return api_error(StatusCode::UNPROCESSABLE_ENTITY, e);
+    }
     let saved = d
         .change_and_reload(move || change::set_mode(&Context::for_home(home.root()), &n, mode))
         .await;
