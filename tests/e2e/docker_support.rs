@@ -181,12 +181,7 @@ for lib in $(ldd "$node" | grep -o '/[^ ]*'); do
 done"#,
             root = root.path().display()
         );
-        let status = Command::new("sh")
-            .arg("-c")
-            .arg(script)
-            .status()
-            .expect("run sh");
-        assert!(status.success(), "cannot assemble the node image rootfs");
+        sh(&script, "assemble the node image rootfs");
         import(root.path(), NODE_IMAGE);
     }
     NODE_IMAGE

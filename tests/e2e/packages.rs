@@ -1,0 +1,310 @@
+//! Package servers end to end: a Claude Desktop config holding the servers people really run —
+//! `npx -y @modelcontextprotocol/server-everything` (npm) and `uvx mcp-server-time` (PyPI) — is
+//! imported (both pinned from the real registries), switched to production (both in docker
+//! mode, network `none`, from images built locally out of the package store), used by the
+//! official TypeScript SDK client through the entries the file then holds; then, with every
+//! registry pointed at a closed port, used again after a fresh daemon start (nothing downloaded);
+//! then switched back, byte for byte.
+//!
+//! Runtime images are built from host binaries (`docker_support`): no image registry is needed.
+
+#[path = "gateway_support.rs"]
+mod gateway_support;
+
+#[path = "docker_support.rs"]
+mod docker_support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use docker_support::{docker, inspect, node_image, python_image, serial};
+use dockside_core::clients::{by_id, Entry};
+use dockside_core::packages::Registry;
+use dockside_core::{Home, Mode, Workspace};
+use gateway_support::bin;
+use serde_json::{json, Value};
+
+/// The user's file: their two package servers, CRLF line ends and a non-ASCII description.
+const CLAUDE: &str = "{\r\n  \"mcpServers\": {\r\n    \"everything\": {\r\n      \"command\": \"npx\",\r\n      \"args\": [\"-y\", \"@modelcontextprotocol/server-everything\"]\r\n    },\r\n    \"time\": {\r\n      \"command\": \"uvx\",\r\n      \"args\": [\"mcp-server-time\", \"--local-timezone\", \"Europe/Paris\"]\r\n    }\r\n  },\r\n  \"note\": \"réglages — 設定\"\r\n}\r\n";
+
+/// A closed loopback port: every registry request fails at once.
+const NO_REGISTRY: &str = "http://127.0.0.1:9/";
+
+struct User {
+    _dir: tempfile::TempDir,
+    home: PathBuf,
+    dockside_home: PathBuf,
+}
+
+impl User {
+    fn new() -> User {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home");
+        let user = User {
+            dockside_home: home.join(".config/dockside"),
+            home,
+            _dir: dir,
+        };
+        let path = user.claude();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, CLAUDE).unwrap();
+        user
+    }
+
+    fn claude(&self) -> PathBuf {
+        self.home.join(".config/Claude/claude_desktop_config.json")
+    }
+
+    fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("HOME", self.home.display().to_string()),
+            (
+                "XDG_CONFIG_HOME",
+                self.home.join(".config").display().to_string(),
+            ),
+            ("DOCKSIDE_HOME", self.dockside_home.display().to_string()),
+            ("DOCKSIDE_SECRET_STORE", "file".into()),
+        ]
+    }
+
+    fn output(&self, args: &[&str], extra: &[(&str, String)]) -> Output {
+        Command::new(bin("dockside"))
+            .envs(self.env())
+            .envs(extra.iter().map(|(k, v)| (*k, v.as_str())))
+            .env_remove("DOCKSIDE_LAUNCHER")
+            .args(args)
+            .output()
+            .expect("run dockside")
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let out = self.output(args, &[]);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.status.success(),
+            "`dockside {}` failed:\n{text}",
+            args.join(" ")
+        );
+        text
+    }
+
+    fn workspace(&self) -> Workspace {
+        Workspace::load(Home::new(&self.dockside_home)).unwrap()
+    }
+
+    /// Calls one tool through the client file's entry `name`, launched exactly as the file says
+    /// (plus `extra` environment), with the official TypeScript SDK client.
+    fn call(&self, name: &str, tool: &str, args: Value, extra: &[(&str, String)]) -> Value {
+        let spec = by_id("claude-desktop").unwrap();
+        let text = std::fs::read_to_string(self.claude()).unwrap();
+        let doc =
+            dockside_core::fsedit::open(spec.format, &spec.container(), &self.claude(), &text)
+                .unwrap();
+        let (_, value) = doc.entries().into_iter().find(|(n, _)| n == name).unwrap();
+        let Some(Entry::Stdio(cmd)) = spec.shape.decode(&value) else {
+            panic!("{name} is not a stdio entry: {value}")
+        };
+        let mut env: serde_json::Map<String, Value> = self
+            .env()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), json!(v)))
+            .collect();
+        env.extend(extra.iter().map(|(k, v)| (k.to_string(), json!(v))));
+        env.extend(cmd.env.iter().map(|(k, v)| (k.clone(), json!(v))));
+        let doc = dockside_e2e::mcp_client(&json!({
+            "connect": {"command": cmd.command, "args": cmd.args, "env": env, "stderr": "capture"},
+            "timeoutMs": 120000,
+            "steps": [{"op": "callTool", "name": tool, "arguments": args}],
+        }));
+        assert_eq!(doc["ok"], true, "{name}: {doc:#}");
+        doc["results"][0]["result"].clone()
+    }
+}
+
+/// Every file under `dir` with its size, sorted.
+fn listing(dir: &Path) -> Vec<(PathBuf, u64)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let meta = std::fs::symlink_metadata(e.path()).unwrap();
+            if meta.is_dir() {
+                stack.push(e.path());
+            } else {
+                out.push((e.path(), meta.len()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn text(result: &Value) -> String {
+    result["content"][0]["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The network mode of the running containers of `server`.
+fn networks(server: &str) -> Vec<String> {
+    let label = format!("label=dockside.server={server}");
+    let ids = docker(&["ps", "-q", "--no-trunc", "--filter", &label]);
+    ids.lines()
+        .map(|id| {
+            inspect(id)["HostConfig"]["NetworkMode"]
+                .as_str()
+                .unwrap_or("?")
+                .to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn npm_and_pypi_packages_run_pinned_in_docker_offline_and_switch_back_byte_for_byte() {
+    let _docker = serial();
+    let user = User::new();
+    // Images of earlier runs would hide the build.
+    let old = docker(&["images", "-q", "dockside-pkg/*"]);
+    for id in old.lines() {
+        docker(&["rmi", "-f", id]);
+    }
+
+    // 1. Import pins both from the real registries.
+    let out = user.run(&["client", "import", "claude-desktop"]);
+    assert!(
+        out.contains("everything: pinned npm:@modelcontextprotocol/server-everything@"),
+        "{out}"
+    );
+    assert!(out.contains("time: pinned PyPI:mcp-server-time@"), "{out}");
+    let ws = user.workspace();
+    let npm = ws
+        .server("everything")
+        .unwrap()
+        .server
+        .package()
+        .cloned()
+        .unwrap();
+    let pypi = ws
+        .server("time")
+        .unwrap()
+        .server
+        .package()
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (npm.registry, npm.entry.as_str()),
+        (Registry::Npm, "dist/index.js")
+    );
+    assert!(
+        npm.integrity.as_deref().unwrap().starts_with("sha512-"),
+        "{npm:?}"
+    );
+    assert_eq!(
+        (pypi.registry, pypi.entry.as_str()),
+        (Registry::Pypi, "mcp-server-time")
+    );
+    assert!(
+        pypi.integrity.as_deref().unwrap().starts_with("sha256:"),
+        "{pypi:?}"
+    );
+
+    // Runtime images from host binaries stand in for node:22-slim and python:3.x-slim.
+    user.run(&[
+        "server",
+        "edit",
+        "everything",
+        "--runtime-image",
+        node_image(),
+    ]);
+    user.run(&["server", "edit", "time", "--runtime-image", python_image()]);
+    user.run(&["client", "connect", "claude-desktop"]);
+    let before = std::fs::read(user.claude()).unwrap();
+    assert_eq!(
+        before,
+        CLAUDE.as_bytes(),
+        "connect adopted the entries in place"
+    );
+
+    // 2. Production: installed, built, both in docker mode.
+    let out = user.run(&["switch", "production", "--yes"]);
+    assert!(
+        out.contains("installing npm:@modelcontextprotocol/server-everything@"),
+        "{out}"
+    );
+    assert!(
+        out.contains("building dockside-pkg/npm-modelcontextprotocol-server-everything:"),
+        "{out}"
+    );
+    assert!(
+        out.contains("building dockside-pkg/pypi-mcp-server-time:"),
+        "{out}"
+    );
+    let ws = user.workspace();
+    for name in ["everything", "time"] {
+        assert_eq!(ws.server(name).unwrap().state.mode, Mode::Docker, "{name}");
+    }
+    let echo = user.call("everything", "echo", json!({"message": "pinned é€😀"}), &[]);
+    assert_eq!(text(&echo), "Echo: pinned é€😀");
+    let now = user.call(
+        "time",
+        "get_current_time",
+        json!({"timezone": "Asia/Tokyo"}),
+        &[],
+    );
+    assert!(text(&now).contains("Asia/Tokyo"), "{now}");
+    for name in ["everything", "time"] {
+        let nets = networks(name);
+        assert!(
+            !nets.is_empty() && nets.iter().all(|n| n == "none"),
+            "{name}: {nets:?}"
+        );
+    }
+
+    // 3. Stop, make every registry unreachable, start again through the clients' entries.
+    user.run(&["stop"]);
+    let store = user.dockside_home.join("packages");
+    let stored = listing(&store);
+    let images = docker(&["images", "-q", "--no-trunc"]);
+    let offline = [
+        ("npm_config_registry", NO_REGISTRY.to_owned()),
+        ("PIP_INDEX_URL", format!("{NO_REGISTRY}simple")),
+        ("PIP_FIND_LINKS", String::new()),
+        ("UV_INDEX_URL", format!("{NO_REGISTRY}simple")),
+    ];
+    let resolve = user.output(&["server", "update", "everything", "--check"], &offline);
+    let said = String::from_utf8_lossy(&resolve.stdout);
+    assert!(
+        said.contains("cannot resolve npm package `@modelcontextprotocol/server-everything@latest` from http://127.0.0.1:9/"),
+        "the registry really is unreachable, and the error names the package and the registry: {said}"
+    );
+    let echo = user.call(
+        "everything",
+        "echo",
+        json!({"message": "offline"}),
+        &offline,
+    );
+    assert_eq!(text(&echo), "Echo: offline");
+    let now = user.call(
+        "time",
+        "get_current_time",
+        json!({"timezone": "Europe/Paris"}),
+        &offline,
+    );
+    assert!(text(&now).contains("Europe/Paris"), "{now}");
+    assert_eq!(listing(&store), stored, "nothing was installed again");
+    assert_eq!(
+        docker(&["images", "-q", "--no-trunc"]),
+        images,
+        "no image was pulled or built"
+    );
+    user.run(&["stop"]);
+
+    // 4. Development: the user's file comes back byte for byte.
+    user.run(&["switch", "development"]);
+    assert_eq!(std::fs::read(user.claude()).unwrap(), before);
+}
