@@ -195,7 +195,7 @@ pub fn resolve(
                 user: server.user.clone(),
                 extra_hosts: server.extra_hosts.clone().unwrap_or_default(),
                 limits: state.limits.clone(),
-                network: state.network.resolve(server),
+                network: state.network_for(server),
                 long_lived: server.long_lived(),
             }))
         }

@@ -132,6 +132,40 @@ pub struct ServerState {
     /// imported under another name, or renamed in Dockside.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub aliases: IndexMap<String, String>,
+    /// Hosts (`host[:port]`) the user allows this server to reach in `docker` mode, besides the
+    /// catalog's `allowHosts` (`--allow-host`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow_hosts: Vec<String>,
+}
+
+impl ServerState {
+    /// The network `server` gets in a container: its policy, with the hosts the user allowed
+    /// added to the catalog's (a policy of `none` or `open` stands as chosen).
+    pub fn network_for(&self, server: &Server) -> Network {
+        if !self.network.is_catalog() || self.allow_hosts.is_empty() {
+            return self.network.resolve(server);
+        }
+        let mut hosts = match self.network.resolve(server) {
+            Network::AllowHosts(hosts) => hosts,
+            _ => Vec::new(),
+        };
+        for host in &self.allow_hosts {
+            if !hosts.contains(host) {
+                hosts.push(host.clone());
+            }
+        }
+        Network::AllowHosts(hosts)
+    }
+}
+
+impl std::fmt::Display for Network {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Network::None => f.write_str("none"),
+            Network::Open => f.write_str("open"),
+            Network::AllowHosts(hosts) => write!(f, "only {}", hosts.join(", ")),
+        }
+    }
 }
 
 /// Per-server overrides of how `docker` mode runs a container. Every field is optional: absent
@@ -328,7 +362,7 @@ pub enum NetworkPolicy {
 }
 
 /// The network a server actually gets.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Network {
     None,
@@ -447,6 +481,20 @@ mod tests {
         let plain: Server = yaml_serde::from_str("image: x").unwrap();
         assert_eq!(NetworkPolicy::Catalog.resolve(&plain), Network::None);
         assert_eq!(NetworkPolicy::Open.resolve(&plain), Network::Open);
+        let mut st = ServerState {
+            allow_hosts: vec!["api.example.com:443".into(), "a:443".into()],
+            ..ServerState::default()
+        };
+        assert_eq!(
+            st.network_for(&server),
+            Network::AllowHosts(vec!["a:443".into(), "api.example.com:443".into()])
+        );
+        assert_eq!(
+            st.network_for(&offline).to_string(),
+            "only a:443, api.example.com:443"
+        );
+        st.network = NetworkPolicy::None;
+        assert_eq!(st.network_for(&server), Network::None);
         let state: ServerState = yaml_serde::from_str(
             "mode: docker\ndocker: {longLived: true, idleTimeout: 60, capAdd: [CHOWN]}",
         )

@@ -127,6 +127,10 @@ struct Runtime {
     /// Network access in docker mode: catalog (as the catalog says), none, or open
     #[arg(long, value_name = "catalog|none|open")]
     network: Option<NetworkPolicy>,
+    /// A host the server may reach in docker mode, through the egress proxy (repeatable):
+    /// `HOST` (ports 80 and 443) or `HOST:PORT`
+    #[arg(long = "allow-host", value_name = "HOST[:PORT]")]
+    allow_hosts: Vec<String>,
 }
 
 #[derive(clap::Args)]
@@ -303,6 +307,11 @@ impl Runtime {
         limits.memory = self.memory.or(limits.memory.take());
         limits.pids = self.pids.or(limits.pids);
         state.network = self.network.unwrap_or(state.network);
+        for host in self.allow_hosts {
+            if !state.allow_hosts.contains(&host) {
+                state.allow_hosts.push(host);
+            }
+        }
     }
 }
 

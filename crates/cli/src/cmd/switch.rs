@@ -71,6 +71,10 @@ struct Production {
     /// A server's target mode instead of the automatic choice (repeatable), e.g. `notes=managed`
     #[arg(long = "mode", value_name = "NAME=MODE", value_parser = parse_mode)]
     modes: Vec<(String, Mode)>,
+    /// Let a server reach a host in docker mode, through the egress proxy (repeatable), e.g.
+    /// `github=api.github.com` (ports 80 and 443) or `db=db.internal:5432`
+    #[arg(long = "allow-host", value_name = "NAME=HOST[:PORT]", value_parser = parse_allow_host)]
+    allow_hosts: Vec<(String, String)>,
     /// Also import your own client entries as servers and move them behind the gateway
     #[arg(long)]
     include_user_entries: bool,
@@ -94,6 +98,17 @@ struct Undo {
     /// Print JSON
     #[arg(long)]
     json: bool,
+}
+
+fn parse_allow_host(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((name, host)) if !name.is_empty() && !host.is_empty() && !host.contains('/') => {
+            Ok((name.to_owned(), host.to_owned()))
+        }
+        _ => Err(format!(
+            "`{s}`: use NAME=HOST or NAME=HOST:PORT, e.g. github=api.github.com"
+        )),
+    }
 }
 
 fn parse_mode(s: &str) -> Result<(String, Mode), String> {
@@ -153,6 +168,15 @@ fn production(home: &Home, ctx: &Context, p: Production) -> anyhow::Result<()> {
         include_user_entries: p.include_user_entries,
         replace_docker_gateway: p.replace_docker_gateway,
         modes: p.modes.iter().cloned().collect::<BTreeMap<_, _>>(),
+        allow_hosts: p
+            .allow_hosts
+            .iter()
+            .fold(BTreeMap::new(), |mut m, (name, host)| {
+                m.entry(name.clone())
+                    .or_insert_with(Vec::new)
+                    .push(host.clone());
+                m
+            }),
     };
     let plan = plan_production(&ws, ctx, &opts)?;
     if p.json && p.dry_run {
@@ -267,6 +291,9 @@ fn print_plan(plan: &SwitchPlan) {
         if let Some(i) = &s.image {
             line.push_str(&format!(" image {i}"));
         }
+        if let Some(n) = &s.network {
+            line.push_str(&format!(", network {n}"));
+        }
         if let Some(r) = &s.reason {
             line.push_str(&format!("  ({r})"));
         }
@@ -308,21 +335,22 @@ fn print_preflight(report: &PreflightReport) {
         } else {
             "FAILED"
         };
+        let tools = match &s.tools_before {
+            _ if !s.started => "did not start".to_owned(),
+            Some(b) if s.missing.is_empty() && s.added.is_empty() => {
+                format!("{} tool(s), same as the {} now", s.tools_after.len(), b.len())
+            }
+            Some(_) => format!("{} tool(s)", s.tools_after.len()),
+            None => format!("{} tool(s), not compared", s.tools_after.len()),
+        };
         println!(
-            "pre-flight {}: {status} ({} mode{}, {} tool(s){})",
+            "pre-flight {}: {status} ({} mode{}, {tools})",
             s.name,
             s.to,
             s.image
                 .as_deref()
                 .map(|i| format!(", image {i}"))
                 .unwrap_or_default(),
-            s.tools_after.len(),
-            match &s.tools_before {
-                Some(b) if s.missing.is_empty() && s.added.is_empty() =>
-                    format!(", same as the {} now", b.len()),
-                Some(_) => String::new(),
-                None => ", not compared".into(),
-            }
         );
         if let Some(l) = &s.latency {
             println!(

@@ -18,7 +18,7 @@ use crate::clients::workspace as bridge;
 use crate::docker_toolkit::{self, GatewayEntry};
 use crate::fsedit;
 use crate::launch::Launch;
-use crate::state::{Mode, Profile};
+use crate::state::{Mode, Network, Profile};
 use crate::Workspace;
 
 /// Choices of `dockside switch production`.
@@ -33,6 +33,8 @@ pub struct PlanOptions {
     /// Remove Docker MCP Toolkit's gateway entry (`MCP_DOCKER`) from the connected clients, so
     /// they reach its servers through Dockside's own entries (undo puts it back).
     pub replace_docker_gateway: bool,
+    /// Hosts each server may reach in `docker` mode, added to its state (`--allow-host`).
+    pub allow_hosts: BTreeMap<String, Vec<String>>,
 }
 
 /// An image to build before a server can run in `docker` mode.
@@ -60,6 +62,9 @@ pub struct ServerMove {
     /// The image is built from the server's Dockerfile first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build: Option<BuildPlan>,
+    /// The network its container gets in `docker` mode: none, only the hosts listed, or open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<Network>,
     /// A user's own client entry imported for this switch (`--include-user-entries`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub imported: bool,
@@ -208,9 +213,17 @@ pub fn plan_production(
 
     // 2. Modes.
     let names: Vec<String> = after.servers().map(|e| e.name.to_owned()).collect();
-    for only in &opts.only {
+    for only in opts.only.iter().chain(opts.allow_hosts.keys()) {
         if !names.contains(only) {
             return Err(crate::Error::UnknownServer(only.clone()).into());
+        }
+    }
+    for (name, hosts) in &opts.allow_hosts {
+        let allowed = &mut after.state_mut().server_mut(name).allow_hosts;
+        for host in hosts {
+            if !allowed.contains(host) {
+                allowed.push(host.clone());
+            }
         }
     }
     let mut servers = Vec::new();
@@ -228,6 +241,7 @@ pub fn plan_production(
             reason: None,
             image: None,
             build: None,
+            network: None,
             imported: imported.contains(name),
         };
         if !opts.only.is_empty() && !opts.only.contains(name) {
@@ -246,6 +260,7 @@ pub fn plan_production(
                     mv.reason = Some("chosen with --mode".into());
                     if let Launch::Container(c) = l {
                         mv.image = Some(c.image);
+                        mv.network = Some(c.network);
                     }
                 }
                 Err(e) => {
@@ -256,6 +271,7 @@ pub fn plan_production(
                 (Ok(Launch::Container(c)), _) => {
                     mv.to = Mode::Docker;
                     mv.image = Some(c.image);
+                    mv.network = Some(c.network);
                 }
                 (Err(_), Some(dir)) if server.image.is_none() => {
                     let tag = format!("dockside/{name}:local");
@@ -266,6 +282,13 @@ pub fn plan_production(
                     ));
                     mv.image = Some(tag.clone());
                     mv.build = Some(BuildPlan { dir, tag });
+                    mv.network = Some(
+                        after
+                            .server(name)
+                            .expect("listed")
+                            .state
+                            .network_for(&server),
+                    );
                 }
                 (docker, _) => match after.launch_in(name, Mode::Managed) {
                     Ok(Launch::Host(_)) => {

@@ -3,4 +3,5 @@
 //! `dockside_api::DaemonClient`; printing them is the CLI's.
 
 pub mod bridge;
+mod network_hint;
 pub mod preflight;

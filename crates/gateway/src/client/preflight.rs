@@ -37,7 +37,10 @@ use dockside_docker::{image, DockerDefaults, DockerRuntime};
 use crate::engine::gateway::{Gateway, GatewayConfig, Session};
 use crate::protocol::peer::Outbound;
 use crate::upstream::container::HybridLauncher;
+use crate::upstream::session::StartError;
 use crate::upstream::Upstream;
+
+use super::network_hint;
 
 /// How thorough the pre-flight is.
 #[derive(Debug, Clone)]
@@ -239,9 +242,16 @@ pub async fn run(
             Ok(spec) => match gw.start_server(spec).await {
                 Ok(up) => Some(up),
                 Err(e) => {
-                    check
-                        .problems
-                        .push(format!("does not start in {} mode: {e}", mv.to));
+                    let blocked = match (&e, mv.to) {
+                        (StartError::Initialize { stderr, .. }, Mode::Docker) => {
+                            network_hint::blocked(stderr)
+                        }
+                        _ => None,
+                    };
+                    check.problems.push(match blocked {
+                        Some(b) => network_hint::advice(name, mv.network.as_ref(), &b),
+                        None => format!("does not start in {} mode: {e}", mv.to),
+                    });
                     None
                 }
             },

@@ -1,10 +1,16 @@
-//! Package servers end to end: a Claude Desktop config holding the servers people really run —
+//! Production for the servers people really run, end to end.
+//!
+//! Package servers: a Claude Desktop config holding the servers people really run —
 //! `npx -y @modelcontextprotocol/server-everything` (npm) and `uvx mcp-server-time` (PyPI) — is
 //! imported (both pinned from the real registries), switched to production (both in docker
 //! mode, network `none`, from images built locally out of the package store), used by the
 //! official TypeScript SDK client through the entries the file then holds; then, with every
 //! registry pointed at a closed port, used again after a fresh daemon start (nothing downloaded);
 //! then switched back, byte for byte.
+//!
+//! Network by host: a server that needs a host at start fails the pre-flight in docker mode
+//! (network `none`) with a message naming the blocked network and the fix; with the host allowed
+//! (`--allow-host`) it reaches it through the egress proxy, and nothing else.
 //!
 //! Runtime images are built from host binaries (`docker_support`): no image registry is needed.
 
@@ -77,18 +83,20 @@ impl User {
             .expect("run dockside")
     }
 
-    fn run(&self, args: &[&str]) -> String {
+    /// `dockside ARGS`: whether it succeeded, and its stdout and stderr.
+    fn attempt(&self, args: &[&str]) -> (bool, String) {
         let out = self.output(args, &[]);
         let text = format!(
             "{}{}",
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        assert!(
-            out.status.success(),
-            "`dockside {}` failed:\n{text}",
-            args.join(" ")
-        );
+        (out.status.success(), text)
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let (ok, text) = self.attempt(args);
+        assert!(ok, "`dockside {}` failed:\n{text}", args.join(" "));
         text
     }
 
@@ -305,6 +313,71 @@ fn npm_and_pypi_packages_run_pinned_in_docker_offline_and_switch_back_byte_for_b
     user.run(&["stop"]);
 
     // 4. Development: the user's file comes back byte for byte.
+    user.run(&["switch", "development"]);
+    assert_eq!(std::fs::read(user.claude()).unwrap(), before);
+}
+
+#[test]
+fn a_server_that_needs_a_host_is_told_how_to_allow_it_and_then_reaches_only_that_host() {
+    let _docker = serial();
+    let user = User::new();
+    std::fs::write(user.claude(), "{\"mcpServers\": {}}\n").unwrap();
+    let api = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let (api, other) = (
+        api.local_addr().unwrap().to_string(),
+        other.local_addr().unwrap().to_string(),
+    );
+    let script = dockside_e2e::workspace_root().join("tests/fixtures/node-server/server.js");
+    user.run(&[
+        "server",
+        "add",
+        "fetcher",
+        "--mode",
+        "native",
+        "--env",
+        &format!("NEEDS_HOST={api}"),
+        "--runtime-image",
+        node_image(),
+        "--",
+        "node",
+        &script.display().to_string(),
+    ]);
+    user.run(&["client", "connect", "claude-desktop"]);
+    let before = std::fs::read(user.claude()).unwrap();
+
+    // Network `none`: the review says so, the pre-flight names the blocked network and the fix.
+    let (ok, out) = user.attempt(&["switch", "production", "--yes"]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("fetcher") && out.contains("network none"),
+        "the review shows the policy: {out}"
+    );
+    assert!(out.contains("the network is blocked"), "{out}");
+    assert!(
+        out.contains(&format!("--allow-host fetcher={api}")),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read(user.claude()).unwrap(),
+        before,
+        "nothing was switched"
+    );
+
+    // The host allowed: it starts, reaches that host through the proxy, and no other.
+    let allow = format!("fetcher={api}");
+    let out = user.run(&["switch", "production", "--yes", "--allow-host", &allow]);
+    assert!(out.contains(&format!("network only {api}")), "{out}");
+    let reached = user.call("fetcher", "proxy_connect", json!({"target": api}), &[]);
+    assert!(text(&reached).starts_with("HTTP/1.1 200"), "{reached}");
+    let refused = user.call("fetcher", "proxy_connect", json!({"target": other}), &[]);
+    assert!(text(&refused).starts_with("HTTP/1.1 403"), "{refused}");
+    let direct = user.call("fetcher", "tcp_connect", json!({"target": api}), &[]);
+    assert!(
+        text(&direct).starts_with("failed"),
+        "no way around the proxy: {direct}"
+    );
+    user.run(&["stop"]);
     user.run(&["switch", "development"]);
     assert_eq!(std::fs::read(user.claude()).unwrap(), before);
 }
