@@ -364,6 +364,20 @@ fn a_server_that_needs_a_host_is_told_how_to_allow_it_and_then_reaches_only_that
         "nothing was switched"
     );
 
+    // Managed mode offered instead: the switch goes ahead with it on the host.
+    let out = user.run(&["switch", "production", "--yes", "--else-managed"]);
+    assert!(
+        out.contains("fetcher: managed mode instead of docker"),
+        "{out}"
+    );
+    assert_eq!(
+        user.workspace().server("fetcher").unwrap().state.mode,
+        Mode::Managed
+    );
+    user.run(&["stop"]);
+    user.run(&["switch", "development"]);
+    assert_eq!(std::fs::read(user.claude()).unwrap(), before);
+
     // The host allowed: it starts, reaches that host through the proxy, and no other.
     let allow = format!("fetcher={api}");
     let out = user.run(&["switch", "production", "--yes", "--allow-host", &allow]);

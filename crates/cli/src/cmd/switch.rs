@@ -82,6 +82,10 @@ struct Production {
     /// entries (import its servers first: `dockside catalog import --docker`)
     #[arg(long)]
     replace_docker_gateway: bool,
+    /// A server that cannot run in docker mode goes to managed mode instead of failing the
+    /// switch (asked at a terminal without this flag)
+    #[arg(long)]
+    else_managed: bool,
     /// Go ahead even when the pre-flight finds problems
     #[arg(long)]
     force: bool,
@@ -163,7 +167,7 @@ fn production(home: &Home, ctx: &Context, p: Production) -> anyhow::Result<()> {
     }
     let ws = Workspace::load(home.clone())?;
     ws.validate()?;
-    let opts = PlanOptions {
+    let mut opts = PlanOptions {
         only: p.only.clone(),
         include_user_entries: p.include_user_entries,
         replace_docker_gateway: p.replace_docker_gateway,
@@ -206,29 +210,28 @@ fn production(home: &Home, ctx: &Context, p: Production) -> anyhow::Result<()> {
     }
 
     let rt = dockside_gateway::service::run::runtime()?;
-    let popts = PreflightOptions {
-        calls: p.calls,
-        force: p.force,
-        ..PreflightOptions::default()
-    };
-    // Progress on stderr: `  server: message` lines, or with --json one JSON object a line
-    // (`{"type": "preflight-progress", "server", "message"}`) for programs such as the tray app.
-    if !p.json {
-        eprintln!("pre-flight:");
-    }
-    let json_progress = p.json;
-    let report = rt.block_on(preflight::run(&plan, &popts, &|server, line| {
-        if json_progress {
-            eprintln!(
-                "{}",
-                serde_json::json!({"type": "preflight-progress", "server": server, "message": line})
-            );
-        } else {
-            eprintln!("  {server}: {line}");
+    let mut report = preflight_of(&rt, &p, &plan);
+    let mut plan = plan;
+    // A server that cannot run in docker mode is offered managed mode instead: the pre-flight
+    // runs again with it there, and the rest of the switch goes ahead.
+    loop {
+        let failed: Vec<String> = (report.servers.iter())
+            .filter(|s| s.to == Mode::Docker && !s.problems.is_empty())
+            .filter(|s| !opts.modes.contains_key(&s.name))
+            .map(|s| s.name.clone())
+            .collect();
+        if report.passed() || failed.is_empty() || !offer_managed(&p, &failed)? {
+            break;
         }
-    }));
-    if !p.json {
-        print_preflight(&report);
+        for name in failed {
+            eprintln!("{name}: managed mode instead of docker (on the host, behind the gateway)");
+            opts.modes.insert(name, Mode::Managed);
+        }
+        plan = plan_production(&ws, ctx, &opts)?;
+        if !p.json {
+            print_plan(&plan);
+        }
+        report = preflight_of(&rt, &p, &plan);
     }
     let blocking = report.blocking();
     if !report.passed() {
@@ -236,7 +239,7 @@ fn production(home: &Home, ctx: &Context, p: Production) -> anyhow::Result<()> {
             print_json(&serde_json::json!({"plan": plan, "preflight": report}))?;
         }
         bail!(
-            "the pre-flight found {} problem(s); nothing was changed:\n  - {}\n(--force switches anyway)",
+            "the pre-flight found {} problem(s); nothing was changed:\n  - {}\n(--force switches anyway; --else-managed runs a server that fails in docker mode in managed mode instead)",
             blocking.len(),
             blocking.join("\n  - ")
         );
@@ -269,6 +272,55 @@ fn production(home: &Home, ctx: &Context, p: Production) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Runs the pre-flight of `plan` with progress on stderr: `  server: message` lines, or with
+/// --json one JSON object a line (`{"type": "preflight-progress", "server", "message"}`) for
+/// programs such as the tray app.
+fn preflight_of(
+    rt: &tokio::runtime::Runtime,
+    p: &Production,
+    plan: &SwitchPlan,
+) -> PreflightReport {
+    let popts = PreflightOptions {
+        calls: p.calls,
+        force: p.force,
+        ..PreflightOptions::default()
+    };
+    if !p.json {
+        eprintln!("pre-flight:");
+    }
+    let json_progress = p.json;
+    let report = rt.block_on(preflight::run(plan, &popts, &|server, line| {
+        if json_progress {
+            eprintln!(
+                "{}",
+                serde_json::json!({"type": "preflight-progress", "server": server, "message": line})
+            );
+        } else {
+            eprintln!("  {server}: {line}");
+        }
+    }));
+    if !p.json {
+        print_preflight(&report);
+    }
+    report
+}
+
+/// Whether servers that failed in docker mode go to managed mode instead: `--else-managed`, or
+/// the user's answer at a terminal.
+fn offer_managed(p: &Production, failed: &[String]) -> anyhow::Result<bool> {
+    if p.else_managed {
+        return Ok(true);
+    }
+    if p.yes || p.json || !std::io::stdin().is_terminal() {
+        return Ok(false);
+    }
+    confirm(&format!(
+        "{} cannot run in docker mode. Run {} in managed mode instead (on the host, behind the gateway)?",
+        failed.join(", "),
+        if failed.len() == 1 { "it" } else { "them" }
+    ))
 }
 
 fn confirm(question: &str) -> anyhow::Result<bool> {
@@ -338,7 +390,11 @@ fn print_preflight(report: &PreflightReport) {
         let tools = match &s.tools_before {
             _ if !s.started => "did not start".to_owned(),
             Some(b) if s.missing.is_empty() && s.added.is_empty() => {
-                format!("{} tool(s), same as the {} now", s.tools_after.len(), b.len())
+                format!(
+                    "{} tool(s), same as the {} now",
+                    s.tools_after.len(),
+                    b.len()
+                )
             }
             Some(_) => format!("{} tool(s)", s.tools_after.len()),
             None => format!("{} tool(s), not compared", s.tools_after.len()),
