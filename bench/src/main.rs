@@ -7,7 +7,7 @@
 //! - [`setup`]: starting Dockside homes, the daemon and the peers in a scratch directory;
 //! - [`mcp`] and [`http`]: the lean client every path is measured with;
 //! - [`measure`]: the phases (latency interleaved across paths, batches, cold starts,
-//!   concurrency, mode switches, memory);
+//!   concurrency, mode switches, a package server's first call, memory);
 //! - [`report`]: the Markdown tables.
 
 mod http;

@@ -76,7 +76,17 @@ pub struct RunArgs {
     /// Peers to measure (default: every one installed).
     #[arg(long, value_delimiter = ',')]
     pub peers: Vec<String>,
-    /// Phases to skip: ts, batch, cold, concurrency, switch, memory, app, docker.
+    /// First-call samples per path of the pinned package server (phase `packages`).
+    #[arg(long, default_value_t = 5)]
+    pub package_samples: usize,
+    /// The npm package server of phase `packages`, as a client's `npx -y` entry names it.
+    #[arg(long, default_value = "@modelcontextprotocol/server-everything")]
+    pub package: String,
+    /// The Node runtime image the package's image is built from (`scripts/bench` builds it from
+    /// the host's `node`: no image registry is needed).
+    #[arg(long, default_value = "dockside/node-runtime:bench")]
+    pub runtime_image: String,
+    /// Phases to skip: ts, batch, cold, concurrency, switch, packages, memory, app, docker.
     #[arg(long, value_delimiter = ',')]
     pub skip: Vec<String>,
     /// Divide every count by 10 (a smoke run while developing).
@@ -223,6 +233,7 @@ pub fn run(mut args: RunArgs) -> anyhow::Result<()> {
         args.concurrent_calls = (args.concurrent_calls / 10).max(64);
         args.switches = 1;
         args.soak_calls = (args.soak_calls / 10).max(1000);
+        args.package_samples = args.package_samples.min(2);
     }
     let started = Instant::now();
     let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
@@ -531,6 +542,42 @@ pub fn run(mut args: RunArgs) -> anyhow::Result<()> {
     drop(peers);
     drop(daemon);
     drop(diagnosis);
+
+    // ------------------------------------------------------------ package server, first call
+    if !skip(&args, "packages") {
+        if !docker_ok {
+            results
+                .skipped
+                .push("package servers: docker mode is not measurable in this run".into());
+        } else if !docker_image_present(&args.runtime_image) {
+            results.skipped.push(format!(
+                "package servers: no runtime image {} (scripts/bench builds it)",
+                args.runtime_image
+            ));
+        } else {
+            say(format!(
+                "package server {}: {} first calls per path (native npx, docker on demand, managed), interleaved",
+                args.package, args.package_samples
+            ));
+            match packages_phase(&env, &args) {
+                Ok(p) => {
+                    results
+                        .meta
+                        .versions
+                        .insert("npm".into(), procs::output("npm", &["--version"]));
+                    results
+                        .meta
+                        .versions
+                        .insert("package server (pinned)".into(), p.package.clone());
+                    results.packages = Some(p);
+                }
+                Err(e) => {
+                    say(format!("package servers: {e:#}"));
+                    results.skipped.push(format!("package servers: {e:#}"));
+                }
+            }
+        }
+    }
 
     // ------------------------------------------------------------ memory
     if !skip(&args, "memory") {
@@ -934,6 +981,234 @@ fn cold_phase(daemon: &Daemon, args: &RunArgs) -> anyhow::Result<Cold> {
         stop_ms: stops,
         docker_run_ms: docker_run,
         idle_timeout_s: args.idle_timeout,
+    })
+}
+
+// ---------------------------------------------------------------- package server, first call
+
+const PKG_DOCKER: &str = "pkg-docker";
+const PKG_MANAGED: &str = "pkg-managed";
+
+/// The npm cache every npm and npx of the phase shares: the one `scripts/bench` exports (under
+/// `target/bench-peers`), else `<peers>/.npm-cache`; never the user's.
+fn npm_cache(env: &Env) -> PathBuf {
+    std::env::var_os("npm_config_cache")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| env.peers.join(".npm-cache"))
+}
+
+/// `dockside ARGS` in `home` with the phase's npm cache; returns stdout and stderr.
+fn dockside_pkg(env: &Env, home: &Path, args: &[&str]) -> anyhow::Result<String> {
+    let out = env
+        .dockside_cmd(home)
+        .env("npm_config_cache", npm_cache(env))
+        .args(args)
+        .output()
+        .with_context(|| format!("running dockside {args:?}"))?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::write(env.log(&format!("pkg-{}", args[..2].join("-"))), &text);
+    if !out.status.success() {
+        bail!("dockside {} failed: {text}", args.join(" "));
+    }
+    Ok(text)
+}
+
+/// Spawns a client's entry, initializes, calls `echo` once: the time until the answer, ns.
+fn first_call(target: &Target, tool: &str) -> anyhow::Result<u64> {
+    let params = mcp::echo_params(tool, SMALL);
+    let t = Instant::now();
+    let mut c = Client::connect(target)?;
+    let text = c.call_text(&params);
+    let ns = t.elapsed().as_nanos() as u64;
+    c.close();
+    let text = text?;
+    if !text.contains(SMALL) {
+        bail!("echo answered {text:?}");
+    }
+    Ok(ns)
+}
+
+/// First call of a pinned npm package server, from the spawn of the client's entry to the
+/// answer of its first `tools/call echo`: natively by `npx` (the entry a client has, npm cache
+/// warm), in docker mode on demand (the entry `dockside connect`, the container stopped before
+/// each sample), in managed mode (the store install on the host), and for scale `node` running
+/// the store install itself. One server per mode in one home, pinned to the same version.
+fn packages_phase(env: &Env, args: &RunArgs) -> anyhow::Result<Packages> {
+    let home = env.scratch.join("home-pkg");
+    std::fs::create_dir_all(&home)?;
+    let cache = npm_cache(env);
+    std::fs::create_dir_all(&cache)?;
+    let npx = ["npx", "-y", args.package.as_str()];
+    // Pinned and installed by `server add` (the registry is asked once, here).
+    for (name, extra) in [
+        (
+            PKG_DOCKER,
+            vec![
+                "--long-lived=false",
+                "--runtime-image",
+                args.runtime_image.as_str(),
+            ],
+        ),
+        (PKG_MANAGED, vec![]),
+    ] {
+        let mut a = vec!["server", "add", name, "--mode", "managed"];
+        a.extend(extra);
+        a.push("--");
+        a.extend(npx);
+        dockside_pkg(env, &home, &a)?;
+    }
+    let ws = dockside_core::Workspace::load(dockside_core::home::Home::new(&home))?;
+    let pin = |name: &str| {
+        ws.server(name)
+            .and_then(|e| e.server.package().cloned())
+            .ok_or_else(|| anyhow!("{name} was not pinned as a package server"))
+    };
+    let package = pin(PKG_DOCKER)?;
+    if pin(PKG_MANAGED)? != package {
+        bail!("the two servers were pinned to different versions (a release in between?)");
+    }
+    let store = ws.packages();
+    let image = package.image_tag(&args.runtime_image);
+    drop(ws);
+    env.set_idle_timeout(&home, PKG_DOCKER, args.idle_timeout)?;
+    // The per-package image of an earlier run goes, so that `mode docker` builds it.
+    let _ = procs::output("docker", &["rmi", "-f", &image]);
+    let t = Instant::now();
+    dockside_pkg(env, &home, &["server", "mode", PKG_DOCKER, "docker"])?;
+    let mode_docker_ms = t.elapsed().as_secs_f64() * 1000.0;
+    if !docker_image_present(&image) {
+        bail!("`server mode {PKG_DOCKER} docker` did not build {image}");
+    }
+
+    let mut daemon = Daemon::start(env, &home, "daemon-pkg", &[("npm_config_cache", &cache)])?;
+    daemon.wait_running(&[PKG_MANAGED], Duration::from_secs(120))?;
+    let (node, script) = store.host_command(&package);
+    let h = env.fake_home();
+    let paths = vec![
+        PathDef {
+            id: "pkg-native-npx".into(),
+            label: format!("native: the client runs `{}`", npx.join(" ")),
+            group: Group::Direct,
+            target: Target::Stdio {
+                program: "npx".into(),
+                args: npx[1..].iter().map(|s| s.to_string()).collect(),
+                env: vec![
+                    ("HOME".into(), h.display().to_string()),
+                    ("npm_config_cache".into(), cache.display().to_string()),
+                ],
+                stderr: Some(env.log("pkg-native-npx")),
+            },
+            version: String::new(),
+        },
+        PathDef {
+            id: "pkg-docker".into(),
+            label: "docker mode, on demand: `dockside connect --server NAME`, the container stopped"
+                .into(),
+            group: Group::Dockside,
+            target: stdio_target(
+                env,
+                env.dockside(),
+                &["connect", "--server", PKG_DOCKER],
+                Some(&home),
+                "pkg-connect-docker",
+            ),
+            version: String::new(),
+        },
+        PathDef {
+            id: "pkg-managed".into(),
+            label: "managed mode: `dockside connect --server NAME`, the store install running on the host"
+                .into(),
+            group: Group::Dockside,
+            target: stdio_target(
+                env,
+                env.dockside(),
+                &["connect", "--server", PKG_MANAGED],
+                Some(&home),
+                "pkg-connect-managed",
+            ),
+            version: String::new(),
+        },
+        PathDef {
+            id: "pkg-node-store".into(),
+            label: "for scale: the client runs `node` on the store install (no npx, no gateway)"
+                .into(),
+            group: Group::Reference,
+            target: Target::Stdio {
+                program: node,
+                args: script,
+                env: vec![("HOME".into(), h.display().to_string())],
+                stderr: Some(env.log("pkg-node-store")),
+            },
+            version: String::new(),
+        },
+    ];
+    let timeout = Duration::from_secs(args.idle_timeout + 60);
+    let pid = daemon.pid();
+    let stopped = |what: &str| {
+        setup::wait_container_gone(PKG_DOCKER, pid, timeout)
+            .with_context(|| format!("{what}: the container did not stop after its idle timeout"))
+    };
+    // Warm-up, unmeasured: the tool's name, npx's cache, the image's layers in the page cache.
+    let mut tools = Vec::new();
+    for p in &paths {
+        let mut c = Client::connect(&p.target).with_context(|| format!("connecting {}", p.id))?;
+        let tool = c.find_echo()?;
+        c.call_text(&mcp::echo_params(&tool, SMALL))
+            .with_context(|| format!("{}: echo", p.id))?;
+        c.close();
+        tools.push(tool);
+    }
+    stopped("after the warm-up")?;
+
+    let n = paths.len();
+    let mut samples: Vec<Vec<f64>> = vec![Vec::new(); n];
+    for round in 0..args.package_samples {
+        for k in 0..n {
+            let i = (round + k) % n;
+            let docker = paths[i].id == "pkg-docker";
+            if docker {
+                stopped("before a sample")?;
+                // The relay notices "idle" by itself; make sure the call really finds it stopped.
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let ns = first_call(&paths[i].target, &tools[i])
+                .with_context(|| format!("{}: first call", paths[i].id))?;
+            samples[i].push(ns as f64 / 1e6);
+            if docker {
+                if setup::containers_of(PKG_DOCKER, pid) == 0 {
+                    bail!("{PKG_DOCKER} answered but no container of it runs");
+                }
+                // Its stop (after the idle timeout) must not overlap another path's sample.
+                stopped("after a sample")?;
+            }
+        }
+    }
+    drop(daemon);
+    let rows = paths
+        .iter()
+        .zip(samples)
+        .map(|(p, s)| FirstCallRow {
+            path: p.id.clone(),
+            label: p.label.clone(),
+            group: p.group,
+            median_ms: stats::median(&s),
+            min_ms: s.iter().cloned().fold(f64::NAN, f64::min),
+            max_ms: s.iter().cloned().fold(f64::NAN, f64::max),
+            samples_ms: s,
+        })
+        .collect();
+    Ok(Packages {
+        package: package.label(),
+        native_command: npx.join(" "),
+        runtime_image: args.runtime_image.clone(),
+        image,
+        mode_docker_ms,
+        idle_timeout_s: args.idle_timeout,
+        rows,
     })
 }
 

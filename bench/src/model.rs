@@ -19,6 +19,9 @@ pub struct Results {
     pub concurrency: Vec<ConcurrencyRow>,
     pub mode_switch: Vec<SwitchRow>,
     pub memory: Option<Memory>,
+    /// First call of a pinned npm package server: native `npx` against docker and managed mode.
+    #[serde(default)]
+    pub packages: Option<Packages>,
     /// Paths or phases that could not be measured, and why.
     pub skipped: Vec<String>,
 }
@@ -128,4 +131,35 @@ pub struct AppMemory {
     /// Other processes of the app's tree (WebKit helpers…), by name: KiB.
     pub helpers: Vec<(String, u64)>,
     pub note: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Packages {
+    /// The pinned package, e.g. `npm:@modelcontextprotocol/server-everything@2026.8.31`.
+    pub package: String,
+    /// The command a client's native entry runs (`npx -y …`).
+    pub native_command: String,
+    /// The runtime image the per-package image is built `FROM` (host `node` and its libraries).
+    pub runtime_image: String,
+    /// The per-package image docker mode runs.
+    pub image: String,
+    /// `dockside server mode NAME docker` (package installed, image built), ms.
+    pub mode_docker_ms: f64,
+    /// Idle timeout of the on-demand docker server, seconds.
+    pub idle_timeout_s: u64,
+    /// One row per path, in the order measured.
+    pub rows: Vec<FirstCallRow>,
+}
+
+/// Spawning a client's entry, `initialize`, and the first `tools/call echo` answered.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FirstCallRow {
+    pub path: String,
+    pub label: String,
+    pub group: Group,
+    /// One per sample, ms, in the order taken.
+    pub samples_ms: Vec<f64>,
+    pub median_ms: f64,
+    pub min_ms: f64,
+    pub max_ms: f64,
 }

@@ -265,6 +265,24 @@ fn goals(r: &Results) -> Vec<Goal> {
             });
         }
     }
+    if let Some((docker, native)) = r.packages.as_ref().and_then(|p| {
+        Some((
+            first_call(p, "pkg-docker")?,
+            first_call(p, "pkg-native-npx")?,
+        ))
+    }) {
+        g.push(Goal {
+            what: "first call of a pinned npm server after `mode docker` (on demand, container stopped), against the same package by `npx`".into(),
+            target: "not slower than native (≤ 1.00×)".into(),
+            measured: format!(
+                "{} ms vs {} ms ({})",
+                format_ms_plain(docker.median_ms),
+                format_ms_plain(native.median_ms),
+                ratio(docker.median_ms, native.median_ms)
+            ),
+            met: Some(docker.median_ms <= native.median_ms),
+        });
+    }
     if let Some(m) = &r.memory {
         g.push(Goal {
             what: "daemon RSS, idle".into(),
@@ -411,6 +429,8 @@ pub fn markdown(r: &Results, json_name: &str) -> String {
         }
         None => o.push_str("_not measured_\n\n"),
     }
+
+    packages_section(&mut o, r);
 
     o.push_str("## Batch: 100 sequential calls\n\n");
     if r.batch.is_empty() {
@@ -619,6 +639,109 @@ pub fn markdown(r: &Results, json_name: &str) -> String {
     o
 }
 
+fn first_call<'a>(p: &'a Packages, path: &str) -> Option<&'a FirstCallRow> {
+    p.rows
+        .iter()
+        .find(|r| r.path == path && !r.samples_ms.is_empty())
+}
+
+fn packages_section(o: &mut String, r: &Results) {
+    o.push_str("## Package servers: first call after `mode docker`\n\n");
+    let Some(p) = &r.packages else {
+        o.push_str("_not measured_\n\n");
+        return;
+    };
+    let samples = p.rows.first().map(|r| r.samples_ms.len()).unwrap_or(0);
+    let _ = writeln!(
+        o,
+        "An AI client's entry `{}`, pinned by Dockside to `{}`: the time from spawning the client's entry to the \
+         answer of its first `tools/call echo` (spawn, `initialize`, call), {samples} samples per path, the paths \
+         taking turns. **Native** is the entry the client has: `npx` with the npm cache warm (as for a user who has \
+         run it before), which still asks the registry for the latest version before it starts the server. After \
+         `dockside server mode NAME docker` (the package already in the store since `server add` pinned it, this \
+         built `{}` FROM `{}`, the host's `node` with the libraries it links, in {} s) the client's entry is `dockside connect --server NAME`: \
+         the daemon runs, the server is on demand, and its container is stopped before each sample (idle timeout \
+         {} s), so the call starts one from the per-package image, install baked in, network `none`, nothing \
+         downloaded. **Managed** is the same entry with the server in managed mode: the daemon keeps the store \
+         install running on the host. The last row, for scale, is `node` run by the client on the store install: \
+         the package's own start, with neither `npx` nor a gateway.\n",
+        p.native_command,
+        p.package,
+        p.image,
+        p.runtime_image,
+        format_ms_plain(p.mode_docker_ms / 1000.0),
+        p.idle_timeout_s,
+    );
+    let native = first_call(p, "pkg-native-npx").map(|r| r.median_ms);
+    o.push_str(
+        "| path | median ms | min ms | max ms | × native |\n| --- | ---: | ---: | ---: | ---: |\n",
+    );
+    for row in &p.rows {
+        let name = match row.group {
+            Group::Dockside => format!("**{}**", row.label),
+            _ => row.label.clone(),
+        };
+        let _ = writeln!(
+            o,
+            "| {name} | {} | {} | {} | {} |",
+            format_ms_plain(row.median_ms),
+            format_ms_plain(row.min_ms),
+            format_ms_plain(row.max_ms),
+            match (row.group, native) {
+                (Group::Direct, _) => "—".into(),
+                (_, Some(n)) => ratio(row.median_ms, n),
+                (_, None) => "—".into(),
+            }
+        );
+    }
+    o.push('\n');
+    let (Some(docker), Some(managed), Some(native)) = (
+        first_call(p, "pkg-docker"),
+        first_call(p, "pkg-managed"),
+        first_call(p, "pkg-native-npx"),
+    ) else {
+        return;
+    };
+    let d = docker.median_ms / native.median_ms;
+    let verdict = if d <= 1.0 {
+        format!(
+            "met: the first call in docker mode takes {} native's time ({} ms against {} ms, median)",
+            ratio(docker.median_ms, native.median_ms),
+            format_ms_plain(docker.median_ms),
+            format_ms_plain(native.median_ms)
+        )
+    } else {
+        format!(
+            "**not met**: the first call in docker mode takes {} native's time ({} ms against {} ms, median)",
+            ratio(docker.median_ms, native.median_ms),
+            format_ms_plain(docker.median_ms),
+            format_ms_plain(native.median_ms)
+        )
+    };
+    let _ = write!(
+        o,
+        "Goal (issue 15): the first call after `mode docker` is not slower than the same package started \
+         natively by `npx`; {verdict}. Managed mode answers its first call in {} native's time ({} ms), \
+         the server already running.",
+        ratio(managed.median_ms, native.median_ms),
+        format_ms_plain(managed.median_ms),
+    );
+    if let Some(node) = first_call(p, "pkg-node-store") {
+        let _ = write!(
+            o,
+            " Of native's {} ms, {} ms is the package itself starting under `node` (the last row); the rest, \
+             {} ms, is `npx`: loading npm, asking the registry for the latest version, finding it in its cache. \
+             Docker mode spends {} ms over the package's own start: `dockside connect`, the daemon, and the \
+             container's start.",
+            format_ms_plain(native.median_ms),
+            format_ms_plain(node.median_ms),
+            format_ms_plain(native.median_ms - node.median_ms),
+            format_ms_plain(docker.median_ms - node.median_ms),
+        );
+    }
+    o.push_str("\n\n");
+}
+
 /// A short summary for the terminal.
 pub fn headline_tables(r: &Results) -> String {
     let mut o = String::new();
@@ -637,6 +760,19 @@ pub fn headline_tables(r: &Results) -> String {
                 row.label,
                 ms(row.summary.p50_us),
                 signed_ms(row.summary.p50_us - direct)
+            );
+        }
+    }
+    if let Some(p) = &r.packages {
+        let native = first_call(p, "pkg-native-npx").map(|r| r.median_ms);
+        let _ = writeln!(o, "First call, {}: median ms (× native)", p.package);
+        for row in &p.rows {
+            let _ = writeln!(
+                o,
+                "  {:<72} {:>8} ({})",
+                row.label,
+                format_ms_plain(row.median_ms),
+                native.map(|n| ratio(row.median_ms, n)).unwrap_or_default()
             );
         }
     }
