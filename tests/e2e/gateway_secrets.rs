@@ -104,3 +104,59 @@ fn block_secrets_false_lets_them_through() {
         "{doc}"
     );
 }
+
+/// A value in the secret store that no running server declares is blocked too: the scanner
+/// holds every stored value, not only those the running servers got.
+#[test]
+fn a_stored_secret_no_running_server_uses_is_blocked() {
+    const UNUSED: &str = "dockside-e2e-stored-but-unused-77";
+    let home = TestHome::new();
+    let mut set = std::process::Command::new(bin("dockside"))
+        .args(["secret", "set", "elsewhere.token"])
+        .env("DOCKSIDE_HOME", home.path())
+        .env("DOCKSIDE_SECRET_STORE", "file")
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = set.stdin.take().unwrap();
+        stdin.write_all(UNUSED.as_bytes()).unwrap();
+    }
+    assert!(set.wait().unwrap().success());
+    let dir = home.path().join("catalogs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let catalog = dir.join("plain.yaml");
+    let doc = json!({"name": "plain", "registry": {"demo": {"command": demo_command("demo")}}});
+    std::fs::write(&catalog, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    let doc = dockside_e2e::mcp_client(&json!({
+        "connect": {
+            "command": bin("dockside").display().to_string(),
+            "args": ["gateway", "run", "--verbose", "--catalog", catalog.display().to_string()],
+            "env": {
+                "DOCKSIDE_HOME": home.path().display().to_string(),
+                "DOCKSIDE_SECRET_STORE": "file",
+                "RUST_LOG": "debug",
+            },
+            "stderr": "capture",
+        },
+        "steps": [
+            {"op": "callTool", "name": "demo__echo", "arguments": {"message": format!("leak {UNUSED}")}},
+            {"op": "callTool", "name": "demo__echo", "arguments": {"message": "harmless"}},
+        ],
+    }));
+    assert_eq!(doc["connected"], true, "{doc}");
+    let r = &doc["results"];
+    assert_eq!(r[0]["ok"], false, "the stored value passed: {doc}");
+    let m = r[0]["error"]["message"].as_str().unwrap();
+    assert!(
+        m.contains("demo__echo") && m.contains("secret") && !m.contains(UNUSED),
+        "{m}"
+    );
+    assert_eq!(r[1]["result"]["content"][0]["text"], "harmless");
+    let stderr = doc["stderr"].as_str().unwrap();
+    assert!(
+        !stderr.contains(UNUSED),
+        "the value leaked into the log:\n{stderr}"
+    );
+}

@@ -41,6 +41,9 @@ enum Command {
     Logs(cmd::logs::LogsArgs),
     /// Bridge stdio to the daemon (what client configs launch).
     Connect(cmd::connect::ConnectArgs),
+    /// Run a native server's command with its secrets from the store (what client entries of
+    /// native servers with secrets launch).
+    Exec(cmd::exec::ExecArgs),
     /// Secret values for servers' `secrets:` (OS keychain, or a 0600 file where none runs).
     Secret(cmd::secret::Args),
     /// Check Docker, runtimes, client files, the daemon, and whether each server can run here.
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
         Command::Stop(args) => cmd::stop::run(args),
         Command::Logs(args) => cmd::logs::run(args),
         Command::Connect(args) => cmd::connect::run(args),
+        Command::Exec(args) => cmd::exec::run(args),
         Command::Secret(args) => cmd::secret::run(args),
         Command::Doctor(args) => cmd::doctor::run(args),
         Command::Switch(args) => cmd::switch::run(args),

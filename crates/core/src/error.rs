@@ -79,6 +79,9 @@ pub enum Error {
         "cannot find a configuration directory for this user; set DOCKSIDE_HOME to a directory"
     )]
     NoHome,
+    /// The secret store refused (its message names the store and the fix; never a value).
+    #[error(transparent)]
+    Secret(#[from] crate::secrets::SecretError),
 }
 
 impl Error {

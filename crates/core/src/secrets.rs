@@ -363,6 +363,298 @@ pub fn resolve(
     Ok(out)
 }
 
+/// The text that stands for stored secret `NAME` where Dockside keeps a copy of a user's own
+/// text (a client entry it replaced, in `clients.json`; a client file's backup):
+/// `${dockside-secret:NAME}`.
+pub fn placeholder(name: &str) -> String {
+    format!("${{dockside-secret:{name}}}")
+}
+
+/// Replaces stored secret values by [`placeholder`]s in text Dockside writes for itself, and
+/// back. Only values of 8 characters or more made of `[A-Za-z0-9_.+/=-]` are replaced (they
+/// appear verbatim in JSON, TOML and YAML source); its `Debug` shows names only.
+#[derive(Clone, Default)]
+pub struct Redactor {
+    /// (name, value), longest value first.
+    pairs: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.pairs.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("Redactor").field("names", &names).finish()
+    }
+}
+
+impl Redactor {
+    /// Every value of `store` (none when the store cannot be read).
+    pub fn from_store(store: &SecretStore) -> Redactor {
+        let mut pairs = Vec::new();
+        for name in store.names().unwrap_or_default() {
+            if let Ok(Some(value)) = store.get(&name) {
+                pairs.push((name, value));
+            }
+        }
+        Redactor::new(pairs)
+    }
+
+    /// The home's store ([`SecretStore::open`]).
+    pub fn for_home(home: &Path) -> Redactor {
+        Redactor::from_store(&SecretStore::open(&Home::new(home)))
+    }
+
+    pub fn new(pairs: Vec<(String, String)>) -> Redactor {
+        let mut pairs: Vec<(String, String)> = pairs
+            .into_iter()
+            .filter(|(_, v)| {
+                v.len() >= 8
+                    && v.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_.+/=-".contains(c))
+            })
+            .collect();
+        pairs.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(&b.0)));
+        Redactor { pairs }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+
+    /// `text` with every known value replaced by its placeholder.
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for (name, value) in &self.pairs {
+            if out.contains(value.as_str()) {
+                out = out.replace(value.as_str(), &placeholder(name));
+            }
+        }
+        out
+    }
+
+    /// `text` with every placeholder of a known secret replaced by its value.
+    pub fn unredact(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for (name, value) in &self.pairs {
+            let p = placeholder(name);
+            if out.contains(&p) {
+                out = out.replace(&p, value);
+            }
+        }
+        out
+    }
+
+    /// [`Redactor::redact`] on every string (keys too) of a JSON value.
+    pub fn redact_value(&self, v: &serde_json::Value) -> serde_json::Value {
+        self.map_value(v, &|s| self.redact(s))
+    }
+
+    /// [`Redactor::unredact`] on every string (keys too) of a JSON value.
+    pub fn unredact_value(&self, v: &serde_json::Value) -> serde_json::Value {
+        self.map_value(v, &|s| self.unredact(s))
+    }
+
+    fn map_value(&self, v: &serde_json::Value, f: &dyn Fn(&str) -> String) -> serde_json::Value {
+        use serde_json::Value;
+        match v {
+            Value::String(s) => Value::String(f(s)),
+            Value::Array(items) => {
+                Value::Array(items.iter().map(|i| self.map_value(i, f)).collect())
+            }
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| (f(k), self.map_value(v, f)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+}
+
+/// Whether an environment variable holds a secret: its name says so ([`secret_name_hint`]) or
+/// its value looks like a known token ([`looks_like_token`]). Empty values and references to
+/// other variables (`${VAR}`, `$VAR`, `${input:id}`, `{{x}}`, `%VAR%`) are not values to move.
+pub fn is_secret_env(name: &str, value: &str) -> bool {
+    let v = value.trim();
+    if v.is_empty() || is_reference(v) {
+        return false;
+    }
+    looks_like_token(v) || (secret_name_hint(name) && !matches!(v, "true" | "false"))
+}
+
+/// A value that names another variable or a prompt rather than holding a value.
+fn is_reference(v: &str) -> bool {
+    let var = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | ':' | '-' | '.'))
+    };
+    (v.starts_with("${") && v.ends_with('}') && var(&v[2..v.len() - 1]))
+        || (v.starts_with("{{") && v.ends_with("}}"))
+        || (v.len() > 2 && v.starts_with('%') && v.ends_with('%') && var(&v[1..v.len() - 1]))
+        || v.strip_prefix('$').is_some_and(var)
+}
+
+/// The words of an environment variable name, upper-cased: split on `_`, `-`, `.`, spaces and
+/// camelCase humps (`githubApiKey` → `GITHUB`, `API`, `KEY`).
+fn name_words(name: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if !c.is_alphanumeric() {
+            if !word.is_empty() {
+                words.push(std::mem::take(&mut word));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && prev_lower && !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        word.extend(c.to_uppercase());
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
+/// Whether a variable's NAME says it holds a secret: one of its words is TOKEN, KEY, SECRET,
+/// PASSWORD/PASSWD/PASS, PAT, AUTH, CREDENTIAL(S), CREDS, PRIVATE, APIKEY… (whole words, so
+/// `KEYBOARD_LAYOUT`, `MONKEY`, `PATH`, `AUTHOR` are not), or a word ending in TOKEN, SECRET or
+/// PASSWORD (`GHTOKEN`). A name whose last word says it is *about* a secret rather than the
+/// secret (`TOKEN_FILE`, `AUTH_URL`, `KEY_ID`, `PASSWORD_ENABLED`…) is not one by name.
+pub fn secret_name_hint(name: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "TOKEN",
+        "TOKENS",
+        "KEY",
+        "KEYS",
+        "SECRET",
+        "SECRETS",
+        "PASSWORD",
+        "PASSWORDS",
+        "PASSWD",
+        "PASS",
+        "PASSPHRASE",
+        "PAT",
+        "AUTH",
+        "AUTHORIZATION",
+        "CREDENTIAL",
+        "CREDENTIALS",
+        "CREDS",
+        "PRIVATE",
+        "APIKEY",
+        "ACCESSKEY",
+        "SECRETKEY",
+        "PRIVATEKEY",
+        "BEARER",
+        "COOKIE",
+        "SESSIONID",
+    ];
+    const ENDINGS: &[&str] = &["TOKEN", "SECRET", "PASSWORD", "PASSWD", "APIKEY"];
+    const ABOUT: &[&str] = &[
+        "FILE", "PATH", "DIR", "URL", "URI", "ENDPOINT", "HOST", "PORT", "TYPE", "MODE", "METHOD",
+        "ID", "NAME", "USER", "USERNAME", "ENABLED", "DISABLED", "TIMEOUT", "TTL", "EXPIRY",
+        "EXPIRES", "HEADER", "PREFIX", "PROVIDER", "LENGTH",
+    ];
+    let words = name_words(name);
+    if words.last().is_some_and(|w| ABOUT.contains(&w.as_str())) {
+        return false;
+    }
+    words.iter().any(|w| {
+        WORDS.contains(&w.as_str()) || ENDINGS.iter().any(|e| w.len() > e.len() && w.ends_with(e))
+    })
+}
+
+/// Whether a value looks like a known credential: GitHub (`ghp_`, `gho_`, `ghu_`, `ghs_`,
+/// `ghr_`, `github_pat_`), GitLab (`glpat-`), OpenAI/Anthropic (`sk-`, `sk-ant-`), Slack
+/// (`xoxb-`, `xoxp-`…), Stripe (`sk_live_`, `rk_live_`), npm (`npm_`), Hugging Face (`hf_`),
+/// PyPI (`pypi-`), AWS access key ids (`AKIA…`), Google API keys (`AIza…`), JWTs (`eyJ…` in
+/// three dotted parts) and PEM private keys. Any whitespace-separated word of the value counts
+/// (`Bearer ghp_…`).
+pub fn looks_like_token(value: &str) -> bool {
+    if value.contains("PRIVATE KEY-----") {
+        return true;
+    }
+    value.split_whitespace().any(token_word)
+}
+
+fn token_word(w: &str) -> bool {
+    let body = |rest: &str, min: usize| {
+        rest.len() >= min
+            && rest
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+    };
+    const PREFIXES: &[(&str, usize)] = &[
+        ("ghp_", 20),
+        ("gho_", 20),
+        ("ghu_", 20),
+        ("ghs_", 20),
+        ("ghr_", 20),
+        ("github_pat_", 20),
+        ("glpat-", 16),
+        ("sk-ant-", 16),
+        ("sk-", 16),
+        ("sk_live_", 16),
+        ("rk_live_", 16),
+        ("sk_test_", 16),
+        ("xoxb-", 10),
+        ("xoxp-", 10),
+        ("xoxa-", 10),
+        ("xoxr-", 10),
+        ("xoxs-", 10),
+        ("xapp-", 10),
+        ("npm_", 30),
+        ("hf_", 30),
+        ("pypi-", 30),
+    ];
+    if PREFIXES
+        .iter()
+        .any(|(p, min)| w.strip_prefix(p).is_some_and(|rest| body(rest, *min)))
+    {
+        return true;
+    }
+    let upper_digits = |s: &str| {
+        s.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    };
+    if ["AKIA", "ASIA"].iter().any(|p| {
+        w.strip_prefix(p)
+            .is_some_and(|r| r.len() == 16 && upper_digits(r))
+    }) {
+        return true;
+    }
+    if w.strip_prefix("AIza").is_some_and(|r| body(r, 30)) {
+        return true;
+    }
+    if w.starts_with("eyJ") {
+        let parts: Vec<&str> = w.split('.').collect();
+        return parts.len() == 3 && parts.iter().all(|p| body(p, 4));
+    }
+    false
+}
+
+/// The store name for env var `env` of server `server`: `<server>.<env lower-cased>`, with any
+/// character a secret name cannot hold turned into `_` (`github.github_personal_access_token`).
+pub fn secret_name_for(server: &str, env: &str) -> String {
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    };
+    let name = format!("{}.{}", clean(server), clean(env));
+    name.trim_start_matches(['.', '-']).to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -427,5 +719,137 @@ mod tests {
         std::fs::write(&path, "novalue\n").unwrap();
         let err = read_env_file(&path).unwrap_err().to_string();
         assert!(err.ends_with(":1: expected `name=value`"), "{err}");
+    }
+
+    #[test]
+    fn redactor_round_trip_keeps_values_out() {
+        let token = format!("ghp_{}", "Zz9".repeat(12));
+        let r = Redactor::new(vec![
+            ("github.token".into(), token.clone()),
+            ("short".into(), "abc".into()),
+        ]);
+        let text = format!("{{\"env\": {{\"T\": \"{token}\"}}, \"x\": \"abc\"}}");
+        let red = r.redact(&text);
+        assert!(!red.contains(&token), "{red}");
+        assert!(red.contains("${dockside-secret:github.token}"));
+        assert!(red.contains("\"abc\""), "short values are left: {red}");
+        assert_eq!(r.unredact(&red), text);
+        let v = serde_json::json!({"env": {"T": token}});
+        assert_eq!(r.unredact_value(&r.redact_value(&v)), v);
+        assert!(!format!("{r:?}").contains(&token));
+    }
+
+    #[test]
+    fn secret_names_are_whole_words() {
+        for yes in [
+            "GITHUB_PERSONAL_ACCESS_TOKEN",
+            "GITHUB_TOKEN",
+            "API_KEY",
+            "BRAVE_API_KEY",
+            "OPENAI_APIKEY",
+            "apiKey",
+            "githubToken",
+            "CLIENT_SECRET",
+            "PGPASSWORD",
+            "DB_PASSWORD",
+            "DB_PASSWD",
+            "DB_PASS",
+            "GITLAB_PAT",
+            "AUTH",
+            "BASIC_AUTH",
+            "GOOGLE_APPLICATION_CREDENTIALS",
+            "AWS_CREDS",
+            "PRIVATE_KEY",
+            "AWS_SECRET_ACCESS_KEY",
+            "SLACK_BOT_TOKEN",
+            "GHTOKEN",
+            "x-api-key",
+        ] {
+            assert!(secret_name_hint(yes), "{yes} should be a secret name");
+        }
+        for no in [
+            "KEYBOARD_LAYOUT",
+            "MONKEY",
+            "PATH",
+            "PWD",
+            "AUTHOR",
+            "AUTHOR_NAME",
+            "PATTERN",
+            "PASSTHROUGH",
+            "TOKENIZER",
+            "KEYS_DIR",
+            "TOKEN_FILE",
+            "AUTH_URL",
+            "AWS_ACCESS_KEY_ID",
+            "PASSWORD_ENABLED",
+            "NODE_ENV",
+            "FASTMCP_LOG_LEVEL",
+            "DATABASE_URL",
+            "PRIVATEER",
+            "SPATIAL",
+            "",
+        ] {
+            assert!(!secret_name_hint(no), "{no} should not be a secret name");
+        }
+    }
+
+    #[test]
+    fn known_token_shapes() {
+        let a = |n: usize| "a1B2".repeat(n);
+        for yes in [
+            format!("ghp_{}", a(9)),
+            format!("gho_{}", a(9)),
+            format!("github_pat_{}", a(10)),
+            format!("glpat-{}", a(5)),
+            format!("sk-{}", a(10)),
+            format!("sk-ant-api03-{}", a(10)),
+            format!("xoxb-{}", a(4)),
+            format!("xoxp-{}", a(4)),
+            "AKIAIOSFODNN7EXAMPLE".to_owned(),
+            format!("AIza{}", a(9)),
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJlLXBhcnQ".to_owned(),
+            format!("Bearer ghp_{}", a(9)),
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIE".to_owned(),
+        ] {
+            assert!(looks_like_token(&yes), "{yes} should look like a token");
+        }
+        for no in [
+            "ghp_short",
+            "sk-1",
+            "production",
+            "/usr/local/bin",
+            "https://example.com/sk-path",
+            "AKIAlowercase0000000",
+            "eyJ.only",
+            "skeleton-key-of-the-house",
+            "Überschall",
+        ] {
+            assert!(!looks_like_token(no), "{no} should not look like a token");
+        }
+    }
+
+    #[test]
+    fn secret_env_by_name_or_value_but_not_references() {
+        assert!(is_secret_env("GITHUB_PERSONAL_ACCESS_TOKEN", "ghp_example"));
+        assert!(is_secret_env("PGPASSWORD", "hunter2"));
+        assert!(is_secret_env(
+            "SOMETHING",
+            &format!("ghp_{}", "x".repeat(36))
+        ));
+        assert!(!is_secret_env("NODE_ENV", "production"));
+        assert!(!is_secret_env("API_KEY", "${EXTERNAL_API_KEY}"));
+        assert!(!is_secret_env(
+            "PERPLEXITY_API_KEY",
+            "${input:perplexity-key}"
+        ));
+        assert!(!is_secret_env("API_KEY", "$EXTERNAL_API_KEY"));
+        assert!(!is_secret_env("API_KEY", ""));
+        assert!(!is_secret_env("API_KEY", "{{github.token}}"));
+        assert_eq!(
+            secret_name_for("github", "GITHUB_PERSONAL_ACCESS_TOKEN"),
+            "github.github_personal_access_token"
+        );
+        assert_eq!(secret_name_for("my srv", "Api Key"), "my_srv.api_key");
+        assert!(check_name(&secret_name_for("-x", "É")).is_ok());
     }
 }

@@ -170,6 +170,8 @@ fn server_of(ws: &Workspace, target: &Target, value: &serde_json::Value) -> Opti
                 [connect, flag, server] if connect == "connect" && flag == "--server" => {
                     Some(server.clone())
                 }
+                // A native server with secrets (moved to the store on import).
+                [exec, server] if exec == "exec" => Some(server.clone()),
                 _ => Some("(aggregate)".into()),
             };
         }

@@ -30,6 +30,15 @@ enum Action {
         json: bool,
     },
     /// Import a client's servers into the catalog, in native mode (deduplicated across clients)
+    #[command(
+        long_about = "Import a client's servers into the catalog, in native mode \
+        (deduplicated across clients).\n\n\
+        Env values that are secrets (a name with TOKEN, KEY, SECRET, PASSWORD, PAT, AUTH, \
+        CREDENTIAL or PRIVATE as a word, or a value shaped like a known token: ghp_…, sk-…, \
+        AKIA…) go to the secret store as `<server>.<env>`; the catalog declares them under \
+        `secrets:` and never holds the value. A native server with secrets is written into \
+        client files as `dockside exec NAME`."
+    )]
     Import {
         /// Client id (see `dockside client list`)
         #[arg(required_unless_present = "all", conflicts_with = "all")]
@@ -425,6 +434,15 @@ fn run_import(
             "already in the catalog".to_owned()
         };
         println!("{}: {what} — from {}", r.name, r.sources.join(", "));
+        if !r.moved_secrets.is_empty() {
+            let moved: Vec<String> = (r.moved_secrets.iter())
+                .map(|m| format!("{} (secret `{}`)", m.env, m.secret))
+                .collect();
+            println!(
+                "  secrets moved to the secret store, out of the catalog: {}",
+                moved.join(", ")
+            );
+        }
     }
     Ok(())
 }

@@ -5,6 +5,7 @@ pub mod client;
 pub mod connect;
 pub mod daemon;
 pub mod doctor;
+pub mod exec;
 pub mod gateway;
 pub mod logs;
 pub mod secret;

@@ -77,14 +77,17 @@ pub fn read(
         .collect())
 }
 
-/// `dockside connect …` entries are Dockside's bridge, never a server to import.
+/// `dockside connect …` and `dockside exec …` entries are Dockside's, never a server to import.
 fn is_bridge(e: &Entry) -> bool {
     match e {
         Entry::Stdio(c) => {
             let stem = Path::new(&c.command)
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned());
-            stem.as_deref() == Some("dockside") && c.args.first().is_some_and(|a| a == "connect")
+            stem.as_deref() == Some("dockside")
+                && c.args
+                    .first()
+                    .is_some_and(|a| a == "connect" || a == "exec")
         }
         Entry::Remote { .. } => false,
     }

@@ -158,16 +158,53 @@ impl Record {
         match snap.text {
             None => Ok(Record::default()),
             Some(t) => {
-                serde_json::from_str(&t).map_err(|source| RecordError::Parse { path, source })
+                let mut record: Record = serde_json::from_str(&t)
+                    .map_err(|source| RecordError::Parse { path, source })?;
+                // The user's entries Dockside replaced keep their secrets in the store.
+                if t.contains("${dockside-secret:") {
+                    let r = crate::secrets::Redactor::for_home(dockside_home);
+                    record.map_replaced(|v| r.unredact_value(v), |t| r.unredact(t));
+                }
+                Ok(record)
             }
         }
+    }
+
+    /// Applies `value` and `text` to every user entry kept to put back.
+    fn map_replaced(&mut self, value: impl Fn(&Value) -> Value, text: impl Fn(&str) -> String) {
+        for file in self.files.values_mut() {
+            for e in file.entries.values_mut() {
+                if let Some(v) = &e.replaced {
+                    e.replaced = Some(value(v));
+                }
+                if let Some(t) = &e.replaced_text {
+                    e.replaced_text = Some(text(t));
+                }
+            }
+        }
+    }
+
+    fn holds_replaced(&self) -> bool {
+        (self.files.values()).any(|f| f.entries.values().any(|e| e.replaced.is_some()))
     }
 
     /// Atomic write (temp + fsync + rename).
     pub fn save(&self, dockside_home: &Path) -> Result<(), RecordError> {
         let path = Self::path(dockside_home);
         let snap = Snapshot::read(&path)?;
-        let mut text = serde_json::to_string_pretty(self).expect("record serializes");
+        // A user's entry kept to put back holds no secret value: stored ones become
+        // `${dockside-secret:NAME}` here and come back on load.
+        let mut redacted;
+        let mut this = self;
+        if self.holds_replaced() {
+            let r = crate::secrets::Redactor::for_home(dockside_home);
+            if !r.is_empty() {
+                redacted = self.clone();
+                redacted.map_replaced(|v| r.redact_value(v), |t| r.redact(t));
+                this = &redacted;
+            }
+        }
+        let mut text = serde_json::to_string_pretty(this).expect("record serializes");
         text.push('\n');
         file::commit(&snap, Some(&text), &CommitOptions::default())?;
         Ok(())

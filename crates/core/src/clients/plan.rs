@@ -39,6 +39,16 @@ pub enum DesiredEntry {
     Gateway { server: String },
     /// The client reaches every server through one aggregate entry: `dockside connect`.
     Aggregate,
+    /// A native server with declared secrets: the client runs `dockside exec NAME`, which
+    /// replaces itself with the server's command, its secrets in the environment, so the
+    /// client file holds no secret. `native` is that command without the secrets, and
+    /// `secret_env` the variables they fill: a user's entry that runs the same command and
+    /// differs only in those variables' values is the same server (replaced, not a conflict).
+    Exec {
+        server: String,
+        native: NativeCommand,
+        secret_env: Vec<String>,
+    },
     /// A remote server the client reaches directly (`native` mode of a remote server). A
     /// client without remote entries in its file gets the gateway entry instead.
     Remote {
@@ -56,6 +66,15 @@ pub type Desired = IndexMap<String, DesiredEntry>;
 pub struct Launcher(pub String);
 
 impl Launcher {
+    /// `LAUNCHER exec SERVER`: a native server started with its secrets from the store.
+    pub fn exec(&self, server: &str) -> NativeCommand {
+        NativeCommand {
+            command: self.0.clone(),
+            args: vec!["exec".to_owned(), server.to_owned()],
+            ..Default::default()
+        }
+    }
+
     pub fn command(&self, server: Option<&str>) -> NativeCommand {
         let mut args = vec!["connect".to_owned()];
         if let Some(s) = server {
@@ -111,6 +130,7 @@ pub fn encode(spec: &ClientSpec, name: &str, entry: &DesiredEntry, launcher: &La
         DesiredEntry::Native(c) => c.clone(),
         DesiredEntry::Gateway { server } => launcher.command(Some(server)),
         DesiredEntry::Aggregate => launcher.command(None),
+        DesiredEntry::Exec { server, .. } => launcher.exec(server),
         DesiredEntry::Remote {
             server,
             url,
@@ -130,6 +150,32 @@ fn same_meaning(spec: &ClientSpec, a: &Value, b: &Value) -> bool {
         (Some(x), Some(y)) => x == y,
         _ => content_hash(a) == content_hash(b),
     }
+}
+
+/// Whether the user's entry `cur` runs what `want` (an [`DesiredEntry::Exec`]) runs: the same
+/// command, arguments and directory, and the same environment apart from the values of the
+/// secret variables (which `dockside exec` fills from the store).
+fn same_exec(spec: &ClientSpec, cur: &Value, want: &DesiredEntry) -> bool {
+    let DesiredEntry::Exec {
+        native, secret_env, ..
+    } = want
+    else {
+        return false;
+    };
+    let Some(Entry::Stdio(c)) = spec.shape.decode(cur) else {
+        return false;
+    };
+    let plain = |env: &IndexMap<String, String>| -> IndexMap<String, String> {
+        env.iter()
+            .filter(|(k, _)| !secret_env.contains(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    };
+    c.command == native.command
+        && c.args == native.args
+        && c.cwd == native.cwd
+        && plain(&c.env) == plain(&native.env)
+        && secret_env.iter().all(|k| c.env.contains_key(k))
 }
 
 /// Puts back the user's entry `orig` that Dockside replaced under `name`: its source `text`
@@ -250,7 +296,7 @@ pub fn plan(input: &PlanInput) -> Result<FilePlan, EditError> {
                         .entries
                         .insert(name.clone(), replacing(content_hash(cur)));
                     changes.push(Change::TookOver(name.clone()));
-                } else if input.adopt || ours {
+                } else if input.adopt || ours || same_exec(spec, cur, want) {
                     let rec = replacing(hash);
                     doc.set(name, &value)?;
                     owned.entries.insert(name.clone(), rec);
@@ -293,7 +339,10 @@ pub fn plan(input: &PlanInput) -> Result<FilePlan, EditError> {
 fn is_dockside_entry(spec: &ClientSpec, v: &Value, launcher: &Launcher) -> bool {
     match spec.shape.decode(v) {
         Some(Entry::Stdio(c)) => {
-            c.command == launcher.0 && c.args.first().is_some_and(|a| a == "connect")
+            c.command == launcher.0
+                && c.args
+                    .first()
+                    .is_some_and(|a| a == "connect" || a == "exec")
         }
         _ => false,
     }

@@ -10,6 +10,7 @@
 //! A crash after 2 leaves entries the record calls Dockside's under either their old or their
 //! new hash, so the next sync recognizes them; a crash during 3 leaves the old file whole.
 
+use crate::secrets::Redactor;
 use std::path::{Path, PathBuf};
 
 use super::env::Env;
@@ -253,6 +254,7 @@ fn commit_all_locked(ctx: &Context, planned: &[Planned]) -> Result<Vec<Outcome>,
     }
     let opts = CommitOptions {
         backup_root: Some(ctx.backups()),
+        redact: (!writes.is_empty()).then(|| Redactor::for_home(&ctx.dockside_home)),
     };
     let mut done: Vec<(&Planned, Committed)> = Vec::new();
     for p in &writes {

@@ -6,8 +6,9 @@ use super::import::Imported;
 use super::plan::{Desired, DesiredEntry};
 use super::shape::{Entry, NativeCommand};
 use super::sync::{self, Context, Outcome, Target, TargetError};
-use crate::catalog::{EnvVar, Remote, Server};
+use crate::catalog::{EnvVar, Remote, Secret, Server};
 use crate::launch::Launch;
+use crate::secrets::{self, SecretStore};
 use crate::state::Mode;
 use crate::{Error, Workspace};
 
@@ -26,12 +27,22 @@ pub fn server_views(ws: &Workspace, client: &str) -> Vec<ServerView> {
             };
             let native = match (mode, ws.launch_in(e.name, Mode::Native)) {
                 (ServerMode::Native, Ok(Launch::Host(h))) => {
-                    Some(DesiredEntry::Native(NativeCommand {
+                    let native = NativeCommand {
                         command: h.program,
                         args: h.args,
                         env: h.env,
                         cwd: h.cwd.map(|c| c.display().to_string()),
-                    }))
+                    };
+                    // Secrets never go into a client file: `dockside exec` adds them.
+                    Some(if h.secrets.is_empty() {
+                        DesiredEntry::Native(native)
+                    } else {
+                        DesiredEntry::Exec {
+                            server: e.name.to_owned(),
+                            native,
+                            secret_env: h.secrets.into_iter().map(|s| s.env).collect(),
+                        }
+                    })
                 }
                 (ServerMode::Native, Ok(Launch::Remote(r))) => Some(DesiredEntry::Remote {
                     server: e.name.to_owned(),
@@ -162,6 +173,15 @@ pub fn to_server(entry: &Entry) -> Server {
     }
 }
 
+/// An env var of an imported server whose value went to the secret store (names only).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MovedSecret {
+    /// The environment variable the server reads it from.
+    pub env: String,
+    /// The secret's name in the store (`catalog` `secrets: [{name, env}]`).
+    pub secret: String,
+}
+
 /// What happened to one imported server.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ImportResult {
@@ -173,21 +193,76 @@ pub struct ImportResult {
     /// Where it came from: `client: path`, plus ` (as NAME)` where that client knows it by
     /// another name.
     pub sources: Vec<String>,
+    /// Env vars whose values are secrets (see [`secrets::is_secret_env`]): moved to the secret
+    /// store, declared as the server's `secrets:` instead of `env:`. Never the values.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub moved_secrets: Vec<MovedSecret>,
+}
+
+/// Splits the secret env vars off `server` (named `name`): they leave `env` and are declared in
+/// `secrets:` as `<name>.<env lower-cased>`. Returns them with their values, for the store.
+fn move_secrets(name: &str, server: &mut Server) -> Vec<(MovedSecret, String)> {
+    let mut moved = Vec::new();
+    let Some(env) = server.env.take() else {
+        return moved;
+    };
+    let mut kept = Vec::new();
+    for var in env {
+        match &var.value {
+            Some(value) if secrets::is_secret_env(&var.name, value) => {
+                let secret = secrets::secret_name_for(name, &var.name);
+                moved.push((
+                    MovedSecret {
+                        env: var.name.clone(),
+                        secret,
+                    },
+                    value.clone(),
+                ));
+            }
+            _ => kept.push(var),
+        }
+    }
+    server.env = (!kept.is_empty()).then_some(kept);
+    if !moved.is_empty() {
+        let declared = server.secrets.get_or_insert_with(Vec::new);
+        for (m, _) in &moved {
+            declared.push(Secret {
+                name: m.secret.clone(),
+                env: m.env.clone(),
+                extra: Default::default(),
+            });
+        }
+    }
+    moved
+}
+
+/// [`import_into_store`] with the home's secret store ([`SecretStore::open`]).
+pub fn import_into(
+    ws: &mut Workspace,
+    catalog: &str,
+    imported: &[Imported],
+) -> Result<Vec<ImportResult>, Error> {
+    let store = SecretStore::open(ws.home());
+    import_into_store(ws, catalog, imported, &store)
 }
 
 /// Adds imported servers to catalog `catalog` in `native` mode (`off` when every client it came
 /// from has it switched off); a server whose name is taken
 /// by a different server gets a `-2`, `-3`… suffix. Where a client knows the server by another
 /// name than it gets here, that name is recorded as the server's alias for that client (so the
-/// client's entry keeps its name). Call [`Workspace::save`] afterwards.
-pub fn import_into(
+/// client's entry keeps its name). Env values that are secrets go to `store` and the server
+/// declares them as `secrets:` (so no catalog holds them); a server already there with the same
+/// command gets a missing value of a secret it declares for that env var. Call
+/// [`Workspace::save`] afterwards.
+pub fn import_into_store(
     ws: &mut Workspace,
     catalog: &str,
     imported: &[Imported],
+    store: &SecretStore,
 ) -> Result<Vec<ImportResult>, Error> {
     let mut out = Vec::new();
     for imp in imported {
-        let server = to_server(&imp.entry);
+        let mut server = to_server(&imp.entry);
         let base = catalog_name(&imp.name);
         let mut name = base.clone();
         let mut n = 2;
@@ -207,7 +282,13 @@ pub fn import_into(
                 }
             }
         }
+        let moved = move_secrets(&name, &mut server);
+        let mut moved_secrets = Vec::new();
         if status == "added" {
+            for (m, value) in &moved {
+                store.set(&m.secret, value)?;
+                moved_secrets.push(m.clone());
+            }
             ws.add_server(catalog, &name, server)?;
             let mode = if imp.disabled() {
                 Mode::Off
@@ -215,6 +296,23 @@ pub fn import_into(
                 Mode::Native
             };
             ws.set_mode(&name, mode)?;
+        } else {
+            let declared = ws
+                .server(&name)
+                .and_then(|e| e.server.secrets.clone())
+                .unwrap_or_default();
+            for (m, value) in &moved {
+                let Some(d) = declared.iter().find(|d| d.env == m.env) else {
+                    continue;
+                };
+                if store.get(&d.name)?.is_none() {
+                    store.set(&d.name, value)?;
+                }
+                moved_secrets.push(MovedSecret {
+                    env: m.env.clone(),
+                    secret: d.name.clone(),
+                });
+            }
         }
         for f in imp.sources.iter().filter(|f| f.name != name) {
             if ws.state().server(&name).aliases.get(&f.key) != Some(&f.name) {
@@ -237,6 +335,7 @@ pub fn import_into(
             name,
             status,
             sources,
+            moved_secrets,
         });
     }
     Ok(out)

@@ -92,6 +92,8 @@ fn read_opt(path: &Path) -> Result<Option<String>, FileError> {
 pub struct CommitOptions {
     /// Where backups go (`DOCKSIDE_HOME/backups`); `None` disables backups.
     pub backup_root: Option<PathBuf>,
+    /// Secret values written into backups as `${dockside-secret:NAME}` instead.
+    pub redact: Option<crate::secrets::Redactor>,
 }
 
 /// What [`commit`] did.
@@ -268,7 +270,11 @@ fn backup(snap: &Snapshot, opts: &CommitOptions) -> Result<Option<PathBuf>, File
         dest = dir.join(format!("{name}.{}-{n}.bak", timestamp(SystemTime::now())));
         n += 1;
     }
-    fs::write(&dest, text).map_err(io_err(&dest))?;
+    let text = match &opts.redact {
+        Some(r) => std::borrow::Cow::Owned(r.redact(text)),
+        None => std::borrow::Cow::Borrowed(text.as_str()),
+    };
+    fs::write(&dest, text.as_bytes()).map_err(io_err(&dest))?;
     prune(&dir, BACKUPS_KEPT);
     Ok(Some(dest))
 }
@@ -357,6 +363,7 @@ mod tests {
         fs::write(&p, "one").unwrap();
         let opts = CommitOptions {
             backup_root: Some(dir.path().join("backups")),
+            ..Default::default()
         };
         let snap = Snapshot::read(&p).unwrap();
         fs::write(&p, "user edit").unwrap();

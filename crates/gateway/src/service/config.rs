@@ -86,6 +86,32 @@ impl SecretSource {
             store: Some(store),
         })
     }
+
+    /// Every value the `.env` file and the store hold, whoever uses them: `--block-secrets`
+    /// blocks them all, not only those of the servers now running. A store that cannot be
+    /// read is logged (by name of the store, never a value) and skipped.
+    pub fn all_values(&self) -> Vec<String> {
+        let mut values: Vec<String> = self
+            .env_file
+            .iter()
+            .flat_map(|f| f.values().cloned())
+            .collect();
+        if let Some(store) = &self.store {
+            match store.names() {
+                Ok(names) => {
+                    for name in names {
+                        match store.get(&name) {
+                            Ok(Some(v)) => values.push(v),
+                            Ok(None) => {}
+                            Err(e) => tracing::warn!("secret '{name}' cannot be read: {e}"),
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!("the secret store cannot be listed: {e}"),
+            }
+        }
+        values
+    }
 }
 
 /// The spec of one server run by the gateway: a host process (`managed`), or a container when
@@ -231,6 +257,9 @@ pub struct Selected {
     pub specs: Vec<UpstreamSpec>,
     pub errors: Vec<(String, String)>,
     pub known: Vec<(String, Mode)>,
+    /// The values `--block-secrets` blocks: those of the selected servers plus every value of
+    /// the `.env` file and the secret store.
+    pub secret_values: Vec<String>,
 }
 
 /// The specs to run: `--servers`, else every server of the `--catalog` files, else every
@@ -279,6 +308,10 @@ pub fn select(home: &Home, sel: &Selection) -> anyhow::Result<Selected> {
             Err(e) => out.errors.push((name.clone(), format!("{e:#}"))),
         }
     }
+    out.secret_values = (out.specs.iter())
+        .flat_map(|s| s.secret_values.iter().cloned())
+        .chain(source.all_values())
+        .collect();
     Ok(out)
 }
 

@@ -204,8 +204,13 @@ impl Daemon {
             .filter(|n| !specs.iter().any(|s| &s.name == *n))
             .cloned()
             .collect();
-        self.gw
-            .set_secret_values(specs.iter().flat_map(|s| s.secret_values.clone()).collect());
+        // Every stored value, plus those of the pinned servers selected on top.
+        self.gw.set_secret_values(
+            (specs.iter())
+                .flat_map(|s| s.secret_values.iter().cloned())
+                .chain(selected.secret_values.iter().cloned())
+                .collect(),
+        );
         for f in self.gw.apply(specs).await {
             let server = f.server().to_string();
             self.notes

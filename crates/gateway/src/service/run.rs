@@ -83,6 +83,7 @@ async fn run_async(opts: RunOptions) -> anyhow::Result<i32> {
         eprintln!("error: server '{server}': {error}");
     }
     let specs = selected.specs;
+    let secret_values = selected.secret_values;
     note_container_flags(&opts);
     if specs.is_empty() {
         tracing::warn!(
@@ -92,7 +93,7 @@ async fn run_async(opts: RunOptions) -> anyhow::Result<i32> {
     }
     let docker = opts.docker_runtime(&home)?;
     let gw = options::gateway(opts.gateway_config(), &docker);
-    gw.set_secret_values(specs.iter().flat_map(|s| s.secret_values.clone()).collect());
+    gw.set_secret_values(secret_values);
     mirror_server_stderr(&gw);
     let failures = gw.start_servers(specs.clone()).await;
     for f in &failures {
@@ -141,13 +142,7 @@ pub async fn reload(gw: &Gateway, home: &Home, sel: &Selection) {
             for (server, error) in &selected.errors {
                 tracing::error!("server '{server}': {error}");
             }
-            gw.set_secret_values(
-                selected
-                    .specs
-                    .iter()
-                    .flat_map(|s| s.secret_values.clone())
-                    .collect(),
-            );
+            gw.set_secret_values(selected.secret_values.clone());
             for f in gw.apply(selected.specs).await {
                 tracing::error!("{f}");
             }
