@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CatalogServer, SecretRow, SecretsView } from './api';
 import { fakeApi } from './fakeApi';
-import { mountSecrets, secretStatus, secretsSummary, sortRows } from './secrets';
+import { mountSecrets, secretStatus, secretsSummary, sortRows, storedMessage } from './secrets';
 
 const VALUE = 'ghp_Sup3rS3cretValue0123456789';
 
@@ -72,6 +72,21 @@ describe('secrets logic', () => {
     ]);
     expect(sortRows(rows).map((x) => x.name)).toEqual(['c.missing', 'a.unused', 'b.set']);
   });
+
+  it('says which running servers get a stored value at their next start', () => {
+    const view: SecretsView = {
+      backend: 'keychain',
+      store: 'the OS keychain',
+      warning: null,
+      catalogError: null,
+      secrets: [
+        { name: 'a', set: true, missing: false, users: [{ server: 'web', env: 'A', mode: 'docker' }, { server: 'cli', env: 'A', mode: 'native' }, { server: 'old', env: 'A', mode: 'off' }] },
+        { name: 'b', set: true, missing: false, users: [] },
+      ],
+    };
+    expect(storedMessage('a', view)).toBe('Stored a in the OS keychain; web gets it at the next start (Restart on the Servers screen)');
+    expect(storedMessage('b', view)).toBe('Stored b in the OS keychain');
+  });
 });
 
 describe('secrets screen', () => {
@@ -125,7 +140,9 @@ describe('secrets screen', () => {
     expect(api.secretValues.get('github.personal_access_token')).toBe(VALUE);
     expect(row('github.personal_access_token')!.classList.contains('missing')).toBe(false);
     expect(root.querySelector('tr.secret-edit')).toBeNull();
-    expect(toast.info).toHaveBeenCalledWith('Stored github.personal_access_token in /home/me/.config/dockside/secrets.json (mode 0600)');
+    expect(toast.info).toHaveBeenCalledWith(
+      'Stored github.personal_access_token in /home/me/.config/dockside/secrets.json (mode 0600); github, slack get it at the next start (Restart on the Servers screen)',
+    );
     expectNoValue(VALUE);
     expect(JSON.stringify(toast.info.mock.calls)).not.toContain(VALUE);
     // Nothing the app returned holds it either.

@@ -45,6 +45,14 @@ export function storeLine(view: SecretsView): string {
   return `Values are kept in ${view.store}${view.backend === 'file' ? ', readable only by you' : ''}; they are never shown here again.`;
 }
 
+/** What the toast says once a value is stored: where, and which running servers need a restart
+ * to get it (the gateway passes secrets when it starts a server). */
+export function storedMessage(name: string, view: SecretsView): string {
+  const gateway = view.secrets.find((r) => r.name === name)?.users.filter((u) => u.mode === 'managed' || u.mode === 'docker').map((u) => u.server) ?? [];
+  const restart = gateway.length ? `; ${gateway.join(', ')} ${gateway.length === 1 ? 'gets' : 'get'} it at the next start (Restart on the Servers screen)` : '';
+  return `Stored ${name} in ${view.store}${restart}`;
+}
+
 /** An inline "value for NAME" form: a password field and Save; the field is emptied once sent. */
 export function valueForm(
   name: string | null,
@@ -142,7 +150,7 @@ export function mountSecrets(api: DocksideApi, toast: Toaster): SecretsScreen {
       view = await api.setSecret(name, value);
       busy.delete(name);
       editing = null;
-      toast.info(`Stored ${name} in ${view.store}`);
+      toast.info(storedMessage(name, view));
       render();
       return null;
     } catch (err) {
@@ -176,7 +184,7 @@ export function mountSecrets(api: DocksideApi, toast: Toaster): SecretsScreen {
           { class: `secret-user${u.mode === 'off' ? ' off' : ''}`, 'data-server': u.server, title: `${u.server} gets it in $${u.env}` },
           el('code', {}, u.server),
           el('span', { class: 'subtitle' }, ` as ${u.env}`),
-          el('span', { class: 'badge' }, MODE_LABELS[u.mode] ?? u.mode),
+          el('span', { class: 'badge', title: u.mode === 'native' ? 'The AI client starts it itself: Dockside passes the value once it runs behind the gateway' : undefined }, MODE_LABELS[u.mode] ?? u.mode),
         ),
       ),
     );
