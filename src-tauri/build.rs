@@ -27,6 +27,9 @@ const COMMANDS: &[&str] = &[
     "production_plan",
     "switch_production",
     "switch_development",
+    "list_secrets",
+    "set_secret",
+    "remove_secret",
     "ui_ready",
 ];
 

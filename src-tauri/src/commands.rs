@@ -16,6 +16,7 @@ use crate::hub::Hub;
 use crate::model::{run_blocking, BackendError, DaemonState, LogLine, Mode, ServerView};
 use crate::options::LaunchOptions;
 use crate::prefs::Prefs;
+use crate::secrets::SecretsView;
 use crate::smoke::{self, UiReport};
 
 type SharedHub = Arc<Hub>;
@@ -257,6 +258,36 @@ pub async fn switch_development(
     hub.inner()
         .run_switch(app, &["switch", "development", "--json"], false)
         .await
+}
+
+/// The Secrets screen: every declared or stored secret name, who uses it, whether it is set,
+/// and where values live. Never a value.
+#[tauri::command]
+pub async fn list_secrets(hub: State<'_, SharedHub>) -> Result<SecretsView, BackendError> {
+    let home = hub.home.clone();
+    run_blocking(move || crate::secrets::list(&home)).await
+}
+
+/// Stores a secret's value (sent once, never read back) and returns the new list. The value
+/// is not logged: the command's arguments are not either.
+#[tauri::command]
+pub async fn set_secret(
+    hub: State<'_, SharedHub>,
+    name: String,
+    value: String,
+) -> Result<SecretsView, BackendError> {
+    let home = hub.home.clone();
+    run_blocking(move || crate::secrets::set(&home, &name, &value)).await
+}
+
+/// Deletes a secret's value and returns the new list.
+#[tauri::command]
+pub async fn remove_secret(
+    hub: State<'_, SharedHub>,
+    name: String,
+) -> Result<SecretsView, BackendError> {
+    let home = hub.home.clone();
+    run_blocking(move || crate::secrets::remove(&home, &name)).await
 }
 
 /// Called by the UI once its first load attempt finished.

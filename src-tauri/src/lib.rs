@@ -3,7 +3,7 @@
 //! Module layers — each module imports only from layers below it (never sideways within a
 //! layer, never up); this file wires them together:
 //! 1. [`model`], [`options`], [`window`], [`notify`] — shared types (rows, daemon state, errors), launch flags, the dashboard window, which events become notifications.
-//! 2. [`prefs`], [`backend`], [`clients`], [`editor`], [`production`], [`menu`] — data through `dockside-core`, the tray's look.
+//! 2. [`prefs`], [`backend`], [`clients`], [`editor`], [`production`], [`secrets`], [`menu`] — data through `dockside-core`, the tray's look.
 //! 3. [`hub`], [`smoke`] — daemon supervision, its events, the one mode change, the refresher of rows, tray and UI; the smoke check.
 //! 4. [`commands`], [`tray`] — what the web UI and the tray menu can do.
 //!
@@ -12,7 +12,8 @@
 //! - [`commands`]: the only calls the web UI (`ui/`) can make — thin wrappers over
 //!   `dockside-core` ([`backend`], [`editor`], [`clients`]), the [`hub`] and the daemon's
 //!   control API (`dockside_api::client`); [`production`]: the production switch (review
-//!   through core, switch and undo through the `dockside` CLI).
+//!   through core, switch and undo through the `dockside` CLI); [`secrets`]: the secret
+//!   store's names and who uses them (values go in, never come back).
 //! - [`hub`]: daemon supervision, event forwarding to the UI, tray refresh; [`notify`]: which
 //!   events become desktop notifications, rate-limited.
 //! - [`tray`] and [`menu`]: the tray icon, what its menu does and how it looks.
@@ -29,6 +30,7 @@ pub mod notify;
 pub mod options;
 pub mod prefs;
 pub mod production;
+pub mod secrets;
 pub mod smoke;
 pub mod tray;
 pub mod window;
@@ -122,6 +124,9 @@ pub fn run(options: LaunchOptions) -> anyhow::Result<()> {
             commands::production_plan,
             commands::switch_production,
             commands::switch_development,
+            commands::list_secrets,
+            commands::set_secret,
+            commands::remove_secret,
             commands::ui_ready
         ])
         .on_window_event(window::on_window_event)

@@ -110,6 +110,10 @@ pub enum BackendError {
     /// The daemon refused or failed a request; its message says why.
     #[error("{0}")]
     Daemon(String),
+    /// The secret store refused (a bad name, nothing to remove, the keychain said no). Never
+    /// holds a secret's value.
+    #[error("{0}")]
+    Secret(String),
     #[error("internal error in the Dockside app: {0}")]
     Internal(String),
 }
@@ -139,4 +143,12 @@ where
     tauri::async_runtime::spawn_blocking(move || call().map_err(Into::into))
         .await
         .map_err(|err| BackendError::Internal(format!("backend task failed: {err}")))?
+}
+
+/// Tests only: every test of this crate that touches the secret store uses the 0600 file
+/// store under its temp home (`DOCKSIDE_SECRET_STORE=file`), never the machine's keychain.
+#[cfg(test)]
+pub(crate) fn use_file_secret_store() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| std::env::set_var("DOCKSIDE_SECRET_STORE", "file"));
 }

@@ -9,13 +9,15 @@
 //! each into the Tauri event [`EVENT_PROGRESS`]. `dockside switch development --json` undoes
 //! the last production switch and prints `{record, problems}`.
 
+use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 use dockside_core::clients::sync::Context;
+use dockside_core::secrets::SecretStore;
 use dockside_core::switch::{self, plan_production, PlanOptions, SwitchPlan, SwitchRecord};
-use dockside_core::{Home, Profile, Workspace};
+use dockside_core::{Home, Mode, Profile, Workspace};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -38,6 +40,41 @@ pub struct ProductionPreview {
     pub profile: Profile,
     /// The production switch "Undo" puts back, if one is applied.
     pub undo: Option<SwitchSummary>,
+    /// Secrets that enabled servers declare and the store lacks: the review asks for them
+    /// before the switch (names only, never a value).
+    pub missing_secrets: Vec<MissingSecret>,
+    /// The secret store could not be read, so missing secrets are unknown.
+    pub secrets_error: Option<String>,
+}
+
+/// A secret an enabled server declares that the store lacks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MissingSecret {
+    pub server: String,
+    /// The secret's name (`dockside secret set NAME`).
+    pub name: String,
+    /// The variable the server gets it in.
+    pub env: String,
+}
+
+/// The secrets that the servers not `off` in `ws` declare and `stored` lacks, server by server.
+pub fn missing_secrets(ws: &Workspace, stored: &BTreeSet<String>) -> Vec<MissingSecret> {
+    ws.servers()
+        .filter(|e| e.state.mode != Mode::Off)
+        .flat_map(|e| {
+            e.server
+                .secrets
+                .iter()
+                .flatten()
+                .filter(|s| !stored.contains(&s.name))
+                .map(move |s| MissingSecret {
+                    server: e.name.to_owned(),
+                    name: s.name.clone(),
+                    env: s.env.clone(),
+                })
+        })
+        .collect()
 }
 
 /// One recorded switch, in short.
@@ -95,12 +132,18 @@ pub fn preview(
         ),
         (Some(_), None) => None,
     };
+    let (missing_secrets, secrets_error) = match SecretStore::open(&home).names() {
+        Ok(stored) => (missing_secrets(&ws, &stored), None),
+        Err(e) => (Vec::new(), Some(e.to_string())),
+    };
     Ok(ProductionPreview {
         available: reason.is_none(),
         reason,
         plan,
         profile,
         undo,
+        missing_secrets,
+        secrets_error,
     })
 }
 
@@ -416,8 +459,46 @@ mod tests {
         assert!(p.available, "{:?}", p.reason);
         assert_eq!(p.profile, Profile::Development);
         assert!(p.undo.is_none());
+        assert!(p.missing_secrets.is_empty() && p.secrets_error.is_none());
         let p = preview(&ctx, None, false).unwrap();
         assert!(!p.available);
         assert!(p.reason.unwrap().contains("DOCKSIDE_BIN"));
+    }
+
+    /// The review lists the secrets enabled servers lack, and forgets one once it is stored.
+    #[test]
+    fn preview_asks_for_the_missing_secrets_of_enabled_servers() {
+        crate::model::use_file_secret_store();
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::new(dir.path().join("home"));
+        std::fs::create_dir_all(home.catalogs_dir()).unwrap();
+        std::fs::write(
+            home.catalogs_dir().join("local.yaml"),
+            "registry:\n  github:\n    image: mcp/github\n    secrets:\n      - {name: github.token, env: GITHUB_TOKEN}\n      - {name: github.app, env: GITHUB_APP}\n  \
+             notes:\n    image: mcp/notes\n    secrets:\n      - {name: notes.key, env: NOTES_KEY}\n",
+        )
+        .unwrap();
+        std::fs::write(
+            home.state_path(),
+            "servers:\n  github: {mode: managed}\n  notes: {mode: off}\n",
+        )
+        .unwrap();
+        let mut ctx = Context::for_home(home.root());
+        ctx.env.home = dir.path().join("user");
+        SecretStore::open(&home).set("github.app", "v").unwrap();
+        let p = preview(&ctx, Some(Path::new("/opt/dockside")), false).unwrap();
+        assert_eq!(
+            p.missing_secrets,
+            [MissingSecret {
+                server: "github".into(),
+                name: "github.token".into(),
+                env: "GITHUB_TOKEN".into()
+            }]
+        );
+        let json = serde_json::to_value(&p).unwrap();
+        assert_eq!(json["missingSecrets"][0]["name"], "github.token");
+        SecretStore::open(&home).set("github.token", "v").unwrap();
+        let p = preview(&ctx, Some(Path::new("/opt/dockside")), false).unwrap();
+        assert!(p.missing_secrets.is_empty(), "{:?}", p.missing_secrets);
     }
 }

@@ -279,6 +279,15 @@ export interface SwitchSummary {
   files: number;
 }
 
+/** Mirrors `MissingSecret` in src-tauri/src/production.rs. */
+export interface MissingSecret {
+  server: string;
+  /** The secret's name (`dockside secret set NAME`). */
+  name: string;
+  /** The variable the server gets it in. */
+  env: string;
+}
+
 /** Mirrors `ProductionPreview` in src-tauri/src/production.rs. */
 export interface ProductionPreview {
   available: boolean;
@@ -287,6 +296,39 @@ export interface ProductionPreview {
   profile?: 'development' | 'production';
   /** The production switch Undo puts back, if one is applied. */
   undo?: SwitchSummary | null;
+  /** Secrets enabled servers declare that the store lacks (names only). */
+  missingSecrets?: MissingSecret[];
+  /** The secret store could not be read. */
+  secretsError?: string | null;
+}
+
+/** Mirrors `SecretUser` in src-tauri/src/secrets.rs: a server that declares a secret. */
+export interface SecretUser {
+  server: string;
+  env: string;
+  mode: Mode;
+}
+
+/** Mirrors `SecretRow` in src-tauri/src/secrets.rs. Never holds a value. */
+export interface SecretRow {
+  name: string;
+  /** The store holds a value for it. */
+  set: boolean;
+  users: SecretUser[];
+  /** Not set, and a server that is not off declares it. */
+  missing: boolean;
+}
+
+/** Mirrors `SecretsView` in src-tauri/src/secrets.rs. */
+export interface SecretsView {
+  backend: 'keychain' | 'file';
+  /** Where values live, e.g. "the OS keychain". */
+  store: string;
+  /** Why the file is used when the keychain was wanted. */
+  warning: string | null;
+  secrets: SecretRow[];
+  /** The catalogs could not be read: only stored names are listed. */
+  catalogError: string | null;
 }
 
 /** Mirrors `Latency` in crates/core/src/switch/preflight.rs. */
@@ -391,6 +433,11 @@ export interface DocksideApi {
   switchProduction(replaceDockerGateway?: boolean): Promise<SwitchOutcome>;
   /** Undoes the last production switch. */
   switchDevelopment(): Promise<SwitchOutcome>;
+  /** Secret names, their users and whether each is set; never a value. */
+  listSecrets(): Promise<SecretsView>;
+  /** Stores a value (sent once, never read back); resolves with the new list. */
+  setSecret(name: string, value: string): Promise<SecretsView>;
+  removeSecret(name: string): Promise<SecretsView>;
   uiReady(report: UiReport): Promise<void>;
 }
 
@@ -452,6 +499,9 @@ export const tauriApi: DocksideApi = {
   productionPlan: (replaceDockerGateway = false) => call('production_plan', { replaceDockerGateway }),
   switchProduction: (replaceDockerGateway = false) => call('switch_production', { replaceDockerGateway }),
   switchDevelopment: () => call('switch_development'),
+  listSecrets: () => call('list_secrets'),
+  setSecret: (name, value) => call('set_secret', { name, value }),
+  removeSecret: (name) => call('remove_secret', { name }),
   uiReady: (report) => call('ui_ready', { report }),
 };
 

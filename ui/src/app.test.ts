@@ -30,6 +30,10 @@ describe('app shell', () => {
     await vi.waitFor(() => expect(api.catalogView).toHaveBeenCalled());
     root.querySelector('[role=tablist]')!.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true }));
     expect(root.querySelector('main h2')?.textContent).toBe('Clients');
+    root.querySelector('[role=tablist]')!.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true }));
+    expect(root.querySelector('main h2')?.textContent).toBe('Secrets');
+    await vi.waitFor(() => expect(api.listSecrets).toHaveBeenCalled());
+    expect(location.hash).toBe('#secrets');
     ev.navigate('production');
     expect(root.querySelector('main h2')?.textContent).toBe('Production switch');
     await vi.waitFor(() => expect(root.textContent).toContain('not available yet'));

@@ -1,5 +1,5 @@
 /**
- * The dashboard shell: top bar (brand, screens, gateway status), the five screens, and the
+ * The dashboard shell: top bar (brand, screens, gateway status), the six screens, and the
  * toast. Wires pushed app events to the screens.
  */
 import { errorMessage, type DocksideApi, type DocksideEvents, type GatewayState, type UiReport } from './api';
@@ -9,15 +9,17 @@ import { el, icon } from './dom';
 import { mountLogs } from './logs';
 import { mountPrefs } from './prefs';
 import { mountProduction } from './production';
+import { mountSecrets } from './secrets';
 import { mountServers, type Toaster } from './servers';
 
-export const SCREENS = ['servers', 'catalog', 'clients', 'logs', 'production'] as const;
+export const SCREENS = ['servers', 'catalog', 'clients', 'secrets', 'logs', 'production'] as const;
 export type Screen = (typeof SCREENS)[number];
 
 const LABELS: Record<Screen, string> = {
   servers: 'Servers',
   catalog: 'Catalog',
   clients: 'Clients',
+  secrets: 'Secrets',
   logs: 'Logs',
   production: 'Production',
 };
@@ -72,8 +74,9 @@ export function mountApp(root: HTMLElement, api: DocksideApi, events: DocksideEv
   });
   const catalog = mountCatalog(api, toast, () => void servers.refresh());
   const clients = mountClients(api, toast);
+  const secrets = mountSecrets(api, toast);
   const production = mountProduction(api, toast);
-  const screens = { servers, catalog, clients, logs, production };
+  const screens = { servers, catalog, clients, secrets, logs, production };
 
   const tabs = el('nav', { class: 'tabs', role: 'tablist', 'aria-label': 'Screens' });
   for (const s of SCREENS) {

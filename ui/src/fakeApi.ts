@@ -3,10 +3,30 @@
  * Every method is a `vi.fn`, so tests can assert calls or override single methods.
  */
 import { vi } from 'vitest';
-import type { CatalogServer, DaemonEvent, DockerImport, DocksideApi, DocksideEvents, GatewayState, Mode, ProductionPreview, ServerView, SwitchOutcome, SwitchProgress } from './api';
+import type { CatalogServer, DaemonEvent, DockerImport, DocksideApi, DocksideEvents, GatewayState, Mode, ProductionPreview, SecretRow, SecretsView, ServerView, SwitchOutcome, SwitchProgress } from './api';
+
+/** The secret store's names as src-tauri/src/secrets.rs lists them: declared by `catalog`'s
+ * servers or `stored`; values are kept only to check what a test sent, never returned. */
+export function fakeSecrets(catalog: CatalogServer[], stored: Map<string, string>): SecretsView {
+  const rows = new Map<string, SecretRow>();
+  const row = (name: string) => rows.get(name) ?? (rows.set(name, { name, set: stored.has(name), users: [], missing: false }), rows.get(name)!);
+  for (const name of stored.keys()) row(name);
+  for (const c of catalog) for (const s of c.server.secrets ?? []) row(s.name).users.push({ server: c.name, env: s.env, mode: c.mode });
+  for (const r of rows.values()) r.missing = !r.set && r.users.some((u) => u.mode !== 'off');
+  return { backend: 'file', store: '/home/me/.config/dockside/secrets.json (mode 0600)', warning: null, secrets: [...rows.values()].sort((a, b) => a.name.localeCompare(b.name)), catalogError: null };
+}
+
+/** The store's name check (core::secrets::check_name) and its message. */
+export function checkSecretName(name: string): void {
+  if (!/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(name)) {
+    throw `invalid secret name \`${name}\`: use letters, digits, \`.\`, \`_\` and \`-\` (e.g. github.personal_access_token)`;
+  }
+}
 
 export function fakeApi(servers: ServerView[], catalog: CatalogServer[] = [], overrides: Partial<DocksideApi> = {}) {
   const rows = servers.map((s) => ({ ...s }));
+  /** name → value: what `setSecret` received (tests check it; the API never returns it). */
+  const stored = new Map<string, string>();
   const gateway: GatewayState = { running: true, paused: false, pid: 1, url: 'http://127.0.0.1:8813/mcp', error: null, binary: null };
   const api = {
     listServers: vi.fn(async () => rows.map((s) => ({ ...s }))),
@@ -40,10 +60,22 @@ export function fakeApi(servers: ServerView[], catalog: CatalogServer[] = [], ov
     productionPlan: vi.fn(async (): Promise<ProductionPreview> => ({ available: false, reason: 'not available yet', plan: null })),
     switchProduction: vi.fn(async (): Promise<SwitchOutcome> => ({ ok: false, applied: false, plan: null, preflight: null, record: null, problems: [], error: 'not available' })),
     switchDevelopment: vi.fn(async (): Promise<SwitchOutcome> => ({ ok: false, applied: false, plan: null, preflight: null, record: null, problems: [], error: 'not available' })),
+    listSecrets: vi.fn(async () => fakeSecrets(catalog, stored)),
+    setSecret: vi.fn(async (name: string, value: string) => {
+      checkSecretName(name);
+      if (value === '') throw `no value for ${name}: type or paste it`;
+      stored.set(name, value);
+      return fakeSecrets(catalog, stored);
+    }),
+    removeSecret: vi.fn(async (name: string) => {
+      checkSecretName(name);
+      if (!stored.delete(name)) throw `no secret named ${name} in /home/me/.config/dockside/secrets.json (mode 0600)`;
+      return fakeSecrets(catalog, stored);
+    }),
     uiReady: vi.fn(async () => {}),
     ...overrides,
   } satisfies DocksideApi;
-  return api;
+  return Object.assign(api, { secretValues: stored });
 }
 
 /** Events the test fires by hand. */

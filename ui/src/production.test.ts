@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PreflightReport, ProductionPlan, ProductionPreview, SwitchOutcome } from './api';
 import { fakeApi } from './fakeApi';
-import { mountProduction, planIsNoop, planSummary, preflightRows, progressByServer } from './production';
+import { missingByName, mountProduction, planIsNoop, planSummary, preflightRows, progressByServer } from './production';
 
 const PLAN: ProductionPlan = {
   profile: 'production',
@@ -184,5 +184,77 @@ describe('production screen', () => {
     await off.refresh();
     expect(off.element.querySelector<HTMLButtonElement>('[data-action="switch"]')!.disabled).toBe(true);
     expect(off.element.textContent).toContain('was not found');
+  });
+
+  it('asks for the missing secrets before the switch, sets them inline, and only then switches', async () => {
+    const VALUE = 'xoxb-never-shown-0123456789';
+    const missing = [
+      { server: 'web', name: 'web.token', env: 'WEB_TOKEN' },
+      { server: 'demo', name: 'web.token', env: 'TOKEN' },
+      { server: 'demo', name: 'demo.key', env: 'DEMO_KEY' },
+    ];
+    const api = fakeApi([], [], {
+      productionPlan: vi.fn(async () => preview({ missingSecrets: missing.filter((m) => !api.secretValues.has(m.name)) })),
+      switchProduction: vi.fn(async () => applied),
+    });
+    const screen = mountProduction(api, { error: vi.fn(), info: vi.fn() });
+    document.body.append(screen.element);
+    await screen.refresh();
+    const root = screen.element;
+    const card = root.querySelector<HTMLElement>('.secrets-card')!;
+    expect(card.querySelector('h3')?.textContent).toBe('2 secrets to set before the switch');
+    expect(card.querySelector('tr[data-secret="web.token"]')?.textContent).toContain('web, demo');
+    expect(card.querySelector('a[href="#secrets"]')?.textContent).toBe('Secrets screen');
+    const go = () => root.querySelector<HTMLButtonElement>('[data-action="switch"]')!;
+    expect(go().disabled).toBe(true);
+
+    const set = (name: string, value: string) => {
+      const form = root.querySelector<HTMLFormElement>(`.secrets-card tr[data-secret="${name}"] form`)!;
+      const field = form.querySelector<HTMLInputElement>('input[type="password"]')!;
+      field.value = value;
+      form.requestSubmit();
+    };
+    set('web.token', VALUE);
+    await vi.waitFor(() => expect(root.querySelector('.secrets-card h3')?.textContent).toBe('1 secret to set before the switch'));
+    expect(api.setSecret).toHaveBeenCalledWith('web.token', VALUE);
+    expect(api.productionPlan).toHaveBeenCalledTimes(2);
+    expect(document.body.innerHTML).not.toContain(VALUE);
+    expect(go().disabled).toBe(true);
+
+    // A bad value shows the store's answer in place; the plan is not reloaded.
+    set('demo.key', '');
+    await vi.waitFor(() => expect(root.querySelector('.secrets-card [data-field-error="secret"]')?.textContent).toBe('no value for demo.key: type or paste it'));
+    expect(api.productionPlan).toHaveBeenCalledTimes(2);
+
+    // Or switch without it, knowingly.
+    const skip = root.querySelector<HTMLInputElement>('[data-action="switch-without-secrets"]')!;
+    skip.checked = true;
+    skip.dispatchEvent(new Event('change'));
+    expect(go().disabled).toBe(false);
+    set('demo.key', 'k');
+    await vi.waitFor(() => expect(root.querySelector('.secrets-card')).toBeNull());
+    expect(go().disabled).toBe(false);
+    go().click();
+    await vi.waitFor(() => expect(api.switchProduction).toHaveBeenCalledTimes(1));
+  });
+
+  it('groups missing secrets by name', () => {
+    expect(
+      missingByName([
+        { server: 'a', name: 'x', env: 'X' },
+        { server: 'b', name: 'x', env: 'X' },
+        { server: 'b', name: 'y', env: 'Y' },
+      ]),
+    ).toEqual([
+      { name: 'x', servers: ['a', 'b'], envs: ['X'] },
+      { name: 'y', servers: ['b'], envs: ['Y'] },
+    ]);
+  });
+
+  it('says when the secret store cannot be read', async () => {
+    const screen = mountProduction(fakeApi([], [], { productionPlan: vi.fn(async () => preview({ secretsError: '/h/secrets.json is not a valid secret file' })) }));
+    await screen.refresh();
+    expect(screen.element.querySelector('[data-note="secrets-error"]')?.textContent).toContain('not a valid secret file');
+    expect(screen.element.querySelector<HTMLButtonElement>('[data-action="switch"]')!.disabled).toBe(false);
   });
 });

@@ -8,11 +8,16 @@
  * - Result: the pre-flight results (tools before/after, per-call latency overhead, problems), the
  *   files written, verification problems, and "Undo" (back to development).
  * In production already, the screen offers the undo of the recorded switch.
+ *
+ * Before the switch, the review asks for the secrets enabled servers declare and the store
+ * lacks: each can be set inline (a password field, as on the Secrets screen), and Switch waits
+ * until they are set or the user chooses to switch without them.
  */
 import {
   errorMessage,
   MODE_LABELS,
   type DocksideApi,
+  type MissingSecret,
   type PreflightReport,
   type PreflightServer,
   type ProductionPlan,
@@ -22,6 +27,7 @@ import {
 } from './api';
 import { diffLines } from './clients';
 import { button, el } from './dom';
+import { valueForm } from './secrets';
 import type { Toaster } from './servers';
 
 export interface ProductionScreen {
@@ -99,6 +105,18 @@ export function progressByServer(steps: SwitchProgress[]): { server: string; mes
   return [...out.values()];
 }
 
+/** Missing secrets by name (a name several servers share is set once), in the order found. */
+export function missingByName(missing: MissingSecret[]): { name: string; servers: string[]; envs: string[] }[] {
+  const out = new Map<string, { name: string; servers: string[]; envs: string[] }>();
+  for (const m of missing) {
+    const cur = out.get(m.name) ?? { name: m.name, servers: [], envs: [] };
+    if (!cur.servers.includes(m.server)) cur.servers.push(m.server);
+    if (!cur.envs.includes(m.env)) cur.envs.push(m.env);
+    out.set(m.name, cur);
+  }
+  return [...out.values()];
+}
+
 function when(unixSecs: number): string {
   return new Date(unixSecs * 1000).toLocaleString();
 }
@@ -124,6 +142,8 @@ export function mountProduction(api: DocksideApi, toast?: Toaster): ProductionSc
   let progressList: HTMLElement | null = null;
   /** The user ticked "replace Docker MCP Toolkit's MCP_DOCKER entry". */
   let replaceDockerGateway = false;
+  /** The user chose to switch although some servers' secrets are not set. */
+  let withoutSecrets = false;
 
   function stepper(active: number, failed = false): HTMLElement {
     const names = ['Review', 'Pre-flight', 'Apply', 'Verify'];
@@ -233,6 +253,64 @@ export function mountProduction(api: DocksideApi, toast?: Toaster): ProductionSc
     ];
   }
 
+  /** The secrets to set before the switch, each with its own value field. */
+  function secretsCard(preview: ProductionPreview): HTMLElement[] {
+    const out: HTMLElement[] = [];
+    if (preview.secretsError) out.push(el('p', { class: 'notice', 'data-note': 'secrets-error' }, `The secret store cannot be read, so missing secrets are unknown: ${preview.secretsError}`));
+    const missing = missingByName(preview.missingSecrets ?? []);
+    if (missing.length === 0) return out;
+    const skip = el('input', { type: 'checkbox', 'data-action': 'switch-without-secrets' });
+    skip.checked = withoutSecrets;
+    skip.addEventListener('change', () => {
+      withoutSecrets = skip.checked;
+      render();
+    });
+    const setOne = async (name: string, value: string): Promise<string | null> => {
+      try {
+        await api.setSecret(name, value);
+      } catch (err) {
+        return errorMessage(err);
+      }
+      toast?.info(`Stored ${name}`);
+      void load();
+      return null;
+    };
+    out.push(
+      el(
+        'div',
+        { class: 'card secrets-card', 'data-missing-secrets': String(missing.length) },
+        el('h3', {}, `${plural(missing.length, 'secret')} to set before the switch`),
+        el(
+          'p',
+          { class: 'muted' },
+          'These servers declare secrets the store does not hold; started without them they may fail the pre-flight. Set them here (the value is stored once and never shown again), or on the ',
+          el('a', { href: '#secrets', 'data-action': 'open-secrets' }, 'Secrets screen'),
+          '.',
+        ),
+        el(
+          'table',
+          { class: 'grid plan-secrets' },
+          el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Secret'), el('th', { scope: 'col' }, 'Needed by'), el('th', { scope: 'col' }, 'Value'))),
+          el(
+            'tbody',
+            {},
+            ...missing.map((m) =>
+              el(
+                'tr',
+                { 'data-secret': m.name },
+                el('td', { class: 'name' }, el('code', {}, m.name), el('div', { class: 'subtitle' }, m.envs.map((e) => `$${e}`).join(', '))),
+                el('td', {}, m.servers.join(', ')),
+                el('td', { class: 'secret-value' }, valueForm(m.name, setOne, null, { compact: true })),
+              ),
+            ),
+          ),
+        ),
+        el('label', { class: 'check' }, skip, el('span', {}, 'Switch without them (the gateway also reads each from its own environment variable)')),
+      ),
+    );
+    return out;
+  }
+
   function renderReview(preview: ProductionPreview): void {
     const plan = preview.plan;
     if (preview.profile === 'production' && (!plan || planIsNoop(plan, preview.profile))) {
@@ -241,7 +319,9 @@ export function mountProduction(api: DocksideApi, toast?: Toaster): ProductionSc
       return;
     }
     const go = button('Switch', { class: 'button primary', 'data-action': 'switch' });
-    go.disabled = !preview.available || !plan || planIsNoop(plan, preview.profile);
+    const secretsMissing = (preview.missingSecrets ?? []).length > 0;
+    go.disabled = !preview.available || !plan || planIsNoop(plan, preview.profile) || (secretsMissing && !withoutSecrets);
+    if (secretsMissing && !withoutSecrets) go.title = 'Set the missing secrets first, or choose to switch without them';
     go.addEventListener('click', () => void runSwitch(preview));
     summary.textContent = plan ? planSummary(plan) : 'The plan cannot be made';
     const head = el(
@@ -258,6 +338,7 @@ export function mountProduction(api: DocksideApi, toast?: Toaster): ProductionSc
     body.replaceChildren(
       ...(preview.reason ? [el('p', { class: 'notice', role: 'status' }, preview.reason)] : []),
       head,
+      ...secretsCard(preview),
       ...(plan ? [...dockerGatewayChoice(plan), ...planSections(plan)] : []),
     );
   }

@@ -81,12 +81,12 @@ const catalog = {
     {
       catalog: 'local',
       name: 'postgres',
-      server: { title: 'PostgreSQL', command: ['uvx', 'postgres-mcp'], env: [{ name: 'DATABASE_URL', value: 'postgres://localhost/app' }] },
+      server: { title: 'PostgreSQL', command: ['uvx', 'postgres-mcp'], env: [{ name: 'DATABASE_URL', value: 'postgres://localhost/app' }], secrets: [{ name: 'postgres.password', env: 'PGPASSWORD' }] },
       limits: { memory: '512m' },
       network: 'catalog',
       mode: 'managed',
     },
-    { catalog: 'local', name: 'notes', server: { title: 'Team notes', command: ['node', '/srv/notes/index.js'] }, limits: {}, network: 'catalog', mode: 'off' },
+    { catalog: 'local', name: 'notes', server: { title: 'Team notes', command: ['node', '/srv/notes/index.js'], secrets: [{ name: 'notes.api_key', env: 'NOTES_API_KEY' }] }, limits: {}, network: 'catalog', mode: 'off' },
   ],
 };
 
@@ -98,6 +98,37 @@ const clients = [
   { id: 'vscode', name: 'VS Code', path: '/home/me/.config/Code/User/mcp.json', detected: true, connected: false, singleEntry: false, servers: 0, error: null, disabled: [], aliases: [], dockerToolkit: null },
   { id: 'zed', name: 'Zed', path: '/home/me/.config/zed/settings.json', detected: false, connected: false, singleEntry: false, servers: null, error: null, disabled: [], aliases: [], dockerToolkit: null },
 ];
+
+/** The secret store (src-tauri/src/secrets.rs): values kept here only so a test can check what
+ * arrived; `list_secrets` returns names and who uses them, never a value. */
+const secretValues = new Map<string, string>([
+  ['github.personal_access_token', 'ghp_harness-value'],
+  ['openai.api_key', 'sk-harness-value'],
+]);
+const STORE = '/home/me/.config/dockside/secrets.json (mode 0600)';
+function secretsView() {
+  const rows = new Map<string, { name: string; set: boolean; users: { server: string; env: string; mode: string }[]; missing: boolean }>();
+  const row = (name: string) => rows.get(name) ?? (rows.set(name, { name, set: secretValues.has(name), users: [], missing: false }), rows.get(name)!);
+  for (const name of secretValues.keys()) row(name);
+  for (const c of catalog.servers) {
+    const mode = servers.find((s) => s.name === c.name)?.mode ?? c.mode;
+    for (const sec of (c.server as { secrets?: { name: string; env: string }[] }).secrets ?? []) row(sec.name).users.push({ server: c.name, env: sec.env, mode });
+  }
+  for (const r of rows.values()) r.missing = !r.set && r.users.some((u) => u.mode !== 'off');
+  return {
+    backend: 'file',
+    store: STORE,
+    warning: `no OS keychain service is available (no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)); secrets are kept in ${STORE}`,
+    secrets: [...rows.values()].sort((a, b) => a.name.localeCompare(b.name)),
+    catalogError: null,
+  };
+}
+function missingSecrets() {
+  return secretsView().secrets.flatMap((r) => (r.set ? [] : r.users.filter((u) => u.mode !== 'off').map((u) => ({ server: u.server, name: r.name, env: u.env }))));
+}
+function checkSecretName(name: string) {
+  if (!/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(name)) throw `invalid secret name \`${name}\`: use letters, digits, \`.\`, \`_\` and \`-\` (e.g. github.personal_access_token)`;
+}
 
 let tick = 0;
 function latency() {
@@ -269,7 +300,18 @@ function handle(cmd: string, args: Args): unknown {
     case 'import_client':
       return [];
     case 'production_plan':
-      return structuredClone(production.profile === 'production' ? productionPreview() : { available: true, reason: null, plan: PLAN, profile: 'development', undo: null });
+      return structuredClone(production.profile === 'production' ? productionPreview() : { available: true, reason: null, plan: PLAN, profile: 'development', undo: null, missingSecrets: missingSecrets(), secretsError: null });
+    case 'list_secrets':
+      return secretsView();
+    case 'set_secret':
+      checkSecretName(a.name);
+      if (!a.value) throw `no value for ${a.name}: type or paste it`;
+      secretValues.set(a.name, a.value);
+      return secretsView();
+    case 'remove_secret':
+      checkSecretName(a.name);
+      if (!secretValues.delete(a.name)) throw `no secret named ${a.name} in ${STORE}`;
+      return secretsView();
     case 'switch_production':
       return switchProduction();
     case 'switch_development':
@@ -309,5 +351,6 @@ mockIPC(
 (window as unknown as { __dockside: unknown }).__dockside = {
   calls,
   emit: (name: string, payload: unknown) => emit(name, payload),
+  secretValues,
   servers,
 };

@@ -272,7 +272,17 @@ describe('Other screens', () => {
     assert.equal(await page.locator('[data-client="claude-code"] pre.diff').count(), 1);
     assert.equal(await page.locator('.plan-servers tbody tr').count(), 5);
     assert.match(await page.locator('.screen-summary').textContent(), /2 servers move behind the gateway · 2 client files change/);
+    // postgres (managed) declares a secret the store lacks: the review asks for it first.
+    const secretsCard = page.locator('.secrets-card');
+    assert.match(await secretsCard.locator('h3').textContent(), /1 secret to set before the switch/);
+    assert.match(await secretsCard.locator('tr[data-secret="postgres.password"]').textContent(), /postgres/);
+    assert.equal(await page.getByRole('button', { name: 'Switch', exact: true }).isDisabled(), true);
     await page.screenshot({ path: path.join(shots, 'production.png') });
+    await secretsCard.getByLabel('Value for postgres.password').fill('pg-e2e-value');
+    await secretsCard.getByRole('button', { name: 'Save' }).click();
+    await secretsCard.waitFor({ state: 'detached' });
+    assert.deepEqual(await calls(page, 'set_secret'), [{ name: 'postgres.password', value: 'pg-e2e-value' }]);
+    assert.equal(await page.getByRole('button', { name: 'Switch', exact: true }).isEnabled(), true);
 
     await page.getByRole('button', { name: 'Switch', exact: true }).click();
     await page.locator('.progress-list li[data-server="demo"]').waitFor();
@@ -288,6 +298,49 @@ describe('Other screens', () => {
     await undo.click();
     await page.getByText('Back to development', { exact: true }).first().waitFor();
     assert.deepEqual(await calls(page, 'switch_development'), [{}]);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  it('secrets: lists names and users, sets a value without ever showing it, removes after confirming', async () => {
+    const { page, context, errors } = await open('secrets');
+    const row = (name) => page.locator(`tr[data-secret="${name}"]`);
+    await row('postgres.password').waitFor();
+    assert.equal(await page.locator('main h2').textContent(), 'Secrets');
+    assert.match(await page.locator('.store-line').textContent(), /secrets\.json \(mode 0600\)/);
+    assert.match(await page.locator('[data-note="store-warning"]').textContent(), /no OS keychain service is available/);
+    // The missing one (postgres runs managed) comes first and is highlighted; notes is off.
+    assert.equal(await page.locator('tbody tr[data-secret]').first().getAttribute('data-secret'), 'postgres.password');
+    assert.match(await row('postgres.password').getAttribute('class'), /missing/);
+    assert.equal(await row('notes.api_key').locator('[data-status]').textContent(), 'not set');
+    assert.equal(await row('github.personal_access_token').locator('[data-status]').textContent(), 'set');
+    assert.match(await row('github.personal_access_token').textContent(), /github as GITHUB_PERSONAL_ACCESS_TOKEN/);
+    assert.match(await row('openai.api_key').textContent(), /No server declares it/);
+    await page.screenshot({ path: path.join(shots, 'secrets.png') });
+
+    await row('postgres.password').getByRole('button', { name: 'Set' }).click();
+    const field = page.getByLabel('Value for postgres.password');
+    assert.equal(await field.getAttribute('type'), 'password');
+    await field.fill('pg-e2e-value');
+    await page.locator('tr.secret-edit').getByRole('button', { name: 'Save' }).click();
+    await page.waitForFunction(() => document.querySelector('tr[data-secret="postgres.password"] [data-status]')?.textContent === 'set');
+    assert.deepEqual(await calls(page, 'set_secret'), [{ name: 'postgres.password', value: 'pg-e2e-value' }]);
+    assert.equal(await page.evaluate(() => document.documentElement.outerHTML.includes('pg-e2e-value')), false);
+    assert.equal(await page.evaluate(() => [...document.querySelectorAll('input')].some((i) => i.value === 'pg-e2e-value')), false);
+
+    // A bad name gets the store's own message.
+    await page.getByRole('button', { name: 'Add a secret' }).click();
+    await page.locator('.secret-add input[data-field="name"]').fill('bad name');
+    await page.locator('.secret-add input[type="password"]').fill('x');
+    await page.locator('.secret-add').getByRole('button', { name: 'Save' }).click();
+    assert.match(await page.locator('.secret-add [data-field-error="secret"]').textContent(), /^invalid secret name `bad name`/);
+    await page.locator('.secret-add').getByRole('button', { name: 'Cancel' }).click();
+
+    await row('openai.api_key').getByRole('button', { name: 'Remove' }).click();
+    assert.deepEqual(await calls(page, 'remove_secret'), []);
+    await row('openai.api_key').getByRole('button', { name: 'Remove' }).click();
+    await row('openai.api_key').waitFor({ state: 'detached' });
+    assert.deepEqual(await calls(page, 'remove_secret'), [{ name: 'openai.api_key' }]);
     assert.deepEqual(errors, []);
     await context.close();
   });
