@@ -228,24 +228,22 @@ pub async fn production_plan(
 }
 
 /// Runs the pre-flight and switches to production (`dockside switch production --yes --json`,
-/// with `--replace-docker-gateway` when asked); progress arrives as `production-progress` events.
+/// with `--replace-docker-gateway` and `--else-managed` when asked); progress arrives as
+/// `production-progress` events.
 #[tauri::command]
 pub async fn switch_production(
     app: AppHandle,
     hub: State<'_, SharedHub>,
     replace_docker_gateway: bool,
+    else_managed: Option<bool>,
 ) -> Result<crate::production::SwitchOutcome, BackendError> {
-    let args: &'static [&'static str] = if replace_docker_gateway {
-        &[
-            "switch",
-            "production",
-            "--yes",
-            "--json",
-            "--replace-docker-gateway",
-        ]
-    } else {
-        &["switch", "production", "--yes", "--json"]
-    };
+    let mut args = vec!["switch", "production", "--yes", "--json"];
+    if replace_docker_gateway {
+        args.push("--replace-docker-gateway");
+    }
+    if else_managed == Some(true) {
+        args.push("--else-managed");
+    }
     hub.inner().run_switch(app, args, true).await
 }
 
@@ -256,7 +254,7 @@ pub async fn switch_development(
     hub: State<'_, SharedHub>,
 ) -> Result<crate::production::SwitchOutcome, BackendError> {
     hub.inner()
-        .run_switch(app, &["switch", "development", "--json"], false)
+        .run_switch(app, vec!["switch", "development", "--json"], false)
         .await
 }
 

@@ -381,7 +381,7 @@ impl Hub {
     pub async fn run_switch<R: Runtime>(
         self: &Arc<Self>,
         app: AppHandle<R>,
-        args: &'static [&'static str],
+        args: Vec<&'static str>,
         to_production: bool,
     ) -> Result<crate::production::SwitchOutcome, BackendError> {
         let Some(binary) = self.dockside.clone() else {
@@ -397,7 +397,7 @@ impl Hub {
         let home = self.home.clone();
         let emitter = app.clone();
         let result = run_blocking(move || {
-            crate::production::run_cli(&binary, &home, args, |p| {
+            crate::production::run_cli(&binary, &home, &args, |p| {
                 let _ = emitter.emit(crate::production::EVENT_PROGRESS, &p);
             })
         })

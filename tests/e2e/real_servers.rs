@@ -12,6 +12,9 @@
 //! (network `none`) with a message naming the blocked network and the fix; with the host allowed
 //! (`--allow-host`) it reaches it through the egress proxy, and nothing else.
 //!
+//! `docker run -i IMAGE` entries: imported as image servers (docker mode, same image, the token
+//! of `-e` moved to the secret store), and run by the gateway through the client's new entry.
+//!
 //! Runtime images are built from host binaries (`docker_support`): no image registry is needed.
 
 #[path = "gateway_support.rs"]
@@ -23,7 +26,7 @@ mod docker_support;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use docker_support::{docker, inspect, node_image, python_image, serial};
+use docker_support::{demo_image, docker, inspect, node_image, python_image, serial};
 use dockside_core::clients::{by_id, Entry};
 use dockside_core::packages::Registry;
 use dockside_core::{Home, Mode, Workspace};
@@ -394,4 +397,59 @@ fn a_server_that_needs_a_host_is_told_how_to_allow_it_and_then_reaches_only_that
     user.run(&["stop"]);
     user.run(&["switch", "development"]);
     assert_eq!(std::fs::read(user.claude()).unwrap(), before);
+}
+
+#[test]
+fn a_docker_run_entry_becomes_an_image_server_with_its_token_in_the_store() {
+    let _docker = serial();
+    let user = User::new();
+    let token = "ghp_D0cks1deT3stT0ken0000000000000000000";
+    let config = format!(
+        "{{\r\n  \"mcpServers\": {{\r\n    \"demo\": {{\r\n      \"command\": \"docker\",\r\n      \"args\": [\"run\", \"-i\", \"--rm\", \"-e\", \"GITHUB_PERSONAL_ACCESS_TOKEN\", \"-e\", \"DEMO_MODE=ünïcode\", \"{}\"],\r\n      \"env\": {{\"GITHUB_PERSONAL_ACCESS_TOKEN\": \"{token}\"}}\r\n    }}\r\n  }}\r\n}}\r\n",
+        demo_image()
+    );
+    std::fs::write(user.claude(), &config).unwrap();
+    let out = user.run(&["client", "import", "claude-desktop"]);
+    assert!(
+        out.contains("demo: imported into catalog `imported` (docker)"),
+        "{out}"
+    );
+    let ws = user.workspace();
+    let demo = ws.server("demo").unwrap();
+    assert_eq!(demo.server.image.as_deref(), Some(demo_image()));
+    assert_eq!(demo.state.mode, Mode::Docker);
+    let secrets: Vec<&str> = (demo.server.secrets.iter().flatten())
+        .map(|s| s.env.as_str())
+        .collect();
+    assert_eq!(secrets, ["GITHUB_PERSONAL_ACCESS_TOKEN"]);
+
+    user.run(&["client", "connect", "claude-desktop"]);
+    let text_now = std::fs::read_to_string(user.claude()).unwrap();
+    assert!(
+        text_now.contains("\"connect\", \"--server\", \"demo\""),
+        "{text_now}"
+    );
+    let env = user.call("demo", "env", json!({}), &[]);
+    let names = text(&env);
+    assert!(
+        names.lines().any(|l| l == "GITHUB_PERSONAL_ACCESS_TOKEN"),
+        "{names}"
+    );
+    assert!(names.lines().any(|l| l == "DEMO_MODE"), "{names}");
+    user.run(&["stop"]);
+    for (path, _) in listing(&user.home) {
+        if path.file_name().is_some_and(|n| n == "secrets.json") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        let found = bytes.windows(token.len()).any(|w| w == token.as_bytes());
+        let is_user_backup = path.starts_with(user.dockside_home.join("backups"));
+        assert!(
+            !found || is_user_backup,
+            "the token is in {}",
+            path.display()
+        );
+    }
+    user.run(&["client", "disconnect", "claude-desktop"]);
+    assert_eq!(std::fs::read_to_string(user.claude()).unwrap(), config);
 }

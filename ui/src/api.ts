@@ -238,8 +238,13 @@ export interface ServerMove {
   reason?: string;
   image?: string;
   build?: { dir: string; tag: string };
+  /** Its container's network in docker mode. */
+  network?: Network;
   imported?: boolean;
 }
+
+/** Mirrors `Network` in crates/core/src/state.rs. */
+export type Network = 'none' | 'open' | { 'allow-hosts': string[] };
 
 /** Mirrors `ClientChange` in crates/core/src/switch/plan.rs: one client file. */
 export interface ClientChange {
@@ -430,7 +435,7 @@ export interface DocksideApi {
   /** `replaceDockerGateway`: the plan removes the clients' `MCP_DOCKER` entries too. */
   productionPlan(replaceDockerGateway?: boolean): Promise<ProductionPreview>;
   /** Pre-flight, then the switch (progress arrives through `onProductionProgress`). */
-  switchProduction(replaceDockerGateway?: boolean): Promise<SwitchOutcome>;
+  switchProduction(replaceDockerGateway?: boolean, elseManaged?: boolean): Promise<SwitchOutcome>;
   /** Undoes the last production switch. */
   switchDevelopment(): Promise<SwitchOutcome>;
   /** Secret names, their users and whether each is set; never a value. */
@@ -497,7 +502,7 @@ export const tauriApi: DocksideApi = {
   importClient: (id) => call('import_client', { id }),
   importDockerToolkit: (profile) => call('import_docker_toolkit', { profile }),
   productionPlan: (replaceDockerGateway = false) => call('production_plan', { replaceDockerGateway }),
-  switchProduction: (replaceDockerGateway = false) => call('switch_production', { replaceDockerGateway }),
+  switchProduction: (replaceDockerGateway = false, elseManaged = false) => call('switch_production', { replaceDockerGateway, elseManaged }),
   switchDevelopment: () => call('switch_development'),
   listSecrets: () => call('list_secrets'),
   setSecret: (name, value) => call('set_secret', { name, value }),

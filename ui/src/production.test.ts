@@ -1,13 +1,13 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PreflightReport, ProductionPlan, ProductionPreview, SwitchOutcome } from './api';
 import { fakeApi } from './fakeApi';
-import { missingByName, mountProduction, planIsNoop, planSummary, preflightRows, progressByServer } from './production';
+import { missingByName, mountProduction, networkLabel, planIsNoop, planSummary, preflightRows, progressByServer } from './production';
 
 const PLAN: ProductionPlan = {
   profile: 'production',
   servers: [
     { name: 'demo', from: 'native', to: 'managed', reason: 'no image: runs as a host process' },
-    { name: 'web', from: 'managed', to: 'docker', image: 'mcp/web:1' },
+    { name: 'web', from: 'managed', to: 'docker', image: 'mcp/web:1', network: { 'allow-hosts': ['api.web.dev:443'] } },
   ],
   clients: [
     {
@@ -150,11 +150,31 @@ describe('production screen', () => {
     await vi.waitFor(() => expect(api.productionPlan).toHaveBeenLastCalledWith(true));
     await vi.waitFor(() => expect(root.querySelector<HTMLInputElement>('[data-action="replace-docker-gateway"]')?.checked).toBe(true));
     root.querySelector<HTMLButtonElement>('[data-action="switch"]')!.click();
-    await vi.waitFor(() => expect(api.switchProduction).toHaveBeenCalledWith(true));
+    await vi.waitFor(() => expect(api.switchProduction).toHaveBeenCalledWith(true, true));
     // Without MCP_DOCKER in any connected client there is nothing to offer.
     const plain = mountProduction(fakeApi([], [], { productionPlan: vi.fn(async () => preview()) }));
     await plain.refresh();
     expect(plain.element.querySelector('[data-action="replace-docker-gateway"]')).toBeNull();
+  });
+
+  it('shows each container’s network, and offers managed mode for servers that cannot run in Docker', async () => {
+    expect(networkLabel('none')).toBe('network: none');
+    expect(networkLabel('open')).toBe('network: open');
+    const api = fakeApi([], [], {
+      productionPlan: vi.fn(async () => preview()),
+      switchProduction: vi.fn(async () => applied),
+    });
+    const screen = mountProduction(api);
+    document.body.append(screen.element);
+    await screen.refresh();
+    const root = screen.element;
+    expect(root.querySelector('[data-network="web"]')?.textContent).toBe('network: only api.web.dev:443');
+    const box = root.querySelector<HTMLInputElement>('[data-action="else-managed"]')!;
+    expect(box.checked).toBe(true);
+    box.checked = false;
+    box.dispatchEvent(new Event('change'));
+    root.querySelector<HTMLButtonElement>('[data-action="switch"]')!.click();
+    await vi.waitFor(() => expect(api.switchProduction).toHaveBeenCalledWith(false, false));
   });
 
   it('a failed pre-flight says why and changed nothing', async () => {

@@ -92,6 +92,13 @@ export function preflightRows(report: PreflightReport): PreflightRow[] {
   });
 }
 
+/** A container's network as the review shows it. */
+export function networkLabel(n: Network): string {
+  if (n === 'none') return 'network: none';
+  if (n === 'open') return 'network: open';
+  return `network: only ${n['allow-hosts'].join(', ')}`;
+}
+
 /** The latest message per server, in the order the servers first reported. */
 export function progressByServer(steps: SwitchProgress[]): { server: string; message: string; count: number }[] {
   const out = new Map<string, { server: string; message: string; count: number }>();
@@ -142,6 +149,7 @@ export function mountProduction(api: DocksideApi, toast?: Toaster): ProductionSc
   let progressList: HTMLElement | null = null;
   /** The user ticked "replace Docker MCP Toolkit's MCP_DOCKER entry". */
   let replaceDockerGateway = false;
+  let elseManaged = true;
   /** The user chose to switch although some servers' secrets are not set. */
   let withoutSecrets = false;
 
@@ -174,7 +182,8 @@ export function mountProduction(api: DocksideApi, toast?: Toaster): ProductionSc
             { 'data-server': s.name },
             el('td', { class: 'name' }, el('code', {}, s.name), s.imported ? el('span', { class: 'badge' }, 'imported') : null),
             el('td', {}, el('span', { class: `pill ${s.from === 'native' ? 'pill-native' : ''}` }, MODE_LABELS[s.from])),
-            el('td', {}, el('span', { class: `pill ${s.from === s.to ? '' : 'pill-ok'}` }, MODE_LABELS[s.to]), s.image ? el('div', { class: 'subtitle' }, el('code', {}, s.image)) : null),
+            el('td', {}, el('span', { class: `pill ${s.from === s.to ? '' : 'pill-ok'}` }, MODE_LABELS[s.to]), s.image ? el('div', { class: 'subtitle' }, el('code', {}, s.image)) : null,
+              s.network ? el('div', { class: 'subtitle', 'data-network': s.name }, networkLabel(s.network)) : null),
             el('td', { class: 'subtitle' }, s.reason ?? (s.from === s.to ? 'already behind the gateway' : '')),
           ),
         ),
@@ -250,6 +259,20 @@ export function mountProduction(api: DocksideApi, toast?: Toaster): ProductionSc
         box,
         el('span', {}, `Replace Docker MCP Toolkit’s ${found[0]!.entry} entry (profile ${found[0]!.profile}) with Dockside’s entries in ${where}; Undo puts it back`),
       ),
+    ];
+  }
+
+  /** The choice for servers that fail in docker mode: managed mode instead, or no switch. */
+  function elseManagedChoice(plan: ProductionPlan): HTMLElement[] {
+    if (!plan.servers.some((s) => s.to === 'docker' && s.from !== 'docker')) return [];
+    const box = el('input', { type: 'checkbox', 'data-action': 'else-managed' });
+    box.checked = elseManaged;
+    box.addEventListener('change', () => {
+      elseManaged = box.checked;
+    });
+    return [
+      el('label', { class: 'check' }, box,
+        el('span', {}, 'If a server cannot run in Docker (the pre-flight says why), run it in managed mode instead — on this machine, behind the gateway — rather than cancel the switch')),
     ];
   }
 
@@ -339,7 +362,7 @@ export function mountProduction(api: DocksideApi, toast?: Toaster): ProductionSc
       ...(preview.reason ? [el('p', { class: 'notice', role: 'status' }, preview.reason)] : []),
       head,
       ...secretsCard(preview),
-      ...(plan ? [...dockerGatewayChoice(plan), ...planSections(plan)] : []),
+      ...(plan ? [...dockerGatewayChoice(plan), ...elseManagedChoice(plan), ...planSections(plan)] : []),
     );
   }
 
@@ -473,7 +496,7 @@ export function mountProduction(api: DocksideApi, toast?: Toaster): ProductionSc
     view = { kind: 'running', preview, undo: false };
     render();
     try {
-      view = { kind: 'result', outcome: await api.switchProduction(replaceDockerGateway), undo: false };
+      view = { kind: 'result', outcome: await api.switchProduction(replaceDockerGateway, elseManaged), undo: false };
     } catch (err) {
       view = { kind: 'result', outcome: { ok: false, applied: false, plan: null, preflight: null, record: null, problems: [], error: errorMessage(err) }, undo: false };
     }

@@ -184,7 +184,7 @@ export function mountSecrets(api: DocksideApi, toast: Toaster): SecretsScreen {
           { class: `secret-user${u.mode === 'off' ? ' off' : ''}`, 'data-server': u.server, title: `${u.server} gets it in $${u.env}` },
           el('code', {}, u.server),
           el('span', { class: 'subtitle' }, ` as ${u.env}`),
-          el('span', { class: 'badge', title: u.mode === 'native' ? 'The AI client starts it itself: Dockside passes the value once it runs behind the gateway' : undefined }, MODE_LABELS[u.mode] ?? u.mode),
+          el('span', { class: 'badge', title: u.mode === 'native' ? 'The AI client starts it through `dockside exec`, which passes the value' : undefined }, MODE_LABELS[u.mode] ?? u.mode),
         ),
       ),
     );

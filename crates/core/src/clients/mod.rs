@@ -18,6 +18,7 @@
 
 pub mod adapters;
 pub mod desired;
+pub mod docker_run;
 pub mod env;
 pub mod import;
 pub mod ownership;

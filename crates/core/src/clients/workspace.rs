@@ -6,7 +6,7 @@ use super::import::Imported;
 use super::plan::{Desired, DesiredEntry};
 use super::shape::{Entry, NativeCommand};
 use super::sync::{self, Context, Outcome, Target, TargetError};
-use crate::catalog::{EnvVar, Remote, Secret, Server};
+use crate::catalog::{EnvVar, Remote, Secret, Server, ServerKind};
 use crate::launch::Launch;
 use crate::secrets::{self, SecretStore};
 use crate::state::Mode;
@@ -138,6 +138,9 @@ pub fn catalog_name(name: &str) -> String {
 pub fn to_server(entry: &Entry) -> Server {
     match entry {
         Entry::Stdio(c) => {
+            if let Some(server) = super::docker_run::image_server(&c.command, &c.args, &c.env) {
+                return server;
+            }
             let mut server = Server {
                 command: Some(
                     std::iter::once(&c.command)
@@ -271,7 +274,8 @@ pub fn import_into_store(
             match ws.server(&name) {
                 None => break,
                 Some(e)
-                    if e.server.command == server.command && e.server.remote == server.remote =>
+                    if (&e.server.command, &e.server.image, &e.server.remote)
+                        == (&server.command, &server.image, &server.remote) =>
                 {
                     status = "exists";
                     break;
@@ -283,6 +287,7 @@ pub fn import_into_store(
             }
         }
         let moved = move_secrets(&name, &mut server);
+        let server_kind = server.kind();
         let mut moved_secrets = Vec::new();
         if status == "added" {
             for (m, value) in &moved {
@@ -290,10 +295,11 @@ pub fn import_into_store(
                 moved_secrets.push(m.clone());
             }
             ws.add_server(catalog, &name, server)?;
-            let mode = if imp.disabled() {
-                Mode::Off
-            } else {
-                Mode::Native
+            // A `docker run IMAGE` entry stays in a container; the rest starts native.
+            let mode = match (imp.disabled(), server_kind) {
+                (true, _) => Mode::Off,
+                (false, Some(ServerKind::Container)) => Mode::Docker,
+                _ => Mode::Native,
             };
             ws.set_mode(&name, mode)?;
         } else {
