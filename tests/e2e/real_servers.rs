@@ -103,6 +103,14 @@ impl User {
         text
     }
 
+    /// Stops the daemon, switches back to development and checks the user's file came back byte
+    /// for byte.
+    fn back_to_development(&self, before: &[u8]) {
+        self.run(&["stop"]);
+        self.run(&["switch", "development"]);
+        assert_eq!(std::fs::read(self.claude()).unwrap(), before);
+    }
+
     fn workspace(&self) -> Workspace {
         Workspace::load(Home::new(&self.dockside_home)).unwrap()
     }
@@ -313,11 +321,7 @@ fn npm_and_pypi_packages_run_pinned_in_docker_offline_and_switch_back_byte_for_b
         images,
         "no image was pulled or built"
     );
-    user.run(&["stop"]);
-
-    // 4. Development: the user's file comes back byte for byte.
-    user.run(&["switch", "development"]);
-    assert_eq!(std::fs::read(user.claude()).unwrap(), before);
+    user.back_to_development(&before);
 }
 
 #[test]
@@ -377,9 +381,7 @@ fn a_server_that_needs_a_host_is_told_how_to_allow_it_and_then_reaches_only_that
         user.workspace().server("fetcher").unwrap().state.mode,
         Mode::Managed
     );
-    user.run(&["stop"]);
-    user.run(&["switch", "development"]);
-    assert_eq!(std::fs::read(user.claude()).unwrap(), before);
+    user.back_to_development(&before);
 
     // The host allowed: it starts, reaches that host through the proxy, and no other.
     let allow = format!("fetcher={api}");
@@ -394,9 +396,7 @@ fn a_server_that_needs_a_host_is_told_how_to_allow_it_and_then_reaches_only_that
         text(&direct).starts_with("failed"),
         "no way around the proxy: {direct}"
     );
-    user.run(&["stop"]);
-    user.run(&["switch", "development"]);
-    assert_eq!(std::fs::read(user.claude()).unwrap(), before);
+    user.back_to_development(&before);
 }
 
 #[test]
@@ -423,7 +423,9 @@ fn a_docker_run_entry_becomes_an_image_server_with_its_token_in_the_store() {
         .collect();
     assert_eq!(secrets, ["GITHUB_PERSONAL_ACCESS_TOKEN"]);
 
-    user.run(&["client", "connect", "claude-desktop"]);
+    // The user's `docker run` entry differs from the gateway entry: connect leaves it alone unless
+    // adopted (it is kept, and disconnect puts it back).
+    user.run(&["client", "connect", "claude-desktop", "--adopt"]);
     let text_now = std::fs::read_to_string(user.claude()).unwrap();
     assert!(
         text_now.contains("\"connect\", \"--server\", \"demo\""),

@@ -315,6 +315,27 @@ mod tests {
         yaml_serde::from_str(yaml).unwrap()
     }
 
+    fn host(launch: Launch) -> HostLaunch {
+        match launch {
+            Launch::Host(h) => h,
+            other => panic!("not a host process: {other:?}"),
+        }
+    }
+
+    fn container(launch: Launch) -> ContainerLaunch {
+        match launch {
+            Launch::Container(c) => c,
+            other => panic!("not a container: {other:?}"),
+        }
+    }
+
+    fn remote(launch: Launch) -> RemoteLaunch {
+        match launch {
+            Launch::Remote(r) => r,
+            other => panic!("not remote: {other:?}"),
+        }
+    }
+
     fn store() -> Store {
         Store::at("/store")
     }
@@ -334,9 +355,7 @@ mod tests {
             &store(),
         )
         .unwrap();
-        let Launch::Host(host) = launch else {
-            panic!("{launch:?}")
-        };
+        let host = host(launch);
         assert_eq!(
             (host.program.as_str(), host.args.as_slice()),
             ("bun", &["run".to_owned(), "/p/index.ts".to_owned()][..])
@@ -351,24 +370,21 @@ mod tests {
         let script = dir.path().join("index.ts");
         std::fs::write(&script, "").unwrap();
         let s = server(&format!("command: [bun, run, {}]", script.display()));
-        let Launch::Container(c) =
-            resolve("s", &s, &ServerState::default(), Mode::Docker, &store()).unwrap()
-        else {
-            panic!()
-        };
+        let c =
+            container(resolve("s", &s, &ServerState::default(), Mode::Docker, &store()).unwrap());
         assert_eq!(c.image, "oven/bun:1-slim");
         assert_eq!(c.args[0], "bun");
         assert_eq!(c.volumes, [format!("{0}:{0}:ro", dir.path().display())]);
-        let Launch::Container(c) = resolve(
-            "s",
-            &s,
-            &state("runtimeImage: my/bun"),
-            Mode::Docker,
-            &store(),
-        )
-        .unwrap() else {
-            panic!()
-        };
+        let c = container(
+            resolve(
+                "s",
+                &s,
+                &state("runtimeImage: my/bun"),
+                Mode::Docker,
+                &store(),
+            )
+            .unwrap(),
+        );
         assert_eq!(c.image, "my/bun");
         let unknown = server("command: [/opt/mystery]");
         let err = resolve(
@@ -388,32 +404,32 @@ mod tests {
         let binary = dir.path().join("server");
         std::fs::write(&binary, "").unwrap();
         let s = server(&format!("command: [{}]", binary.display()));
-        let Launch::Container(c) = resolve(
-            "s",
-            &s,
-            &state("runtimeImage: scratch/x"),
-            Mode::Docker,
-            &store(),
-        )
-        .unwrap() else {
-            panic!()
-        };
+        let c = container(
+            resolve(
+                "s",
+                &s,
+                &state("runtimeImage: scratch/x"),
+                Mode::Docker,
+                &store(),
+            )
+            .unwrap(),
+        );
         assert_eq!(c.volumes, [format!("{0}:{0}:ro", dir.path().display())]);
         assert_eq!(c.workdir.as_deref(), Some(dir.path()));
 
         let script = dir.path().join("index.js");
         std::fs::write(&script, "").unwrap();
         let s = server(&format!("command: [/usr/bin/node, {}]", script.display()));
-        let Launch::Container(c) = resolve(
-            "s",
-            &s,
-            &state("runtimeImage: my/node"),
-            Mode::Docker,
-            &store(),
-        )
-        .unwrap() else {
-            panic!()
-        };
+        let c = container(
+            resolve(
+                "s",
+                &s,
+                &state("runtimeImage: my/node"),
+                Mode::Docker,
+                &store(),
+            )
+            .unwrap(),
+        );
         assert_eq!(c.volumes, [format!("{0}:{0}:ro", dir.path().display())]);
     }
 
@@ -426,20 +442,14 @@ mod tests {
         let script = src.join("server.js");
         std::fs::write(&script, "").unwrap();
         let s = server(&format!("command: [node, {}]", script.display()));
-        let Launch::Container(c) =
-            resolve("s", &s, &ServerState::default(), Mode::Docker, &store()).unwrap()
-        else {
-            panic!()
-        };
+        let c =
+            container(resolve("s", &s, &ServerState::default(), Mode::Docker, &store()).unwrap());
         assert_eq!(c.image, "node:22-slim");
         assert_eq!(c.volumes, [format!("{0}:{0}:ro", dir.path().display())]);
         assert_eq!(c.workdir.as_deref(), Some(dir.path()));
         let py = server(&format!("command: [python3, {}]", script.display()));
-        let Launch::Container(c) =
-            resolve("s", &py, &ServerState::default(), Mode::Docker, &store()).unwrap()
-        else {
-            panic!()
-        };
+        let c =
+            container(resolve("s", &py, &ServerState::default(), Mode::Docker, &store()).unwrap());
         assert_eq!(c.image, "python:3-slim");
     }
 
@@ -447,9 +457,7 @@ mod tests {
     fn container_needs_a_host_command_for_host_modes() {
         let s = server("image: mcp/x\ncommand: ['{{s.paths|volume-target|into}}']\nvolumes: ['{{s.paths|volume|into}}']\ndisableNetwork: true");
         let st = state("config: {paths: [/a]}\nlimits: {cpus: 1}");
-        let Launch::Container(c) = resolve("s", &s, &st, Mode::Docker, &store()).unwrap() else {
-            panic!()
-        };
+        let c = container(resolve("s", &s, &st, Mode::Docker, &store()).unwrap());
         assert_eq!(
             (c.args, c.volumes, c.network),
             (
@@ -470,13 +478,9 @@ mod tests {
              x-dockside: {package: {type: npm, name: '@m/server-x', version: 1.2.3, integrity: sha512-x, entry: dist/index.js}}",
         );
         let st = ServerState::default();
-        let Launch::Host(native) = resolve("s", &s, &st, Mode::Native, &store()).unwrap() else {
-            panic!()
-        };
+        let native = host(resolve("s", &s, &st, Mode::Native, &store()).unwrap());
         assert_eq!((native.program.as_str(), native.args.len()), ("npx", 3));
-        let Launch::Host(managed) = resolve("s", &s, &st, Mode::Managed, &store()).unwrap() else {
-            panic!()
-        };
+        let managed = host(resolve("s", &s, &st, Mode::Managed, &store()).unwrap());
         assert_eq!(managed.program, "node");
         assert_eq!(
             managed.args,
@@ -485,9 +489,7 @@ mod tests {
                 "/data"
             ]
         );
-        let Launch::Container(c) = resolve("s", &s, &st, Mode::Docker, &store()).unwrap() else {
-            panic!()
-        };
+        let c = container(resolve("s", &s, &st, Mode::Docker, &store()).unwrap());
         assert!(
             c.image.starts_with("dockside-pkg/npm-m-server-x:1.2.3-"),
             "{}",
@@ -504,34 +506,28 @@ mod tests {
         assert!(c.volumes.is_empty() && c.workdir.is_none());
         assert_eq!(c.network, Network::None);
         // Another base image is another package image.
-        let Launch::Container(other) = resolve(
-            "s",
-            &s,
-            &state("runtimeImage: my/node"),
-            Mode::Docker,
-            &store(),
-        )
-        .unwrap() else {
-            panic!()
-        };
+        let other = container(
+            resolve(
+                "s",
+                &s,
+                &state("runtimeImage: my/node"),
+                Mode::Docker,
+                &store(),
+            )
+            .unwrap(),
+        );
         assert_ne!(other.image, c.image);
         // A command edited to run another package no longer uses the pin.
         let mut edited = s.clone();
         edited.command = Some(vec!["npx".into(), "-y".into(), "other".into()]);
-        let Launch::Host(h) = resolve("s", &edited, &st, Mode::Managed, &store()).unwrap() else {
-            panic!()
-        };
+        let h = host(resolve("s", &edited, &st, Mode::Managed, &store()).unwrap());
         assert_eq!(h.program, "npx");
     }
 
     #[test]
     fn remote_is_an_url() {
         let s = server("type: remote\nremote: {url: https://h/mcp, transport_type: http}");
-        let Launch::Remote(r) =
-            resolve("s", &s, &ServerState::default(), Mode::Managed, &store()).unwrap()
-        else {
-            panic!()
-        };
+        let r = remote(resolve("s", &s, &ServerState::default(), Mode::Managed, &store()).unwrap());
         assert_eq!(r.url, "https://h/mcp");
         assert!(resolve("s", &s, &ServerState::default(), Mode::Docker, &store()).is_err());
     }

@@ -122,7 +122,8 @@ async fn build_image(
     }
     let context = store.image_context(package);
     let dockerfile = context.join("Dockerfile");
-    std::fs::write(&dockerfile, Store::dockerfile(package, base))
+    tokio::fs::write(&dockerfile, Store::dockerfile(package, base))
+        .await
         .map_err(|e| format!("cannot write {}: {e}", dockerfile.display()))?;
     say(&format!(
         "building {tag} from {base} with {}",
