@@ -18,6 +18,7 @@ import {
   MODE_LABELS,
   type DocksideApi,
   type MissingSecret,
+  type Network,
   type PreflightReport,
   type PreflightServer,
   type ProductionPlan,
