@@ -491,7 +491,8 @@ mod tests {
         );
         assert_eq!(
             st.network_for(&offline).to_string(),
-            "only a:443, api.example.com:443"
+            "only api.example.com:443, a:443",
+            "hosts the user allowed open a catalog's disableNetwork, in the user's order"
         );
         st.network = NetworkPolicy::None;
         assert_eq!(st.network_for(&server), Network::None);
