@@ -162,6 +162,16 @@ fn listing(dir: &Path) -> Vec<(PathBuf, u64)> {
     out
 }
 
+/// Every image id on the engine, sorted (`docker images` orders images made in the same second
+/// arbitrarily).
+fn image_ids() -> Vec<String> {
+    let mut ids: Vec<String> = (docker(&["images", "-q", "--no-trunc"]).lines())
+        .map(str::to_owned)
+        .collect();
+    ids.sort();
+    ids
+}
+
 fn text(result: &Value) -> String {
     result["content"][0]["text"]
         .as_str()
@@ -288,7 +298,7 @@ fn npm_and_pypi_packages_run_pinned_in_docker_offline_and_switch_back_byte_for_b
     user.run(&["stop"]);
     let store = user.dockside_home.join("packages");
     let stored = listing(&store);
-    let images = docker(&["images", "-q", "--no-trunc"]);
+    let images = image_ids();
     let offline = [
         ("npm_config_registry", NO_REGISTRY.to_owned()),
         ("PIP_INDEX_URL", format!("{NO_REGISTRY}simple")),
@@ -316,11 +326,7 @@ fn npm_and_pypi_packages_run_pinned_in_docker_offline_and_switch_back_byte_for_b
     );
     assert!(text(&now).contains("Europe/Paris"), "{now}");
     assert_eq!(listing(&store), stored, "nothing was installed again");
-    assert_eq!(
-        docker(&["images", "-q", "--no-trunc"]),
-        images,
-        "no image was pulled or built"
-    );
+    assert_eq!(image_ids(), images, "no image was pulled or built");
     user.back_to_development(&before);
 }
 
