@@ -289,7 +289,7 @@ describe('Other screens', () => {
     await page.locator('.progress-list li[data-server="filesystem"]').waitFor();
     assert.match(await page.locator('.progress-list').textContent(), /started in managed mode/);
     await page.getByText('Switched to production', { exact: true }).first().waitFor();
-    assert.deepEqual(await calls(page, 'switch_production'), [{ replaceDockerGateway: false }]);
+    assert.deepEqual(await calls(page, 'switch_production'), [{ replaceDockerGateway: false, elseManaged: true }]);
     assert.match(await page.locator('.preflight tr[data-server="demo"]').textContent(), /\+0\.19 ms per call/);
     const undo = page.getByRole('button', { name: 'Undo', exact: true });
     assert.equal(await undo.isEnabled(), true);
