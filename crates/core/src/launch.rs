@@ -315,6 +315,11 @@ mod tests {
         yaml_serde::from_str(yaml).unwrap()
     }
 
+    /// How server `s` runs in `mode`, which must resolve.
+    fn launch(s: &Server, st: &ServerState, mode: Mode) -> Launch {
+        resolve("s", s, st, mode, &store()).unwrap()
+    }
+
     fn host(launch: Launch) -> HostLaunch {
         match launch {
             Launch::Host(h) => h,
@@ -347,14 +352,7 @@ mod tests {
     #[test]
     fn host_command_runs_on_the_host_with_rendered_env() {
         let s = server("command: [bun, run, /p/index.ts]\nenv: [{name: HOST, value: '{{s.host}}'}]\nx-dockside: {cwd: /p}");
-        let launch = resolve(
-            "s",
-            &s,
-            &state("config: {host: h}"),
-            Mode::Managed,
-            &store(),
-        )
-        .unwrap();
+        let launch = launch(&s, &state("config: {host: h}"), Mode::Managed);
         let host = host(launch);
         assert_eq!(
             (host.program.as_str(), host.args.as_slice()),
@@ -370,21 +368,11 @@ mod tests {
         let script = dir.path().join("index.ts");
         std::fs::write(&script, "").unwrap();
         let s = server(&format!("command: [bun, run, {}]", script.display()));
-        let c =
-            container(resolve("s", &s, &ServerState::default(), Mode::Docker, &store()).unwrap());
+        let c = container(launch(&s, &ServerState::default(), Mode::Docker));
         assert_eq!(c.image, "oven/bun:1-slim");
         assert_eq!(c.args[0], "bun");
         assert_eq!(c.volumes, [format!("{0}:{0}:ro", dir.path().display())]);
-        let c = container(
-            resolve(
-                "s",
-                &s,
-                &state("runtimeImage: my/bun"),
-                Mode::Docker,
-                &store(),
-            )
-            .unwrap(),
-        );
+        let c = container(launch(&s, &state("runtimeImage: my/bun"), Mode::Docker));
         assert_eq!(c.image, "my/bun");
         let unknown = server("command: [/opt/mystery]");
         let err = resolve(
@@ -404,32 +392,14 @@ mod tests {
         let binary = dir.path().join("server");
         std::fs::write(&binary, "").unwrap();
         let s = server(&format!("command: [{}]", binary.display()));
-        let c = container(
-            resolve(
-                "s",
-                &s,
-                &state("runtimeImage: scratch/x"),
-                Mode::Docker,
-                &store(),
-            )
-            .unwrap(),
-        );
+        let c = container(launch(&s, &state("runtimeImage: scratch/x"), Mode::Docker));
         assert_eq!(c.volumes, [format!("{0}:{0}:ro", dir.path().display())]);
         assert_eq!(c.workdir.as_deref(), Some(dir.path()));
 
         let script = dir.path().join("index.js");
         std::fs::write(&script, "").unwrap();
         let s = server(&format!("command: [/usr/bin/node, {}]", script.display()));
-        let c = container(
-            resolve(
-                "s",
-                &s,
-                &state("runtimeImage: my/node"),
-                Mode::Docker,
-                &store(),
-            )
-            .unwrap(),
-        );
+        let c = container(launch(&s, &state("runtimeImage: my/node"), Mode::Docker));
         assert_eq!(c.volumes, [format!("{0}:{0}:ro", dir.path().display())]);
     }
 
@@ -442,14 +412,12 @@ mod tests {
         let script = src.join("server.js");
         std::fs::write(&script, "").unwrap();
         let s = server(&format!("command: [node, {}]", script.display()));
-        let c =
-            container(resolve("s", &s, &ServerState::default(), Mode::Docker, &store()).unwrap());
+        let c = container(launch(&s, &ServerState::default(), Mode::Docker));
         assert_eq!(c.image, "node:22-slim");
         assert_eq!(c.volumes, [format!("{0}:{0}:ro", dir.path().display())]);
         assert_eq!(c.workdir.as_deref(), Some(dir.path()));
         let py = server(&format!("command: [python3, {}]", script.display()));
-        let c =
-            container(resolve("s", &py, &ServerState::default(), Mode::Docker, &store()).unwrap());
+        let c = container(launch(&py, &ServerState::default(), Mode::Docker));
         assert_eq!(c.image, "python:3-slim");
     }
 
@@ -457,7 +425,7 @@ mod tests {
     fn container_needs_a_host_command_for_host_modes() {
         let s = server("image: mcp/x\ncommand: ['{{s.paths|volume-target|into}}']\nvolumes: ['{{s.paths|volume|into}}']\ndisableNetwork: true");
         let st = state("config: {paths: [/a]}\nlimits: {cpus: 1}");
-        let c = container(resolve("s", &s, &st, Mode::Docker, &store()).unwrap());
+        let c = container(launch(&s, &st, Mode::Docker));
         assert_eq!(
             (c.args, c.volumes, c.network),
             (
@@ -478,9 +446,9 @@ mod tests {
              x-dockside: {package: {type: npm, name: '@m/server-x', version: 1.2.3, integrity: sha512-x, entry: dist/index.js}}",
         );
         let st = ServerState::default();
-        let native = host(resolve("s", &s, &st, Mode::Native, &store()).unwrap());
+        let native = host(launch(&s, &st, Mode::Native));
         assert_eq!((native.program.as_str(), native.args.len()), ("npx", 3));
-        let managed = host(resolve("s", &s, &st, Mode::Managed, &store()).unwrap());
+        let managed = host(launch(&s, &st, Mode::Managed));
         assert_eq!(managed.program, "node");
         assert_eq!(
             managed.args,
@@ -489,7 +457,7 @@ mod tests {
                 "/data"
             ]
         );
-        let c = container(resolve("s", &s, &st, Mode::Docker, &store()).unwrap());
+        let c = container(launch(&s, &st, Mode::Docker));
         assert!(
             c.image.starts_with("dockside-pkg/npm-m-server-x:1.2.3-"),
             "{}",
@@ -506,28 +474,19 @@ mod tests {
         assert!(c.volumes.is_empty() && c.workdir.is_none());
         assert_eq!(c.network, Network::None);
         // Another base image is another package image.
-        let other = container(
-            resolve(
-                "s",
-                &s,
-                &state("runtimeImage: my/node"),
-                Mode::Docker,
-                &store(),
-            )
-            .unwrap(),
-        );
+        let other = container(launch(&s, &state("runtimeImage: my/node"), Mode::Docker));
         assert_ne!(other.image, c.image);
         // A command edited to run another package no longer uses the pin.
         let mut edited = s.clone();
         edited.command = Some(vec!["npx".into(), "-y".into(), "other".into()]);
-        let h = host(resolve("s", &edited, &st, Mode::Managed, &store()).unwrap());
+        let h = host(launch(&edited, &st, Mode::Managed));
         assert_eq!(h.program, "npx");
     }
 
     #[test]
     fn remote_is_an_url() {
         let s = server("type: remote\nremote: {url: https://h/mcp, transport_type: http}");
-        let r = remote(resolve("s", &s, &ServerState::default(), Mode::Managed, &store()).unwrap());
+        let r = remote(launch(&s, &ServerState::default(), Mode::Managed));
         assert_eq!(r.url, "https://h/mcp");
         assert!(resolve("s", &s, &ServerState::default(), Mode::Docker, &store()).is_err());
     }
