@@ -118,6 +118,13 @@ impl User {
     /// Calls one tool through the client file's entry `name`, launched exactly as the file says
     /// (plus `extra` environment), with the official TypeScript SDK client.
     fn call(&self, name: &str, tool: &str, args: Value, extra: &[(&str, String)]) -> Value {
+        let doc = self.call_doc(name, tool, args, extra);
+        assert_eq!(doc["ok"], true, "{name}: {doc:#}");
+        doc["results"][0]["result"].clone()
+    }
+
+    /// [`User::call`]'s whole harness answer, whether the call succeeded or not.
+    fn call_doc(&self, name: &str, tool: &str, args: Value, extra: &[(&str, String)]) -> Value {
         let spec = by_id("claude-desktop").unwrap();
         let text = std::fs::read_to_string(self.claude()).unwrap();
         let doc =
@@ -134,13 +141,19 @@ impl User {
             .collect();
         env.extend(extra.iter().map(|(k, v)| (k.to_string(), json!(v))));
         env.extend(cmd.env.iter().map(|(k, v)| (k.clone(), json!(v))));
-        let doc = dockside_e2e::mcp_client(&json!({
+        dockside_e2e::mcp_client(&json!({
             "connect": {"command": cmd.command, "args": cmd.args, "env": env, "stderr": "capture"},
             "timeoutMs": 120000,
             "steps": [{"op": "callTool", "name": tool, "arguments": args}],
-        }));
-        assert_eq!(doc["ok"], true, "{name}: {doc:#}");
-        doc["results"][0]["result"].clone()
+        }))
+    }
+
+    /// The running daemon's event stream, recorded from now on.
+    fn events(&self) -> gateway_support::EventLog {
+        let home = Home::new(&self.dockside_home);
+        let info = dockside_api::read_info(&home).expect("the daemon runs");
+        let token = dockside_api::read_token(&home).expect("the daemon's token");
+        gateway_support::EventLog::open(&format!("{}:{}", info.host, info.port), &token)
     }
 }
 
@@ -444,6 +457,30 @@ fn a_docker_run_entry_becomes_an_image_server_with_its_token_in_the_store() {
         "{names}"
     );
     assert!(names.lines().any(|l| l == "DEMO_MODE"), "{names}");
+    // A call that carries the token is refused (the scanner knows every stored value), and the
+    // refusal, the daemon's events and the server's logs never show it.
+    let events = user.events();
+    let refused = user.call_doc(
+        "demo",
+        "echo",
+        json!({"message": format!("leak {token}")}),
+        &[],
+    );
+    let refused = refused.to_string();
+    assert!(
+        refused.contains("secret") && !refused.contains(token),
+        "{refused}"
+    );
+    let mark = events.mark();
+    user.run(&["server", "restart", "demo"]);
+    events.wait(mark, "server-started", "demo");
+    user.call("demo", "env", json!({}), &[]);
+    let seen = serde_json::to_string(&events.events()).unwrap();
+    assert!(seen.contains("\"demo\""), "events were recorded: {seen}");
+    assert!(!seen.contains(token), "an event holds the token: {seen}");
+    let logs = user.run(&["logs", "demo"]);
+    assert!(!logs.contains(token), "the logs hold the token: {logs}");
+    drop(events);
     user.run(&["stop"]);
     for (path, _) in listing(&user.home) {
         if path.file_name().is_some_and(|n| n == "secrets.json") {
