@@ -61,12 +61,15 @@ impl CoreBackend {
 fn view(ws: &Workspace, name: &str) -> Option<ServerView> {
     let entry = ws.server(name)?;
     let mode = entry.state.mode;
-    Some(ServerView::new(
-        entry.name,
-        entry.server.title.as_deref().unwrap_or_default(),
-        mode,
-        mode_state(mode),
-    ))
+    Some(ServerView {
+        package: entry.server.package().map(|p| p.label()),
+        ..ServerView::new(
+            entry.name,
+            entry.server.title.as_deref().unwrap_or_default(),
+            mode,
+            mode_state(mode),
+        )
+    })
 }
 
 impl Backend for CoreBackend {

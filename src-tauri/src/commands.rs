@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use dockside_api::ToolLatency;
+use dockside_api::{PackageUpdate, ToolLatency};
 use tauri::{AppHandle, State};
 
 use crate::backend::SharedBackend;
@@ -57,6 +57,27 @@ pub async fn restart_server(
         .await
         .map_err(daemon_error)?;
     Ok(hub.show_status(&name, status))
+}
+
+/// Looks for a newer version of a package server's package and, unless `check`, moves the pin
+/// there through the daemon (which installs it and builds its image first).
+#[tauri::command]
+pub async fn update_package(
+    hub: State<'_, SharedHub>,
+    name: String,
+    check: bool,
+) -> Result<PackageUpdate, BackendError> {
+    let client = hub.client().ok_or_else(|| {
+        BackendError::Daemon("start the Dockside gateway to update a package server".into())
+    })?;
+    let update = client
+        .update_package(&name, check)
+        .await
+        .map_err(daemon_error)?;
+    if update.updated {
+        hub.changed();
+    }
+    Ok(update)
 }
 
 #[tauri::command]

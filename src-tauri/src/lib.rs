@@ -102,6 +102,7 @@ pub fn run(options: LaunchOptions) -> anyhow::Result<()> {
             commands::list_servers,
             commands::set_mode,
             commands::restart_server,
+            commands::update_package,
             commands::gateway_state,
             commands::set_paused,
             commands::get_prefs,

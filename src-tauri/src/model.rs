@@ -39,6 +39,8 @@ pub struct ServerView {
     pub error: Option<String>,
     /// Something the user should know about the last change.
     pub warning: Option<String>,
+    /// The pinned package it runs (`npm:@scope/name@1.2.3`), for package servers.
+    pub package: Option<String>,
 }
 
 impl ServerView {
@@ -53,13 +55,17 @@ impl ServerView {
             pid: None,
             error: None,
             warning: None,
+            package: None,
         }
     }
 
     /// This row in `mode`, before the daemon says anything about it: the run-time fields are
     /// cleared and the state is what the mode implies.
     pub fn in_mode(&self, mode: Mode) -> ServerView {
-        ServerView::new(&self.name, &self.title, mode, mode_state(mode))
+        ServerView {
+            package: self.package.clone(),
+            ..ServerView::new(&self.name, &self.title, mode, mode_state(mode))
+        }
     }
 }
 

@@ -498,3 +498,153 @@ fn a_docker_run_entry_becomes_an_image_server_with_its_token_in_the_store() {
     user.run(&["client", "disconnect", "claude-desktop"]);
     assert_eq!(std::fs::read_to_string(user.claude()).unwrap(), config);
 }
+
+#[test]
+fn the_app_s_update_moves_a_running_package_server_to_the_newest_version_installed_first() {
+    let user = User::new();
+    std::fs::write(user.claude(), "{\"mcpServers\": {}}\n").unwrap();
+    user.run(&[
+        "server",
+        "add",
+        "everything",
+        "--mode",
+        "off",
+        "--",
+        "npx",
+        "-y",
+        "@modelcontextprotocol/server-everything",
+    ]);
+    let pinned = |user: &User| {
+        let ws = user.workspace();
+        let entry = ws.server("everything").unwrap();
+        entry.server.package().unwrap().version.clone()
+    };
+    let newest = pinned(&user);
+    // A pin from a while ago, installed and running in managed mode.
+    let old = "2026.1.14";
+    assert_ne!(newest, old, "the registry's newest is not the old pin");
+    let mut ws = user.workspace();
+    let asked = format!("@modelcontextprotocol/server-everything@{old}");
+    let invocation = dockside_core::packages::detect(&["npx".into(), "-y".into(), asked]).unwrap();
+    let package = ws.packages().resolve(&invocation).unwrap();
+    dockside_core::packages::pin::set(&mut ws, "everything", package).unwrap();
+    ws.save().unwrap();
+    user.run(&["server", "mode", "everything", "managed"]);
+    user.run(&["client", "connect", "claude-desktop"]);
+    let echo = |user: &User| text(&user.call("everything", "echo", json!({"message": "ü"}), &[]));
+    assert!(echo(&user).contains('ü'));
+
+    let home = Home::new(&user.dockside_home);
+    let info = dockside_api::read_info(&home).expect("the daemon runs");
+    let addr = format!("{}:{}", info.host, info.port);
+    let token = dockside_api::read_token(&home).unwrap();
+    let post = |check: bool| {
+        gateway_support::api(
+            &addr,
+            &token,
+            "POST",
+            "/api/servers/everything/package",
+            Some(&json!({"check": check})),
+        )
+    };
+    // Check: the newest is shown, nothing moves.
+    let (status, body) = post(true);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["from"], old, "{body}");
+    assert_eq!(body["to"], newest.as_str(), "{body}");
+    assert_eq!(body["updated"], false, "{body}");
+    assert_eq!(pinned(&user), old);
+
+    // Update: installed into the store first, then the pin moves and the server runs it.
+    let (status, body) = post(false);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["updated"], true, "{body}");
+    assert_eq!(pinned(&user), newest);
+    let ws = user.workspace();
+    let package = ws
+        .server("everything")
+        .unwrap()
+        .server
+        .package()
+        .unwrap()
+        .clone();
+    assert!(
+        ws.packages().is_installed(&package),
+        "{package:?} is not installed"
+    );
+    let (_, servers) = gateway_support::api(&addr, &token, "GET", "/api/servers", None);
+    let server = servers
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["name"] == "everything"))
+        .cloned()
+        .unwrap_or_default();
+    let pid = server["pid"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{servers}"));
+    #[cfg(target_os = "linux")]
+    {
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
+        let cmdline = String::from_utf8_lossy(&cmdline);
+        assert!(cmdline.contains(&newest), "runs {cmdline}");
+    }
+    assert!(echo(&user).contains('ü'));
+
+    // A server that runs no package says so.
+    let (status, body) = gateway_support::api(
+        &addr,
+        &token,
+        "POST",
+        "/api/servers/nope/package",
+        Some(&json!({"check": true})),
+    );
+    assert_eq!(status, 404, "{body}");
+    user.run(&["stop"]);
+}
+
+#[test]
+fn native_mode_runs_the_launcher_as_written_or_the_pinned_install_when_asked() {
+    let user = User::new();
+    std::fs::write(user.claude(), "{\"mcpServers\": {}}\n").unwrap();
+    user.run(&[
+        "server",
+        "add",
+        "everything",
+        "--mode",
+        "native",
+        "--",
+        "npx",
+        "-y",
+        "@modelcontextprotocol/server-everything",
+    ]);
+    user.run(&["client", "connect", "claude-desktop"]);
+    let entry = |user: &User| -> Value {
+        let doc: Value =
+            serde_json::from_str(&std::fs::read_to_string(user.claude()).unwrap()).unwrap();
+        doc["mcpServers"]["everything"].clone()
+    };
+    assert_eq!(entry(&user)["command"], "npx", "{}", entry(&user));
+
+    // Asked for: installed first, then the entry runs the install, with no registry reachable.
+    let out = user.run(&["server", "edit", "everything", "--native-pinned"]);
+    assert!(out.contains("updated everything"), "{out}");
+    let pinned = entry(&user);
+    assert_eq!(pinned["command"], "node", "{pinned}");
+    let script = pinned["args"][0].as_str().unwrap_or_default();
+    assert!(
+        script.starts_with(
+            &user
+                .dockside_home
+                .join("packages/npm")
+                .display()
+                .to_string()
+        ),
+        "{pinned}"
+    );
+    let offline = [("npm_config_registry", NO_REGISTRY.to_owned())];
+    let echo = user.call("everything", "echo", json!({"message": "ß"}), &offline);
+    assert!(text(&echo).contains('ß'), "{echo}");
+
+    // Undone: the launcher command as the user wrote it.
+    user.run(&["server", "edit", "everything", "--native-pinned=false"]);
+    assert_eq!(entry(&user)["command"], "npx", "{}", entry(&user));
+}

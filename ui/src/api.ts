@@ -45,6 +45,19 @@ export interface ServerView {
   error?: string | null;
   /** Something to tell about the last change. */
   warning?: string | null;
+  /** The pinned package a package server runs, e.g. `npm:@scope/name@1.2.3`. */
+  package?: string | null;
+}
+
+/** Mirrors `PackageUpdate` in crates/api: a package server's pin and the newest version. */
+export interface PackageUpdate {
+  server: string;
+  /** Registry and package, e.g. `npm @modelcontextprotocol/server-everything`. */
+  package: string;
+  from?: string | null;
+  to: string;
+  /** Whether the pin moved to `to`. */
+  updated: boolean;
 }
 
 /** Mirrors `DaemonState` in src-tauri/src/model.rs. */
@@ -412,6 +425,8 @@ export interface DocksideApi {
   /** Switches a server's mode and returns its updated row. */
   setMode(name: string, mode: Mode): Promise<ServerView>;
   restartServer(name: string): Promise<ServerView>;
+  /** Looks for a newer version of a package server's package; unless `check`, moves to it. */
+  updatePackage(name: string, check: boolean): Promise<PackageUpdate>;
   gatewayState(): Promise<GatewayState>;
   setPaused(paused: boolean): Promise<GatewayState>;
   getPrefs(): Promise<Prefs>;
@@ -482,6 +497,7 @@ export const tauriApi: DocksideApi = {
   listServers: () => call('list_servers'),
   setMode: (name, mode) => call('set_mode', { name, mode }),
   restartServer: (name) => call('restart_server', { name }),
+  updatePackage: (name, check) => call('update_package', { name, check }),
   gatewayState: () => call('gateway_state'),
   setPaused: (paused) => call('set_paused', { paused }),
   getPrefs: () => call('get_prefs'),

@@ -38,6 +38,13 @@ export function fakeApi(servers: ServerView[], catalog: CatalogServer[] = [], ov
       return { ...row };
     }),
     restartServer: vi.fn(async (name: string) => ({ ...rows.find((s) => s.name === name)!, state: 'running' })),
+    updatePackage: vi.fn(async (name: string, check: boolean) => ({
+      server: name,
+      package: 'npm @modelcontextprotocol/server-everything',
+      from: '2025.1.0',
+      to: '2025.2.0',
+      updated: !check,
+    })),
     gatewayState: vi.fn(async () => ({ ...gateway })),
     setPaused: vi.fn(async (paused: boolean) => ({ ...gateway, paused, running: !paused })),
     getPrefs: vi.fn(async () => ({ keepGatewayRunning: false, muted: [] })),

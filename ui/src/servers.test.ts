@@ -151,6 +151,39 @@ describe('servers screen', () => {
     expect(showLogs).toHaveBeenCalledWith('demo');
   });
 
+  it('checks a package server for a newer version and moves its pin on request', async () => {
+    const everything: ServerView = { name: 'everything', title: '', mode: 'docker', state: 'running', package: 'npm:@modelcontextprotocol/server-everything@2025.1.0' };
+    const { api, screen } = mount(fakeApi([...SERVERS, everything]));
+    await screen.refresh();
+    expect(row('demo').querySelector('[data-action=check-update]')).toBeNull();
+    expect(row('everything').querySelector('.package code')?.textContent).toBe(everything.package);
+    row('everything').querySelector<HTMLButtonElement>('[data-action=check-update]')!.click();
+    await vi.waitFor(() => expect(api.updatePackage).toHaveBeenCalledWith('everything', true));
+    const offer = await vi.waitFor(() => row('everything').querySelector<HTMLButtonElement>('[data-action=update-package]')!);
+    expect(offer.textContent).toBe('Update to 2025.2.0');
+    offer.click();
+    await vi.waitFor(() => expect(api.updatePackage).toHaveBeenCalledWith('everything', false));
+    await vi.waitFor(() =>
+      expect(toast.info).toHaveBeenCalledWith('everything: npm @modelcontextprotocol/server-everything 2025.1.0 → 2025.2.0'),
+    );
+    expect(row('everything').querySelector('[data-action=check-update]')).not.toBeNull();
+  });
+
+  it('says when a package server already runs the newest version, and shows errors', async () => {
+    const everything: ServerView = { name: 'everything', title: '', mode: 'managed', state: 'running', package: 'npm:x@1.0.0' };
+    const api = fakeApi([everything]);
+    vi.mocked(api.updatePackage).mockResolvedValueOnce({ server: 'everything', package: 'npm x', from: '1.0.0', to: '1.0.0', updated: false });
+    vi.mocked(api.updatePackage).mockRejectedValueOnce(new Error('npm view x: registry http://127.0.0.1:9/ unreachable'));
+    const { screen } = mount(api);
+    await screen.refresh();
+    row('everything').querySelector<HTMLButtonElement>('[data-action=check-update]')!.click();
+    await vi.waitFor(() => expect(toast.info).toHaveBeenCalledWith('everything: npm x 1.0.0 is the newest'));
+    row('everything').querySelector<HTMLButtonElement>('[data-action=check-update]')!.click();
+    await vi.waitFor(() =>
+      expect(toast.error).toHaveBeenCalledWith('Could not check the package of everything: npm view x: registry http://127.0.0.1:9/ unreachable'),
+    );
+  });
+
   it('keeps a latency history per server for the sparkline', async () => {
     const { screen } = mount();
     await screen.refresh();

@@ -14,6 +14,7 @@ import {
   type DaemonEvent,
   type DocksideApi,
   type Mode,
+  type PackageUpdate,
   type ServerView,
   type ToolLatency,
   type UiReport,
@@ -146,6 +147,8 @@ export function mountServers(
   const history = new Map<string, number[]>();
   const calls = new Map<string, number>();
   const pulls = new Map<string, Pull>();
+  /** Newer versions found by "Check for update", offered until taken or the row's pin moves. */
+  const offers = new Map<string, PackageUpdate>();
 
   const summary = el('p', { class: 'screen-summary', 'aria-live': 'polite' });
   const refreshButton = el('button', { type: 'button', class: 'button', 'data-action': 'refresh' }, 'Refresh');
@@ -283,6 +286,7 @@ export function mountServers(
     );
     const nameCell = el('td', { class: 'name' }, el('code', {}, server.name));
     if (server.title) nameCell.append(el('div', { class: 'subtitle' }, server.title));
+    if (server.package) nameCell.append(packageLine(server, server.package));
     const row = el(
       'tr',
       { 'data-server': server.name, 'data-state': server.state },
@@ -302,6 +306,50 @@ export function mountServers(
     );
     if (busy.has(server.name)) row.setAttribute('aria-busy', 'true');
     return row;
+  }
+
+  /** The pinned package, and a button that checks for a newer version or moves to it. */
+  function packageLine(server: ServerView, label: string): HTMLElement {
+    const offer = offers.get(server.name);
+    const pending = offer !== undefined && !label.endsWith(`@${offer.to}`);
+    const button = el(
+      'button',
+      {
+        type: 'button',
+        class: 'link-button',
+        'data-action': pending ? 'update-package' : 'check-update',
+        'data-server': server.name,
+        title: pending ? `Install ${offer.to} and run it from now on` : 'Ask the registry for a newer version',
+      },
+      pending ? `Update to ${offer.to}` : 'Check for update',
+    );
+    button.disabled = busy.has(server.name);
+    return el('div', { class: 'subtitle package' }, el('code', {}, label), ' ', button);
+  }
+
+  async function updatePackage(name: string, check: boolean): Promise<void> {
+    const before = rows.find((s) => s.name === name);
+    if (!before) return;
+    busy.add(name);
+    update(before);
+    try {
+      const result = await api.updatePackage(name, check);
+      busy.delete(name);
+      if (result.updated) {
+        offers.delete(name);
+        toast.info(`${name}: ${result.package} ${result.from ?? 'unpinned'} → ${result.to}`);
+      } else if (result.from === result.to) {
+        offers.delete(name);
+        toast.info(`${name}: ${result.package} ${result.to} is the newest`);
+      } else {
+        offers.set(name, result);
+      }
+      update(rows.find((s) => s.name === name) ?? before);
+    } catch (err) {
+      busy.delete(name);
+      update(rows.find((s) => s.name === name) ?? before);
+      toast.error(`Could not ${check ? 'check' : 'update'} the package of ${name}: ${errorMessage(err)}`);
+    }
   }
 
   function rowOf(name: string): HTMLTableRowElement | undefined {
@@ -496,6 +544,8 @@ export function mountServers(
     if (!target || name === undefined) return;
     if (target.dataset.action === 'restart') void restart(name);
     if (target.dataset.action === 'logs') showLogs(name);
+    if (target.dataset.action === 'check-update') void updatePackage(name, true);
+    if (target.dataset.action === 'update-package') void updatePackage(name, false);
   });
   refreshButton.addEventListener('click', () => void refresh());
   loadBanner.addEventListener('click', (event) => {

@@ -15,7 +15,10 @@ use serde_json::Value;
 use dockside_core::{Home, Mode};
 
 use crate::files::{read_info, read_token};
-use crate::{DaemonInfo, ServerStatus, SetMode, SseParser, Status, ToolLatency};
+use crate::{
+    DaemonInfo, PackageRequest, PackageUpdate, ServerStatus, SetMode, SseParser, Status,
+    ToolLatency,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -162,6 +165,18 @@ impl DaemonClient {
             Some(SLOW),
         )
         .await
+    }
+
+    /// Looks for a newer version of a package server's package and, unless `check`, moves its
+    /// pin there (the daemon installs it first). No time limit: an install can take a while.
+    pub async fn update_package(
+        &self,
+        server: &str,
+        check: bool,
+    ) -> Result<PackageUpdate, ClientError> {
+        let path = format!("/api/servers/{}/package", path_segment(server));
+        let body = serde_json::to_value(PackageRequest { check }).expect("plain struct");
+        self.post(&path, Some(body)).await
     }
 
     /// `start`, `stop` or `restart`.

@@ -124,6 +124,31 @@ pub struct SetMode {
     pub mode: Mode,
 }
 
+/// Body of `POST /api/servers/{name}/package`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageRequest {
+    /// Only look for a newer version; move nothing.
+    #[serde(default)]
+    pub check: bool,
+}
+
+/// Answer of `POST /api/servers/{name}/package`: a package server's pin and the newest version
+/// its command allows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PackageUpdate {
+    pub server: String,
+    /// Registry and package, e.g. `npm @modelcontextprotocol/server-everything`.
+    pub package: String,
+    /// The pinned version before, if it was pinned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// The newest version the server's command allows.
+    pub to: String,
+    /// Whether the pin moved to `to` (installed, its image built, and the server reloaded).
+    pub updated: bool,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReloadReport {
     pub started: Vec<String>,

@@ -62,7 +62,7 @@ pub struct RemoteLaunch {
 
 /// Resolves how `server` (named `name`, in state `state`) runs in `mode`. A pinned package
 /// (`x-dockside.package`) runs from `store` in `managed` mode and from its image in `docker`
-/// mode; `native` keeps the launcher command.
+/// mode; `native` keeps the launcher command unless the state says `nativePinned`.
 pub fn resolve(
     name: &str,
     server: &Server,
@@ -116,8 +116,8 @@ pub fn resolve(
                 ))
             })?;
             let command = render_all(command, name, &state.config);
-            let (program, args) = match (mode, pinned(server, &command)) {
-                (Mode::Managed, Some((package, args))) => {
+            let (program, args) = match pinned(server, &command) {
+                Some((package, args)) if runs_install(server, state, mode) => {
                     let (program, mut before) = store.host_command(package);
                     before.extend(args);
                     (program, before)
@@ -200,6 +200,18 @@ pub fn resolve(
             }))
         }
     }
+}
+
+/// Whether `server` in `mode` runs its pinned package's install from the store (`managed`, and
+/// `native` when the user asked for the pin there) or its image built from it (`docker`): the
+/// package must then be installed before the server runs in that mode.
+pub fn runs_install(server: &Server, state: &ServerState, mode: Mode) -> bool {
+    server.package().is_some()
+        && match mode {
+            Mode::Managed | Mode::Docker => true,
+            Mode::Native => state.native_pinned,
+            Mode::Off => false,
+        }
 }
 
 /// The pinned package a host command runs, and the arguments after the package.
@@ -473,6 +485,11 @@ mod tests {
         );
         assert!(c.volumes.is_empty() && c.workdir.is_none());
         assert_eq!(c.network, Network::None);
+        // Native runs the pinned install when the user asks for it.
+        let pinned = state("nativePinned: true");
+        assert!(pinned.native_pinned && runs_install(&s, &pinned, Mode::Native));
+        assert!(!runs_install(&s, &st, Mode::Native) && runs_install(&s, &st, Mode::Managed));
+        assert_eq!(host(launch(&s, &pinned, Mode::Native)), managed);
         // Another base image is another package image.
         let other = container(launch(&s, &state("runtimeImage: my/node"), Mode::Docker));
         assert_ne!(other.image, c.image);

@@ -136,6 +136,10 @@ pub struct ServerState {
     /// catalog's `allowHosts` (`--allow-host`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allow_hosts: Vec<String>,
+    /// `native` mode of a pinned package server: client entries run the pinned install from
+    /// Dockside's package store instead of the launcher command as written (`npx -y …`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub native_pinned: bool,
 }
 
 impl ServerState {

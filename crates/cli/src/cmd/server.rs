@@ -131,6 +131,10 @@ struct Runtime {
     /// `HOST` (ports 80 and 443) or `HOST:PORT`
     #[arg(long = "allow-host", value_name = "HOST[:PORT]")]
     allow_hosts: Vec<String>,
+    /// Native mode of a package server: client entries run the pinned install instead of the
+    /// launcher command as written (`npx -y …`); --native-pinned=false to undo
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    native_pinned: Option<bool>,
 }
 
 #[derive(clap::Args)]
@@ -275,22 +279,25 @@ fn run_edit(edit: Edit) -> anyhow::Result<()> {
         definition,
         runtime,
     } = edit;
-    let changed = change(|ws| {
-        let entry = ws
-            .server(&name)
-            .ok_or_else(|| dockside_core::Error::UnknownServer(name.clone()))?;
-        let (before_server, before_state) = (entry.server.clone(), entry.state.into_owned());
-        let (mut server, mut state) = (before_server.clone(), before_state.clone());
-        definition.apply(&mut server)?;
-        runtime.apply(&mut state);
-        let changed = (&server, &state) != (&before_server, &before_state);
+    let ws = workspace()?;
+    let entry = ws
+        .server(&name)
+        .ok_or_else(|| dockside_core::Error::UnknownServer(name.clone()))?;
+    let (before_server, before_state) = (entry.server.clone(), entry.state.into_owned());
+    let (mut server, mut state) = (before_server.clone(), before_state.clone());
+    definition.apply(&mut server)?;
+    runtime.apply(&mut state);
+    // What the edit makes the server run (a pinned install in native mode) is there first.
+    server_package::prepare(&ws.packages(), &name, &server, &state, state.mode)?;
+    let changed = (&server, &state) != (&before_server, &before_state);
+    change(|ws| {
         if server != before_server {
             *ws.server_mut(&name)? = server;
         }
         if state != before_state {
             *ws.state_mut().server_mut(&name) = state;
         }
-        Ok(changed)
+        Ok(())
     })?;
     if changed {
         println!("updated {name}");
@@ -307,6 +314,7 @@ impl Runtime {
         limits.memory = self.memory.or(limits.memory.take());
         limits.pids = self.pids.or(limits.pids);
         state.network = self.network.unwrap_or(state.network);
+        state.native_pinned = self.native_pinned.unwrap_or(state.native_pinned);
         for host in self.allow_hosts {
             if !state.allow_hosts.contains(&host) {
                 state.allow_hosts.push(host);

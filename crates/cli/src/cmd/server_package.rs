@@ -8,9 +8,10 @@
 
 use anyhow::bail;
 use dockside_core::catalog::Server;
-use dockside_core::packages::{pin, Package, Store};
+use dockside_core::packages::pin::{self, Update};
+use dockside_core::packages::Store;
 use dockside_core::state::ServerState;
-use dockside_core::{Mode, Workspace};
+use dockside_core::Mode;
 use dockside_gateway::service::packages;
 use serde_json::json;
 
@@ -28,41 +29,12 @@ pub struct UpdateArgs {
     json: bool,
 }
 
-/// One server's pin, before and after.
-struct Update {
-    name: String,
-    from: Option<Package>,
-    to: Result<Package, String>,
-}
-
-/// Resolves each server's package; `only_new` leaves out those already pinned.
-fn resolve_all(ws: &Workspace, names: &[String], only_new: bool) -> Vec<Update> {
-    let store = ws.packages();
-    pin::launched(ws, names, only_new)
-        .into_iter()
-        .map(|(name, invocation)| Update {
-            from: ws.server(&name).and_then(|e| e.server.package().cloned()),
-            to: store.resolve(&invocation).map_err(|e| e.to_string()),
-            name,
-        })
-        .collect()
-}
-
 /// Records the resolved pins (one change: saved, and connected clients synced).
 fn record(updates: &[Update]) -> anyhow::Result<()> {
-    let pins: Vec<(String, Package)> = updates
-        .iter()
-        .filter_map(|u| Some((u.name.clone(), u.to.clone().ok()?)))
-        .collect();
-    if pins.is_empty() {
+    if updates.iter().all(|u| u.to.is_err()) {
         return Ok(());
     }
-    change(|ws| {
-        for (name, package) in pins {
-            pin::set(ws, &name, package)?;
-        }
-        Ok(())
-    })
+    change(|ws| Ok(pin::record(ws, updates)?)).map(drop)
 }
 
 /// Pins the servers among `names` (all when empty) that run a package without a pin; prints one
@@ -70,7 +42,7 @@ fn record(updates: &[Update]) -> anyhow::Result<()> {
 /// server keeps running its launcher command.
 pub fn pin_new(names: &[String]) -> anyhow::Result<()> {
     let ws = workspace()?;
-    let updates = resolve_all(&ws, names, true);
+    let updates = pin::resolve(&ws, names, true);
     for u in &updates {
         match &u.to {
             Ok(p) => eprintln!("{}: pinned {}", u.name, p.label()),
@@ -87,7 +59,7 @@ pub fn update(args: UpdateArgs) -> anyhow::Result<()> {
             bail!(dockside_core::Error::UnknownServer(name.clone()));
         }
     }
-    let updates = resolve_all(&ws, &args.names, false);
+    let updates = pin::resolve(&ws, &args.names, false);
     if updates.is_empty() {
         bail!(
             "no server runs a package through npx, uvx, bunx, pipx run…{}",
@@ -99,9 +71,17 @@ pub fn update(args: UpdateArgs) -> anyhow::Result<()> {
         );
     }
     if !args.check {
+        // Installed (and its image built) before the pin moves: a running daemon reloads on the
+        // saved catalog and never downloads anything itself.
+        for u in &updates {
+            if let (Some(new), Some(e)) = (u.newer(), ws.server(&u.name)) {
+                let mut server = e.server.clone();
+                server.extension_mut().package = Some(new.clone());
+                prepare(&ws.packages(), &u.name, &server, &e.state, e.state.mode)?;
+            }
+        }
         record(&updates)?;
     }
-    let ws = workspace()?;
     let mut out = Vec::new();
     for u in &updates {
         let from = u.from.as_ref().map(|p| p.version.clone());
@@ -134,13 +114,6 @@ pub fn update(args: UpdateArgs) -> anyhow::Result<()> {
     if args.json {
         print_json(&json!(out))?;
     }
-    if !args.check {
-        for u in updates.iter().filter(|u| u.to.is_ok()) {
-            if let Some(e) = ws.server(&u.name) {
-                prepare(&ws.packages(), &u.name, e.server, &e.state, e.state.mode)?;
-            }
-        }
-    }
     Ok(())
 }
 
@@ -153,7 +126,7 @@ pub fn prepare(
     state: &ServerState,
     mode: Mode,
 ) -> anyhow::Result<()> {
-    if server.package().is_none() || !matches!(mode, Mode::Managed | Mode::Docker) {
+    if !dockside_core::launch::runs_install(server, state, mode) {
         return Ok(());
     }
     let rt = dockside_gateway::service::run::runtime()?;

@@ -30,3 +30,45 @@ pub fn set(ws: &mut Workspace, name: &str, package: Package) -> Result<bool, Err
     server.extension_mut().package = Some(package);
     Ok(true)
 }
+
+/// One server's pin before and after resolving what its command asks for.
+#[derive(Debug, Clone)]
+pub struct Update {
+    pub name: String,
+    pub from: Option<Package>,
+    pub to: Result<Package, String>,
+}
+
+impl Update {
+    /// The newer pin, when there is one to move to.
+    pub fn newer(&self) -> Option<&Package> {
+        let to = self.to.as_ref().ok()?;
+        (self.from.as_ref().map(|f| &f.version) != Some(&to.version)).then_some(to)
+    }
+}
+
+/// Resolves the package of each server among `only` (all when empty) that runs one, through the
+/// registries (`unpinned_only` as in [`launched`]). Runs the package managers: call it off any
+/// UI thread.
+pub fn resolve(ws: &Workspace, only: &[String], unpinned_only: bool) -> Vec<Update> {
+    let store = ws.packages();
+    launched(ws, only, unpinned_only)
+        .into_iter()
+        .map(|(name, invocation)| Update {
+            from: ws.server(&name).and_then(|e| e.server.package().cloned()),
+            to: store.resolve(&invocation).map_err(|e| e.to_string()),
+            name,
+        })
+        .collect()
+}
+
+/// Records every resolved pin of `updates`; whether any changed.
+pub fn record(ws: &mut Workspace, updates: &[Update]) -> Result<bool, Error> {
+    let mut changed = false;
+    for u in updates {
+        if let Ok(package) = &u.to {
+            changed |= set(ws, &u.name, package.clone())?;
+        }
+    }
+    Ok(changed)
+}

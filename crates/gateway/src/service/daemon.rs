@@ -21,13 +21,16 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use dockside_api::files::{remove_info, write_info, DaemonLock};
 use dockside_api::{
-    ApiError, DaemonInfo, Event, LogEntry, Metrics, ReloadReport, RunState, ServerStatus, SetMode,
-    Status, ToolLatency,
+    ApiError, DaemonInfo, Event, LogEntry, Metrics, PackageRequest, PackageUpdate, ReloadReport,
+    RunState, ServerStatus, SetMode, Status, ToolLatency,
 };
+use dockside_core::catalog::Server;
 use dockside_core::change::{self, ChangeError};
 use dockside_core::clients::Context;
 use dockside_core::home::Home;
+use dockside_core::packages::pin;
 use dockside_core::state::Mode;
+use dockside_core::state::ServerState;
 use dockside_core::Workspace;
 use futures::StreamExt;
 use tokio::sync::Notify;
@@ -107,12 +110,23 @@ impl Daemon {
     /// A pinned package server about to run in `mode`: installed, and its image built for
     /// `docker` ([`super::packages::ensure`]), before the mode is saved.
     async fn prepare_package(&self, name: &str, mode: Mode) -> Result<(), String> {
-        let home = self.home.clone();
-        let ws = tokio::task::spawn_blocking(move || Workspace::load(home))
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?;
-        if ws.server(name).and_then(|e| e.server.package()).is_none() {
+        let ws = self.workspace().await?;
+        match ws.server(name) {
+            Some(e) => self.prepare(&ws, name, e.server, &e.state, mode).await,
+            None => Ok(()),
+        }
+    }
+
+    /// [`super::packages::ensure`] for `server` (named `name`) in `mode`, progress in the log.
+    async fn prepare(
+        &self,
+        ws: &Workspace,
+        name: &str,
+        server: &Server,
+        state: &ServerState,
+        mode: Mode,
+    ) -> Result<(), String> {
+        if server.package().is_none() {
             return Ok(());
         }
         let docker = match mode {
@@ -120,9 +134,69 @@ impl Daemon {
             _ => None,
         };
         let say = |line: &str| tracing::info!(server = %name, "{line}");
-        super::packages::ensure_named(&ws, name, mode, docker.as_ref(), &say)
+        super::packages::ensure(&ws.packages(), server, state, mode, docker.as_ref(), &say)
             .await
             .map(drop)
+    }
+
+    /// The files as they are now, read on the blocking pool.
+    async fn workspace(&self) -> Result<Workspace, String> {
+        let home = self.home.clone();
+        tokio::task::spawn_blocking(move || Workspace::load(home))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())
+    }
+
+    /// `POST /api/servers/{name}/package`: resolves the newest version the server's command
+    /// allows and, unless `check`, installs it (and builds its image) for the server's mode
+    /// before the pin moves, so the server never points at a missing install.
+    async fn update_package(
+        &self,
+        name: &str,
+        check: bool,
+    ) -> Result<PackageUpdate, (StatusCode, String)> {
+        let ws = self.workspace().await.map_err(internal)?;
+        let Some(entry) = ws.server(name) else {
+            return Err((StatusCode::NOT_FOUND, format!("no server named '{name}'")));
+        };
+        let (w, only) = (ws.clone(), vec![name.to_owned()]);
+        let update = tokio::task::spawn_blocking(move || pin::resolve(&w, &only, false))
+            .await
+            .map_err(|e| internal(e.to_string()))?
+            .pop()
+            .ok_or_else(|| {
+                unprocessable(format!(
+                    "server '{name}' does not run a package (npx, uvx, bunx, pipx run…)"
+                ))
+            })?;
+        let to = update.to.clone().map_err(unprocessable)?;
+        let answer = PackageUpdate {
+            server: name.to_owned(),
+            package: format!("{} {}", to.registry, to.name),
+            from: update.from.as_ref().map(|p| p.version.clone()),
+            to: to.version.clone(),
+            updated: !check && update.newer().is_some(),
+        };
+        if !answer.updated {
+            return Ok(answer);
+        }
+        let mut server = entry.server.clone();
+        server.extension_mut().package = Some(to);
+        self.prepare(&ws, name, &server, &entry.state, entry.state.mode)
+            .await
+            .map_err(unprocessable)?;
+        let ctx = Context::for_home(self.home.root());
+        let saved = self
+            .change_and_reload(move || {
+                change::apply(&ctx, |ws| {
+                    pin::record(ws, &[update]).map_err(ChangeError::from)
+                })
+            })
+            .await
+            .map_err(|e| internal(e.to_string()))?;
+        saved.map_err(|e| unprocessable(e.to_string()))?;
+        Ok(answer)
     }
 
     /// [`fingerprint`] of the files a reload reads, computed on the blocking pool.
@@ -390,6 +464,26 @@ impl Daemon {
 
 type Shared = Arc<Daemon>;
 
+fn internal(e: String) -> (StatusCode, String) {
+    (StatusCode::INTERNAL_SERVER_ERROR, e)
+}
+
+fn unprocessable(e: String) -> (StatusCode, String) {
+    (StatusCode::UNPROCESSABLE_ENTITY, e)
+}
+
+async fn api_package(
+    State(d): State<Shared>,
+    Path(name): Path<String>,
+    body: Option<Json<PackageRequest>>,
+) -> Response {
+    let check = body.is_some_and(|Json(b)| b.check);
+    match d.update_package(&name, check).await {
+        Ok(update) => Json(update).into_response(),
+        Err((status, e)) => api_error(status, e),
+    }
+}
+
 fn api_error(status: StatusCode, error: impl Into<String>) -> Response {
     (
         status,
@@ -596,6 +690,7 @@ fn api_router(daemon: Shared, http_state: http::HttpState) -> Router {
         .route("/api/status", get(api_status))
         .route("/api/servers", get(api_servers))
         .route("/api/servers/{name}/mode", put(api_mode))
+        .route("/api/servers/{name}/package", post(api_package))
         .route("/api/servers/{name}/{action}", post(api_action))
         .route("/api/reload", post(api_reload))
         .route("/api/latency", get(api_latency))

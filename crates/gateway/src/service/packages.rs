@@ -28,12 +28,12 @@ pub async fn ensure(
     docker: Option<&bollard::Docker>,
     say: &(dyn Fn(&str) + Send + Sync),
 ) -> Result<Option<ImageOutcome>, String> {
-    let Some(package) = server.package() else {
+    let Some(package) = server
+        .package()
+        .filter(|_| launch::runs_install(server, state, mode))
+    else {
         return Ok(None);
     };
-    if !matches!(mode, Mode::Managed | Mode::Docker) {
-        return Ok(None);
-    }
     install(store, package, say).await?;
     if mode != Mode::Docker {
         return Ok(None);
