@@ -147,3 +147,211 @@ fn every_route_needs_the_token_and_a_local_origin_and_host() {
         .unwrap()
         .contains("managed"));
 }
+
+/// A standard MCP client given only the URL learns how to authenticate: the 401 names the
+/// protected-resource metadata, and the TypeScript SDK's own OAuth flow (registration, consent
+/// in the browser, PKCE) ends with a token that opens the MCP endpoints and nothing else.
+#[test]
+fn a_standard_client_signs_in_through_the_gateways_metadata_and_consent_page() {
+    let home = TestHome::new();
+    home.write_catalog("e2e", &[("demo", demo_command("demo"))]);
+    write_managed_state(&home, &["demo"]);
+    let gw = daemon(&home, &[]);
+    wait_server(&gw, &home, "demo", "running", Duration::from_secs(60));
+    let addr = gw.addr.as_str();
+
+    let (status, text) = http_raw(
+        addr,
+        &format!("GET /mcp/demo HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+    );
+    assert_eq!(status, 401);
+    let expected = format!(
+        "www-authenticate: Bearer resource_metadata=\"http://{addr}/.well-known/oauth-protected-resource/mcp/demo\""
+    );
+    assert!(
+        text.to_ascii_lowercase()
+            .contains(&expected.to_ascii_lowercase()),
+        "{text}"
+    );
+    let (status, prm) = api(
+        addr,
+        "",
+        "GET",
+        "/.well-known/oauth-protected-resource/mcp/demo",
+        None,
+    );
+    assert_eq!(status, 200, "{prm}");
+    assert_eq!(prm["resource"], format!("http://{addr}/mcp/demo"));
+    assert_eq!(prm["authorization_servers"][0], format!("http://{addr}"));
+    let (status, meta) = api(
+        addr,
+        "",
+        "GET",
+        "/.well-known/oauth-authorization-server",
+        None,
+    );
+    assert_eq!(status, 200, "{meta}");
+    assert_eq!(
+        meta["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+
+    let sign_in = |decision: &str| -> serde_json::Value {
+        let out = dockside_e2e::node_script("gateway_sign_in.mjs")
+            .args([format!("http://{addr}/mcp"), decision.to_owned()])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        serde_json::from_str(stdout.trim())
+            .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)))
+    };
+    let allowed = sign_in("allow");
+    assert_eq!(allowed["unauthorizedFirst"], true, "{allowed}");
+    assert_eq!(allowed["consent"]["status"], 200, "{allowed}");
+    assert_eq!(
+        allowed["consent"]["title"],
+        "Allow <em>Dockside e2e &lt;client&gt; ünïcode</em> to use your MCP servers?",
+        "the client's name, escaped: {allowed}"
+    );
+    assert_eq!(allowed["consent"]["frameOptions"], "DENY");
+    assert_eq!(allowed["redirect"]["to"], "http://127.0.0.1:8976/callback");
+    assert_eq!(
+        allowed["redirect"]["params"]["iss"],
+        format!("http://{addr}")
+    );
+    let tools = allowed["tools"].to_string();
+    assert!(tools.contains("demo__echo"), "{allowed}");
+
+    // The issued token opens the MCP endpoints, not the control API.
+    let issued = allowed["accessToken"].as_str().unwrap();
+    assert_ne!(issued, token(&home));
+    let (status, _) = post_initialize(
+        addr,
+        "/mcp/demo",
+        &format!("Authorization: Bearer {issued}\r\n"),
+    );
+    assert_eq!(status, 200);
+    let (status, _) = api(addr, issued, "GET", "/api/status", None);
+    assert_eq!(status, 401);
+    let forged = format!("{}0", &issued[..issued.len() - 1]);
+    let (status, _) = post_initialize(
+        addr,
+        "/mcp/demo",
+        &format!("Authorization: Bearer {forged}\r\n"),
+    );
+    assert_eq!(status, 401);
+
+    // Denied: the client hears access_denied with its state, and gets nothing.
+    let denied = sign_in("deny");
+    assert_eq!(
+        denied["redirect"]["params"]["error"], "access_denied",
+        "{denied}"
+    );
+    assert!(
+        denied["redirect"]["params"]["state"].is_string(),
+        "{denied}"
+    );
+    assert!(denied.get("accessToken").is_none());
+}
+
+/// Sign-in requests that cannot be honoured say why, and a code is good once, for the PKCE
+/// verifier it was issued against.
+#[test]
+fn the_gateways_sign_in_refuses_what_it_cannot_honour() {
+    let home = TestHome::new();
+    home.write_catalog("e2e", &[("demo", demo_command("demo"))]);
+    let gw = daemon(&home, &[]);
+    let addr = gw.addr.as_str();
+    let form = |path: &str, body: &str| {
+        http_raw(
+            addr,
+            &format!(
+                "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            ),
+        )
+    };
+    let get = |path: &str| {
+        http_raw(
+            addr,
+            &format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+        )
+    };
+    let (status, reg) = api(
+        addr,
+        "",
+        "POST",
+        "/oauth/register",
+        Some(&serde_json::json!({"redirect_uris": ["http://evil.example/cb"]})),
+    );
+    assert_eq!(status, 400, "{reg}");
+    assert_eq!(reg["error"], "invalid_redirect_uri");
+    let (status, reg) = api(
+        addr,
+        "",
+        "POST",
+        "/oauth/register",
+        Some(&serde_json::json!({"redirect_uris": ["http://127.0.0.1/cb"], "client_name": "t"})),
+    );
+    assert_eq!(status, 201, "{reg}");
+    let client = reg["client_id"].as_str().unwrap().to_owned();
+
+    let (status, page) = get("/oauth/authorize?client_id=nope&redirect_uri=http://127.0.0.1/cb");
+    assert_eq!(status, 400);
+    assert!(page.contains("not registered with this gateway"), "{page}");
+    // No PKCE: back to the client with invalid_request.
+    let (status, text) = get(&format!(
+        "/oauth/authorize?response_type=code&client_id={client}&redirect_uri=http://127.0.0.1:4000/cb&state=s1"
+    ));
+    assert_eq!(status, 303, "{text}");
+    assert!(
+        text.contains("error=invalid_request") && text.contains("state=s1"),
+        "{text}"
+    );
+
+    // "E9Me…" is the S256 challenge of RFC 7636's example verifier.
+    let (status, page) = get(&format!(
+        "/oauth/authorize?response_type=code&client_id={client}&redirect_uri=http://127.0.0.1:4000/cb&state=s2&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"
+    ));
+    assert_eq!(status, 200, "{page}");
+    let nonce = page
+        .split("name=\"nonce\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let (status, text) = form("/oauth/authorize", &format!("nonce={nonce}&decision=allow"));
+    assert_eq!(status, 303, "{text}");
+    let code = text
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (status, again) = form("/oauth/authorize", &format!("nonce={nonce}&decision=allow"));
+    assert_eq!(status, 400, "a consent is used once: {again}");
+
+    let exchange = |verifier: &str| {
+        form(
+            "/oauth/token",
+            &format!("grant_type=authorization_code&code={code}&client_id={client}&redirect_uri=http%3A%2F%2F127.0.0.1%3A4000%2Fcb&code_verifier={verifier}"),
+        )
+    };
+    let (status, text) = exchange("wrong-verifier");
+    assert_eq!(status, 400);
+    assert!(
+        text.contains("invalid_grant") && text.contains("code_verifier"),
+        "{text}"
+    );
+    let (status, text) = exchange("dBjftJeZ4CVP-mJ0kzYoMj8Ywd0Fzpef0oHKs2CaweY");
+    assert_eq!(
+        status, 400,
+        "a code is used once, even by a failed attempt: {text}"
+    );
+    let (status, text) = form("/oauth/token", "grant_type=refresh_token&refresh_token=x");
+    assert_eq!(status, 400);
+    assert!(text.contains("unsupported_grant_type"), "{text}");
+}

@@ -27,6 +27,7 @@ use futures::Stream;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
+use super::sign_in::{self, SignIn};
 use crate::engine::gateway::{Gateway, Session};
 use crate::protocol::jsonrpc::{self, Kind};
 use crate::protocol::peer::{Outbound, MAX_LINE};
@@ -567,15 +568,20 @@ fn forbidden(what: &str) -> Response {
     )
 }
 
-/// The token the [`require_token`] layer expects.
-#[derive(Clone, Debug)]
-pub struct Token(pub Arc<String>);
+/// What the [`require_token`] layer accepts: the daemon's token anywhere, and on the MCP
+/// endpoints the access tokens its sign-in issued ([`SignIn`]).
+#[derive(Clone)]
+pub struct Token {
+    pub token: Arc<String>,
+    pub sign_in: SignIn,
+}
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Requires `Authorization: Bearer <token>`: 401 otherwise.
+/// Requires `Authorization: Bearer <token>`: 401 otherwise, with `WWW-Authenticate` naming the
+/// protected-resource metadata, so a standard MCP client can sign in.
 pub async fn require_token(State(token): State<Token>, req: Request, next: Next) -> Response {
     let given = req
         .headers()
@@ -584,29 +590,41 @@ pub async fn require_token(State(token): State<Token>, req: Request, next: Next)
         .and_then(|v| {
             v.strip_prefix("Bearer ")
                 .or_else(|| v.strip_prefix("bearer "))
-        });
-    match given {
-        Some(t) if constant_time_eq(t.trim().as_bytes(), token.0.as_bytes()) => next.run(req).await,
-        _ => {
-            let mut r = error_response(
-                StatusCode::UNAUTHORIZED,
-                jsonrpc::INVALID_REQUEST,
-                "unauthorized: send `Authorization: Bearer <token>`; `dockside status` shows the token",
-            );
-            r.headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            r
-        }
+        })
+        .map(str::trim);
+    let allowed = given.is_some_and(|t| {
+        constant_time_eq(t.as_bytes(), token.token.as_bytes())
+            || (sign_in::is_mcp_path(req.uri().path()) && token.sign_in.accepts(t))
+    });
+    if allowed {
+        return next.run(req).await;
     }
+    let mut r = error_response(
+        StatusCode::UNAUTHORIZED,
+        jsonrpc::INVALID_REQUEST,
+        "unauthorized: send `Authorization: Bearer <token>` (`dockside status` shows the token), or sign in through the gateway's OAuth metadata",
+    );
+    r.headers_mut()
+        .insert(header::WWW_AUTHENTICATE, sign_in::challenge(&req));
+    r
 }
 
 /// Wraps routes in the token and local-only layers.
 pub fn secure(router: Router, opts: &HttpOptions) -> Router {
     let router = match &opts.token {
-        Some(t) => router.layer(middleware::from_fn_with_state(
-            Token(Arc::new(t.clone())),
-            require_token,
-        )),
+        Some(t) => {
+            let token = Arc::new(t.clone());
+            let sign_in = SignIn::new(token.clone());
+            router
+                .layer(middleware::from_fn_with_state(
+                    Token {
+                        token,
+                        sign_in: sign_in.clone(),
+                    },
+                    require_token,
+                ))
+                .merge(sign_in.router())
+        }
         None => router,
     };
     router.layer(middleware::from_fn_with_state(

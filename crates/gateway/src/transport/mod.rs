@@ -1,6 +1,9 @@
 //! Layer 4, transport: how MCP clients reach the engine — [`stdio`] (one client on this
 //! process's stdin/stdout) and [`http`] (Streamable HTTP, many clients, bearer token,
-//! Host/Origin checks). Imports the engine and below; the engine never imports a transport.
+//! Host/Origin checks), with [`sign_in`] (the OAuth metadata and small authorization server
+//! that let a standard MCP client get a token for the HTTP endpoint). Imports the engine and
+//! below; the engine never imports a transport.
 
 pub mod http;
+pub mod sign_in;
 pub mod stdio;
