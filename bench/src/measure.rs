@@ -1519,7 +1519,7 @@ fn app_memory(env: &Env, args: &RunArgs) -> anyhow::Result<AppMemory> {
         },
     )?;
     // Let it settle: tray built, daemon started and followed.
-    std::thread::sleep(Duration::from_secs(8));
+    std::thread::sleep(Duration::from_secs(10));
     proc.check_alive()?;
     let app_kib = procs::rss_kib(app_pid).ok_or_else(|| anyhow!("dockside-app exited"))?;
     let helpers = procs::tree(app_pid)
@@ -1537,7 +1537,7 @@ fn app_memory(env: &Env, args: &RunArgs) -> anyhow::Result<AppMemory> {
         profile: profile.into(),
         app_kib,
         helpers,
-        note: "tray only (no window open), under xvfb-run and dbus-run-session, 8 s after start"
+        note: "tray only (no window open), under xvfb-run and dbus-run-session, 10 s after start"
             .into(),
     })
 }

@@ -136,10 +136,12 @@ registry:
     fn server_view_has_the_ui_shape() {
         let mut view = ServerView::new("github", "GitHub", Mode::Docker, "running");
         view.tools = Some(4);
+        view.package = Some("npm:@modelcontextprotocol/server-github@2025.4.8".into());
         assert_eq!(
             serde_json::to_value(&view).unwrap(),
             json!({"name": "github", "title": "GitHub", "mode": "docker", "state": "running",
-                "tools": 4, "restarts": 0, "pid": null, "error": null, "warning": null})
+                "tools": 4, "restarts": 0, "pid": null, "error": null, "warning": null,
+                "package": "npm:@modelcontextprotocol/server-github@2025.4.8"})
         );
     }
 

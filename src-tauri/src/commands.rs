@@ -95,13 +95,22 @@ pub async fn set_paused(
 }
 
 #[tauri::command]
-pub fn get_prefs(hub: State<'_, SharedHub>) -> Prefs {
-    hub.prefs.lock().expect("prefs lock").clone()
+pub fn get_prefs(app: AppHandle, hub: State<'_, SharedHub>) -> Prefs {
+    Prefs {
+        start_at_login: crate::menu::autostart_enabled(&app),
+        ..hub.prefs.lock().expect("prefs lock").clone()
+    }
 }
 
 #[tauri::command]
-pub fn set_prefs(hub: State<'_, SharedHub>, prefs: Prefs) -> Result<Prefs, BackendError> {
+pub fn set_prefs(
+    app: AppHandle,
+    hub: State<'_, SharedHub>,
+    prefs: Prefs,
+) -> Result<Prefs, BackendError> {
+    crate::menu::set_autostart(&app, prefs.start_at_login).map_err(BackendError::Internal)?;
     hub.set_prefs(prefs.clone())?;
+    hub.changed();
     Ok(prefs)
 }
 

@@ -45,8 +45,6 @@ pub const EVENT_DAEMON: &str = "daemon-event";
 pub const EVENT_SERVERS: &str = "servers-changed";
 /// Tauri event carrying [`DaemonState`].
 pub const EVENT_GATEWAY: &str = "gateway-changed";
-/// Tauri event asking the UI to show a screen (`"servers"`, `"production"`, …).
-pub const EVENT_NAVIGATE: &str = "navigate";
 
 const LOG_LINES: usize = 2000;
 

@@ -76,7 +76,7 @@ pub fn run(options: LaunchOptions) -> anyhow::Result<()> {
     if !options.smoke_test {
         builder = builder.plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
             tracing::info!(?argv, "second launch: showing the dashboard");
-            window::show_main(app);
+            window::show_main(app, None);
         }));
     }
 
@@ -130,7 +130,6 @@ pub fn run(options: LaunchOptions) -> anyhow::Result<()> {
             commands::remove_secret,
             commands::ui_ready
         ])
-        .on_window_event(window::on_window_event)
         .setup(move |app| {
             // A tray app: no Dock icon, no app menu bar on macOS.
             #[cfg(target_os = "macos")]
@@ -147,7 +146,7 @@ pub fn run(options: LaunchOptions) -> anyhow::Result<()> {
                 smoke::arm(app.handle());
             }
             if options.show || options.smoke_test {
-                window::show_main(app.handle());
+                window::show_main(app.handle(), None);
             }
             Ok(())
         })

@@ -330,6 +330,20 @@ pub fn autostart_enabled<R: Runtime>(app: &AppHandle<R>) -> bool {
         && app.autolaunch().is_enabled().unwrap_or(false)
 }
 
+/// Turns "Start at login" on or off (nothing to do when it already is).
+pub fn set_autostart<R: Runtime>(app: &AppHandle<R>, on: bool) -> Result<(), String> {
+    if autostart_enabled(app) == on {
+        return Ok(());
+    }
+    let launcher = app.autolaunch();
+    let result = if on {
+        launcher.enable()
+    } else {
+        launcher.disable()
+    };
+    result.map_err(|err| format!("could not change start at login: {err}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

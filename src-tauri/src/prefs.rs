@@ -15,6 +15,16 @@ pub struct Prefs {
     pub keep_gateway_running: bool,
     /// Notification kinds turned off.
     pub muted: Vec<Kind>,
+    /// Start the app at login. The OS holds the truth (a login item, an XDG autostart entry):
+    /// `get_prefs` reads it from there and `set_prefs` changes it there; never saved here.
+    #[serde(skip_serializing_if = "skip_in_file")]
+    pub start_at_login: bool,
+}
+
+/// `start_at_login` is not written to `app.json` (serde cannot tell the file from the IPC
+/// answer, so the file writer clears it first: see [`Prefs::save`]).
+fn skip_in_file(value: &bool) -> bool {
+    !*value
 }
 
 pub fn path(home: &Home) -> PathBuf {
@@ -36,7 +46,11 @@ impl Prefs {
 
     /// Saves atomically.
     pub fn save(&self, home: &Home) -> Result<(), dockside_core::Error> {
-        let text = serde_json::to_string_pretty(self).expect("preferences serialize");
+        let file = Prefs {
+            start_at_login: false,
+            ..self.clone()
+        };
+        let text = serde_json::to_string_pretty(&file).expect("preferences serialize");
         std::fs::create_dir_all(home.root()).map_err(|source| dockside_core::Error::Io {
             action: "create",
             path: home.root().to_owned(),
@@ -58,8 +72,17 @@ mod tests {
         let prefs = Prefs {
             keep_gateway_running: true,
             muted: vec![Kind::Restarted],
+            start_at_login: false,
         };
         prefs.save(&home).unwrap();
+        assert_eq!(Prefs::load(&home), prefs);
+        // Start at login belongs to the OS: never written to the file.
+        let asked = Prefs {
+            start_at_login: true,
+            ..prefs.clone()
+        };
+        asked.save(&home).unwrap();
+        assert!(!std::fs::read_to_string(path(&home)).unwrap().contains("startAtLogin"));
         assert_eq!(Prefs::load(&home), prefs);
         std::fs::write(path(&home), "{broken").unwrap();
         assert_eq!(Prefs::load(&home), Prefs::default());

@@ -5,11 +5,10 @@ use std::sync::Arc;
 
 use tauri::menu::MenuEvent;
 use tauri::tray::{MouseButton, MouseButtonState, TrayIcon, TrayIconBuilder, TrayIconEvent};
-use tauri::{AppHandle, Emitter, Manager, Runtime};
-use tauri_plugin_autostart::ManagerExt;
+use tauri::{AppHandle, Manager, Runtime};
 
 use crate::backend::SharedBackend;
-use crate::hub::{Hub, EVENT_NAVIGATE};
+use crate::hub::Hub;
 use crate::menu::{build_menu, Action, TrayModel, TRAY_ID};
 use crate::notify::{self, Kind, Note};
 use crate::window;
@@ -29,7 +28,7 @@ pub fn build<R: Runtime>(app: &AppHandle<R>, model: &TrayModel) -> tauri::Result
         .on_menu_event(on_menu_event)
         .on_tray_icon_event(|tray, event| {
             if cfg!(target_os = "windows") && is_left_click(&event) {
-                window::show_main(tray.app_handle());
+                window::show_main(tray.app_handle(), None);
             }
         })
         .build(app)
@@ -55,11 +54,8 @@ fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
     tracing::info!(?action, "tray menu");
     let hub = app.state::<Arc<Hub>>().inner().clone();
     match action {
-        Action::Open => window::show_main(app),
-        Action::Production => {
-            window::show_main(app);
-            let _ = app.emit(EVENT_NAVIGATE, "production");
-        }
+        Action::Open => window::show_main(app, None),
+        Action::Production => window::show_main(app, Some("production")),
         Action::Quit => {
             let app = app.clone();
             tauri::async_runtime::spawn(async move {
@@ -110,14 +106,9 @@ fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
             }
         }
         Action::Autostart => {
-            let launcher = app.autolaunch();
-            let result = if launcher.is_enabled().unwrap_or(false) {
-                launcher.disable()
-            } else {
-                launcher.enable()
-            };
-            if let Err(err) = result {
-                tracing::warn!("could not change start at login: {err}");
+            let on = !crate::menu::autostart_enabled(app);
+            if let Err(err) = crate::menu::set_autostart(app, on) {
+                tracing::warn!("{err}");
             }
             hub.changed();
         }

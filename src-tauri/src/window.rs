@@ -1,16 +1,46 @@
-//! The dashboard window (label `main`, declared hidden in `tauri.conf.json`).
+//! The dashboard window (label `main`), created only when the user opens it and destroyed when
+//! closed: a tray app that nobody is looking at runs no web view (no WebKit process).
 //!
-//! Closing it only hides it: the app lives in the tray until "Quit".
+//! Closing it does not quit: the app lives in the tray until "Quit" (`ExitRequested` without a
+//! code is refused in `lib.rs`).
 
-use tauri::{AppHandle, Manager, Runtime, Window, WindowEvent};
+use tauri::{AppHandle, Emitter, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
 
 pub const MAIN: &str = "main";
 
-/// Shows, un-minimizes and focuses the dashboard.
-pub fn show_main<R: Runtime>(app: &AppHandle<R>) {
-    let Some(window) = app.get_webview_window(MAIN) else {
-        tracing::error!("the dashboard window `{MAIN}` does not exist");
-        return;
+/// Tauri event asking an open dashboard to show a screen (`"servers"`, `"production"`, …).
+pub const EVENT_NAVIGATE: &str = "navigate";
+
+/// Shows, un-minimizes and focuses the dashboard, creating it if it is not open, on `screen`
+/// when given (`production`, `clients`…).
+pub fn show_main<R: Runtime>(app: &AppHandle<R>, screen: Option<&str>) {
+    let window = match app.get_webview_window(MAIN) {
+        Some(window) => {
+            if let Some(screen) = screen {
+                let _ = app.emit(EVENT_NAVIGATE, screen);
+            }
+            window
+        }
+        None => {
+            // The UI reads its first screen from the URL's fragment.
+            let page = match screen {
+                Some(screen) => format!("index.html#{screen}"),
+                None => "index.html".to_owned(),
+            };
+            let built = WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App(page.into()))
+                .title("Dockside")
+                .inner_size(960.0, 640.0)
+                .min_inner_size(640.0, 400.0)
+                .center()
+                .build();
+            match built {
+                Ok(window) => window,
+                Err(err) => {
+                    tracing::error!("could not open the dashboard: {err}");
+                    return;
+                }
+            }
+        }
     };
     let result = window
         .unminimize()
@@ -18,17 +48,5 @@ pub fn show_main<R: Runtime>(app: &AppHandle<R>) {
         .and_then(|()| window.set_focus());
     if let Err(err) = result {
         tracing::warn!("could not show the dashboard: {err}");
-    }
-}
-
-/// Window event hook: turns "close" on the dashboard into "hide".
-pub fn on_window_event<R: Runtime>(window: &Window<R>, event: &WindowEvent) {
-    if let WindowEvent::CloseRequested { api, .. } = event {
-        if window.label() == MAIN {
-            api.prevent_close();
-            if let Err(err) = window.hide() {
-                tracing::warn!("could not hide the dashboard: {err}");
-            }
-        }
     }
 }

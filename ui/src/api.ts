@@ -240,6 +240,8 @@ export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 export interface Prefs {
   keepGatewayRunning: boolean;
   muted: NotificationKind[];
+  /** Start Dockside at login (read from and written to the OS, not app.json). */
+  startAtLogin: boolean;
 }
 
 /** Mirrors `ServerMove` in crates/core/src/switch/plan.rs. */

@@ -73,7 +73,8 @@ describe('app shell', () => {
     await vi.waitFor(() => expect(restarted.checked).toBe(true));
     restarted.checked = false;
     root.querySelector<HTMLInputElement>('input[name=keepGatewayRunning]')!.checked = true;
+    root.querySelector<HTMLInputElement>('input[name=startAtLogin]')!.checked = true;
     root.querySelector<HTMLButtonElement>('[data-action=save-prefs]')!.click();
-    await vi.waitFor(() => expect(api.setPrefs).toHaveBeenCalledWith({ keepGatewayRunning: true, muted: ['restarted'] }));
+    await vi.waitFor(() => expect(api.setPrefs).toHaveBeenCalledWith({ keepGatewayRunning: true, muted: ['restarted'], startAtLogin: true }));
   });
 });

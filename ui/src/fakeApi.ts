@@ -47,7 +47,7 @@ export function fakeApi(servers: ServerView[], catalog: CatalogServer[] = [], ov
     })),
     gatewayState: vi.fn(async () => ({ ...gateway })),
     setPaused: vi.fn(async (paused: boolean) => ({ ...gateway, paused, running: !paused })),
-    getPrefs: vi.fn(async () => ({ keepGatewayRunning: false, muted: [] })),
+    getPrefs: vi.fn(async () => ({ keepGatewayRunning: false, muted: [], startAtLogin: false })),
     setPrefs: vi.fn(async (p) => p),
     recentLogs: vi.fn(async () => []),
     latency: vi.fn(async () => []),

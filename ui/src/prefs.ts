@@ -1,6 +1,7 @@
 /**
- * Preferences (a dialog from the top bar): keep the gateway running after Quit, and which
- * notification kinds to show. Saved by the app in `<home>/app.json`.
+ * Preferences (a dialog from the top bar): start at login, keep the gateway running after Quit,
+ * and which notification kinds to show. Saved by the app in `<home>/app.json` (start at login:
+ * by the OS).
  */
 import { NOTIFICATION_KINDS, errorMessage, type DocksideApi, type NotificationKind, type Prefs } from './api';
 import { button, el } from './dom';
@@ -16,7 +17,8 @@ export const KIND_LABELS: Record<NotificationKind, string> = {
 };
 
 export function mountPrefs(api: DocksideApi, toast: Toaster): { dialog: HTMLDialogElement; open(): Promise<void> } {
-  let prefs: Prefs = { keepGatewayRunning: false, muted: [] };
+  let prefs: Prefs = { keepGatewayRunning: false, muted: [], startAtLogin: false };
+  const login = el('input', { type: 'checkbox', name: 'startAtLogin' });
   const keep = el('input', { type: 'checkbox', name: 'keepGatewayRunning' });
   const kinds = NOTIFICATION_KINDS.map((kind) => {
     const input = el('input', { type: 'checkbox', name: `notify-${kind}`, 'data-kind': kind });
@@ -28,7 +30,13 @@ export function mountPrefs(api: DocksideApi, toast: Toaster): { dialog: HTMLDial
     'dialog',
     { class: 'prefs', 'aria-labelledby': 'prefs-title' },
     el('h3', { id: 'prefs-title' }, 'Preferences'),
-    el('fieldset', { class: 'section' }, el('legend', {}, 'Gateway'), el('label', { class: 'check' }, keep, el('span', {}, 'Keep the gateway running after Dockside quits'))),
+    el(
+      'fieldset',
+      { class: 'section' },
+      el('legend', {}, 'Startup'),
+      el('label', { class: 'check' }, login, el('span', {}, 'Start Dockside at login')),
+      el('label', { class: 'check' }, keep, el('span', {}, 'Keep the gateway running after Dockside quits')),
+    ),
     el('fieldset', { class: 'section' }, el('legend', {}, 'Notify me when…'), ...kinds.map((k) => k.row)),
     el('div', { class: 'dialog-foot' }, cancel, save),
   );
@@ -41,6 +49,7 @@ export function mountPrefs(api: DocksideApi, toast: Toaster): { dialog: HTMLDial
       return;
     }
     keep.checked = prefs.keepGatewayRunning;
+    login.checked = prefs.startAtLogin;
     for (const k of kinds) k.input.checked = !prefs.muted.includes(k.kind);
     if (typeof dialog.showModal === 'function') dialog.showModal();
     else dialog.setAttribute('open', '');
@@ -52,7 +61,11 @@ export function mountPrefs(api: DocksideApi, toast: Toaster): { dialog: HTMLDial
   }
 
   save.addEventListener('click', async () => {
-    const next: Prefs = { keepGatewayRunning: keep.checked, muted: kinds.filter((k) => !k.input.checked).map((k) => k.kind) };
+    const next: Prefs = {
+      keepGatewayRunning: keep.checked,
+      muted: kinds.filter((k) => !k.input.checked).map((k) => k.kind),
+      startAtLogin: login.checked,
+    };
     try {
       prefs = await api.setPrefs(next);
       close();

@@ -8,7 +8,7 @@
 // Run by ../driver-e2e.sh (which starts Xvfb, a session bus, trayer and tauri-driver).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Daemon } from './daemon.mjs';
 import { iconCenter, pickMode } from './tray.mjs';
@@ -211,6 +211,28 @@ try {
     await sleep(300);
     await screenshot(`${screen}.png`);
   }
+
+  // Start at login from the Preferences dialog: an XDG autostart entry that runs this app,
+  // read back from the OS when the dialog opens again, and removed when unchecked.
+  const autostart = path.join(process.env.XDG_CONFIG_HOME, 'autostart');
+  const entries = () => (existsSync(autostart) ? readdirSync(autostart).filter((f) => f.endsWith('.desktop')) : []);
+  assert.deepEqual(entries(), [], 'no autostart entry before');
+  const setStartAtLogin = async (on) => {
+    await click('[data-action="prefs"]');
+    await until('the preferences dialog is open', async () => (await script('return document.querySelector("dialog.prefs").open;')) === true);
+    const checked = await script('return document.querySelector("input[name=startAtLogin]").checked;');
+    if (checked !== on) await click('input[name=startAtLogin]');
+    await click('[data-action="save-prefs"]');
+    await until('the preferences dialog closed', async () => (await script('return document.querySelector("dialog.prefs").open;')) === false);
+    return checked;
+  };
+  log('preferences: start at login');
+  assert.equal(await setStartAtLogin(true), false);
+  await until('an autostart entry exists', () => entries().length === 1);
+  const entry = readFileSync(path.join(autostart, entries()[0]), 'utf8');
+  assert.match(entry, new RegExp(`Exec=.*${path.basename(APP)}`), entry);
+  assert.equal(await setStartAtLogin(false), true, 'the dialog reads the OS state');
+  await until('the autostart entry is gone', () => entries().length === 0);
 
   // The production switch from the review screen: pre-flight and switch through the CLI, then
   // Undo; the daemon follows both.

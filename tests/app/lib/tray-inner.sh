@@ -23,6 +23,9 @@ pids+=($app)
 
 wait_until 30 "the app started the daemon and the demo server runs" is demo state running
 first_daemon=$(daemon_pid)
+# A light tray: no web view (no WebKit process) until the user opens the dashboard.
+! pgrep -f WebKitWebProcess >/dev/null || fail "a web view runs although nobody opened the dashboard"
+log "ok: tray only, no web view"
 
 # Where trayer embedded the app's icon: the window whose class names the tray icon.
 icon_center() {
@@ -155,6 +158,10 @@ sleep 4
 # demo ▸, Switch to production…, Open Dashboard, Pause gateway
 menu_until "the tray resumed the gateway" 20 "[[ \"\$(\"$DOCKSIDE\" status)\" == *'daemon: running'* ]]" Down Down Down Down Return
 wait_until 30 "the gateway runs again with demo" is demo state running
+
+log "tray: Open Dashboard creates the window (and its web view) on demand"
+# demo ▸, Switch to production…, Open Dashboard
+menu_until "the dashboard's web view runs" 30 "pgrep -f WebKitWebProcess" Down Down Down Return
 
 log "tray: Quit stops the app and (by default) the daemon"
 menu_until "Quit from the tray: the app exited" 10 "! kill -0 $app" Up Return

@@ -326,7 +326,7 @@ function handle(cmd: string, args: Args): unknown {
         error: null,
       };
     case 'get_prefs':
-      return { keepGatewayRunning: false, muted: [] };
+      return { keepGatewayRunning: false, muted: [], startAtLogin: false };
     case 'set_prefs':
       return a.prefs;
     case 'set_paused':

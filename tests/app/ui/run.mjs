@@ -353,7 +353,7 @@ describe('Other screens', () => {
     await page.screenshot({ path: path.join(shots, 'preferences.png') });
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByRole('dialog').waitFor({ state: 'hidden' });
-    assert.deepEqual(await calls(page, 'set_prefs'), [{ prefs: { keepGatewayRunning: false, muted: ['restarted'] } }]);
+    assert.deepEqual(await calls(page, 'set_prefs'), [{ prefs: { keepGatewayRunning: false, muted: ['restarted'], startAtLogin: false } }]);
     await context.close();
   });
 
