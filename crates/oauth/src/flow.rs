@@ -81,7 +81,6 @@ pub async fn start(
         options.client,
         options.client_metadata_url.as_deref(),
         listener.redirect_uri(),
-        &scopes,
     )
     .await?;
     let request = AuthorizationRequest::new(listener.redirect_uri())

@@ -60,7 +60,6 @@ pub(crate) async fn identify(
     given: Option<GivenClient>,
     document_url: Option<&str>,
     redirect_uri: &str,
-    scopes: &[String],
 ) -> Result<Identity, AuthError> {
     let issuer = discovered.issuer.clone();
     if let Some(given) = given {
@@ -94,10 +93,10 @@ pub(crate) async fn identify(
                 .into(),
         });
     }
-    let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
+    // No `scope` in the registration: a client limited to its first scopes could not step up.
     let config = discovered
         .manager
-        .register_client(CLIENT_NAME, redirect_uri, &scopes)
+        .register_client(CLIENT_NAME, redirect_uri, &[])
         .await
         .map_err(|e| AuthError::Registration {
             issuer: issuer.clone(),
