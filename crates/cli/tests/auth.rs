@@ -56,12 +56,20 @@ fn run(sandbox: &Sandbox, auth: &AuthServer, args: &[&str]) -> Output {
 }
 
 fn ok(output: &Output, what: &str) -> String {
-    assert!(output.status.success(), "{what} failed:\n{}", text(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{what} failed:\n{}",
+        text(&output.stderr)
+    );
     text(&output.stdout) + &text(&output.stderr)
 }
 
 fn failed(output: &Output, what: &str) -> String {
-    assert!(!output.status.success(), "{what} should fail:\n{}", text(&output.stdout));
+    assert!(
+        !output.status.success(),
+        "{what} should fail:\n{}",
+        text(&output.stdout)
+    );
     text(&output.stderr)
 }
 
@@ -71,13 +79,24 @@ async fn login_ls_logout_keep_tokens_in_the_secret_store_only() {
     let sandbox = sandbox_for(&auth);
     let mut printed = String::new();
 
-    printed += &ok(&run(&sandbox, &auth, &["auth", "login", "remote"]), "auth login");
-    assert!(printed.contains("signed in to remote: signed in at"), "{printed}");
+    printed += &ok(
+        &run(&sandbox, &auth, &["auth", "login", "remote"]),
+        "auth login",
+    );
+    assert!(
+        printed.contains("signed in to remote: signed in at"),
+        "{printed}"
+    );
 
     let ls = run(&sandbox, &auth, &["auth", "ls", "--json"]);
     printed += &ok(&ls, "auth ls");
     let list: serde_json::Value = serde_json::from_slice(&ls.stdout).unwrap();
-    let servers: Vec<_> = list.as_array().unwrap().iter().map(|s| s["server"].clone()).collect();
+    let servers: Vec<_> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["server"].clone())
+        .collect();
     assert_eq!(servers, ["remote", "plain"], "only remote servers: {list}");
     assert_eq!(list[0]["signed_in"], true);
     assert_eq!(list[0]["issuer"], auth.issuer.as_str());
@@ -88,17 +107,32 @@ async fn login_ls_logout_keep_tokens_in_the_secret_store_only() {
     // The token works at the MCP server.
     let home = Home::new(sandbox.path());
     let record: serde_json::Value = serde_json::from_str(
-        &SecretStore::file(&home).get("oauth.remote.token").unwrap().unwrap(),
+        &SecretStore::file(&home)
+            .get("oauth.remote.token")
+            .unwrap()
+            .unwrap(),
     )
     .unwrap();
-    let access = record["token_response"]["access_token"].as_str().unwrap().to_owned();
-    let refresh = record["token_response"]["refresh_token"].as_str().unwrap().to_owned();
-    let (code, _, body) = auth.mcp(Some(&format!("Bearer {access}")), initialize()).await;
+    let access = record["token_response"]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refresh = record["token_response"]["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (code, _, body) = auth
+        .mcp(Some(&format!("Bearer {access}")), initialize())
+        .await;
     assert_eq!(code, 200, "{body}");
 
     let out = run(&sandbox, &auth, &["auth", "logout", "remote"]);
     printed += &ok(&out, "auth logout");
-    assert!(text(&out.stderr).contains("revoked at the authorization server"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("revoked at the authorization server"),
+        "{}",
+        text(&out.stderr)
+    );
     let ls: serde_json::Value =
         serde_json::from_slice(&run(&sandbox, &auth, &["auth", "ls", "--json"]).stdout).unwrap();
     assert_eq!(ls[0]["signed_in"], false);
@@ -127,34 +161,68 @@ async fn login_ls_logout_keep_tokens_in_the_secret_store_only() {
 async fn no_browser_prints_the_address_to_open() {
     let auth = AuthServer::start();
     let sandbox = sandbox_for(&auth);
-    let mut child = dockside(&sandbox, &auth, &["auth", "login", "remote", "--no-browser", "--scope", "mcp:read"])
-        .env_remove("BROWSER")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = dockside(
+        &sandbox,
+        &auth,
+        &[
+            "auth",
+            "login",
+            "remote",
+            "--no-browser",
+            "--scope",
+            "mcp:read",
+        ],
+    )
+    .env_remove("BROWSER")
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    assert!(line.starts_with(&format!("{}/auth?", auth.issuer)), "{line}");
-    assert!(line.contains("code_challenge_method=S256") && line.contains("resource="), "{line}");
-    let browsed = Command::new(auth.browser()).arg(line.trim()).status().unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(
+        line.starts_with(&format!("{}/auth?", auth.issuer)),
+        "{line}"
+    );
+    assert!(
+        line.contains("code_challenge_method=S256") && line.contains("resource="),
+        "{line}"
+    );
+    let browsed = Command::new(auth.browser())
+        .arg(line.trim())
+        .status()
+        .unwrap();
     assert!(browsed.success());
     let output = child.wait_with_output().unwrap();
     ok(&output, "auth login --no-browser");
     let authorizations = auth.requests("authorization").await;
     assert_eq!(authorizations.len(), 1);
-    assert!(authorizations[0]["scope"].as_str().unwrap().contains("mcp:read"));
+    assert!(authorizations[0]["scope"]
+        .as_str()
+        .unwrap()
+        .contains("mcp:read"));
 }
 
 #[tokio::test]
 async fn errors_say_what_and_where() {
     let auth = AuthServer::start();
     let sandbox = sandbox_for(&auth);
-    let err = failed(&run(&sandbox, &auth, &["auth", "login", "nope"]), "unknown server");
+    let err = failed(
+        &run(&sandbox, &auth, &["auth", "login", "nope"]),
+        "unknown server",
+    );
     assert!(err.contains("nope is not in any catalog"), "{err}");
-    let err = failed(&run(&sandbox, &auth, &["auth", "login", "local"]), "local server");
+    let err = failed(
+        &run(&sandbox, &auth, &["auth", "login", "local"]),
+        "local server",
+    );
     assert!(err.contains("local is not a remote server"), "{err}");
-    let err = failed(&run(&sandbox, &auth, &["auth", "login", "plain"]), "no metadata");
+    let err = failed(
+        &run(&sandbox, &auth, &["auth", "login", "plain"]),
+        "no metadata",
+    );
     assert!(err.contains("could not find how to sign in"), "{err}");
     assert!(err.contains("/mcp → 404 Not Found"), "{err}");
     assert!(
@@ -162,11 +230,24 @@ async fn errors_say_what_and_where() {
         "{err}"
     );
     let err = failed(
-        &run(&sandbox, &auth, &["auth", "login", "remote", "--no-browser", "--timeout", "1"]),
+        &run(
+            &sandbox,
+            &auth,
+            &["auth", "login", "remote", "--no-browser", "--timeout", "1"],
+        ),
         "timeout",
     );
-    assert!(err.contains("no answer from the browser within 1 s"), "{err}");
+    assert!(
+        err.contains("no answer from the browser within 1 s"),
+        "{err}"
+    );
     auth.deny_next().await;
-    let err = failed(&run(&sandbox, &auth, &["auth", "login", "remote"]), "denied");
-    assert!(err.contains("refused at the authorization server: access_denied"), "{err}");
+    let err = failed(
+        &run(&sandbox, &auth, &["auth", "login", "remote"]),
+        "denied",
+    );
+    assert!(
+        err.contains("refused at the authorization server: access_denied"),
+        "{err}"
+    );
 }

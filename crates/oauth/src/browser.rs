@@ -59,7 +59,10 @@ fn platform_opener(url: &str) -> Vec<String> {
     } else {
         &["xdg-open"]
     };
-    argv.iter().map(|s| s.to_string()).chain([url.to_owned()]).collect()
+    argv.iter()
+        .map(|s| s.to_string())
+        .chain([url.to_owned()])
+        .collect()
 }
 
 #[cfg(test)]

@@ -100,14 +100,21 @@ mod tests {
         assert_eq!(target.resource.as_str(), "https://h/mcp");
         assert_eq!(target.config.scopes, ["repo"]);
         assert_eq!(target.config.client_id.as_deref(), Some("abc"));
-        let flat = Target::of("a", &server("remote: {url: 'https://h/'}\noauth: [{provider: a}]")).unwrap();
+        let flat = Target::of(
+            "a",
+            &server("remote: {url: 'https://h/'}\noauth: [{provider: a}]"),
+        )
+        .unwrap();
         assert_eq!(flat.config, OAuthConfig::default());
     }
 
     #[test]
     fn other_servers_are_refused_with_their_name() {
         let err = Target::of("local", &server("command: [x]")).unwrap_err();
-        assert!(err.to_string().contains("local is not a remote server"), "{err}");
+        assert!(
+            err.to_string().contains("local is not a remote server"),
+            "{err}"
+        );
         let err = Target::of("r", &server("remote: {url: 'ftp://h/'}")).unwrap_err();
         assert!(err.to_string().contains("not an http(s) URL"), "{err}");
     }

@@ -90,7 +90,10 @@ pub(crate) async fn discover(
 }
 
 /// An MCP `initialize` without a token, as a client's first request.
-async fn post_initialize(http: &Client, resource: &Url) -> Result<reqwest::Response, reqwest::Error> {
+async fn post_initialize(
+    http: &Client,
+    resource: &Url,
+) -> Result<reqwest::Response, reqwest::Error> {
     http.plain()
         .post(resource.clone())
         .header("Accept", "application/json, text/event-stream")
@@ -117,7 +120,7 @@ async fn diagnose(http: &Client, resource: &Url) -> String {
     let mut lines = Vec::new();
     let answer = |r: Result<reqwest::Response, reqwest::Error>| match r {
         Ok(r) => r.status().to_string(),
-        Err(e) => format!("no answer: {e}"),
+        Err(e) => format!("no answer: {}", with_causes(&e)),
     };
     let post = post_initialize(http, resource).await;
     lines.push(format!("POST {resource} → {}", answer(post)));
@@ -126,6 +129,17 @@ async fn diagnose(http: &Client, resource: &Url) -> String {
         lines.push(format!("GET {url} → {}", answer(got)));
     }
     lines.join("; ")
+}
+
+/// `error: cause: cause` — reqwest's own message leaves out why (refused, reset, TLS…).
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
 }
 
 /// The protected resource metadata URLs, path form first, then root.

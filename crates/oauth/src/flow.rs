@@ -134,7 +134,9 @@ impl PendingLogin {
             detail,
         };
         let (Some(code), Some(state)) = (callback.get("code"), callback.get("state")) else {
-            return Err(flow("the redirect carried neither a code nor an error".into()));
+            return Err(flow(
+                "the redirect carried neither a code nor an error".into(),
+            ));
         };
         self.session
             .handle_callback_with_issuer(code, state, callback.get("iss").map(String::as_str))

@@ -118,7 +118,11 @@ mod tests {
         let waiting = tokio::spawn(listener.wait());
         let origin = uri.trim_end_matches(PATH).to_owned();
         let client = reqwest::Client::new();
-        let favicon = client.get(format!("{origin}/favicon.ico")).send().await.unwrap();
+        let favicon = client
+            .get(format!("{origin}/favicon.ico"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(favicon.status(), 404);
         let page = client
             .get(format!("{uri}?code=a%2Bb&state=s1"))

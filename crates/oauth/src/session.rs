@@ -39,7 +39,9 @@ pub enum Challenge {
     Retry,
     /// Only the user can fix it; the message names `dockside auth login NAME` and the app's
     /// Sign in button.
-    NeedsSignIn { message: String },
+    NeedsSignIn {
+        message: String,
+    },
     Fail(String),
 }
 
@@ -234,7 +236,9 @@ impl Session {
             .and_then(|t| t.refresh_token())
             .is_none()
         {
-            return Err(self.needs_sign_in("the access token expired and there is no refresh token"));
+            return Err(
+                self.needs_sign_in("the access token expired and there is no refresh token")
+            );
         }
         let manager = self.refresher(&stored).await?;
         match manager.refresh_token().await {
@@ -262,9 +266,16 @@ impl Session {
                 discovered.issuer
             )));
         }
-        let secret = secret_of(&self.vault, &self.target, &discovered.issuer, &stored.client_id).await?;
+        let secret = secret_of(
+            &self.vault,
+            &self.target,
+            &discovered.issuer,
+            &stored.client_id,
+        )
+        .await?;
         // The redirect URI is not used by a refresh.
-        let mut config = OAuthClientConfig::new(stored.client_id.clone(), "http://127.0.0.1/callback");
+        let mut config =
+            OAuthClientConfig::new(stored.client_id.clone(), "http://127.0.0.1/callback");
         if let Some(secret) = secret {
             config = config.with_client_secret(secret);
         }

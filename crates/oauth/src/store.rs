@@ -32,7 +32,10 @@ impl std::fmt::Debug for ClientRecord {
         f.debug_struct("ClientRecord")
             .field("issuer", &self.issuer)
             .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret.as_ref().map(|_| "[redacted]"))
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
             .finish()
     }
 }
@@ -76,14 +79,18 @@ impl Vault {
 
     async fn set<T: Serialize>(&self, name: String, value: &T) -> Result<(), AuthError> {
         let text = serde_json::to_string(value).expect("a sign-in record serializes");
-        self.blocking(move |store| Ok(store.set(&name, &text)?)).await
+        self.blocking(move |store| Ok(store.set(&name, &text)?))
+            .await
     }
 
     async fn remove(&self, name: String) -> Result<bool, AuthError> {
         self.blocking(move |store| Ok(store.remove(&name)?)).await
     }
 
-    pub(crate) async fn tokens(&self, server: &str) -> Result<Option<StoredCredentials>, AuthError> {
+    pub(crate) async fn tokens(
+        &self,
+        server: &str,
+    ) -> Result<Option<StoredCredentials>, AuthError> {
         self.get(token_name(server)).await
     }
 
@@ -124,13 +131,22 @@ impl Vault {
 fn token_name(server: &str) -> String {
     let safe: String = server
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("oauth.{safe}.token")
 }
 
 fn client_name(issuer: &str) -> String {
-    format!("oauth.client.{}", &hex::encode(Sha256::digest(issuer.as_bytes()))[..16])
+    format!(
+        "oauth.client.{}",
+        &hex::encode(Sha256::digest(issuer.as_bytes()))[..16]
+    )
 }
 
 /// One server's tokens, where rmcp's authorization manager loads and saves them.
@@ -173,7 +189,10 @@ mod tests {
     fn record_names_are_valid_secret_names() {
         assert_eq!(token_name("git hub/x"), "oauth.git_hub_x.token");
         let name = client_name("https://as.example.com/t1");
-        assert!(name.starts_with("oauth.client.") && name.len() == 29, "{name}");
+        assert!(
+            name.starts_with("oauth.client.") && name.len() == 29,
+            "{name}"
+        );
     }
 
     #[test]

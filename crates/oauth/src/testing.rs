@@ -108,7 +108,11 @@ impl AuthServer {
     }
 
     /// Sends one JSON-RPC message to the MCP endpoint: status, `WWW-Authenticate`, body.
-    pub async fn mcp(&self, authorization: Option<&str>, message: Value) -> (u16, Option<String>, String) {
+    pub async fn mcp(
+        &self,
+        authorization: Option<&str>,
+        message: Value,
+    ) -> (u16, Option<String>, String) {
         let mut request = reqwest::Client::new()
             .post(&self.resource)
             .header("Accept", "application/json, text/event-stream")

@@ -43,7 +43,10 @@ impl Status {
             server: server.to_owned(),
             signed_in: token.is_some(),
             issuer: stored.as_ref().and_then(|s| s.issuer.clone()),
-            scopes: stored.as_ref().map(|s| s.granted_scopes.clone()).unwrap_or_default(),
+            scopes: stored
+                .as_ref()
+                .map(|s| s.granted_scopes.clone())
+                .unwrap_or_default(),
             expires_at: stored.as_ref().and_then(expires_at),
             refreshable: token.is_some_and(|t| t.refresh_token().is_some()),
         })
@@ -75,7 +78,14 @@ pub(crate) fn expiring(stored: &StoredCredentials) -> bool {
 
 /// The stored access token, if any.
 pub(crate) fn access_token(stored: &StoredCredentials) -> Option<String> {
-    Some(stored.token_response.as_ref()?.access_token().secret().clone())
+    Some(
+        stored
+            .token_response
+            .as_ref()?
+            .access_token()
+            .secret()
+            .clone(),
+    )
 }
 
 /// What signing out did.
@@ -130,7 +140,10 @@ async fn revoke(
     else {
         return Ok(Revocation::Unsupported);
     };
-    let token = stored.token_response.as_ref().expect("checked by the caller");
+    let token = stored
+        .token_response
+        .as_ref()
+        .expect("checked by the caller");
     let (value, hint) = match token.refresh_token() {
         Some(refresh) => (refresh.secret().clone(), "refresh_token"),
         None => (token.access_token().secret().clone(), "access_token"),

@@ -24,7 +24,12 @@ fn setup(auth: &AuthServer) -> (tempfile::TempDir, Home, Target) {
     (dir, home, target)
 }
 
-async fn sign_in(auth: &AuthServer, home: &Home, target: &Target, scopes: &[&str]) -> tokens::Status {
+async fn sign_in(
+    auth: &AuthServer,
+    home: &Home,
+    target: &Target,
+    scopes: &[&str],
+) -> tokens::Status {
     std::env::set_var("BROWSER", auth.browser());
     let options = LoginOptions {
         scopes: scopes.iter().map(|s| s.to_string()).collect(),
@@ -36,7 +41,10 @@ async fn sign_in(auth: &AuthServer, home: &Home, target: &Target, scopes: &[&str
 }
 
 fn stored(home: &Home) -> Value {
-    let text = SecretStore::file(home).get("oauth.remote.token").unwrap().expect("tokens stored");
+    let text = SecretStore::file(home)
+        .get("oauth.remote.token")
+        .unwrap()
+        .expect("tokens stored");
     serde_json::from_str(&text).unwrap()
 }
 
@@ -56,7 +64,8 @@ fn bearer(value: &Option<String>) -> &str {
 }
 
 #[tokio::test]
-async fn sign_in_then_an_expired_token_is_refreshed_unnoticed_with_resource_on_every_token_request() {
+async fn sign_in_then_an_expired_token_is_refreshed_unnoticed_with_resource_on_every_token_request()
+{
     let auth = AuthServer::start();
     let (_dir, home, target) = setup(&auth);
     let status = sign_in(&auth, &home, &target, &[]).await;
@@ -68,7 +77,8 @@ async fn sign_in_then_an_expired_token_is_refreshed_unnoticed_with_resource_on_e
     assert_eq!(registrations.len(), 1);
     assert_eq!(registrations[0]["application_type"], "native");
 
-    let session = Session::new(home.clone(), SERVER, &auth.resource, OAuthConfig::default()).unwrap();
+    let session =
+        Session::new(home.clone(), SERVER, &auth.resource, OAuthConfig::default()).unwrap();
     let first = session.authorization().await.unwrap();
     let (code, _, body) = auth.mcp(Some(bearer(&first)), initialize()).await;
     assert_eq!(code, 200, "{body}");
@@ -81,16 +91,24 @@ async fn sign_in_then_an_expired_token_is_refreshed_unnoticed_with_resource_on_e
     assert!(body.contains("read ok"), "{body}");
 
     let token_requests = auth.requests("token").await;
-    let grants: Vec<_> = token_requests.iter().map(|e| e["grant_type"].clone()).collect();
+    let grants: Vec<_> = token_requests
+        .iter()
+        .map(|e| e["grant_type"].clone())
+        .collect();
     assert_eq!(grants, ["authorization_code", "refresh_token"]);
-    for request in token_requests.iter().chain(&auth.requests("authorization").await) {
+    for request in token_requests
+        .iter()
+        .chain(&auth.requests("authorization").await)
+    {
         assert_eq!(request["resource"], auth.resource.as_str(), "{request}");
     }
 
     // A 401 refreshes once; the refreshed token refused again needs a sign-in.
     assert_eq!(session.challenge(401, None).await, Challenge::Retry);
     match session.challenge(401, None).await {
-        Challenge::NeedsSignIn { message } => assert!(message.contains("dockside auth login remote"), "{message}"),
+        Challenge::NeedsSignIn { message } => {
+            assert!(message.contains("dockside auth login remote"), "{message}")
+        }
         other => panic!("expected NeedsSignIn, got {other:?}"),
     }
     assert_eq!(auth.requests("token").await.len(), 3);
@@ -105,23 +123,33 @@ async fn a_refresh_token_revoked_at_the_authorization_server_needs_a_sign_in() {
     let refresh = record["token_response"]["refresh_token"].as_str().unwrap();
     let revoked = reqwest::Client::new()
         .post(format!("{}/token/revocation", auth.issuer))
-        .form(&[("token", refresh), ("client_id", record["client_id"].as_str().unwrap())])
+        .form(&[
+            ("token", refresh),
+            ("client_id", record["client_id"].as_str().unwrap()),
+        ])
         .send()
         .await
         .unwrap();
     assert!(revoked.status().is_success());
 
     age_stored_token(&home);
-    let session = Session::new(home.clone(), SERVER, &auth.resource, OAuthConfig::default()).unwrap();
+    let session =
+        Session::new(home.clone(), SERVER, &auth.resource, OAuthConfig::default()).unwrap();
     match session.authorization().await {
         Err(AuthError::NeedsSignIn(message)) => {
-            assert!(message.contains("`dockside auth login remote`"), "{message}");
+            assert!(
+                message.contains("`dockside auth login remote`"),
+                "{message}"
+            );
             assert!(message.contains("Sign in"), "{message}");
         }
         other => panic!("expected NeedsSignIn, got {other:?}"),
     }
     assert!(!tokens::status(&home, SERVER).await.unwrap().signed_in);
-    assert!(matches!(session.challenge(401, None).await, Challenge::NeedsSignIn { .. }));
+    assert!(matches!(
+        session.challenge(401, None).await,
+        Challenge::NeedsSignIn { .. }
+    ));
 }
 
 #[tokio::test]
@@ -138,8 +166,14 @@ async fn insufficient_scope_steps_up_once() {
     assert_eq!(code, 403);
     assert_eq!(session.challenge(403, challenge).await, Challenge::Retry);
     assert_eq!(auth.requests("authorization").await.len(), 2, "one step-up");
-    let scopes = auth.requests("authorization").await[1]["scope"].as_str().unwrap().to_owned();
-    assert!(scopes.contains("mcp:read") && scopes.contains("mcp:write"), "{scopes}");
+    let scopes = auth.requests("authorization").await[1]["scope"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        scopes.contains("mcp:read") && scopes.contains("mcp:write"),
+        "{scopes}"
+    );
     let header = session.authorization().await.unwrap();
     let (code, _, body) = auth.mcp(Some(bearer(&header)), tool_call("write")).await;
     assert_eq!(code, 200, "{body}");
@@ -155,7 +189,11 @@ async fn insufficient_scope_steps_up_once() {
         Challenge::Fail(why) => assert!(why.contains("mcp:admin"), "{why}"),
         other => panic!("expected Fail, got {other:?}"),
     }
-    assert_eq!(auth.requests("authorization").await.len(), 3, "one step-up per scope set");
+    assert_eq!(
+        auth.requests("authorization").await.len(),
+        3,
+        "one step-up per scope set"
+    );
 }
 
 #[tokio::test]
@@ -163,7 +201,8 @@ async fn without_a_browser_a_403_says_which_sign_in_helps() {
     let auth = AuthServer::start();
     let (_dir, home, target) = setup(&auth);
     sign_in(&auth, &home, &target, &["mcp:read"]).await;
-    let session = Session::new(home.clone(), SERVER, &auth.resource, OAuthConfig::default()).unwrap();
+    let session =
+        Session::new(home.clone(), SERVER, &auth.resource, OAuthConfig::default()).unwrap();
     let header = session.authorization().await.unwrap();
     let (_, challenge, _) = auth.mcp(Some(bearer(&header)), tool_call("write")).await;
     match session.challenge(403, challenge).await {
@@ -190,7 +229,10 @@ async fn sign_out_revokes_at_the_authorization_server_and_forgets() {
         .post(format!("{}/token", auth.issuer))
         .form(&[
             ("grant_type", "refresh_token"),
-            ("refresh_token", record["token_response"]["refresh_token"].as_str().unwrap()),
+            (
+                "refresh_token",
+                record["token_response"]["refresh_token"].as_str().unwrap(),
+            ),
             ("client_id", record["client_id"].as_str().unwrap()),
             ("resource", auth.resource.as_str()),
         ])
@@ -210,6 +252,9 @@ async fn a_refused_sign_in_says_so() {
     let err = flow::login_in_browser(&home, &target, LoginOptions::default(), WAIT)
         .await
         .unwrap_err();
-    assert!(matches!(&err, AuthError::Denied { error, .. } if error == "access_denied"), "{err}");
+    assert!(
+        matches!(&err, AuthError::Denied { error, .. } if error == "access_denied"),
+        "{err}"
+    );
     assert!(!tokens::status(&home, SERVER).await.unwrap().signed_in);
 }

@@ -146,7 +146,10 @@ async fn login(
         eprintln!("open this address in a browser:");
         println!("{}", pending.url());
     } else {
-        eprintln!("opening your browser; if it does not open, visit:\n  {}", pending.url());
+        eprintln!(
+            "opening your browser; if it does not open, visit:\n  {}",
+            pending.url()
+        );
         dockside_oauth::browser::open(pending.url())?;
     }
     Ok(pending.finish(Duration::from_secs(timeout)).await?)
