@@ -8,7 +8,7 @@ use std::process::{Command, Output, Stdio};
 
 use dockside_core::secrets::SecretStore;
 use dockside_core::Home;
-use dockside_oauth::testing::{initialize, AuthServer};
+use dockside_oauth::testing::{browser, initialize, AuthServer};
 use support::{snapshot, text, Sandbox};
 
 /// An HTTP server on loopback that answers 404 to everything (a server without OAuth metadata).
@@ -42,17 +42,17 @@ fn sandbox_for(auth: &AuthServer) -> Sandbox {
     sandbox
 }
 
-fn dockside(sandbox: &Sandbox, auth: &AuthServer, args: &[&str]) -> Command {
+fn dockside(sandbox: &Sandbox, args: &[&str]) -> Command {
     let mut command = sandbox.command(args);
     command
         .env("DOCKSIDE_SECRET_STORE", "file")
-        .env("BROWSER", auth.browser())
+        .env("BROWSER", browser())
         .stdin(Stdio::null());
     command
 }
 
-fn run(sandbox: &Sandbox, auth: &AuthServer, args: &[&str]) -> Output {
-    dockside(sandbox, auth, args).output().unwrap()
+fn run(sandbox: &Sandbox, args: &[&str]) -> Output {
+    dockside(sandbox, args).output().unwrap()
 }
 
 fn ok(output: &Output, what: &str) -> String {
@@ -79,16 +79,13 @@ async fn login_ls_logout_keep_tokens_in_the_secret_store_only() {
     let sandbox = sandbox_for(&auth);
     let mut printed = String::new();
 
-    printed += &ok(
-        &run(&sandbox, &auth, &["auth", "login", "remote"]),
-        "auth login",
-    );
+    printed += &ok(&run(&sandbox, &["auth", "login", "remote"]), "auth login");
     assert!(
         printed.contains("signed in to remote: signed in at"),
         "{printed}"
     );
 
-    let ls = run(&sandbox, &auth, &["auth", "ls", "--json"]);
+    let ls = run(&sandbox, &["auth", "ls", "--json"]);
     printed += &ok(&ls, "auth ls");
     let list: serde_json::Value = serde_json::from_slice(&ls.stdout).unwrap();
     let servers: Vec<_> = list
@@ -102,7 +99,7 @@ async fn login_ls_logout_keep_tokens_in_the_secret_store_only() {
     assert_eq!(list[0]["issuer"], auth.issuer.as_str());
     assert!(list[0]["expires_at"].as_u64().is_some());
     assert_eq!(list[1]["signed_in"], false);
-    printed += &ok(&run(&sandbox, &auth, &["auth", "ls"]), "auth ls");
+    printed += &ok(&run(&sandbox, &["auth", "ls"]), "auth ls");
 
     // The token works at the MCP server.
     let home = Home::new(sandbox.path());
@@ -126,7 +123,7 @@ async fn login_ls_logout_keep_tokens_in_the_secret_store_only() {
         .await;
     assert_eq!(code, 200, "{body}");
 
-    let out = run(&sandbox, &auth, &["auth", "logout", "remote"]);
+    let out = run(&sandbox, &["auth", "logout", "remote"]);
     printed += &ok(&out, "auth logout");
     assert!(
         text(&out.stderr).contains("revoked at the authorization server"),
@@ -134,7 +131,7 @@ async fn login_ls_logout_keep_tokens_in_the_secret_store_only() {
         text(&out.stderr)
     );
     let ls: serde_json::Value =
-        serde_json::from_slice(&run(&sandbox, &auth, &["auth", "ls", "--json"]).stdout).unwrap();
+        serde_json::from_slice(&run(&sandbox, &["auth", "ls", "--json"]).stdout).unwrap();
     assert_eq!(ls[0]["signed_in"], false);
 
     // No token in any file but the secret store, nor in anything printed.
@@ -163,7 +160,6 @@ async fn no_browser_prints_the_address_to_open() {
     let sandbox = sandbox_for(&auth);
     let mut child = dockside(
         &sandbox,
-        &auth,
         &[
             "auth",
             "login",
@@ -190,10 +186,7 @@ async fn no_browser_prints_the_address_to_open() {
         line.contains("code_challenge_method=S256") && line.contains("resource="),
         "{line}"
     );
-    let browsed = Command::new(auth.browser())
-        .arg(line.trim())
-        .status()
-        .unwrap();
+    let browsed = Command::new(browser()).arg(line.trim()).status().unwrap();
     assert!(browsed.success());
     let output = child.wait_with_output().unwrap();
     ok(&output, "auth login --no-browser");
@@ -209,20 +202,11 @@ async fn no_browser_prints_the_address_to_open() {
 async fn errors_say_what_and_where() {
     let auth = AuthServer::start();
     let sandbox = sandbox_for(&auth);
-    let err = failed(
-        &run(&sandbox, &auth, &["auth", "login", "nope"]),
-        "unknown server",
-    );
+    let err = failed(&run(&sandbox, &["auth", "login", "nope"]), "unknown server");
     assert!(err.contains("nope is not in any catalog"), "{err}");
-    let err = failed(
-        &run(&sandbox, &auth, &["auth", "login", "local"]),
-        "local server",
-    );
+    let err = failed(&run(&sandbox, &["auth", "login", "local"]), "local server");
     assert!(err.contains("local is not a remote server"), "{err}");
-    let err = failed(
-        &run(&sandbox, &auth, &["auth", "login", "plain"]),
-        "no metadata",
-    );
+    let err = failed(&run(&sandbox, &["auth", "login", "plain"]), "no metadata");
     assert!(err.contains("could not find how to sign in"), "{err}");
     assert!(err.contains("/mcp → 404 Not Found"), "{err}");
     assert!(
@@ -232,7 +216,6 @@ async fn errors_say_what_and_where() {
     let err = failed(
         &run(
             &sandbox,
-            &auth,
             &["auth", "login", "remote", "--no-browser", "--timeout", "1"],
         ),
         "timeout",
@@ -242,10 +225,7 @@ async fn errors_say_what_and_where() {
         "{err}"
     );
     auth.deny_next().await;
-    let err = failed(
-        &run(&sandbox, &auth, &["auth", "login", "remote"]),
-        "denied",
-    );
+    let err = failed(&run(&sandbox, &["auth", "login", "remote"]), "denied");
     assert!(
         err.contains("refused at the authorization server: access_denied"),
         "{err}"

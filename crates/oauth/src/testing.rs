@@ -1,7 +1,8 @@
 //! The OAuth-protected MCP server the sign-in tests run on loopback (feature `testing`):
 //! `tests/node/oauth_server.mjs` — a real authorization server (`oidc-provider`) and an MCP
 //! server (the official TypeScript SDK) behind a bearer check — plus a `$BROWSER` that signs in
-//! by following the redirects with curl (the server approves login and consent at once).
+//! by following the redirects with curl (`tests/node/oauth_browser.sh`; the server approves
+//! login and consent at once).
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -90,23 +91,6 @@ impl AuthServer {
             .unwrap();
     }
 
-    /// A `$BROWSER` command that completes a sign-in by following redirects (each run with a
-    /// fresh cookie jar: cookies ignore ports, and tests run servers side by side).
-    pub fn browser(&self) -> PathBuf {
-        let path = self.dir.path().join("browser.sh");
-        std::fs::write(
-            &path,
-            "#!/bin/sh\njar=$(mktemp)\ncurl -sS -L --max-redirs 20 -c \"$jar\" -b \"$jar\" -o /dev/null \"$1\"\ncode=$?\nrm -f \"$jar\"\nexit $code\n",
-        )
-        .unwrap();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-        }
-        path
-    }
-
     /// Sends one JSON-RPC message to the MCP endpoint: status, `WWW-Authenticate`, body.
     pub async fn mcp(
         &self,
@@ -139,6 +123,13 @@ impl Drop for AuthServer {
             eprintln!("test server output:\n{}", log.unwrap_or_default());
         }
     }
+}
+
+/// A `$BROWSER` command that completes a sign-in by following redirects
+/// (`tests/node/oauth_browser.sh`: the same for every server, so tests running side by side may
+/// all set it).
+pub fn browser() -> PathBuf {
+    Path::new(NODE_DIR).join("oauth_browser.sh")
 }
 
 /// A JSON-RPC `tools/call` of `tool`.

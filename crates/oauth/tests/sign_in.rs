@@ -6,31 +6,28 @@ use std::time::Duration;
 use dockside_core::secrets::SecretStore;
 use dockside_core::Home;
 use dockside_oauth::flow::{self, LoginOptions};
-use dockside_oauth::testing::{initialize, tool_call, AuthServer};
+use dockside_oauth::testing::{browser, initialize, tool_call, AuthServer};
 use dockside_oauth::{tokens, AuthError, Challenge, OAuthConfig, Revocation, Session, Target};
 use serde_json::Value;
 
 const SERVER: &str = "remote";
 const WAIT: Duration = Duration::from_secs(60);
 
-/// The file secret store and the curl browser, for this test process.
+/// The file secret store and the curl browser (set once for this test process: every server's
+/// browser is the same script), and a home.
 fn setup(auth: &AuthServer) -> (tempfile::TempDir, Home, Target) {
-    // Every test sets the same values; the browser script only differs in its cookie jar.
-    std::env::set_var("DOCKSIDE_SECRET_STORE", "file");
-    std::env::set_var("BROWSER", auth.browser());
+    static ENV: std::sync::Once = std::sync::Once::new();
+    ENV.call_once(|| {
+        std::env::set_var("DOCKSIDE_SECRET_STORE", "file");
+        std::env::set_var("BROWSER", browser());
+    });
     let dir = tempfile::tempdir().unwrap();
     let home = Home::new(dir.path());
     let target = Target::new(SERVER, &auth.resource, OAuthConfig::default()).unwrap();
     (dir, home, target)
 }
 
-async fn sign_in(
-    auth: &AuthServer,
-    home: &Home,
-    target: &Target,
-    scopes: &[&str],
-) -> tokens::Status {
-    std::env::set_var("BROWSER", auth.browser());
+async fn sign_in(home: &Home, target: &Target, scopes: &[&str]) -> tokens::Status {
     let options = LoginOptions {
         scopes: scopes.iter().map(|s| s.to_string()).collect(),
         ..LoginOptions::default()
@@ -68,7 +65,7 @@ async fn sign_in_then_an_expired_token_is_refreshed_unnoticed_with_resource_on_e
 {
     let auth = AuthServer::start();
     let (_dir, home, target) = setup(&auth);
-    let status = sign_in(&auth, &home, &target, &[]).await;
+    let status = sign_in(&home, &target, &[]).await;
     assert!(status.signed_in && status.refreshable, "{status:?}");
     assert_eq!(status.issuer.as_deref(), Some(auth.issuer.as_str()));
     assert!(status.scopes.iter().any(|s| s == "mcp:read"), "{status:?}");
@@ -118,7 +115,7 @@ async fn sign_in_then_an_expired_token_is_refreshed_unnoticed_with_resource_on_e
 async fn a_refresh_token_revoked_at_the_authorization_server_needs_a_sign_in() {
     let auth = AuthServer::start();
     let (_dir, home, target) = setup(&auth);
-    sign_in(&auth, &home, &target, &[]).await;
+    sign_in(&home, &target, &[]).await;
     let record = stored(&home);
     let refresh = record["token_response"]["refresh_token"].as_str().unwrap();
     let revoked = reqwest::Client::new()
@@ -156,7 +153,7 @@ async fn a_refresh_token_revoked_at_the_authorization_server_needs_a_sign_in() {
 async fn insufficient_scope_steps_up_once() {
     let auth = AuthServer::start();
     let (_dir, home, target) = setup(&auth);
-    sign_in(&auth, &home, &target, &["mcp:read"]).await;
+    sign_in(&home, &target, &["mcp:read"]).await;
     let session = Session::new(home.clone(), SERVER, &auth.resource, OAuthConfig::default())
         .unwrap()
         .with_step_up(WAIT);
@@ -200,7 +197,7 @@ async fn insufficient_scope_steps_up_once() {
 async fn without_a_browser_a_403_says_which_sign_in_helps() {
     let auth = AuthServer::start();
     let (_dir, home, target) = setup(&auth);
-    sign_in(&auth, &home, &target, &["mcp:read"]).await;
+    sign_in(&home, &target, &["mcp:read"]).await;
     let session =
         Session::new(home.clone(), SERVER, &auth.resource, OAuthConfig::default()).unwrap();
     let header = session.authorization().await.unwrap();
@@ -219,7 +216,7 @@ async fn without_a_browser_a_403_says_which_sign_in_helps() {
 async fn sign_out_revokes_at_the_authorization_server_and_forgets() {
     let auth = AuthServer::start();
     let (_dir, home, target) = setup(&auth);
-    sign_in(&auth, &home, &target, &[]).await;
+    sign_in(&home, &target, &[]).await;
     let record = stored(&home);
     let out = tokens::logout(&home, &target).await.unwrap();
     assert!(out.forgotten);
@@ -248,7 +245,6 @@ async fn a_refused_sign_in_says_so() {
     let auth = AuthServer::start();
     let (_dir, home, target) = setup(&auth);
     auth.deny_next().await;
-    std::env::set_var("BROWSER", auth.browser());
     let err = flow::login_in_browser(&home, &target, LoginOptions::default(), WAIT)
         .await
         .unwrap_err();
