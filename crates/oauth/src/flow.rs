@@ -7,6 +7,15 @@
 //! CLI opens or prints the address itself; the daemon can hand it to the tray app and finish in
 //! the background. [`login_in_browser`] does all of it with the user's browser.
 //!
+//! ```no_run
+//! # async fn daemon(home: dockside_core::Home, target: dockside_oauth::Target) -> Result<(), dockside_oauth::AuthError> {
+//! // The daemon answers the app's "Sign in" with the address and keeps the task's handle.
+//! let pending = dockside_oauth::flow::start(&home, &target, Default::default()).await?;
+//! let url = pending.url().to_owned(); // → the app opens it
+//! let signed_in = tokio::spawn(pending.finish(std::time::Duration::from_secs(300)));
+//! # let _ = (url, signed_in); Ok(()) }
+//! ```
+//!
 //! Scopes: the ones asked for (`--scope`, the catalog's `oauth.scopes`), else the 401's
 //! `scope`, else the protected resource metadata's `scopes_supported`, else none; rmcp adds
 //! `offline_access` only when the authorization server lists it.

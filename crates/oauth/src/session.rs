@@ -181,7 +181,7 @@ impl Session {
         let scope_list = challenged.iter().cloned().collect::<Vec<_>>().join(" ");
         {
             let state = self.state.lock().unwrap();
-            if !challenged.is_empty() && challenged.is_subset(&state.stepped_up_for) {
+            if state.step_ups > 0 && challenged.is_subset(&state.stepped_up_for) {
                 return Ok(Challenge::Fail(format!(
                     "{} still needs scopes `{scope_list}` after a sign-in asked for them: the authorization server did not grant them",
                     self.target.server
