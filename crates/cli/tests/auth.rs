@@ -224,6 +224,17 @@ async fn errors_say_what_and_where() {
         err.contains("no answer from the browser within 1 s"),
         "{err}"
     );
+    // An unreadable record is named, and `logout` clears it.
+    SecretStore::file(&Home::new(sandbox.path()))
+        .set("oauth.remote.token", "not json")
+        .unwrap();
+    let err = failed(&run(&sandbox, &["auth", "ls"]), "corrupt record");
+    assert!(err.contains("oauth.remote.token is unreadable"), "{err}");
+    ok(
+        &run(&sandbox, &["auth", "logout", "remote"]),
+        "logout of a corrupt record",
+    );
+    ok(&run(&sandbox, &["auth", "ls"]), "ls after logout");
     auth.deny_next().await;
     let err = failed(&run(&sandbox, &["auth", "login", "remote"]), "denied");
     assert!(

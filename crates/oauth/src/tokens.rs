@@ -111,7 +111,11 @@ pub enum Revocation {
 /// revocation fails.
 pub async fn logout(home: &Home, target: &Target) -> Result<SignedOut, AuthError> {
     let vault = Vault::new(home);
-    let stored = vault.tokens(&target.server).await?;
+    let stored = match vault.tokens(&target.server).await {
+        // An unreadable record cannot be revoked, only forgotten.
+        Err(AuthError::Corrupt { .. }) => None,
+        other => other?,
+    };
     let revocation = match &stored {
         Some(stored) if stored.token_response.is_some() => revoke(&vault, target, stored)
             .await
