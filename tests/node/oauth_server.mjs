@@ -4,7 +4,8 @@
 //   * the authorization server: `oidc-provider` with dynamic client registration, PKCE S256,
 //     resource indicators (RFC 8707), refresh tokens and revocation; its login and consent pages
 //     approve at once (a browser that follows redirects — curl -L — completes a sign-in), or
-//     deny when the test asked for it;
+//     deny when the test asked for it; one client is registered by hand (`dockside-test`, secret
+//     `dockside-test-client-secret`);
 //   * the resource server: the official MCP TypeScript SDK (`McpServer` over stateless Streamable
 //     HTTP) behind a bearer check against the authorization server's own token store, with
 //     Protected Resource Metadata (RFC 9728), 401 challenges, and a 403 `insufficient_scope` for
@@ -38,6 +39,15 @@ const log = [];
 let denyNext = false;
 
 const provider = new Provider(issuer, {
+  // A client registered by hand (`--client-id`): confidential, loopback redirect on any port.
+  clients: [{
+    client_id: 'dockside-test',
+    client_secret: 'dockside-test-client-secret',
+    application_type: 'native',
+    redirect_uris: ['http://127.0.0.1/callback'],
+    grant_types: ['authorization_code', 'refresh_token'],
+    token_endpoint_auth_method: 'client_secret_basic',
+  }],
   findAccount: async (_ctx, id) => ({ accountId: id, claims: async () => ({ sub: id }) }),
   features: {
     devInteractions: { enabled: false },

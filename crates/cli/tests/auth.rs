@@ -9,6 +9,7 @@ use std::process::{Command, Output, Stdio};
 use dockside_core::secrets::SecretStore;
 use dockside_core::Home;
 use dockside_oauth::testing::{browser, initialize, AuthServer};
+use dockside_oauth::{OAuthConfig, Session};
 use support::{snapshot, text, Sandbox};
 
 /// An HTTP server on loopback that answers 404 to everything (a server without OAuth metadata).
@@ -151,6 +152,107 @@ async fn login_ls_logout_keep_tokens_in_the_secret_store_only() {
     assert!(!token_requests.is_empty());
     for request in token_requests {
         assert_eq!(request["resource"], auth.resource.as_str(), "{request}");
+    }
+}
+
+#[tokio::test]
+async fn a_client_registered_by_hand_signs_in_and_refreshes_with_its_secret() {
+    const SECRET: &str = "dockside-test-client-secret";
+    let auth = AuthServer::start();
+    let sandbox = sandbox_for(&auth);
+    let mut login = dockside(
+        &sandbox,
+        &[
+            "auth",
+            "login",
+            "remote",
+            "--client-id",
+            "dockside-test",
+            "--client-secret-stdin",
+        ],
+    )
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    std::io::Write::write_all(&mut login.stdin.take().unwrap(), SECRET.as_bytes()).unwrap();
+    let printed = ok(&login.wait_with_output().unwrap(), "auth login --client-id");
+    assert!(!printed.contains(SECRET));
+    assert!(
+        auth.requests("registration").await.is_empty(),
+        "no dynamic registration"
+    );
+
+    // The gateway's session refreshes with the same client and its stored secret.
+    std::env::set_var("DOCKSIDE_SECRET_STORE", "file");
+    let home = Home::new(sandbox.path());
+    let session = Session::new(
+        home.clone(),
+        "remote",
+        &auth.resource,
+        OAuthConfig::default(),
+    )
+    .unwrap();
+    let mut record: serde_json::Value = serde_json::from_str(
+        &SecretStore::file(&home)
+            .get("oauth.remote.token")
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(record["client_id"], "dockside-test");
+    record["token_received_at"] = 0.into();
+    SecretStore::file(&home)
+        .set("oauth.remote.token", &record.to_string())
+        .unwrap();
+    let header = session.authorization().await.unwrap().unwrap();
+    let (code, _, body) = auth.mcp(Some(&header), initialize()).await;
+    assert_eq!(code, 200, "{body}");
+    let grants: Vec<_> = auth
+        .requests("token")
+        .await
+        .iter()
+        .map(|r| r["grant_type"].clone())
+        .collect();
+    assert_eq!(grants, ["authorization_code", "refresh_token"]);
+
+    // The same client named by a catalog entry's `oauth` block, its secret by name.
+    sandbox.write(
+        "catalogs/preset.yaml",
+        &format!(
+            "registry:\n  preset:\n    remote:\n      url: {}\n    oauth:\n      client_id: dockside-test\n      client_secret: preset.client_secret\n",
+            auth.resource
+        ),
+    );
+    SecretStore::file(&home)
+        .set("preset.client_secret", SECRET)
+        .unwrap();
+    ok(
+        &run(&sandbox, &["auth", "login", "preset"]),
+        "auth login preset",
+    );
+    let preset: serde_json::Value = serde_json::from_str(
+        &SecretStore::file(&home)
+            .get("oauth.preset.token")
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(preset["client_id"], "dockside-test");
+    assert!(
+        auth.requests("registration").await.is_empty(),
+        "no dynamic registration"
+    );
+
+    for (path, bytes) in snapshot(sandbox.path()) {
+        if path.file_name().unwrap() != "secrets.json" {
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains(SECRET),
+                "{}",
+                path.display()
+            );
+        }
     }
 }
 
