@@ -1,7 +1,7 @@
 //! Signing in to remote MCP servers: OAuth 2.1 as an MCP client.
 //!
 //! A remote server that answers 401 is protected: Dockside finds its authorization server
-//! ([`discovery`](crate::discovery): RFC 9728 protected resource metadata, then RFC 8414 /
+//! (`discovery`: RFC 9728 protected resource metadata, then RFC 8414 /
 //! OpenID Connect metadata), identifies itself there (`registration`: a client registered by
 //! hand, else a Client ID Metadata Document, else Dynamic Client Registration), and runs the
 //! authorization code flow with PKCE S256 in the user's browser ([`flow`], with the one-shot
