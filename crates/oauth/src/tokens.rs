@@ -53,6 +53,13 @@ impl Status {
     }
 }
 
+impl Status {
+    /// Seconds until the access token expires (0 once it has), if the server said.
+    pub fn expires_in(&self) -> Option<u64> {
+        Some(self.expires_at?.saturating_sub(now()))
+    }
+}
+
 /// The sign-in of `server`, read from the secret store.
 pub async fn status(home: &Home, server: &str) -> Result<Status, AuthError> {
     Status::of(&Vault::new(home), server).await

@@ -178,14 +178,10 @@ fn describe(status: &Status) -> String {
     if !status.scopes.is_empty() {
         parts.push(format!("scopes {}", status.scopes.join(" ")));
     }
-    if let Some(at) = status.expires_at {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        parts.push(match at.checked_sub(now) {
-            Some(left) if left > 0 => format!("access token expires in {} min", left.div_ceil(60)),
-            _ => "access token expired".into(),
+    if let Some(left) = status.expires_in() {
+        parts.push(match left {
+            0 => "access token expired".into(),
+            left => format!("access token expires in {} min", left.div_ceil(60)),
         });
     }
     if status.refreshable {
