@@ -49,6 +49,8 @@ enum Command {
     /// Check Docker, runtimes, client files, the daemon, and whether each server can run here.
     Doctor(cmd::doctor::DoctorArgs),
     Switch(cmd::switch::Args),
+    /// Sign in to remote MCP servers (OAuth): login, ls, logout.
+    Auth(cmd::auth::Args),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +69,7 @@ fn main() -> ExitCode {
         Command::Secret(args) => cmd::secret::run(args),
         Command::Doctor(args) => cmd::doctor::run(args),
         Command::Switch(args) => cmd::switch::run(args),
+        Command::Auth(args) => cmd::auth::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

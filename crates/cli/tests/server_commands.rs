@@ -197,6 +197,10 @@ fn every_command_has_help() {
         &["server", "edit", "--help"],
         &["server", "mode", "--help"],
         &["server", "remove", "--help"],
+        &["auth", "--help"],
+        &["auth", "login", "--help"],
+        &["auth", "ls", "--help"],
+        &["auth", "logout", "--help"],
     ] {
         let help = sandbox.ok(args);
         assert!(help.contains("Usage: dockside"), "{args:?}: {help}");

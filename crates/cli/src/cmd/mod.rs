@@ -1,5 +1,6 @@
 //! One module per top-level subcommand, plus what they share.
 
+pub mod auth;
 pub mod catalog;
 pub mod client;
 pub mod connect;
