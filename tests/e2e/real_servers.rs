@@ -60,6 +60,25 @@ impl User {
         user
     }
 
+    /// A user with an empty Claude Desktop config and `npx -y server-everything` added (pinned)
+    /// in `mode`.
+    fn with_everything(mode: &str) -> User {
+        let user = User::new();
+        std::fs::write(user.claude(), "{\"mcpServers\": {}}\n").unwrap();
+        user.run(&[
+            "server",
+            "add",
+            "everything",
+            "--mode",
+            mode,
+            "--",
+            "npx",
+            "-y",
+            "@modelcontextprotocol/server-everything",
+        ]);
+        user
+    }
+
     fn claude(&self) -> PathBuf {
         self.home.join(".config/Claude/claude_desktop_config.json")
     }
@@ -501,19 +520,7 @@ fn a_docker_run_entry_becomes_an_image_server_with_its_token_in_the_store() {
 
 #[test]
 fn the_app_s_update_moves_a_running_package_server_to_the_newest_version_installed_first() {
-    let user = User::new();
-    std::fs::write(user.claude(), "{\"mcpServers\": {}}\n").unwrap();
-    user.run(&[
-        "server",
-        "add",
-        "everything",
-        "--mode",
-        "off",
-        "--",
-        "npx",
-        "-y",
-        "@modelcontextprotocol/server-everything",
-    ]);
+    let user = User::with_everything("off");
     let pinned = |user: &User| {
         let ws = user.workspace();
         let entry = ws.server("everything").unwrap();
@@ -603,19 +610,7 @@ fn the_app_s_update_moves_a_running_package_server_to_the_newest_version_install
 
 #[test]
 fn native_mode_runs_the_launcher_as_written_or_the_pinned_install_when_asked() {
-    let user = User::new();
-    std::fs::write(user.claude(), "{\"mcpServers\": {}}\n").unwrap();
-    user.run(&[
-        "server",
-        "add",
-        "everything",
-        "--mode",
-        "native",
-        "--",
-        "npx",
-        "-y",
-        "@modelcontextprotocol/server-everything",
-    ]);
+    let user = User::with_everything("native");
     user.run(&["client", "connect", "claude-desktop"]);
     let entry = |user: &User| -> Value {
         let doc: Value =
