@@ -270,8 +270,19 @@ pub fn run(mut args: RunArgs) -> anyhow::Result<()> {
         env.set_idle_timeout(&main_home, "bench-cold", args.idle_timeout)?;
         env.add_demo(&main_home, "bench-switch", "managed", true)?;
     }
+    // A second daemon serves the demo server over Streamable HTTP: the remote server the main
+    // daemon reaches as `bench-remote` (managed), and that clients also call directly.
+    let remote_home = env.new_home("home-remote")?;
+    let mut remote = Daemon::start(&env, &remote_home, "daemon-remote", &[])?;
+    remote.wait_running(&["demo"], Duration::from_secs(60))?;
+    env.add_remote(
+        &main_home,
+        "bench-remote",
+        &format!("{}/mcp/demo", remote.base),
+        &remote.auth(),
+    )?;
     let mut daemon = Daemon::start(&env, &main_home, "daemon-main", &[])?;
-    let mut running = vec!["demo"];
+    let mut running = vec!["demo", "bench-remote"];
     if docker_ok {
         running.extend(["bench-docker", "bench-cold", "bench-switch"]);
     }
@@ -336,6 +347,22 @@ pub fn run(mut args: RunArgs) -> anyhow::Result<()> {
         label: "Dockside daemon (Streamable HTTP), managed".into(),
         group: Group::Dockside,
         target: daemon.target(Some("demo")),
+        version: results.meta.versions["dockside"].clone(),
+    });
+    defs.push(PathDef {
+        id: "remote-direct".into(),
+        label: "the remote server called directly (Streamable HTTP: a second daemon serving demo)"
+            .into(),
+        group: Group::Reference,
+        target: remote.target(Some("demo")),
+        version: results.meta.versions["dockside"].clone(),
+    });
+    defs.push(PathDef {
+        id: "dockside-http-remote".into(),
+        label: "Dockside daemon (Streamable HTTP), managed remote server (relayed to it over HTTP)"
+            .into(),
+        group: Group::Dockside,
+        target: daemon.target(Some("bench-remote")),
         version: results.meta.versions["dockside"].clone(),
     });
     if docker_ok {

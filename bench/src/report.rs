@@ -195,6 +195,20 @@ fn goals(r: &Results) -> Vec<Goal> {
             met: (!a.is_nan()).then_some(a < limit),
         });
     }
+    // A managed remote server against calling the same remote directly over HTTP.
+    if let (Some(through), Some(direct)) = (
+        find(&small, "dockside-http-remote"),
+        find(&small, "remote-direct"),
+    ) {
+        let a = through.summary.p50_us - direct.summary.p50_us;
+        g.push(Goal {
+            what: "added p50, managed remote server (HTTP relay), over calling it directly over HTTP"
+                .into(),
+            target: format!("< {} ms", ms(1000.0)),
+            measured: format!("{} ms", signed_ms(a)),
+            met: (!a.is_nan()).then_some(a < 1000.0),
+        });
+    }
     for (path, limit, what) in [
         (
             "dockside-http-nodelay",

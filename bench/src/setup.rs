@@ -141,6 +141,26 @@ impl Env {
         Ok(())
     }
 
+    /// Adds a remote server `name` (managed) reaching `url` with `authorization` as its
+    /// `Authorization` header (kept in the secret store by `server add --header`).
+    pub fn add_remote(
+        &self,
+        home: &Path,
+        name: &str,
+        url: &str,
+        authorization: &str,
+    ) -> anyhow::Result<()> {
+        let header = format!("Authorization={authorization}");
+        self.dockside_ok(
+            home,
+            &[
+                "server", "add", name, "--catalog", "bench", "--url", url, "--header", &header,
+                "--mode", "managed",
+            ],
+        )?;
+        Ok(())
+    }
+
     /// Sets a docker-mode server's idle timeout (seconds) in the state, through core.
     pub fn set_idle_timeout(&self, home: &Path, name: &str, secs: u64) -> anyhow::Result<()> {
         let mut ws = dockside_core::Workspace::load(dockside_core::home::Home::new(home))?;
@@ -211,7 +231,7 @@ impl Daemon {
         self.proc.pid()
     }
 
-    fn auth(&self) -> String {
+    pub fn auth(&self) -> String {
         format!("Bearer {}", self.token)
     }
 
