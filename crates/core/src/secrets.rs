@@ -363,6 +363,51 @@ pub fn resolve(
     Ok(out)
 }
 
+/// A reference in a remote server's header value: `${secret:NAME}` (a stored secret by name)
+/// or Docker's `${VAR}` (the value of the server's secret whose `env` is `VAR`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reference<'a> {
+    Secret(&'a str),
+    Var(&'a str),
+}
+
+/// `value` with every reference replaced by what `lookup` gives; `Err` names the first
+/// reference it has no value for. Text that is not a well-formed reference stays as it is.
+pub fn fill_references<'a>(
+    value: &'a str,
+    mut lookup: impl FnMut(Reference<'a>) -> Option<String>,
+) -> Result<String, Reference<'a>> {
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(start) = rest.find("${") {
+        let Some(len) = rest[start..].find('}') else { break };
+        let inner = &rest[start + 2..start + len];
+        let reference = match inner.strip_prefix("secret:") {
+            Some(name) if !name.is_empty() => Some(Reference::Secret(name)),
+            Some(_) => None,
+            None => {
+                let var = !inner.is_empty()
+                    && !inner.starts_with(|c: char| c.is_ascii_digit())
+                    && inner.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                var.then_some(Reference::Var(inner))
+            }
+        };
+        out.push_str(&rest[..start]);
+        match reference {
+            Some(r) => out.push_str(&lookup(r).ok_or(r)?),
+            None => out.push_str(&rest[start..start + len + 1]),
+        }
+        rest = &rest[start + len + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Whether `value` holds a reference only Dockside can fill (so no client file may hold it).
+pub fn has_references(value: &str) -> bool {
+    fill_references(value, |_| None).is_err()
+}
+
 /// The text that stands for stored secret `NAME` where Dockside keeps a copy of a user's own
 /// text (a client entry it replaced, in `clients.json`; a client file's backup):
 /// `${dockside-secret:NAME}`.
@@ -653,6 +698,28 @@ pub fn secret_name_for(server: &str, env: &str) -> String {
     };
     let name = format!("{}.{}", clean(server), clean(env));
     name.trim_start_matches(['.', '-']).to_owned()
+}
+
+#[cfg(test)]
+mod reference_tests {
+    use super::*;
+
+    #[test]
+    fn references_are_filled_and_others_kept() {
+        let got = fill_references("Bearer ${secret:gh.token} ${API_KEY} ${1x} $${} ${", |r| {
+            Some(match r {
+                Reference::Secret(n) => format!("<{n}>"),
+                Reference::Var(v) => format!("[{v}]"),
+            })
+        });
+        assert_eq!(got.unwrap(), "Bearer <gh.token> [API_KEY] ${1x} $${} ${");
+        assert_eq!(
+            fill_references("x ${secret:a}", |_| None),
+            Err(Reference::Secret("a"))
+        );
+        assert!(has_references("Bearer ${TOKEN}"));
+        assert!(!has_references("Bearer abc"));
+    }
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use dockside_core::state::{Mode, ServerState};
 use dockside_core::Workspace;
 use indexmap::IndexMap;
 
+use crate::upstream::remote::{self, RemoteSpec, Timeouts, Transport};
 use crate::upstream::{Prefix, UpstreamSpec};
 
 /// Which servers to run and how to name them (the `gateway run` / `daemon` selection flags).
@@ -162,6 +163,7 @@ pub fn spec_from_server(
                 secret_values,
                 container: None,
                 watch,
+                remote: None,
             })
         }
         Launch::Container(launch) => {
@@ -188,13 +190,107 @@ pub fn spec_from_server(
                     launch,
                 }),
                 watch,
+                remote: None,
             })
         }
-        Launch::Remote(_) => {
-            anyhow::bail!(
-                "server '{name}' is remote; remote upstreams are not supported by the gateway yet"
-            )
+        Launch::Remote(r) => {
+            let transport = Transport::parse(r.transport.as_deref())
+                .map_err(|e| anyhow::anyhow!("server '{name}': {e}"))?;
+            let headers = remote_headers(name, server, &r.headers, source)?;
+            remote::header_map(&headers).map_err(|e| anyhow::anyhow!("server '{name}': {e}"))?;
+            Ok(UpstreamSpec {
+                name: name.to_string(),
+                command: r.url.clone(),
+                prefix,
+                tools: state.tools.clone(),
+                // Every header value counts: a URL's credentials are often plain headers.
+                secret_values: headers.iter().map(|(_, v)| v.clone()).collect(),
+                remote: Some(RemoteSpec {
+                    url: r.url,
+                    transport,
+                    headers,
+                    auth: None,
+                    timeouts: remote_timeouts(),
+                }),
+                ..UpstreamSpec::default()
+            })
         }
+    }
+}
+
+/// A remote server's headers with their references filled: `${secret:NAME}` from the
+/// `--secrets` file or the store, Docker's `${VAR}` from the server's secret whose `env` is
+/// `VAR`. A reference without a value is an error naming the header and the secret.
+fn remote_headers(
+    name: &str,
+    server: &Server,
+    headers: &IndexMap<String, String>,
+    source: &SecretSource,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let lookup = |secret: dockside_core::catalog::Secret| -> anyhow::Result<Option<String>> {
+        let resolved = secrets::resolve(
+            std::slice::from_ref(&secret),
+            source.env_file.as_ref(),
+            source.store.as_ref(),
+        )?;
+        Ok(resolved.env.into_iter().next().map(|(_, v)| v))
+    };
+    let declared = server.secrets.clone().unwrap_or_default();
+    let mut out = Vec::new();
+    for (key, value) in headers {
+        let mut failed = None;
+        let filled = secrets::fill_references(value, |r| {
+            let secret = match r {
+                // No environment fallback for a secret asked for by name.
+                secrets::Reference::Secret(n) => dockside_core::catalog::Secret {
+                    name: n.to_owned(),
+                    ..Default::default()
+                },
+                secrets::Reference::Var(v) => declared.iter().find(|s| s.env == v)?.clone(),
+            };
+            lookup(secret).unwrap_or_else(|e| {
+                failed = Some(e);
+                None
+            })
+        });
+        if let Some(e) = failed {
+            return Err(e.context(format!("server '{name}': header `{key}`")));
+        }
+        match filled {
+            Ok(v) => out.push((key.clone(), v)),
+            Err(secrets::Reference::Secret(n)) => anyhow::bail!(
+                "server '{name}': header `{key}` uses secret '{n}', which is not set; `dockside secret set {n}` sets it"
+            ),
+            Err(secrets::Reference::Var(v)) => {
+                match declared.iter().find(|s| s.env == v) {
+                    Some(s) => anyhow::bail!(
+                        "server '{name}': header `{key}` uses ${{{v}}}, the secret '{}', which is not set; `dockside secret set {}` sets it",
+                        s.name,
+                        s.name
+                    ),
+                    None => anyhow::bail!(
+                        "server '{name}': header `{key}` uses ${{{v}}}, which none of its `secrets:` provides; declare it there or write ${{secret:NAME}}"
+                    ),
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Remote timeouts: the defaults, or `DOCKSIDE_REMOTE_CONNECT_TIMEOUT_MS` and
+/// `DOCKSIDE_REMOTE_REQUEST_TIMEOUT_MS`.
+fn remote_timeouts() -> Timeouts {
+    let ms = |k: &str| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(std::time::Duration::from_millis)
+    };
+    let d = Timeouts::default();
+    Timeouts {
+        connect: ms("DOCKSIDE_REMOTE_CONNECT_TIMEOUT_MS").unwrap_or(d.connect),
+        request: ms("DOCKSIDE_REMOTE_REQUEST_TIMEOUT_MS").unwrap_or(d.request),
     }
 }
 

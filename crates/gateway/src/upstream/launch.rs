@@ -9,6 +9,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use super::remote::{self, Outage};
 use super::spec::UpstreamSpec;
 
 /// A launched server's byte streams and process control.
@@ -26,6 +27,10 @@ pub trait Process: Send {
     fn wait(&mut self) -> BoxFuture<'_, String>;
     /// Stops the process: a polite signal first, then a kill after `grace`.
     fn stop(&mut self, grace: Duration) -> BoxFuture<'_, ()>;
+    /// Once it has ended: whether it ended because a remote server is out of reach.
+    fn outage(&self) -> Option<Outage> {
+        None
+    }
 }
 
 /// Starts servers: [`ProcessLauncher`] runs host commands, [`crate::docker::HybridLauncher`]
@@ -37,7 +42,8 @@ pub trait Launcher: Send + Sync {
     ) -> BoxFuture<'a, Result<Launched, std::io::Error>>;
 }
 
-/// Runs a host command as a child process speaking MCP over stdio.
+/// Runs a host command as a child process speaking MCP over stdio, and a remote server
+/// through its relay.
 pub struct ProcessLauncher;
 
 impl Launcher for ProcessLauncher {
@@ -45,7 +51,10 @@ impl Launcher for ProcessLauncher {
         &'a self,
         spec: &'a UpstreamSpec,
     ) -> BoxFuture<'a, Result<Launched, std::io::Error>> {
-        let launched = ProcessLauncher::spawn(spec);
+        let launched = match &spec.remote {
+            Some(r) => remote::launch(spec, r),
+            None => ProcessLauncher::spawn(spec),
+        };
         Box::pin(std::future::ready(launched))
     }
 }
