@@ -49,6 +49,8 @@ const STATE_KINDS: Record<string, string> = {
   failed: 'bad',
   'crash-loop': 'bad',
   'docker unavailable': 'bad',
+  unreachable: 'bad',
+  'needs sign-in': 'bad',
 };
 
 export function stateKind(state: string): string {

@@ -34,6 +34,7 @@ use tokio::sync::Notify;
 
 use crate::engine::gateway::Gateway;
 use crate::engine::watch;
+use crate::upstream::Outage;
 use crate::service::config::{self, Selection};
 use crate::service::options::RunOptions;
 use crate::transport::http;
@@ -276,9 +277,16 @@ impl Daemon {
                 restarts: note.restarts,
                 error: None,
             },
-            None => ServerStatus {
+            None => {
+                let outage = self.gw.outage(name);
+                ServerStatus {
                 name: name.into(),
-                state: if is_docker && self.docker.unavailable().is_some() {
+                state: if let Some(o) = &outage {
+                    match o {
+                        Outage::Unreachable(_) => RunState::Unreachable,
+                        Outage::NeedsSignIn(_) => RunState::NeedsSignIn,
+                    }
+                } else if is_docker && self.docker.unavailable().is_some() {
                     RunState::DockerUnavailable
                 } else if note.crash_loop {
                     RunState::CrashLoop
@@ -294,11 +302,13 @@ impl Daemon {
                 tools: 0,
                 started_at: None,
                 restarts: note.restarts,
-                error: match self.docker.unavailable() {
-                    Some(u) if is_docker => Some(u.message),
+                error: match (outage, self.docker.unavailable()) {
+                    (Some(o), _) => Some(o.detail().to_owned()),
+                    (None, Some(u)) if is_docker => Some(u.message),
                     _ => note.error,
                 },
-            },
+            }
+            }
         }
     }
 
