@@ -44,6 +44,15 @@ pub fn server_views(ws: &Workspace, client: &str) -> Vec<ServerView> {
                         }
                     })
                 }
+                // Headers naming secrets never go into a client file: `dockside connect
+                // --server NAME` fills them and relays to the server.
+                (ServerMode::Native, Ok(Launch::Remote(r)))
+                    if r.headers.values().any(|v| secrets::has_references(v)) =>
+                {
+                    Some(DesiredEntry::Gateway {
+                        server: e.name.to_owned(),
+                    })
+                }
                 (ServerMode::Native, Ok(Launch::Remote(r))) => Some(DesiredEntry::Remote {
                     server: e.name.to_owned(),
                     url: r.url,
