@@ -403,6 +403,26 @@ pub fn fill_references<'a>(
     Ok(out)
 }
 
+/// Moves the secret values out of a remote server's headers (the server is named `server`):
+/// a header whose name or value says it holds a secret ([`is_secret_env`]: `Authorization`,
+/// `X-API-Key`, a token-shaped value) and names no reference yet gets
+/// `${secret:<server>.<header>}` instead. Returns each `(secret name, header, value)` to store.
+pub fn move_header_secrets(
+    server: &str,
+    headers: &mut IndexMap<String, String>,
+) -> Vec<(String, String, String)> {
+    let mut moved = Vec::new();
+    for (header, value) in headers.iter_mut() {
+        if has_references(value) || !is_secret_env(header, value) {
+            continue;
+        }
+        let name = secret_name_for(server, header);
+        let secret = std::mem::replace(value, format!("${{secret:{name}}}"));
+        moved.push((name, header.clone(), secret));
+    }
+    moved
+}
+
 /// Whether `value` holds a reference only Dockside can fill (so no client file may hold it).
 pub fn has_references(value: &str) -> bool {
     fill_references(value, |_| None).is_err()
@@ -719,6 +739,39 @@ mod reference_tests {
         );
         assert!(has_references("Bearer ${TOKEN}"));
         assert!(!has_references("Bearer abc"));
+    }
+
+    #[test]
+    fn secret_headers_move_and_references_stay() {
+        let mut headers: IndexMap<String, String> = [
+            ("Authorization", "Bearer abc123"),
+            ("X-API-Key", "k-1"),
+            ("X-Trace", "on"),
+            ("X-Token", "${secret:mine}"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let moved = move_header_secrets("linear", &mut headers);
+        assert_eq!(
+            moved,
+            [
+                (
+                    "linear.authorization".to_owned(),
+                    "Authorization".to_owned(),
+                    "Bearer abc123".to_owned()
+                ),
+                (
+                    "linear.x-api-key".to_owned(),
+                    "X-API-Key".to_owned(),
+                    "k-1".to_owned()
+                )
+            ]
+        );
+        assert_eq!(headers["Authorization"], "${secret:linear.authorization}");
+        assert_eq!(headers["X-API-Key"], "${secret:linear.x-api-key}");
+        assert_eq!(headers["X-Trace"], "on");
+        assert_eq!(headers["X-Token"], "${secret:mine}");
     }
 }
 

@@ -185,10 +185,24 @@ pub fn to_server(entry: &Entry) -> Server {
     }
 }
 
-/// An env var of an imported server whose value went to the secret store (names only).
+/// Whether an imported server is one the workspace has: the same command line or image, or
+/// for a remote server the same URL (headers are each client's way to pass credentials).
+fn same_definition(have: &Server, imported: &Server) -> bool {
+    let url = |s: &Server| s.remote.as_ref().and_then(|r| r.url.clone());
+    match (url(have), url(imported)) {
+        (Some(a), Some(b)) => a == b,
+        _ => {
+            (&have.command, &have.image, &have.remote)
+                == (&imported.command, &imported.image, &imported.remote)
+        }
+    }
+}
+
+/// An env var (or a remote server's header) of an imported server whose value went to the
+/// secret store (names only).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct MovedSecret {
-    /// The environment variable the server reads it from.
+    /// The environment variable the server reads it from, or the header it goes in.
     pub env: String,
     /// The secret's name in the store (`catalog` `secrets: [{name, env}]`).
     pub secret: String,
@@ -282,10 +296,7 @@ pub fn import_into_store(
         loop {
             match ws.server(&name) {
                 None => break,
-                Some(e)
-                    if (&e.server.command, &e.server.image, &e.server.remote)
-                        == (&server.command, &server.image, &server.remote) =>
-                {
+                Some(e) if same_definition(e.server, &server) => {
                     status = "exists";
                     break;
                 }
@@ -295,7 +306,14 @@ pub fn import_into_store(
                 }
             }
         }
-        let moved = move_secrets(&name, &mut server);
+        let mut moved = move_secrets(&name, &mut server);
+        if let Some(headers) = server.remote.as_mut().and_then(|r| r.headers.as_mut()) {
+            moved.extend(
+                secrets::move_header_secrets(&name, headers)
+                    .into_iter()
+                    .map(|(secret, env, value)| (MovedSecret { env, secret }, value)),
+            );
+        }
         let server_kind = server.kind();
         let mut moved_secrets = Vec::new();
         if status == "added" {

@@ -194,6 +194,7 @@ pub fn spec_from_server(
             })
         }
         Launch::Remote(r) => {
+            remote::check_url(&r.url).map_err(|e| anyhow::anyhow!("server '{name}': {e}"))?;
             let transport = Transport::parse(r.transport.as_deref())
                 .map_err(|e| anyhow::anyhow!("server '{name}': {e}"))?;
             let headers = remote_headers(name, server, &r.headers, source)?;

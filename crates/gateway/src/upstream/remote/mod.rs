@@ -101,6 +101,21 @@ impl Default for Timeouts {
     }
 }
 
+/// Checks a remote server's URL: absolute, `http` or `https`, with a host.
+pub fn check_url(url: &str) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url.trim())
+        .map_err(|e| format!("`{url}` is not a URL ({e}); give the server's MCP endpoint, e.g. https://example.com/mcp"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(format!(
+            "`{url}` is not an http:// or https:// URL; a remote MCP server is reached over HTTP"
+        ));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(format!("`{url}` names no host"));
+    }
+    Ok(())
+}
+
 /// A remote server: where it is, how to speak to it, and with which credentials.
 #[derive(Clone, Default)]
 pub struct RemoteSpec {
