@@ -62,6 +62,9 @@ impl LegacySse {
                     }
                     return;
                 }
+                if ev.data.trim().is_empty() {
+                    return;
+                }
                 match serde_json::from_str::<Value>(&ev.data) {
                     Ok(msg) => self.link.deliver(msg),
                     Err(_) => self

@@ -69,6 +69,10 @@ impl Streamable {
 
     /// A message from the server: the protocol version is read off the `initialize` answer.
     fn take(&self, data: &str) -> Vec<Value> {
+        if data.trim().is_empty() {
+            // An event that only sets an id (a resumable stream's priming event).
+            return vec![];
+        }
         let Ok(msg) = serde_json::from_str::<Value>(data) else {
             self.link.log(format!("{}: ignored an event that is not JSON", self.url));
             return vec![];
@@ -206,9 +210,14 @@ impl Streamable {
     async fn listen_loop(&self) {
         let mut last_id: Option<String> = None;
         let mut pause = Duration::from_millis(100);
+        let mut first = true;
         loop {
             let opened = Instant::now();
-            match self.link.execute(self.get(last_id.as_deref())).await {
+            let resp = self.link.execute(self.get(last_id.as_deref())).await;
+            if std::mem::take(&mut first) {
+                self.missed_before_listening();
+            }
+            match resp {
                 Ok(resp) => {
                     let ended = read_events(resp, |ev| {
                         if ev.id.is_some() {
@@ -253,6 +262,16 @@ impl Streamable {
             }
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_secs(5));
+        }
+    }
+
+    /// What a server sends on its own between `initialized` and the GET stream opening is
+    /// lost (servers often change their lists as the session starts: server-everything adds its
+    /// sampling tool once it knows the client samples). The lists are read again.
+    fn missed_before_listening(&self) {
+        for list in ["tools", "prompts", "resources"] {
+            let method = format!("notifications/{list}/list_changed");
+            self.link.deliver(jsonrpc::notification(&method, None));
         }
     }
 
