@@ -611,4 +611,21 @@ mod tests {
         let g = h.fresh_start();
         assert_eq!((g, h.attempt, h.crashes.len()), (1, 0, 0));
     }
+
+    #[test]
+    fn an_unreachable_remote_is_retried_with_backoff_and_never_loops() {
+        let c = SupervisorConfig::default();
+        let now = Instant::now();
+        let mut h = History::default();
+        for attempt in 1..=20 {
+            match h.record(Phase::Unreachable, now, &c) {
+                Decision::Restart { attempt: a, delay } => {
+                    assert_eq!(a, attempt);
+                    assert!(delay <= c.backoff_max.mul_f64(1.2));
+                }
+                Decision::CrashLoop { .. } => panic!("an outage is not a crash loop"),
+            }
+        }
+        assert!(h.crashes.is_empty());
+    }
 }
