@@ -36,6 +36,13 @@ fn header(h: &HeaderMap, name: &str) -> Option<String> {
     h.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
 }
 
+/// `f`, which must finish within 10 s (a broken relay fails the test instead of hanging it).
+async fn within<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(10), f)
+        .await
+        .expect("done within 10 s")
+}
+
 async fn serve(app: Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -68,6 +75,15 @@ impl Relayed {
             ..UpstreamSpec::default()
         };
         let l = launch(&spec, &remote).unwrap();
+        if let Some(stderr) = l.stderr {
+            // The relay's log lines, shown with `--nocapture`.
+            tokio::spawn(async move {
+                let mut lines = BufReader::new(stderr).lines();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    eprintln!("relay: {line}");
+                }
+            });
+        }
         Relayed {
             stdin: l.stdin,
             stdout: BufReader::new(l.stdout).lines(),
@@ -123,6 +139,17 @@ fn split_reply(id: &str, text: &str) -> (Bytes, Bytes) {
 
 #[tokio::test]
 async fn legacy_sse_follows_the_endpoint_and_resumes_after_the_last_event_id() {
+    legacy_sse(Transport::Sse).await;
+}
+
+/// Without a `transport_type`, an endpoint that refuses the `initialize` POST (405 here) is
+/// spoken to as a legacy SSE one.
+#[tokio::test]
+async fn an_endpoint_that_refuses_the_post_falls_back_to_legacy_sse() {
+    legacy_sse(Transport::Auto).await;
+}
+
+async fn legacy_sse(transport: Transport) {
     // Each GET hands the test its Last-Event-ID and the writer of its stream; each POST its
     // path and body.
     let (gets_tx, mut gets) = mpsc::unbounded_channel::<(Option<String>, Chunks)>();
@@ -149,15 +176,18 @@ async fn legacy_sse_follows_the_endpoint_and_resumes_after_the_last_event_id() {
             ),
         );
     let base = serve(app).await;
-    let mut relay = Relayed::start(&format!("{base}/sse"), Transport::Sse, None);
+    let mut relay = Relayed::start(&format!("{base}/sse"), transport, None);
 
-    let (last, first) = gets.recv().await.unwrap();
+    relay.send(initialize(7)).await;
+    let (last, first) = tokio::select! {
+        got = within(gets.recv()) => got.unwrap(),
+        how = relay.process.wait() => panic!("the relay ended: {how}"),
+    };
     assert_eq!(last, None);
     first
         .send(Bytes::from("id: 1\nevent: endpoint\ndata: /message?session=a\n\n"))
         .unwrap();
-    relay.send(initialize(7)).await;
-    let (path, msg, key) = posts.recv().await.unwrap();
+    let (path, msg, key) = within(posts.recv()).await.unwrap();
     assert_eq!(
         (path.as_str(), &msg["method"], key.as_deref()),
         ("/message?session=a", &json!("initialize"), Some("k-secret"))
@@ -171,7 +201,7 @@ async fn legacy_sse_follows_the_endpoint_and_resumes_after_the_last_event_id() {
 
     // The stream drops: the relay comes back with the last id, and takes the new endpoint.
     drop(first);
-    let (last, second) = gets.recv().await.unwrap();
+    let (last, second) = within(gets.recv()).await.unwrap();
     assert_eq!(last.as_deref(), Some("2"));
     second
         .send(Bytes::from(
@@ -186,12 +216,12 @@ async fn legacy_sse_follows_the_endpoint_and_resumes_after_the_last_event_id() {
     relay
         .send(json!({"jsonrpc": "2.0", "id": 8, "method": "ping"}))
         .await;
-    let (path, _, _) = posts.recv().await.unwrap();
+    let (path, _, _) = within(posts.recv()).await.unwrap();
     assert_eq!(path, "/message?session=b");
 
     // Dropped again: resumed from the newest id.
     drop(second);
-    let (last, _third) = gets.recv().await.unwrap();
+    let (last, _third) = within(gets.recv()).await.unwrap();
     assert_eq!(last.as_deref(), Some("3"));
     relay.process.stop(Duration::from_secs(1)).await;
     assert_eq!(relay.process.outage(), None);
@@ -284,7 +314,7 @@ async fn streamable_http_carries_the_session_resumes_a_broken_call_stream_and_de
     relay
         .send(json!({"jsonrpc": "2.0", "id": "c1", "method": "tools/call", "params": {"name": "x", "_meta": {"progressToken": 5}}}))
         .await;
-    let call = calls.recv().await.unwrap();
+    let call = within(calls.recv()).await.unwrap();
     call.send(Bytes::from(
         "id: e1\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progressToken\":5,\"progress\":1}}\n\n",
     ))
@@ -292,7 +322,7 @@ async fn streamable_http_carries_the_session_resumes_a_broken_call_stream_and_de
     assert_eq!(relay.next().await["method"], "notifications/progress");
     // The call's stream breaks before the reply: the relay resumes it from e1.
     drop(call);
-    let resumed = resumes.recv().await.unwrap();
+    let resumed = within(resumes.recv()).await.unwrap();
     let (a, b) = split_reply("c1", "fin 😀");
     resumed.send(a).unwrap();
     resumed.send(b).unwrap();
