@@ -176,7 +176,11 @@ fn assert_calls(what: &str, connect: Value, prefix: &str) {
     let results = doc["results"].as_array().unwrap();
     assert_eq!(text(&results[0]), "Echo: héllo ✓", "{what}");
     let progress = results[1]["progress"].as_array().unwrap();
-    assert!(!progress.is_empty(), "{what}: no progress: {:#}", results[1]);
+    assert!(
+        !progress.is_empty(),
+        "{what}: no progress: {:#}",
+        results[1]
+    );
     assert!(
         text(&results[1]).contains("Long running operation completed"),
         "{what}"
@@ -186,7 +190,11 @@ fn assert_calls(what: &str, connect: Value, prefix: &str) {
         sampled.contains("sampled: ") && sampled.contains("dockside-test-model"),
         "{what}: {sampled}"
     );
-    assert_eq!(doc["sampling"].as_array().unwrap().len(), 1, "{what}: {doc}");
+    assert_eq!(
+        doc["sampling"].as_array().unwrap().len(),
+        1,
+        "{what}: {doc}"
+    );
 }
 
 fn connect_command(home: &TestHome, server: Option<&str>) -> Value {
@@ -200,7 +208,10 @@ fn connect_command(home: &TestHome, server: Option<&str>) -> Value {
 
 #[test]
 fn remote_servers_behind_the_gateway_on_every_path() {
-    let (http_server, sse_server) = (Everything::start("streamableHttp"), Everything::start("sse"));
+    let (http_server, sse_server) = (
+        Everything::start("streamableHttp"),
+        Everything::start("sse"),
+    );
     let home = TestHome::new();
     catalog(&home, &http_server, &sse_server);
     let gw = start_daemon(&home);
@@ -208,7 +219,8 @@ fn remote_servers_behind_the_gateway_on_every_path() {
     // The whole gateway scenario, the remote server in server-everything's place: both
     // transports, aggregated, next to the local demo server.
     for remote in ["everything", "legacy"] {
-        let doc = node_scenario(&json!({"connect": http(&gw, &home, "/mcp"), "everything": remote}));
+        let doc =
+            node_scenario(&json!({"connect": http(&gw, &home, "/mcp"), "everything": remote}));
         assert_scenario(&doc);
         let progress = doc["steps"]["progressEverything"]["result"]["progress"]
             .as_array()
@@ -247,8 +259,10 @@ fn remote_servers_behind_the_gateway_on_every_path() {
 
 #[test]
 fn an_unreachable_remote_fails_fast_and_comes_back_without_a_daemon_restart() {
-    let (mut http_server, sse_server) =
-        (Everything::start("streamableHttp"), Everything::start("sse"));
+    let (mut http_server, sse_server) = (
+        Everything::start("streamableHttp"),
+        Everything::start("sse"),
+    );
     let home = TestHome::new();
     catalog(&home, &http_server, &sse_server);
     let gw = start_daemon(&home);
@@ -264,7 +278,9 @@ fn an_unreachable_remote_fails_fast_and_comes_back_without_a_daemon_restart() {
     let status = home.dockside().arg("status").output().unwrap();
     let status = String::from_utf8_lossy(&status.stdout);
     assert!(
-        status.lines().any(|l| l.contains("everything") && l.contains("unreachable")),
+        status
+            .lines()
+            .any(|l| l.contains("everything") && l.contains("unreachable")),
         "{status}"
     );
 
@@ -310,7 +326,11 @@ fn an_unreachable_remote_fails_fast_and_comes_back_without_a_daemon_restart() {
         "everything__",
     );
     assert_eq!(gw.child.id(), daemon_pid);
-    let log = home.dockside().args(["logs", "everything"]).output().unwrap();
+    let log = home
+        .dockside()
+        .args(["logs", "everything"])
+        .output()
+        .unwrap();
     assert!(
         String::from_utf8_lossy(&log.stdout).contains("is unreachable"),
         "{}",
@@ -414,10 +434,15 @@ impl Desktop {
 
 #[test]
 fn claude_desktop_reaches_a_remote_server_natively_and_managed_and_switches_back_byte_for_byte() {
-    let (http_server, sse_server) = (Everything::start("streamableHttp"), Everything::start("sse"));
+    let (http_server, sse_server) = (
+        Everything::start("streamableHttp"),
+        Everything::start("sse"),
+    );
     let d = Desktop::new();
     let demo = bin("dockside-demo-server").display().to_string();
-    d.run(&["server", "add", "demo", "--mode", "native", "--", &demo, "--name", "demo"]);
+    d.run(&[
+        "server", "add", "demo", "--mode", "native", "--", &demo, "--name", "demo",
+    ]);
     d.run(&[
         "server",
         "add",
@@ -463,7 +488,10 @@ fn claude_desktop_reaches_a_remote_server_natively_and_managed_and_switches_back
     // Managed: the same entry, through the daemon (started by the bridge).
     d.run(&["server", "mode", "everything", "managed"]);
     d.run(&["server", "mode", "legacy", "managed"]);
-    assert_eq!(d.entry("everything").args, ["connect", "--server", "everything"]);
+    assert_eq!(
+        d.entry("everything").args,
+        ["connect", "--server", "everything"]
+    );
     for name in ["everything", "legacy"] {
         d.assert_entry_works(name);
     }

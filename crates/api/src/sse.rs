@@ -38,7 +38,10 @@ pub struct SseEvent {
 impl SseParser {
     /// Feeds bytes; returns the data of every event completed by them.
     pub fn push(&mut self, bytes: &[u8]) -> Vec<String> {
-        self.push_events(bytes).into_iter().map(|e| e.data).collect()
+        self.push_events(bytes)
+            .into_iter()
+            .map(|e| e.data)
+            .collect()
     }
 
     /// Feeds bytes; returns every event completed by them.

@@ -108,7 +108,7 @@ fn the_profile_the_clients_run_comes_over() {
         [
             ("github-official", "docker"),
             ("filesystem", "docker"),
-            ("cloudflare-docs", "off")
+            ("cloudflare-docs", "managed")
         ]
     );
     assert_eq!(

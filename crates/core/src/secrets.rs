@@ -380,7 +380,9 @@ pub fn fill_references<'a>(
     let mut out = String::new();
     let mut rest = value;
     while let Some(start) = rest.find("${") {
-        let Some(len) = rest[start..].find('}') else { break };
+        let Some(len) = rest[start..].find('}') else {
+            break;
+        };
         let inner = &rest[start + 2..start + len];
         let reference = match inner.strip_prefix("secret:") {
             Some(name) if !name.is_empty() => Some(Reference::Secret(name)),

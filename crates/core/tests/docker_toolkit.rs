@@ -138,7 +138,10 @@ fn the_profile_behind_mcp_docker_comes_over_in_docker_mode() {
             "GITHUB_PERSONAL_ACCESS_TOKEN"
         )]
     );
-    assert_eq!(ws.server("cloudflare-docs").unwrap().state.mode, Mode::Managed);
+    assert_eq!(
+        ws.server("cloudflare-docs").unwrap().state.mode,
+        Mode::Managed
+    );
     assert_eq!(
         std::fs::read(&w.database).unwrap(),
         database_bytes,

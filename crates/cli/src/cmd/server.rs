@@ -303,7 +303,9 @@ fn run_edit(edit: Edit) -> anyhow::Result<()> {
             .ok_or_else(|| dockside_core::Error::UnknownServer(name.clone()))?;
         let (before_server, before_state) = (entry.server.clone(), entry.state.into_owned());
         let (mut server, mut state) = (before_server.clone(), before_state.clone());
-        if server.remote.is_none() && (definition.transport.is_some() || !definition.headers.is_empty()) {
+        if server.remote.is_none()
+            && (definition.transport.is_some() || !definition.headers.is_empty())
+        {
             anyhow::bail!("--transport and --header are for a remote server, and `{name}` is not one (--url makes it one)");
         }
         definition.apply(&mut server)?;
@@ -443,9 +445,9 @@ fn parse_transport(text: &str) -> Result<String, String> {
 
 fn parse_header(text: &str) -> Result<(String, String), String> {
     // `NAME=VALUE`, or curl's `NAME: VALUE`: whichever separator comes first.
-    let at = text
-        .find(['=', ':'])
-        .ok_or_else(|| "expected NAME=VALUE, e.g. 'Authorization=Bearer ${secret:NAME}'".to_owned())?;
+    let at = text.find(['=', ':']).ok_or_else(|| {
+        "expected NAME=VALUE, e.g. 'Authorization=Bearer ${secret:NAME}'".to_owned()
+    })?;
     let header = (
         text[..at].trim().to_owned(),
         text[at + 1..].trim().to_owned(),

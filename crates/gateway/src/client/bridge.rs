@@ -72,8 +72,8 @@ async fn connect_async(server: Option<String>) -> anyhow::Result<i32> {
     if let Some(name) = &server {
         let h = home.clone();
         let n = name.clone();
-        let direct = tokio::task::spawn_blocking(move || super::direct::native_remote(&h, &n))
-            .await??;
+        let direct =
+            tokio::task::spawn_blocking(move || super::direct::native_remote(&h, &n)).await??;
         if let Some(spec) = direct {
             return super::direct::run(spec).await;
         }

@@ -34,10 +34,10 @@ use tokio::sync::Notify;
 
 use crate::engine::gateway::Gateway;
 use crate::engine::watch;
-use crate::upstream::Outage;
 use crate::service::config::{self, Selection};
 use crate::service::options::RunOptions;
 use crate::transport::http;
+use crate::upstream::Outage;
 
 fn now_secs() -> u64 {
     SystemTime::now()
@@ -280,34 +280,34 @@ impl Daemon {
             None => {
                 let outage = self.gw.outage(name);
                 ServerStatus {
-                name: name.into(),
-                state: if let Some(o) = &outage {
-                    match o {
-                        Outage::Unreachable(_) => RunState::Unreachable,
-                        Outage::NeedsSignIn(_) => RunState::NeedsSignIn,
-                    }
-                } else if is_docker && self.docker.unavailable().is_some() {
-                    RunState::DockerUnavailable
-                } else if note.crash_loop {
-                    RunState::CrashLoop
-                } else if wanted {
-                    RunState::Starting
-                } else if note.error.is_some() {
-                    RunState::Failed
-                } else {
-                    RunState::Stopped
-                },
-                mode,
-                pid: None,
-                tools: 0,
-                started_at: None,
-                restarts: note.restarts,
-                error: match (outage, self.docker.unavailable()) {
-                    (Some(o), _) => Some(o.detail().to_owned()),
-                    (None, Some(u)) if is_docker => Some(u.message),
-                    _ => note.error,
-                },
-            }
+                    name: name.into(),
+                    state: if let Some(o) = &outage {
+                        match o {
+                            Outage::Unreachable(_) => RunState::Unreachable,
+                            Outage::NeedsSignIn(_) => RunState::NeedsSignIn,
+                        }
+                    } else if is_docker && self.docker.unavailable().is_some() {
+                        RunState::DockerUnavailable
+                    } else if note.crash_loop {
+                        RunState::CrashLoop
+                    } else if wanted {
+                        RunState::Starting
+                    } else if note.error.is_some() {
+                        RunState::Failed
+                    } else {
+                        RunState::Stopped
+                    },
+                    mode,
+                    pid: None,
+                    tools: 0,
+                    started_at: None,
+                    restarts: note.restarts,
+                    error: match (outage, self.docker.unavailable()) {
+                        (Some(o), _) => Some(o.detail().to_owned()),
+                        (None, Some(u)) if is_docker => Some(u.message),
+                        _ => note.error,
+                    },
+                }
             }
         }
     }

@@ -323,13 +323,15 @@ impl Session {
     }
 
     fn scoped_upstream(&self, server: &str) -> Result<Arc<Upstream>, Value> {
-        self.gw.upstream(server).ok_or_else(|| match self.gw.outage(server) {
-            Some(outage) => outage.call_error(server),
-            None => jsonrpc::error(
-                INTERNAL_ERROR,
-                format!("server '{server}' is not running in the Dockside gateway"),
-            ),
-        })
+        self.gw
+            .upstream(server)
+            .ok_or_else(|| match self.gw.outage(server) {
+                Some(outage) => outage.call_error(server),
+                None => jsonrpc::error(
+                    INTERNAL_ERROR,
+                    format!("server '{server}' is not running in the Dockside gateway"),
+                ),
+            })
     }
 
     /// The error for a name whose server is a remote one out of reach.

@@ -42,8 +42,11 @@ pub trait RemoteAuth: Send + Sync {
     fn authorization(&self) -> BoxFuture<'_, Result<Option<String>, String>>;
     /// Called on a 401 or 403 with the `WWW-Authenticate` header; `Retry` sends the request
     /// again once.
-    fn challenge(&self, status: u16, www_authenticate: Option<String>)
-        -> BoxFuture<'_, AuthOutcome>;
+    fn challenge(
+        &self,
+        status: u16,
+        www_authenticate: Option<String>,
+    ) -> BoxFuture<'_, AuthOutcome>;
 }
 
 /// What to do after the server refused a request.
@@ -52,7 +55,9 @@ pub enum AuthOutcome {
     /// Send the request again (once): new credentials are ready.
     Retry,
     /// A person has to sign in; `message` says how.
-    NeedsSignIn { message: String },
+    NeedsSignIn {
+        message: String,
+    },
     Fail(String),
 }
 
@@ -210,14 +215,22 @@ pub fn launch(spec: &UpstreamSpec, remote: &RemoteSpec) -> std::io::Result<Launc
     let (log_tx, mut log_rx) = mpsc::unbounded_channel::<String>();
     tokio::spawn(async move {
         while let Some(line) = out_rx.recv().await {
-            if relay_out.write_all(format!("{line}\n").as_bytes()).await.is_err() {
+            if relay_out
+                .write_all(format!("{line}\n").as_bytes())
+                .await
+                .is_err()
+            {
                 return;
             }
         }
     });
     tokio::spawn(async move {
         while let Some(line) = log_rx.recv().await {
-            if relay_err.write_all(format!("{line}\n").as_bytes()).await.is_err() {
+            if relay_err
+                .write_all(format!("{line}\n").as_bytes())
+                .await
+                .is_err()
+            {
                 return;
             }
         }

@@ -56,7 +56,10 @@ impl Streamable {
         r
     }
 
-    fn get(&self, last_event_id: Option<&str>) -> impl Fn(&reqwest::Client) -> reqwest::RequestBuilder + '_ {
+    fn get(
+        &self,
+        last_event_id: Option<&str>,
+    ) -> impl Fn(&reqwest::Client) -> reqwest::RequestBuilder + '_ {
         let last = last_event_id.map(str::to_owned);
         move |c| {
             let mut r = self.in_session(c.get(&self.url).header(ACCEPT, "text/event-stream"));
@@ -74,7 +77,8 @@ impl Streamable {
             return vec![];
         }
         let Ok(msg) = serde_json::from_str::<Value>(data) else {
-            self.link.log(format!("{}: ignored an event that is not JSON", self.url));
+            self.link
+                .log(format!("{}: ignored an event that is not JSON", self.url));
             return vec![];
         };
         let msgs = jsonrpc::unbatch(msg);
@@ -139,7 +143,8 @@ impl Streamable {
         if method == Some("notifications/initialized") {
             self.listen();
         }
-        let Some(id) = id else { return None };
+        // Only a request waits for an answer.
+        let id = id?;
         if is_event_stream(&resp) {
             self.follow(resp, msg, &id).await;
         } else {
@@ -232,9 +237,10 @@ impl Streamable {
                             "{}: the GET stream {how}; resuming after event {id}",
                             self.url
                         )),
-                        None => self
-                            .link
-                            .log(format!("{}: the GET stream {how}; opening it again", self.url)),
+                        None => self.link.log(format!(
+                            "{}: the GET stream {how}; opening it again",
+                            self.url
+                        )),
                     }
                 }
                 Err(Failure::Http {

@@ -112,7 +112,10 @@ impl Relayed {
     async fn next_from_server(&mut self) -> Value {
         loop {
             let m = self.next().await;
-            if !m["method"].as_str().is_some_and(|m| m.ends_with("list_changed")) {
+            if !m["method"]
+                .as_str()
+                .is_some_and(|m| m.ends_with("list_changed"))
+            {
                 return m;
             }
         }
@@ -185,7 +188,9 @@ async fn legacy_sse(transport: Transport) {
     };
     assert_eq!(last, None);
     first
-        .send(Bytes::from("id: 1\nevent: endpoint\ndata: /message?session=a\n\n"))
+        .send(Bytes::from(
+            "id: 1\nevent: endpoint\ndata: /message?session=a\n\n",
+        ))
         .unwrap();
     let (path, msg, key) = within(posts.recv()).await.unwrap();
     assert_eq!(
@@ -236,8 +241,7 @@ struct Seen {
 }
 
 #[tokio::test]
-async fn streamable_http_carries_the_session_resumes_a_broken_call_stream_and_deletes_on_stop()
-{
+async fn streamable_http_carries_the_session_resumes_a_broken_call_stream_and_deletes_on_stop() {
     let seen = Arc::new(Mutex::new(Seen::default()));
     let (calls_tx, mut calls) = mpsc::unbounded_channel::<Chunks>();
     let (resumes_tx, mut resumes) = mpsc::unbounded_channel::<Chunks>();
@@ -299,7 +303,10 @@ async fn streamable_http_carries_the_session_resumes_a_broken_call_stream_and_de
     let base = serve(app).await;
     let mut relay = Relayed::start(&format!("{base}/mcp"), Transport::StreamableHttp, None);
     relay.send(initialize(1)).await;
-    assert_eq!(relay.next().await["result"]["protocolVersion"], "2025-06-18");
+    assert_eq!(
+        relay.next().await["result"]["protocolVersion"],
+        "2025-06-18"
+    );
     relay
         .send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
         .await;
@@ -352,10 +359,16 @@ async fn an_endpoint_nobody_listens_on_is_an_outage_naming_it() {
     let how = tokio::time::timeout(Duration::from_secs(10), relay.process.wait())
         .await
         .unwrap();
-    assert!(how.starts_with("is unreachable") && how.contains(&url), "{how}");
+    assert!(
+        how.starts_with("is unreachable") && how.contains(&url),
+        "{how}"
+    );
     match relay.process.outage() {
         Some(Outage::Unreachable(detail)) => {
-            assert!(detail.to_lowercase().contains("connection refused"), "{detail}")
+            assert!(
+                detail.to_lowercase().contains("connection refused"),
+                "{detail}"
+            )
         }
         other => panic!("{other:?}"),
     }
