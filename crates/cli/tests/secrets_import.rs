@@ -313,7 +313,10 @@ fn an_imported_remote_header_secret_lives_only_in_the_store() {
             text(&out.stderr)
         );
         let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
-        assert!(!all.contains(LINEAR_KEY), "dockside {args:?} printed the key");
+        assert!(
+            !all.contains(LINEAR_KEY),
+            "dockside {args:?} printed the key"
+        );
         text(&out.stdout)
     };
 
