@@ -44,7 +44,7 @@ pub fn native_remote(home: &Home, name: &str) -> anyhow::Result<Option<UpstreamS
 /// reach; returns the exit code.
 pub async fn run(spec: UpstreamSpec) -> anyhow::Result<i32> {
     let remote = spec.remote.as_ref().expect("a remote spec");
-    let mut launched = remote::launch(&spec, remote)?;
+    let mut launched = remote::launch(&spec.name, remote)?;
     let mut to_server = launched.stdin;
     let stdin = tokio::spawn(async move {
         let mut stdin = BufReader::new(tokio::io::stdin());

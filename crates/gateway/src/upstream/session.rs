@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::sync::{broadcast, oneshot, watch};
 
+use super::endpoint::Outage;
 use super::launch::{Launched, Launcher};
-use super::remote::Outage;
 use super::spec::UpstreamSpec;
 use crate::protocol::peer::{self, Peer};
 use crate::protocol::PROTOCOL_VERSIONS;

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::remote::RemoteSpec;
+use super::endpoint::RemoteSpec;
 
 /// How exposed names of a server are prefixed in the aggregated view.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -69,12 +69,7 @@ impl Relayed {
                 request: Duration::from_secs(10),
             },
         };
-        let spec = UpstreamSpec {
-            name: "far".into(),
-            command: url.to_owned(),
-            ..UpstreamSpec::default()
-        };
-        let l = launch(&spec, &remote).unwrap();
+        let l = launch("far", &remote).unwrap();
         if let Some(stderr) = l.stderr {
             // The relay's log lines, shown with `--nocapture`.
             tokio::spawn(async move {
