@@ -197,15 +197,14 @@ pub fn spec_from_server(
             remote::check_url(&r.url).map_err(|e| anyhow::anyhow!("server '{name}': {e}"))?;
             let transport = Transport::parse(r.transport.as_deref())
                 .map_err(|e| anyhow::anyhow!("server '{name}': {e}"))?;
-            let headers = remote_headers(name, server, &r.headers, source)?;
+            let (headers, secret_values) = remote_headers(name, server, &r.headers, source)?;
             remote::header_map(&headers).map_err(|e| anyhow::anyhow!("server '{name}': {e}"))?;
             Ok(UpstreamSpec {
                 name: name.to_string(),
                 command: r.url.clone(),
                 prefix,
                 tools: state.tools.clone(),
-                // Every header value counts: a URL's credentials are often plain headers.
-                secret_values: headers.iter().map(|(_, v)| v.clone()).collect(),
+                secret_values,
                 remote: Some(RemoteSpec {
                     url: r.url,
                     transport,
@@ -221,13 +220,15 @@ pub fn spec_from_server(
 
 /// A remote server's headers with their references filled: `${secret:NAME}` from the
 /// `--secrets` file or the store, Docker's `${VAR}` from the server's secret whose `env` is
-/// `VAR`. A reference without a value is an error naming the header and the secret.
+/// `VAR`. A reference without a value is an error naming the header and the secret. Also
+/// returns the secret values among them (those filled in, and plain values that are secrets by
+/// [`secrets::is_secret_env`]), for the secret scanner.
 fn remote_headers(
     name: &str,
     server: &Server,
     headers: &IndexMap<String, String>,
     source: &SecretSource,
-) -> anyhow::Result<Vec<(String, String)>> {
+) -> anyhow::Result<(Vec<(String, String)>, Vec<String>)> {
     let lookup = |secret: dockside_core::catalog::Secret| -> anyhow::Result<Option<String>> {
         let resolved = secrets::resolve(
             std::slice::from_ref(&secret),
@@ -238,7 +239,11 @@ fn remote_headers(
     };
     let declared = server.secrets.clone().unwrap_or_default();
     let mut out = Vec::new();
+    let mut secret_values = Vec::new();
     for (key, value) in headers {
+        if secrets::is_secret_env(key, value) && !secrets::has_references(value) {
+            secret_values.push(value.clone());
+        }
         let mut failed = None;
         let filled = secrets::fill_references(value, |r| {
             let secret = match r {
@@ -249,10 +254,12 @@ fn remote_headers(
                 },
                 secrets::Reference::Var(v) => declared.iter().find(|s| s.env == v)?.clone(),
             };
-            lookup(secret).unwrap_or_else(|e| {
+            let value = lookup(secret).unwrap_or_else(|e| {
                 failed = Some(e);
                 None
-            })
+            })?;
+            secret_values.push(value.clone());
+            Some(value)
         });
         if let Some(e) = failed {
             return Err(e.context(format!("server '{name}': header `{key}`")));
@@ -276,7 +283,7 @@ fn remote_headers(
             }
         }
     }
-    Ok(out)
+    Ok((out, secret_values))
 }
 
 /// Remote timeouts: the defaults, or `DOCKSIDE_REMOTE_CONNECT_TIMEOUT_MS` and
@@ -465,4 +472,90 @@ pub fn watched_paths(home: &Home, sel: &Selection) -> Vec<PathBuf> {
 /// Absolute form of a path given on the command line.
 pub fn absolute(p: &Path) -> PathBuf {
     std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn remote_server(server: serde_json::Value) -> Server {
+        serde_json::from_value(server).unwrap()
+    }
+
+    fn source(pairs: &[(&str, &str)]) -> SecretSource {
+        SecretSource {
+            env_file: Some(
+                (pairs.iter())
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
+            store: None,
+        }
+    }
+
+    #[test]
+    fn a_remote_spec_fills_its_headers_secrets_and_blocks_only_secrets() {
+        let server = remote_server(serde_json::json!({
+            "type": "remote",
+            "secrets": [{"name": "apify.key", "env": "APIFY_API_KEY"}],
+            "remote": {"url": "https://h.example/mcp", "transport_type": "sse", "headers": {
+                "Authorization": "Bearer ${APIFY_API_KEY}",
+                "X-Other": "${secret:other.token}",
+                "X-Team": "platform",
+            }},
+        }));
+        let spec = spec_from_server(
+            "r",
+            &server,
+            &ServerState::default(),
+            &source(&[("apify.key", "k-1"), ("other.token", "t-2")]),
+            &packages::Store::new(&Home::new(std::env::temp_dir())),
+        )
+        .unwrap();
+        let remote = spec.remote.unwrap();
+        assert_eq!(remote.transport, Transport::Sse);
+        assert_eq!(
+            remote.headers,
+            [
+                ("Authorization".to_owned(), "Bearer k-1".to_owned()),
+                ("X-Other".to_owned(), "t-2".to_owned()),
+                ("X-Team".to_owned(), "platform".to_owned()),
+            ]
+        );
+        assert_eq!(spec.secret_values, ["k-1", "t-2"]);
+        // Never a header value in its debug form.
+        assert!(!format!("{remote:?}").contains("k-1"));
+    }
+
+    #[test]
+    fn a_missing_header_secret_is_named_with_the_fix() {
+        let server = remote_server(serde_json::json!({"remote": {
+            "url": "https://h.example/mcp",
+            "headers": {"Authorization": "Bearer ${secret:gone}"},
+        }}));
+        let store = packages::Store::new(&Home::new(std::env::temp_dir()));
+        let err = spec_from_server("r", &server, &ServerState::default(), &source(&[]), &store)
+            .unwrap_err();
+        assert_eq!(
+            format!("{err:#}"),
+            "server 'r': header `Authorization` uses secret 'gone', which is not set; `dockside secret set gone` sets it"
+        );
+        let server = remote_server(serde_json::json!({"remote": {
+            "url": "https://h.example/mcp",
+            "headers": {"X-Key": "${NOPE}"},
+        }}));
+        let err = spec_from_server("r", &server, &ServerState::default(), &source(&[]), &store)
+            .unwrap_err();
+        assert!(
+            format!("{err:#}").contains("uses ${NOPE}, which none of its `secrets:` provides"),
+            "{err:#}"
+        );
+        let server = remote_server(serde_json::json!({"remote": {"url": "ftp://h/x"}}));
+        let err = spec_from_server("r", &server, &ServerState::default(), &source(&[]), &store)
+            .unwrap_err();
+        assert!(
+            format!("{err:#}").contains("not an http:// or https:// URL"),
+            "{err:#}"
+        );
+    }
 }

@@ -37,7 +37,6 @@ use crate::engine::watch;
 use crate::service::config::{self, Selection};
 use crate::service::options::RunOptions;
 use crate::transport::http;
-use crate::upstream::Outage;
 
 fn now_secs() -> u64 {
     SystemTime::now()
@@ -282,10 +281,7 @@ impl Daemon {
                 ServerStatus {
                     name: name.into(),
                     state: if let Some(o) = &outage {
-                        match o {
-                            Outage::Unreachable(_) => RunState::Unreachable,
-                            Outage::NeedsSignIn(_) => RunState::NeedsSignIn,
-                        }
+                        crate::engine::gateway::run_state(o)
                     } else if is_docker && self.docker.unavailable().is_some() {
                         RunState::DockerUnavailable
                     } else if note.crash_loop {

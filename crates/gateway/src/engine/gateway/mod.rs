@@ -77,6 +77,14 @@ impl Default for GatewayConfig {
     }
 }
 
+/// The control API's run state of a remote server out of reach.
+pub fn run_state(outage: &Outage) -> dockside_api::RunState {
+    match outage {
+        Outage::Unreachable(_) => dockside_api::RunState::Unreachable,
+        Outage::NeedsSignIn(_) => dockside_api::RunState::NeedsSignIn,
+    }
+}
+
 /// Something that happened to an upstream: the control API's event type, one definition in core.
 pub type GatewayEvent = dockside_api::Event;
 
@@ -391,13 +399,9 @@ impl Gateway {
             .insert(name.to_owned(), outage.clone());
         if previous.as_ref() != Some(&outage) {
             tracing::warn!(server = %name, "server '{name}' {outage}");
-            let state = match outage {
-                Outage::Unreachable(_) => dockside_api::RunState::Unreachable,
-                Outage::NeedsSignIn(_) => dockside_api::RunState::NeedsSignIn,
-            };
             let _ = self.inner.events.send(GatewayEvent::ServerUnavailable {
                 server: name.to_owned(),
-                state,
+                state: run_state(&outage),
                 error: outage.detail().to_owned(),
             });
         }
