@@ -520,3 +520,75 @@ fn claude_desktop_reaches_a_remote_server_natively_and_managed_and_switches_back
         "switch development gives the file back byte for byte"
     );
 }
+
+/// A process killed on drop.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// An endpoint that answers every request with 401, as a server that wants a sign-in does.
+fn refusing_endpoint() -> (Killed, String) {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new("node")
+        .args([
+            "-e",
+            "require('http').createServer((q, s) => { s.writeHead(401, {'WWW-Authenticate': 'Bearer realm=\"e2e\"'}); s.end(); }).listen(Number(process.env.PORT), '127.0.0.1')",
+        ])
+        .env("PORT", port.to_string())
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("start node");
+    let child = Killed(child);
+    let addr = format!("127.0.0.1:{port}");
+    wait_for("the refusing endpoint", Duration::from_secs(30), || {
+        TcpStream::connect(&addr).ok().map(drop)
+    });
+    (child, format!("http://{addr}/mcp"))
+}
+
+#[test]
+fn a_remote_that_wants_credentials_needs_sign_in_and_its_calls_say_so() {
+    let (_endpoint, url) = refusing_endpoint();
+    let home = TestHome::new();
+    let text = json!({"registry": {
+        "demo": {"command": demo_command("demo")},
+        "locked": {"type": "remote", "remote": {"url": url}},
+    }})
+    .to_string();
+    home.write_catalog_text("e2e", &text);
+    write_managed_state(&home, &["demo", "locked"]);
+    let mut cmd = home.dockside();
+    cmd.args(["daemon", "--log-calls=false"])
+        .env("DOCKSIDE_SECRET_STORE", "file");
+    let gw = HttpGateway::start(cmd);
+    wait_state(&gw, &home, "demo", "running");
+    let locked = wait_state(&gw, &home, "locked", "needs-sign-in");
+    let error = locked["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("HTTP 401") && error.contains(&url),
+        "{locked}"
+    );
+
+    let doc = dockside_e2e::mcp_client(&json!({
+        "connect": http(&gw, &home, "/mcp/locked"),
+        "steps": [{"op": "callTool", "name": "echo", "arguments": {"message": "x"}}],
+    }));
+    let message = doc["results"][0]["error"]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        message.contains("server 'locked' needs sign-in") && message.contains("HTTP 401"),
+        "{doc:#}"
+    );
+    // Not retried: it waits for credentials and a restart.
+    assert_eq!(status_of(&gw, &home, "locked")["restarts"], 0);
+}
