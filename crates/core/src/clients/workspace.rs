@@ -44,10 +44,12 @@ pub fn server_views(ws: &Workspace, client: &str) -> Vec<ServerView> {
                         }
                     })
                 }
-                // Headers naming secrets never go into a client file: `dockside connect
-                // --server NAME` fills them and relays to the server.
+                // Headers naming secrets never go into a client file, and clients' remote
+                // entries speak Streamable HTTP only: `dockside connect --server NAME` fills
+                // the secrets in and speaks either transport to the server.
                 (ServerMode::Native, Ok(Launch::Remote(r)))
-                    if r.headers.values().any(|v| secrets::has_references(v)) =>
+                    if r.headers.values().any(|v| secrets::has_references(v))
+                        || r.transport.as_deref() == Some("sse") =>
                 {
                     Some(DesiredEntry::Gateway {
                         server: e.name.to_owned(),
@@ -372,4 +374,65 @@ pub fn import_into_store(
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::ServerType;
+    use crate::Home;
+
+    #[test]
+    fn a_native_remote_is_its_url_unless_it_needs_dockside_to_reach_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ws = Workspace::load(Home::new(dir.path())).unwrap();
+        let remote = |url: &str, transport: Option<&str>, header: Option<&str>| Server {
+            server_type: Some(ServerType::Remote),
+            remote: Some(Remote {
+                url: Some(url.into()),
+                transport_type: transport.map(str::to_owned),
+                headers: header.map(|v| [("Authorization".to_owned(), v.to_owned())].into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        for (name, server) in [
+            (
+                "plain",
+                remote("https://a/mcp", None, Some("Bearer public")),
+            ),
+            (
+                "secret",
+                remote("https://b/mcp", None, Some("Bearer ${secret:b.key}")),
+            ),
+            ("legacy", remote("https://c/sse", Some("sse"), None)),
+        ] {
+            ws.add_server("local", name, server).unwrap();
+            ws.set_mode(name, Mode::Native).unwrap();
+        }
+        let entries: Vec<(String, Option<DesiredEntry>)> = server_views(&ws, "cursor")
+            .into_iter()
+            .map(|v| (v.name, v.native))
+            .collect();
+        let gateway = |s: &str| {
+            Some(DesiredEntry::Gateway {
+                server: s.to_owned(),
+            })
+        };
+        assert_eq!(
+            entries,
+            [
+                (
+                    "plain".to_owned(),
+                    Some(DesiredEntry::Remote {
+                        server: "plain".into(),
+                        url: "https://a/mcp".into(),
+                        headers: [("Authorization".to_owned(), "Bearer public".to_owned())].into(),
+                    })
+                ),
+                ("secret".to_owned(), gateway("secret")),
+                ("legacy".to_owned(), gateway("legacy")),
+            ]
+        );
+    }
 }

@@ -381,10 +381,15 @@ impl Upstream {
             }
             Err(_) => {
                 let _ = stop_tx.send(Duration::from_millis(200));
-                return Err(fail(
-                    format!("no answer to initialize within {}s", init_timeout.as_secs()),
-                    &stderr_tail,
-                ));
+                let what = format!("no answer to initialize within {}s", init_timeout.as_secs());
+                // A remote server that does not answer is out of reach, not broken.
+                if let Some(remote) = &spec.remote {
+                    return Err(StartError::Unavailable {
+                        server: name.clone(),
+                        outage: Outage::Unreachable(format!("{}: {what}", remote.url)),
+                    });
+                }
+                return Err(fail(what, &stderr_tail));
             }
         };
         peer.notify("notifications/initialized", None, None);
