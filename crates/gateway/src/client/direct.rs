@@ -20,9 +20,16 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use crate::service::config::{spec_from_server, SecretSource, Selection};
 use crate::upstream::{remote, UpstreamSpec};
 
-/// The spec of `name` when it is a remote server in `native` mode.
+/// The spec of `name` when it is a remote server in `native` mode. Catalogs that do not load
+/// are the daemon's to report: `None`.
 pub fn native_remote(home: &Home, name: &str) -> anyhow::Result<Option<UpstreamSpec>> {
-    let ws = Workspace::load(home.clone())?;
+    let ws = match Workspace::load(home.clone()) {
+        Ok(ws) => ws,
+        Err(e) => {
+            tracing::debug!("not looking for a native remote server: {e}");
+            return Ok(None);
+        }
+    };
     let Some(entry) = ws.server(name) else {
         return Ok(None);
     };
