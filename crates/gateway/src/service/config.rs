@@ -197,7 +197,10 @@ pub fn spec_from_server(
             remote::check_url(&r.url).map_err(|e| anyhow::anyhow!("server '{name}': {e}"))?;
             let transport = Transport::parse(r.transport.as_deref())
                 .map_err(|e| anyhow::anyhow!("server '{name}': {e}"))?;
-            let (headers, secret_values) = remote_headers(name, server, &r.headers, source)?;
+            let Filled {
+                headers,
+                secret_values,
+            } = remote_headers(name, server, &r.headers, source)?;
             remote::header_map(&headers).map_err(|e| anyhow::anyhow!("server '{name}': {e}"))?;
             Ok(UpstreamSpec {
                 name: name.to_string(),
@@ -228,7 +231,7 @@ fn remote_headers(
     server: &Server,
     headers: &IndexMap<String, String>,
     source: &SecretSource,
-) -> anyhow::Result<(Vec<(String, String)>, Vec<String>)> {
+) -> anyhow::Result<Filled> {
     let lookup = |secret: dockside_core::catalog::Secret| -> anyhow::Result<Option<String>> {
         let resolved = secrets::resolve(
             std::slice::from_ref(&secret),
@@ -283,7 +286,16 @@ fn remote_headers(
             }
         }
     }
-    Ok((out, secret_values))
+    Ok(Filled {
+        headers: out,
+        secret_values,
+    })
+}
+
+/// A remote server's headers, filled, and the secret values among them.
+struct Filled {
+    headers: Vec<(String, String)>,
+    secret_values: Vec<String>,
 }
 
 /// Remote timeouts: the defaults, or `DOCKSIDE_REMOTE_CONNECT_TIMEOUT_MS` and
