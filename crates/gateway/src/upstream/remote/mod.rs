@@ -148,8 +148,8 @@ impl Process for RemoteProcess {
     }
 }
 
-/// The relay: the gateway's lines in, each sent on the transport in its own task (a long call
-/// must not hold up the answer to a sampling request it caused).
+/// The relay: the gateway's lines in, each request and response sent on the transport in its
+/// own task (a long call must not hold up the answer to a sampling request it caused).
 struct Relay {
     link: Arc<Link>,
     url: String,
@@ -168,6 +168,13 @@ impl Relay {
         if self.transport == Transport::Sse {
             self.legacy();
         }
+        let (queue, mut queued) = mpsc::unbounded_channel::<Value>();
+        let me = self.clone();
+        self.link.spawn(async move {
+            while let Some(msg) = queued.recv().await {
+                me.clone().dispatch(msg).await;
+            }
+        });
         loop {
             tokio::select! {
                 _ = &mut stop => {
@@ -188,10 +195,22 @@ impl Relay {
                         return ("stopped: the gateway closed its input".into(), None);
                     };
                     let Ok(msg) = serde_json::from_str::<Value>(&line) else { continue };
-                    let me = self.clone();
-                    self.link.spawn(async move { me.send(msg).await });
+                    let _ = queue.send(msg);
                 }
             }
+        }
+    }
+
+    /// Sends the gateway's messages in order as far as order matters: a notification is
+    /// delivered before anything that follows it (`initialized` before the first `tools/list`,
+    /// or a server that changes its lists on `initialized` answers with the old ones), while
+    /// requests and responses go in their own tasks.
+    async fn dispatch(self: Arc<Self>, msg: Value) {
+        if matches!(jsonrpc::classify(&msg), Kind::Notification { .. }) {
+            self.send(msg).await;
+        } else {
+            let me = self.clone();
+            self.link.spawn(async move { me.send(msg).await });
         }
     }
 
