@@ -106,6 +106,9 @@ export function applyEvent(rows: readonly ServerView[], event: DaemonEvent): Ser
     case 'start-failed':
       next = { ...row, state: 'failed', error: event.error };
       break;
+    case 'server-unavailable':
+      next = { ...row, state: event.state === 'needs-sign-in' ? 'needs sign-in' : 'unreachable', pid: null, error: event.error };
+      break;
     case 'server-stopped':
       next = { ...row, state: 'stopped', pid: null };
       break;
