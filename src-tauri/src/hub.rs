@@ -577,6 +577,8 @@ fn state_name(s: &ServerStatus, mode: Mode) -> String {
         }
         RunState::Failed => "failed",
         RunState::DockerUnavailable => "docker unavailable",
+        RunState::Unreachable => "unreachable",
+        RunState::NeedsSignIn => "needs sign-in",
     }
     .into()
 }
@@ -589,7 +591,12 @@ pub fn tray_status(daemon: &DaemonState, rows: &[ServerView]) -> TrayStatus {
     let bad = rows.iter().any(|r| {
         matches!(
             r.state.as_str(),
-            "crash-loop" | "failed" | "restarting" | "docker unavailable"
+            "crash-loop"
+                | "failed"
+                | "restarting"
+                | "docker unavailable"
+                | "unreachable"
+                | "needs sign-in"
         )
     });
     if bad {

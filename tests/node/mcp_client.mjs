@@ -24,6 +24,10 @@
 //       "headers": {"Authorization": "Bearer …"}
 //     },
 //     "clientInfo": {"name": "dockside-e2e", "version": "0.0.0"},  // optional
+//     "sampling": true,                              // optional: declare sampling and answer each
+//                                                    // sampling/createMessage with the text
+//                                                    // "sampled: <the messages' text>"; the output's
+//                                                    // "sampling" lists the texts asked for
 //     "timeoutMs": 60000,                            // default per-request timeout
 //     "steps": [ STEP, … ]
 //   }
@@ -68,7 +72,7 @@ import { readFileSync } from 'node:fs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolResultSchema, CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 
 const USAGE = "usage: node mcp_client.mjs '<spec JSON>' | @spec.json | -   (see the comment at the top)";
 
@@ -270,7 +274,17 @@ async function main() {
       doc.protocolVersion = version;
       setProtocolVersion?.(version);
     };
-    client = new Client(spec.clientInfo ?? { name: 'dockside-e2e', version: '0.0.0' }, { capabilities: {} });
+    client = new Client(spec.clientInfo ?? { name: 'dockside-e2e', version: '0.0.0' }, {
+      capabilities: spec.sampling ? { sampling: {} } : {},
+    });
+    if (spec.sampling) {
+      doc.sampling = [];
+      client.setRequestHandler(CreateMessageRequestSchema, async (req) => {
+        const text = req.params.messages.map((m) => m.content?.text ?? '').join(' ');
+        doc.sampling.push(text);
+        return { model: 'dockside-test-model', role: 'assistant', content: { type: 'text', text: `sampled: ${text}` } };
+      });
+    }
     client.fallbackNotificationHandler = async (notification) => recordNotification(notification);
     client.onclose = () => {
       if (!closing) doc.closed = true;

@@ -102,6 +102,7 @@ export type DaemonEvent =
   | { type: 'server-restarted'; server: string; pid: number | null; attempt: number }
   | { type: 'crash-loop'; server: string; crashes: number; startup?: boolean; cause?: string | null; stderr?: string[] }
   | { type: 'start-failed'; server: string; error: string }
+  | { type: 'server-unavailable'; server: string; state: 'unreachable' | 'needs-sign-in'; error: string }
   | { type: 'tools-changed'; server: string; tools: number }
   | { type: 'log'; server: string; line: string; at_ms?: number }
   | {

@@ -119,6 +119,19 @@ describe('servers screen', () => {
     expect(root.querySelector('.screen-summary')?.textContent).toContain('1 needs attention');
   });
 
+  it('shows a remote server out of reach, and back', async () => {
+    const { screen } = mount();
+    await screen.refresh();
+    screen.applyEvent({ type: 'server-unavailable', server: 'demo', state: 'unreachable', error: 'http://h/mcp: connection refused' });
+    expect(row('demo').dataset.state).toBe('unreachable');
+    expect(row('demo').querySelector('.pill')?.className).toContain('pill-bad');
+    expect(row('demo').querySelector('.state-detail')?.textContent).toBe('http://h/mcp: connection refused');
+    screen.applyEvent({ type: 'server-restarted', server: 'demo', pid: null, attempt: 2 });
+    expect(row('demo').dataset.state).toBe('running');
+    screen.applyEvent({ type: 'server-unavailable', server: 'demo', state: 'needs-sign-in', error: 'HTTP 401' });
+    expect(row('demo').querySelector('.pill')?.textContent).toBe('needs sign-in');
+  });
+
   it('says when Docker is not available, and when it is back', async () => {
     const { screen } = mount();
     await screen.refresh();

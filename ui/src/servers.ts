@@ -50,6 +50,8 @@ const STATE_KINDS: Record<string, string> = {
   failed: 'bad',
   'crash-loop': 'bad',
   'docker unavailable': 'bad',
+  unreachable: 'bad',
+  'needs sign-in': 'bad',
 };
 
 export function stateKind(state: string): string {
@@ -104,6 +106,9 @@ export function applyEvent(rows: readonly ServerView[], event: DaemonEvent): Ser
       break;
     case 'start-failed':
       next = { ...row, state: 'failed', error: event.error };
+      break;
+    case 'server-unavailable':
+      next = { ...row, state: event.state === 'needs-sign-in' ? 'needs sign-in' : 'unreachable', pid: null, error: event.error };
       break;
     case 'server-stopped':
       next = { ...row, state: 'stopped', pid: null };

@@ -37,7 +37,7 @@ pub mod start;
 
 pub use client::{ClientError, DaemonClient};
 pub use files::{read_info, read_token, DEFAULT_PORT};
-pub use sse::SseParser;
+pub use sse::{SseEvent, SseParser};
 pub use start::ensure_daemon;
 
 /// What a running daemon writes to `<home>/daemon.json` so clients can find it.
@@ -81,6 +81,12 @@ pub enum RunState {
     /// A `docker` server while Docker is absent, stopped or refused (see `error`); it starts
     /// again by itself when Docker answers.
     DockerUnavailable,
+    /// A remote server that cannot be reached (see `error`: the HTTP status or connection
+    /// error); Dockside keeps trying with backoff and it recovers by itself.
+    Unreachable,
+    /// A remote server that refused Dockside's credentials or has none (see `error`); not
+    /// retried until signed in and restarted.
+    NeedsSignIn,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -271,6 +277,13 @@ pub enum Event {
     },
     StartFailed {
         server: String,
+        error: String,
+    },
+    /// A remote server became unreachable or needs sign-in (`state`), with why (`error`).
+    /// It leaves that state with `server-restarted` (or `server-started`).
+    ServerUnavailable {
+        server: String,
+        state: RunState,
         error: String,
     },
     ToolsChanged {

@@ -1,4 +1,5 @@
-//! The one Server-Sent Events parser: bytes in, each completed event's `data` out.
+//! The one Server-Sent Events parser: bytes in, each completed event out ([`SseParser::push`]
+//! gives its `data`, [`SseParser::push_events`] also its `event` type and `id`).
 //!
 //! Used for the control API's `/api/events` and for MCP's Streamable HTTP streams (the
 //! `dockside connect` bridge). Lines are split on bytes (`\n`, `\r\n` or `\r`, per the SSE
@@ -15,17 +16,36 @@ pub struct SseParser {
     event: Event,
 }
 
-/// The event being read: its `data` lines so far, and the last `id` seen.
+/// The event being read: its `data` lines so far, its `event` type, and the last `id` seen.
 #[derive(Debug, Default)]
 struct Event {
     data: Vec<String>,
     has_data: bool,
+    kind: Option<String>,
     last_event_id: Option<String>,
+}
+
+/// One completed event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SseEvent {
+    /// The `event:` field; `message` when the event had none.
+    pub kind: String,
+    pub data: String,
+    /// The last event id in effect when it completed (for `Last-Event-ID`).
+    pub id: Option<String>,
 }
 
 impl SseParser {
     /// Feeds bytes; returns the data of every event completed by them.
     pub fn push(&mut self, bytes: &[u8]) -> Vec<String> {
+        self.push_events(bytes)
+            .into_iter()
+            .map(|e| e.data)
+            .collect()
+    }
+
+    /// Feeds bytes; returns every event completed by them.
+    pub fn push_events(&mut self, bytes: &[u8]) -> Vec<SseEvent> {
         self.buffer.extend_from_slice(bytes);
         let mut out = Vec::new();
         let mut start = 0;
@@ -59,16 +79,21 @@ impl SseParser {
 }
 
 impl Event {
-    /// Handles one whole line; returns an event's data when the line ends it.
-    fn line(&mut self, line: &[u8]) -> Option<String> {
+    /// Handles one whole line; returns the event when the line ends it.
+    fn line(&mut self, line: &[u8]) -> Option<SseEvent> {
         if line.is_empty() {
+            let kind = self.kind.take();
             if !self.has_data {
                 return None;
             }
             self.has_data = false;
             let data = self.data.join("\n");
             self.data.clear();
-            return Some(data);
+            return Some(SseEvent {
+                kind: kind.unwrap_or_else(|| "message".to_owned()),
+                data,
+                id: self.last_event_id.clone(),
+            });
         }
         let (field, value) = match line.iter().position(|&b| b == b':') {
             Some(0) => return None, // a comment (keep-alive)
@@ -84,7 +109,8 @@ impl Event {
                 self.has_data = true;
             }
             b"id" if !value.contains(&0) => self.last_event_id = Some(decode(value)),
-            // `event:` and `retry:` carry nothing a caller here uses.
+            b"event" => self.kind = Some(decode(value)),
+            // `retry:` carries nothing a caller here uses.
             _ => {}
         }
         None
@@ -129,6 +155,30 @@ mod tests {
         let mut p = SseParser::default();
         assert_eq!(p.push(b"id: 7\nevent: message\ndata\n\n"), [""]);
         assert_eq!(p.last_event_id(), Some("7"));
+    }
+
+    #[test]
+    fn event_types_and_ids() {
+        let mut p = SseParser::default();
+        let got = p.push_events(b"event: endpoint\ndata: /messages?s=1\n\nid: 4\ndata: {}\n\n");
+        assert_eq!(
+            got,
+            [
+                SseEvent {
+                    kind: "endpoint".into(),
+                    data: "/messages?s=1".into(),
+                    id: None
+                },
+                SseEvent {
+                    kind: "message".into(),
+                    data: "{}".into(),
+                    id: Some("4".into())
+                }
+            ]
+        );
+        // A type without data dispatches nothing and does not leak into the next event.
+        assert!(p.push_events(b"event: ping\n\n").is_empty());
+        assert_eq!(p.push_events(b"data: x\n\n")[0].kind, "message");
     }
 
     #[test]

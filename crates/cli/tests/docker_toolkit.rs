@@ -108,7 +108,7 @@ fn the_profile_the_clients_run_comes_over() {
         [
             ("github-official", "docker"),
             ("filesystem", "docker"),
-            ("cloudflare-docs", "off")
+            ("cloudflare-docs", "managed")
         ]
     );
     assert_eq!(
@@ -165,10 +165,7 @@ fn secrets_to_set_are_listed_with_the_command() {
     let user = User::new();
     let out = user.ok(&["catalog", "import", "--docker"]);
     assert!(out.contains("imported github-official (docker)"), "{out}");
-    assert!(
-        out.contains("note: remote servers do not run behind Dockside's gateway yet"),
-        "{out}"
-    );
+    assert!(out.contains("imported cloudflare-docs (managed)"), "{out}");
     assert!(
         out.contains("  dockside secret set github.personal_access_token"),
         "{out}"

@@ -281,3 +281,89 @@ fn exec_errors_go_to_stderr_and_name_the_fix() {
     assert!(err.contains("dockside secret set gh.token"), "{err}");
     assert!(sandbox.ok(&["exec", "--help"]).contains("secret"));
 }
+
+const LINEAR_KEY: &str = "lin_api_DocksideE2eRemoteKey0123456789";
+
+/// A remote entry's credentials: `client import` moves a secret header value to the store and
+/// the catalog names it as `${secret:NAME}`; connecting the client writes a
+/// `dockside connect --server NAME` entry instead of the URL, so its file holds no secret.
+#[test]
+fn an_imported_remote_header_secret_lives_only_in_the_store() {
+    let sandbox = Sandbox::new();
+    let user_home = tempfile::tempdir().unwrap();
+    let config = user_home.path().join(".cursor/mcp.json");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    let original = format!(
+        "{{\n  \"mcpServers\": {{\n    \"linear\": {{\n      \"url\": \"https://mcp.linear.app/mcp\",\n      \
+         \"headers\": {{ \"Authorization\": \"Bearer {LINEAR_KEY}\", \"X-Team\": \"platform\" }}\n    }}\n  }}\n}}\n"
+    );
+    std::fs::write(&config, &original).unwrap();
+    let dockside = |args: &[&str]| -> String {
+        let out = sandbox
+            .command(args)
+            .env("HOME", user_home.path())
+            .env("XDG_CONFIG_HOME", user_home.path().join(".config"))
+            .env("DOCKSIDE_SECRET_STORE", "file")
+            .env("DOCKSIDE_LAUNCHER", env!("CARGO_BIN_EXE_dockside"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "dockside {args:?}: {}",
+            text(&out.stderr)
+        );
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert!(
+            !all.contains(LINEAR_KEY),
+            "dockside {args:?} printed the key"
+        );
+        text(&out.stdout)
+    };
+
+    let report: Value =
+        serde_json::from_str(&dockside(&["client", "import", "--all", "--json"])).unwrap();
+    let linear = (report.as_array().unwrap().iter())
+        .find(|r| r["name"] == "linear")
+        .unwrap_or_else(|| panic!("linear not imported: {report}"));
+    assert_eq!(
+        linear["moved_secrets"],
+        json!([{"env": "Authorization", "secret": "linear.authorization"}])
+    );
+    let store: Value =
+        serde_json::from_slice(&std::fs::read(sandbox.path().join("secrets.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        store["linear.authorization"],
+        format!("Bearer {LINEAR_KEY}")
+    );
+    let catalog = std::fs::read_to_string(sandbox.path().join("catalogs/imported.yaml")).unwrap();
+    assert!(
+        catalog.contains("Authorization: ${secret:linear.authorization}")
+            && catalog.contains("X-Team: platform")
+            && catalog.contains("url: https://mcp.linear.app/mcp"),
+        "{catalog}"
+    );
+    assert_eq!(
+        files_holding(sandbox.path(), LINEAR_KEY, &["secrets.json"]),
+        Vec::<PathBuf>::new()
+    );
+    // The same URL again is the same server, whatever its headers say.
+    let again: Value =
+        serde_json::from_str(&dockside(&["client", "import", "--all", "--json"])).unwrap();
+    assert!(
+        (again.as_array().unwrap().iter()).all(|r| r["status"] == "exists"),
+        "{again}"
+    );
+
+    dockside(&["client", "connect", "cursor", "--adopt"]);
+    let now = std::fs::read_to_string(&config).unwrap();
+    assert!(!now.contains(LINEAR_KEY), "{now}");
+    let doc: Value = serde_json::from_str(&now).unwrap();
+    assert_eq!(
+        doc["mcpServers"]["linear"]["args"],
+        json!(["connect", "--server", "linear"]),
+        "{now}"
+    );
+    dockside(&["client", "disconnect", "cursor"]);
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), original);
+}

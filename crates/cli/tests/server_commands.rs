@@ -238,3 +238,108 @@ fn limits_and_network_are_checked_and_kept_in_the_state() {
     );
     assert_eq!(s["network"], "none");
 }
+
+#[test]
+fn a_remote_server_is_added_in_dockers_shape_and_bad_input_is_named() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.ok(&[
+        "server",
+        "add",
+        "linear",
+        "--url",
+        "https://mcp.linear.app/mcp",
+        "--header",
+        "Authorization=Bearer lin_api_0123456789abcdef",
+        "--header",
+        "X-Team: platform",
+    ]);
+    assert!(out.contains("(managed)"), "{out}");
+    assert!(!out.contains("lin_api_0123456789abcdef"), "{out}");
+    sandbox.ok(&[
+        "server",
+        "add",
+        "docs",
+        "--url",
+        "http://127.0.0.1:9/sse",
+        "--transport",
+        "sse",
+        "--mode",
+        "native",
+    ]);
+    let catalog = std::fs::read_to_string(sandbox.path().join("catalogs/local.yaml")).unwrap();
+    assert_eq!(
+        catalog,
+        "registry:\n  linear:\n    type: remote\n    remote:\n      url: https://mcp.linear.app/mcp\n      \
+         headers:\n        Authorization: ${secret:linear.authorization}\n        X-Team: platform\n  \
+         docs:\n    type: remote\n    remote:\n      url: http://127.0.0.1:9/sse\n      transport_type: sse\n"
+    );
+    sandbox.ok(&["server", "edit", "docs", "--transport", "streamable-http"]);
+    assert!(
+        std::fs::read_to_string(sandbox.path().join("catalogs/local.yaml"))
+            .unwrap()
+            .contains("transport_type: streamable-http")
+    );
+
+    let before = snapshot(sandbox.path());
+    for (args, said) in [
+        (
+            &["server", "add", "x", "--url", "ftp://h/mcp"][..],
+            "not an http:// or https:// URL",
+        ),
+        (
+            &["server", "add", "x", "--url", "mcp.example.com"],
+            "is not a URL",
+        ),
+        (
+            &[
+                "server",
+                "add",
+                "x",
+                "--url",
+                "https://h/mcp",
+                "--transport",
+                "ws",
+            ],
+            "unknown transport_type `ws`",
+        ),
+        (
+            &[
+                "server",
+                "add",
+                "x",
+                "--url",
+                "https://h/mcp",
+                "--header",
+                "Bad Name=1",
+            ],
+            "`Bad Name` is not a valid HTTP header name",
+        ),
+        (
+            &[
+                "server", "add", "x", "--header", "A=1", "--", "node", "x.js",
+            ],
+            "--transport and --header are for a remote server",
+        ),
+        (
+            &[
+                "server",
+                "add",
+                "x",
+                "--url",
+                "https://h/mcp",
+                "--image",
+                "mcp/x",
+            ],
+            "cannot be used with",
+        ),
+        (&["server", "mode", "linear", "docker"], "use `managed`"),
+    ] {
+        let err = sandbox.fails(args);
+        assert!(err.contains(said), "{args:?}: {err}");
+    }
+    assert_eq!(
+        snapshot(sandbox.path()),
+        before,
+        "a refused command wrote nothing"
+    );
+}

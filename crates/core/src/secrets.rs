@@ -363,6 +363,73 @@ pub fn resolve(
     Ok(out)
 }
 
+/// A reference in a remote server's header value: `${secret:NAME}` (a stored secret by name)
+/// or Docker's `${VAR}` (the value of the server's secret whose `env` is `VAR`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reference<'a> {
+    Secret(&'a str),
+    Var(&'a str),
+}
+
+/// `value` with every reference replaced by what `lookup` gives; `Err` names the first
+/// reference it has no value for. Text that is not a well-formed reference stays as it is.
+pub fn fill_references<'a>(
+    value: &'a str,
+    mut lookup: impl FnMut(Reference<'a>) -> Option<String>,
+) -> Result<String, Reference<'a>> {
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(start) = rest.find("${") {
+        let Some(len) = rest[start..].find('}') else {
+            break;
+        };
+        let inner = &rest[start + 2..start + len];
+        let reference = match inner.strip_prefix("secret:") {
+            Some(name) if !name.is_empty() => Some(Reference::Secret(name)),
+            Some(_) => None,
+            None => {
+                let var = !inner.is_empty()
+                    && !inner.starts_with(|c: char| c.is_ascii_digit())
+                    && inner.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                var.then_some(Reference::Var(inner))
+            }
+        };
+        out.push_str(&rest[..start]);
+        match reference {
+            Some(r) => out.push_str(&lookup(r).ok_or(r)?),
+            None => out.push_str(&rest[start..start + len + 1]),
+        }
+        rest = &rest[start + len + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Moves the secret values out of a remote server's headers (the server is named `server`):
+/// a header whose name or value says it holds a secret ([`is_secret_env`]: `Authorization`,
+/// `X-API-Key`, a token-shaped value) and names no reference yet gets
+/// `${secret:<server>.<header>}` instead. Returns each `(secret name, header, value)` to store.
+pub fn move_header_secrets(
+    server: &str,
+    headers: &mut IndexMap<String, String>,
+) -> Vec<(String, String, String)> {
+    let mut moved = Vec::new();
+    for (header, value) in headers.iter_mut() {
+        if has_references(value) || !is_secret_env(header, value) {
+            continue;
+        }
+        let name = secret_name_for(server, header);
+        let secret = std::mem::replace(value, format!("${{secret:{name}}}"));
+        moved.push((name, header.clone(), secret));
+    }
+    moved
+}
+
+/// Whether `value` holds a reference only Dockside can fill (so no client file may hold it).
+pub fn has_references(value: &str) -> bool {
+    fill_references(value, |_| None).is_err()
+}
+
 /// The text that stands for stored secret `NAME` where Dockside keeps a copy of a user's own
 /// text (a client entry it replaced, in `clients.json`; a client file's backup):
 /// `${dockside-secret:NAME}`.
@@ -653,6 +720,61 @@ pub fn secret_name_for(server: &str, env: &str) -> String {
     };
     let name = format!("{}.{}", clean(server), clean(env));
     name.trim_start_matches(['.', '-']).to_owned()
+}
+
+#[cfg(test)]
+mod reference_tests {
+    use super::*;
+
+    #[test]
+    fn references_are_filled_and_others_kept() {
+        let got = fill_references("Bearer ${secret:gh.token} ${API_KEY} ${1x} $${} ${", |r| {
+            Some(match r {
+                Reference::Secret(n) => format!("<{n}>"),
+                Reference::Var(v) => format!("[{v}]"),
+            })
+        });
+        assert_eq!(got.unwrap(), "Bearer <gh.token> [API_KEY] ${1x} $${} ${");
+        assert_eq!(
+            fill_references("x ${secret:a}", |_| None),
+            Err(Reference::Secret("a"))
+        );
+        assert!(has_references("Bearer ${TOKEN}"));
+        assert!(!has_references("Bearer abc"));
+    }
+
+    #[test]
+    fn secret_headers_move_and_references_stay() {
+        let mut headers: IndexMap<String, String> = [
+            ("Authorization", "Bearer abc123"),
+            ("X-API-Key", "k-1"),
+            ("X-Trace", "on"),
+            ("X-Token", "${secret:mine}"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let moved = move_header_secrets("linear", &mut headers);
+        assert_eq!(
+            moved,
+            [
+                (
+                    "linear.authorization".to_owned(),
+                    "Authorization".to_owned(),
+                    "Bearer abc123".to_owned()
+                ),
+                (
+                    "linear.x-api-key".to_owned(),
+                    "X-API-Key".to_owned(),
+                    "k-1".to_owned()
+                )
+            ]
+        );
+        assert_eq!(headers["Authorization"], "${secret:linear.authorization}");
+        assert_eq!(headers["X-API-Key"], "${secret:linear.x-api-key}");
+        assert_eq!(headers["X-Trace"], "on");
+        assert_eq!(headers["X-Token"], "${secret:mine}");
+    }
 }
 
 #[cfg(test)]

@@ -138,7 +138,10 @@ fn the_profile_behind_mcp_docker_comes_over_in_docker_mode() {
             "GITHUB_PERSONAL_ACCESS_TOKEN"
         )]
     );
-    assert_eq!(ws.server("cloudflare-docs").unwrap().state.mode, Mode::Off);
+    assert_eq!(
+        ws.server("cloudflare-docs").unwrap().state.mode,
+        Mode::Managed
+    );
     assert_eq!(
         std::fs::read(&w.database).unwrap(),
         database_bytes,
@@ -225,9 +228,9 @@ fn the_switch_replaces_mcp_docker_and_undo_puts_every_byte_back() {
     };
     let plan = switch::plan_production(&ws, &w.ctx, &opts).unwrap();
     assert!(plan.docker_gateway.iter().all(|g| g.replaced));
-    // The remote server is off in Dockside: the clients lose it, and the plan says so.
+    // The remote server runs behind Dockside's gateway, as it ran behind Docker's.
     assert!(
-        plan.warnings.iter().any(|m| m.contains("cloudflare-docs")),
+        plan.warnings.iter().all(|m| !m.contains("cloudflare-docs")),
         "{:?}",
         plan.warnings
     );
@@ -245,6 +248,7 @@ fn the_switch_replaces_mcp_docker_and_undo_puts_every_byte_back() {
         let text = read(path);
         assert!(!text.contains("MCP_DOCKER"), "{text}");
         assert!(text.contains("\"github-official\""), "{text}");
+        assert!(text.contains("\"cloudflare-docs\""), "{text}");
         assert!(
             text.contains("\"notes\""),
             "the user's own entry stays: {text}"

@@ -29,8 +29,8 @@ enum Action {
         one profile: --profile NAME, else the profile the clients' `MCP_DOCKER` entries run \
         (`docker mcp gateway run --profile NAME`), else `default`. They go to the catalog `docker-<profile>` with \
         the same images and secret names; their config values and tool allow-lists go to the state. New image \
-        servers start in `docker` mode; remote servers start `off` (Dockside's gateway does not run remote \
-        servers yet). Secret values are not copied from Docker: the import lists the secrets that \
+        servers start in `docker` mode, remote servers in `managed` mode (Dockside's gateway is their client, as \
+        Docker's was). Secret values are not copied from Docker: the import lists the secrets that \
         `dockside secret set NAME` must still set.\n\n\
         Legacy setup (no database, or no profile `default` in it yet): reads DIR/catalogs/*.yaml, DIR/registry.yaml \
         (the enabled servers), DIR/config.yaml (config values) and DIR/tools.yaml (tool allow-lists). Each enabled \

@@ -23,14 +23,20 @@ pub struct Args {
 enum Action {
     /// List servers with their mode and how they run
     List(List),
-    /// Add a server: a host command (after `--`) or a container image (--image)
+    /// Add a server: a host command (after `--`), a container image (--image) or a remote URL (--url)
     #[command(long_about = "Add a server to a catalog (default: `local`).\n\n\
         With a command and no --image, the server is a host command (e.g. `-- bun run /path/index.ts`): native and \
         managed modes run it on the host, docker mode runs it in a runtime image (--runtime-image, or inferred for \
         node/npx/bun/deno/python/uv) with its code mounted read-only.\n\
         With --image, the server is a container and the command after `--` holds the container's arguments, as in \
-        Docker's catalogs; --host-command \"PROGRAM ARGS…\" says how to also run it on the host.\n\n\
-        Example: dockside server add notes --env NOTES_DIR=/data -- node /home/me/notes/index.js")]
+        Docker's catalogs; --host-command \"PROGRAM ARGS…\" says how to also run it on the host.\n\
+        With --url, the server is remote (Docker's `remote: {url, transport_type, headers}`): managed mode makes the \
+        gateway its client, native mode gives clients its URL (or a `dockside connect --server NAME` entry); \
+        --transport streamable-http|sse (default: Streamable HTTP, falling back to SSE), --header NAME=VALUE \
+        (a value may name a stored secret as ${secret:NAME}; a secret value given as is goes to the secret store). \
+        See docs/REMOTE.md.\n\n\
+        Examples: dockside server add notes --env NOTES_DIR=/data -- node /home/me/notes/index.js\n\
+        \x20         dockside server add linear --url https://mcp.linear.app/mcp --header 'Authorization=Bearer ${secret:linear.token}'")]
     Add(Box<Add>),
     /// Change a server's definition; flags as for `add`, only the given ones change
     Edit(Box<Edit>),
@@ -107,6 +113,17 @@ struct Definition {
     /// What the server does
     #[arg(long)]
     description: Option<String>,
+    /// A remote server's MCP endpoint (http:// or https://); makes the server remote
+    #[arg(long, value_name = "URL", value_parser = parse_url, conflicts_with_all = ["image", "host_command", "runtime_image", "command"])]
+    url: Option<String>,
+    /// The remote server's transport [default: Streamable HTTP, falling back to SSE]
+    #[arg(long, value_name = "streamable-http|sse", value_parser = parse_transport)]
+    transport: Option<String>,
+    /// A header sent to the remote server (repeatable), e.g. 'Authorization=Bearer ${secret:NAME}'
+    /// (or 'NAME: VALUE');
+    /// a secret value given here goes to the secret store and the catalog names it
+    #[arg(long = "header", value_name = "NAME=VALUE", value_parser = parse_header)]
+    headers: Vec<(String, String)>,
     /// Host command, or the container's arguments with --image
     #[arg(last = true, value_name = "CMD")]
     command: Vec<String>,
@@ -248,11 +265,16 @@ fn set_mode(set: SetMode) -> anyhow::Result<()> {
 }
 
 fn run_add(add: Add) -> anyhow::Result<()> {
-    if add.definition.image.is_none() && add.definition.command.is_empty() {
-        bail!("give the server something to run: a command after `--` (e.g. `-- node index.js`) or --image IMAGE");
+    let def = &add.definition;
+    if def.image.is_none() && def.command.is_empty() && def.url.is_none() {
+        bail!("give the server something to run: a command after `--` (e.g. `-- node index.js`), --image IMAGE or --url URL");
+    }
+    if def.url.is_none() && (def.transport.is_some() || !def.headers.is_empty()) {
+        bail!("--transport and --header are for a remote server: give its --url too");
     }
     let mut server = Server::default();
     add.definition.apply(&mut server)?;
+    store_header_secrets(&add.name, &mut server)?;
     let mode = add.mode.unwrap_or(match server.kind() {
         Some(ServerKind::Container) => Mode::Docker,
         _ => Mode::Managed,
@@ -285,7 +307,14 @@ fn run_edit(edit: Edit) -> anyhow::Result<()> {
         .ok_or_else(|| dockside_core::Error::UnknownServer(name.clone()))?;
     let (before_server, before_state) = (entry.server.clone(), entry.state.into_owned());
     let (mut server, mut state) = (before_server.clone(), before_state.clone());
+    if server.remote.is_none()
+        && definition.url.is_none()
+        && (definition.transport.is_some() || !definition.headers.is_empty())
+    {
+        anyhow::bail!("--transport and --header are for a remote server, and `{name}` is not one (--url makes it one)");
+    }
     definition.apply(&mut server)?;
+    store_header_secrets(&name, &mut server)?;
     runtime.apply(&mut state);
     // What the edit makes the server run (a pinned install in native mode) is there first.
     server_package::prepare(&ws.packages(), &name, &server, &state, state.mode)?;
@@ -375,8 +404,65 @@ impl Definition {
         if !self.command.is_empty() {
             server.command = Some(self.command);
         }
+        if let Some(url) = self.url {
+            server.server_type = Some(ServerType::Remote);
+            server.remote.get_or_insert_with(Default::default).url = Some(url);
+        }
+        if let Some(remote) = server.remote.as_mut() {
+            if self.transport.is_some() {
+                remote.transport_type = self.transport;
+            }
+            if !self.headers.is_empty() {
+                remote
+                    .headers
+                    .get_or_insert_with(Default::default)
+                    .extend(self.headers);
+            }
+        }
         Ok(())
     }
+}
+
+/// Moves secret header values given on the command line to the secret store; the catalog
+/// names them as `${secret:NAME}`.
+fn store_header_secrets(name: &str, server: &mut Server) -> anyhow::Result<()> {
+    let Some(headers) = server.remote.as_mut().and_then(|r| r.headers.as_mut()) else {
+        return Ok(());
+    };
+    let moved = dockside_core::secrets::move_header_secrets(name, headers);
+    if moved.is_empty() {
+        return Ok(());
+    }
+    let store = dockside_core::secrets::SecretStore::open(&dockside_core::Home::from_env()?);
+    for (secret, header, value) in moved {
+        store.set(&secret, &value)?;
+        println!("header {header}: its value went to the secret store as `{secret}`");
+    }
+    Ok(())
+}
+
+fn parse_url(text: &str) -> Result<String, String> {
+    dockside_gateway::upstream::remote::check_url(text).map(|()| text.trim().to_owned())
+}
+
+fn parse_transport(text: &str) -> Result<String, String> {
+    match dockside_gateway::upstream::remote::Transport::parse(Some(text))? {
+        dockside_gateway::upstream::remote::Transport::Sse => Ok("sse".into()),
+        _ => Ok("streamable-http".into()),
+    }
+}
+
+fn parse_header(text: &str) -> Result<(String, String), String> {
+    // `NAME=VALUE`, or curl's `NAME: VALUE`: whichever separator comes first.
+    let at = text.find(['=', ':']).ok_or_else(|| {
+        "expected NAME=VALUE, e.g. 'Authorization=Bearer ${secret:NAME}'".to_owned()
+    })?;
+    let header = (
+        text[..at].trim().to_owned(),
+        text[at + 1..].trim().to_owned(),
+    );
+    dockside_gateway::upstream::remote::header_map(std::slice::from_ref(&header))?;
+    Ok(header)
 }
 
 /// A command line given as one shell-quoted string.

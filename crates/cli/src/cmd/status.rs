@@ -75,7 +75,7 @@ fn status(as_json: bool) -> anyhow::Result<()> {
                     .unwrap_or("?")
                     .to_string();
                 let mut line = format!(
-                    "  {:width$}  {:10} {:8}",
+                    "  {:width$}  {:13} {:8}",
                     v.name,
                     state,
                     v.mode.map(|m| m.as_str()).unwrap_or_default()

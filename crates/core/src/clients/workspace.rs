@@ -44,6 +44,17 @@ pub fn server_views(ws: &Workspace, client: &str) -> Vec<ServerView> {
                         }
                     })
                 }
+                // Headers naming secrets never go into a client file, and clients' remote
+                // entries speak Streamable HTTP only: `dockside connect --server NAME` fills
+                // the secrets in and speaks either transport to the server.
+                (ServerMode::Native, Ok(Launch::Remote(r)))
+                    if r.headers.values().any(|v| secrets::has_references(v))
+                        || r.transport.as_deref() == Some("sse") =>
+                {
+                    Some(DesiredEntry::Gateway {
+                        server: e.name.to_owned(),
+                    })
+                }
                 (ServerMode::Native, Ok(Launch::Remote(r))) => Some(DesiredEntry::Remote {
                     server: e.name.to_owned(),
                     url: r.url,
@@ -176,10 +187,24 @@ pub fn to_server(entry: &Entry) -> Server {
     }
 }
 
-/// An env var of an imported server whose value went to the secret store (names only).
+/// Whether an imported server is one the workspace has: the same command line or image, or
+/// for a remote server the same URL (headers are each client's way to pass credentials).
+fn same_definition(have: &Server, imported: &Server) -> bool {
+    let url = |s: &Server| s.remote.as_ref().and_then(|r| r.url.clone());
+    match (url(have), url(imported)) {
+        (Some(a), Some(b)) => a == b,
+        _ => {
+            (&have.command, &have.image, &have.remote)
+                == (&imported.command, &imported.image, &imported.remote)
+        }
+    }
+}
+
+/// An env var (or a remote server's header) of an imported server whose value went to the
+/// secret store (names only).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct MovedSecret {
-    /// The environment variable the server reads it from.
+    /// The environment variable the server reads it from, or the header it goes in.
     pub env: String,
     /// The secret's name in the store (`catalog` `secrets: [{name, env}]`).
     pub secret: String,
@@ -273,10 +298,7 @@ pub fn import_into_store(
         loop {
             match ws.server(&name) {
                 None => break,
-                Some(e)
-                    if (&e.server.command, &e.server.image, &e.server.remote)
-                        == (&server.command, &server.image, &server.remote) =>
-                {
+                Some(e) if same_definition(e.server, &server) => {
                     status = "exists";
                     break;
                 }
@@ -286,7 +308,14 @@ pub fn import_into_store(
                 }
             }
         }
-        let moved = move_secrets(&name, &mut server);
+        let mut moved = move_secrets(&name, &mut server);
+        if let Some(headers) = server.remote.as_mut().and_then(|r| r.headers.as_mut()) {
+            moved.extend(
+                secrets::move_header_secrets(&name, headers)
+                    .into_iter()
+                    .map(|(secret, env, value)| (MovedSecret { env, secret }, value)),
+            );
+        }
         let server_kind = server.kind();
         let mut moved_secrets = Vec::new();
         if status == "added" {
@@ -345,4 +374,65 @@ pub fn import_into_store(
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::ServerType;
+    use crate::Home;
+
+    #[test]
+    fn a_native_remote_is_its_url_unless_it_needs_dockside_to_reach_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ws = Workspace::load(Home::new(dir.path())).unwrap();
+        let remote = |url: &str, transport: Option<&str>, header: Option<&str>| Server {
+            server_type: Some(ServerType::Remote),
+            remote: Some(Remote {
+                url: Some(url.into()),
+                transport_type: transport.map(str::to_owned),
+                headers: header.map(|v| [("Authorization".to_owned(), v.to_owned())].into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        for (name, server) in [
+            (
+                "plain",
+                remote("https://a/mcp", None, Some("Bearer public")),
+            ),
+            (
+                "secret",
+                remote("https://b/mcp", None, Some("Bearer ${secret:b.key}")),
+            ),
+            ("legacy", remote("https://c/sse", Some("sse"), None)),
+        ] {
+            ws.add_server("local", name, server).unwrap();
+            ws.set_mode(name, Mode::Native).unwrap();
+        }
+        let entries: Vec<(String, Option<DesiredEntry>)> = server_views(&ws, "cursor")
+            .into_iter()
+            .map(|v| (v.name, v.native))
+            .collect();
+        let gateway = |s: &str| {
+            Some(DesiredEntry::Gateway {
+                server: s.to_owned(),
+            })
+        };
+        assert_eq!(
+            entries,
+            [
+                (
+                    "plain".to_owned(),
+                    Some(DesiredEntry::Remote {
+                        server: "plain".into(),
+                        url: "https://a/mcp".into(),
+                        headers: [("Authorization".to_owned(), "Bearer public".to_owned())].into(),
+                    })
+                ),
+                ("secret".to_owned(), gateway("secret")),
+                ("legacy".to_owned(), gateway("legacy")),
+            ]
+        );
+    }
 }

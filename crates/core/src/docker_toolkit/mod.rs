@@ -413,12 +413,8 @@ fn import_profile(
         }
         let (mode, note) = match server.kind() {
             Some(ServerKind::Container) => (Mode::Docker, None),
-            Some(ServerKind::Remote) => (
-                Mode::Off,
-                Some(format!(
-                    "remote servers do not run behind Dockside's gateway yet; `dockside server mode {name} native` gives clients its URL directly"
-                )),
-            ),
+            // Docker's gateway was its client; Dockside's gateway takes over.
+            Some(ServerKind::Remote) => (Mode::Managed, None),
             Some(ServerKind::Poci) => (
                 Mode::Off,
                 Some("`poci` servers (a container per tool call) do not run in Dockside".into()),
@@ -620,17 +616,13 @@ mod tests {
         assert_eq!(launch.args, ["/home/me/src"]);
 
         let remote = ws.server("cloudflare-docs").unwrap();
-        assert_eq!(remote.state.mode, Mode::Off);
+        assert_eq!(remote.state.mode, Mode::Managed);
         assert_eq!(
             remote.server.remote.as_ref().unwrap().url.as_deref(),
             Some("https://docs.mcp.cloudflare.com/sse")
         );
         assert_eq!(remote.state.tools.as_deref(), Some(&[][..]));
-        assert!(imported.servers[2]
-            .note
-            .as_deref()
-            .unwrap()
-            .contains("native"));
+        assert_eq!(imported.servers[2].note, None);
 
         let stored: BTreeSet<String> = BTreeSet::new();
         assert_eq!(

@@ -252,9 +252,6 @@ pub fn plan_production(
         let docker = after.launch_in(name, Mode::Docker);
         match opts.modes.get(name) {
             Some(&mode) => match after.launch_in(name, mode) {
-                Ok(Launch::Remote(_)) => {
-                    mv.reason = Some("remote servers cannot run behind the gateway yet".into());
-                }
                 Ok(l) => {
                     mv.to = mode;
                     mv.reason = Some("chosen with --mode".into());
@@ -299,10 +296,8 @@ pub fn plan_production(
                         });
                     }
                     Ok(_) => {
-                        mv.reason = Some("remote servers cannot run behind the gateway yet".into());
-                        warnings.push(format!(
-                            "{name} is a remote server: clients keep reaching it directly"
-                        ));
+                        mv.to = Mode::Managed;
+                        mv.reason = Some("a remote server: the gateway is its client".into());
                     }
                     Err(e) => warnings.push(format!("{name}: {e}; it keeps its mode")),
                 },

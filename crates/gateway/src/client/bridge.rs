@@ -6,6 +6,8 @@
 //! the connection drops), it starts the daemon if needed, re-initializes with the same request,
 //! swallows that second answer, tells the client the lists may have changed, and retries the
 //! message that failed. The client never notices.
+//!
+//! A remote server in `native` mode is reached without the daemon ([`super::direct`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -67,6 +69,15 @@ pub fn connect(server: Option<String>) -> anyhow::Result<i32> {
 
 async fn connect_async(server: Option<String>) -> anyhow::Result<i32> {
     let home = Home::from_env()?;
+    if let Some(name) = &server {
+        let h = home.clone();
+        let n = name.clone();
+        let direct =
+            tokio::task::spawn_blocking(move || super::direct::native_remote(&h, &n)).await??;
+        if let Some(spec) = direct {
+            return super::direct::run(spec).await;
+        }
+    }
     let path = match &server {
         Some(s) => format!("/mcp/{s}"),
         None => "/mcp".to_string(),

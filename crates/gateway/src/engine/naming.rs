@@ -56,6 +56,16 @@ pub fn exposed_name(prefix: Option<&str>, name: &str) -> (String, bool) {
     (format!("{prefix_part}{}{hash}", head(name, room)), true)
 }
 
+/// Whether `exposed` may be a name [`exposed_name`] made with `prefix` (whole, or shortened).
+pub fn has_prefix(prefix: Option<&str>, exposed: &str) -> bool {
+    match prefix {
+        Some(p) if !p.is_empty() => [p, head(p, 16)]
+            .iter()
+            .any(|p| exposed.starts_with(&format!("{p}{SEPARATOR}"))),
+        _ => false,
+    }
+}
+
 /// One `--tools` entry: `tool`, `server:tool`, `server:*` or `*` (case-insensitive).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ToolPattern {

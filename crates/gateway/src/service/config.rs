@@ -12,6 +12,7 @@ use dockside_core::state::{Mode, ServerState};
 use dockside_core::Workspace;
 use indexmap::IndexMap;
 
+use crate::upstream::remote::{self, RemoteSpec, Timeouts, Transport};
 use crate::upstream::{Prefix, UpstreamSpec};
 
 /// Which servers to run and how to name them (the `gateway run` / `daemon` selection flags).
@@ -162,6 +163,7 @@ pub fn spec_from_server(
                 secret_values,
                 container: None,
                 watch,
+                remote: None,
             })
         }
         Launch::Container(launch) => {
@@ -188,13 +190,127 @@ pub fn spec_from_server(
                     launch,
                 }),
                 watch,
+                remote: None,
             })
         }
-        Launch::Remote(_) => {
-            anyhow::bail!(
-                "server '{name}' is remote; remote upstreams are not supported by the gateway yet"
-            )
+        Launch::Remote(r) => {
+            remote::check_url(&r.url).map_err(|e| anyhow::anyhow!("server '{name}': {e}"))?;
+            let transport = Transport::parse(r.transport.as_deref())
+                .map_err(|e| anyhow::anyhow!("server '{name}': {e}"))?;
+            let Filled {
+                headers,
+                secret_values,
+            } = remote_headers(name, server, &r.headers, source)?;
+            remote::header_map(&headers).map_err(|e| anyhow::anyhow!("server '{name}': {e}"))?;
+            Ok(UpstreamSpec {
+                name: name.to_string(),
+                command: r.url.clone(),
+                prefix,
+                tools: state.tools.clone(),
+                secret_values,
+                remote: Some(RemoteSpec {
+                    url: r.url,
+                    transport,
+                    headers,
+                    auth: None,
+                    timeouts: remote_timeouts(),
+                }),
+                ..UpstreamSpec::default()
+            })
         }
+    }
+}
+
+/// A remote server's headers with their references filled: `${secret:NAME}` from the
+/// `--secrets` file or the store, Docker's `${VAR}` from the server's secret whose `env` is
+/// `VAR`. A reference without a value is an error naming the header and the secret. Also
+/// returns the secret values among them (those filled in, and plain values that are secrets by
+/// [`secrets::is_secret_env`]), for the secret scanner.
+fn remote_headers(
+    name: &str,
+    server: &Server,
+    headers: &IndexMap<String, String>,
+    source: &SecretSource,
+) -> anyhow::Result<Filled> {
+    let lookup = |secret: dockside_core::catalog::Secret| -> anyhow::Result<Option<String>> {
+        let resolved = secrets::resolve(
+            std::slice::from_ref(&secret),
+            source.env_file.as_ref(),
+            source.store.as_ref(),
+        )?;
+        Ok(resolved.env.into_iter().next().map(|(_, v)| v))
+    };
+    let declared = server.secrets.clone().unwrap_or_default();
+    let mut out = Vec::new();
+    let mut secret_values = Vec::new();
+    for (key, value) in headers {
+        if secrets::is_secret_env(key, value) && !secrets::has_references(value) {
+            secret_values.push(value.clone());
+        }
+        let mut failed = None;
+        let filled = secrets::fill_references(value, |r| {
+            let secret = match r {
+                // No environment fallback for a secret asked for by name.
+                secrets::Reference::Secret(n) => dockside_core::catalog::Secret {
+                    name: n.to_owned(),
+                    ..Default::default()
+                },
+                secrets::Reference::Var(v) => declared.iter().find(|s| s.env == v)?.clone(),
+            };
+            let value = lookup(secret).unwrap_or_else(|e| {
+                failed = Some(e);
+                None
+            })?;
+            secret_values.push(value.clone());
+            Some(value)
+        });
+        if let Some(e) = failed {
+            return Err(e.context(format!("server '{name}': header `{key}`")));
+        }
+        match filled {
+            Ok(v) => out.push((key.clone(), v)),
+            Err(secrets::Reference::Secret(n)) => anyhow::bail!(
+                "server '{name}': header `{key}` uses secret '{n}', which is not set; `dockside secret set {n}` sets it"
+            ),
+            Err(secrets::Reference::Var(v)) => {
+                match declared.iter().find(|s| s.env == v) {
+                    Some(s) => anyhow::bail!(
+                        "server '{name}': header `{key}` uses ${{{v}}}, the secret '{}', which is not set; `dockside secret set {}` sets it",
+                        s.name,
+                        s.name
+                    ),
+                    None => anyhow::bail!(
+                        "server '{name}': header `{key}` uses ${{{v}}}, which none of its `secrets:` provides; declare it there or write ${{secret:NAME}}"
+                    ),
+                }
+            }
+        }
+    }
+    Ok(Filled {
+        headers: out,
+        secret_values,
+    })
+}
+
+/// A remote server's headers, filled, and the secret values among them.
+struct Filled {
+    headers: Vec<(String, String)>,
+    secret_values: Vec<String>,
+}
+
+/// Remote timeouts: the defaults, or `DOCKSIDE_REMOTE_CONNECT_TIMEOUT_MS` and
+/// `DOCKSIDE_REMOTE_REQUEST_TIMEOUT_MS`.
+fn remote_timeouts() -> Timeouts {
+    let ms = |k: &str| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(std::time::Duration::from_millis)
+    };
+    let d = Timeouts::default();
+    Timeouts {
+        connect: ms("DOCKSIDE_REMOTE_CONNECT_TIMEOUT_MS").unwrap_or(d.connect),
+        request: ms("DOCKSIDE_REMOTE_REQUEST_TIMEOUT_MS").unwrap_or(d.request),
     }
 }
 
@@ -368,4 +484,90 @@ pub fn watched_paths(home: &Home, sel: &Selection) -> Vec<PathBuf> {
 /// Absolute form of a path given on the command line.
 pub fn absolute(p: &Path) -> PathBuf {
     std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn remote_server(server: serde_json::Value) -> Server {
+        serde_json::from_value(server).unwrap()
+    }
+
+    fn source(pairs: &[(&str, &str)]) -> SecretSource {
+        SecretSource {
+            env_file: Some(
+                (pairs.iter())
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
+            store: None,
+        }
+    }
+
+    #[test]
+    fn a_remote_spec_fills_its_headers_secrets_and_blocks_only_secrets() {
+        let server = remote_server(serde_json::json!({
+            "type": "remote",
+            "secrets": [{"name": "apify.key", "env": "APIFY_API_KEY"}],
+            "remote": {"url": "https://h.example/mcp", "transport_type": "sse", "headers": {
+                "Authorization": "Bearer ${APIFY_API_KEY}",
+                "X-Other": "${secret:other.token}",
+                "X-Team": "platform",
+            }},
+        }));
+        let spec = spec_from_server(
+            "r",
+            &server,
+            &ServerState::default(),
+            &source(&[("apify.key", "k-1"), ("other.token", "t-2")]),
+            &packages::Store::new(&Home::new(std::env::temp_dir())),
+        )
+        .unwrap();
+        let remote = spec.remote.unwrap();
+        assert_eq!(remote.transport, Transport::Sse);
+        assert_eq!(
+            remote.headers,
+            [
+                ("Authorization".to_owned(), "Bearer k-1".to_owned()),
+                ("X-Other".to_owned(), "t-2".to_owned()),
+                ("X-Team".to_owned(), "platform".to_owned()),
+            ]
+        );
+        assert_eq!(spec.secret_values, ["k-1", "t-2"]);
+        // Never a header value in its debug form.
+        assert!(!format!("{remote:?}").contains("k-1"));
+    }
+
+    #[test]
+    fn a_missing_header_secret_is_named_with_the_fix() {
+        let server = remote_server(serde_json::json!({"remote": {
+            "url": "https://h.example/mcp",
+            "headers": {"Authorization": "Bearer ${secret:gone}"},
+        }}));
+        let store = packages::Store::new(&Home::new(std::env::temp_dir()));
+        let err = spec_from_server("r", &server, &ServerState::default(), &source(&[]), &store)
+            .unwrap_err();
+        assert_eq!(
+            format!("{err:#}"),
+            "server 'r': header `Authorization` uses secret 'gone', which is not set; `dockside secret set gone` sets it"
+        );
+        let server = remote_server(serde_json::json!({"remote": {
+            "url": "https://h.example/mcp",
+            "headers": {"X-Key": "${NOPE}"},
+        }}));
+        let err = spec_from_server("r", &server, &ServerState::default(), &source(&[]), &store)
+            .unwrap_err();
+        assert!(
+            format!("{err:#}").contains("uses ${NOPE}, which none of its `secrets:` provides"),
+            "{err:#}"
+        );
+        let server = remote_server(serde_json::json!({"remote": {"url": "ftp://h/x"}}));
+        let err = spec_from_server("r", &server, &ServerState::default(), &source(&[]), &store)
+            .unwrap_err();
+        assert!(
+            format!("{err:#}").contains("not an http:// or https:// URL"),
+            "{err:#}"
+        );
+    }
 }

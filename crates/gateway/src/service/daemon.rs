@@ -350,29 +350,35 @@ impl Daemon {
                 restarts: note.restarts,
                 error: None,
             },
-            None => ServerStatus {
-                name: name.into(),
-                state: if is_docker && self.docker.unavailable().is_some() {
-                    RunState::DockerUnavailable
-                } else if note.crash_loop {
-                    RunState::CrashLoop
-                } else if wanted {
-                    RunState::Starting
-                } else if note.error.is_some() {
-                    RunState::Failed
-                } else {
-                    RunState::Stopped
-                },
-                mode,
-                pid: None,
-                tools: 0,
-                started_at: None,
-                restarts: note.restarts,
-                error: match self.docker.unavailable() {
-                    Some(u) if is_docker => Some(u.message),
-                    _ => note.error,
-                },
-            },
+            None => {
+                let outage = self.gw.outage(name);
+                ServerStatus {
+                    name: name.into(),
+                    state: if let Some(o) = &outage {
+                        crate::engine::gateway::run_state(o)
+                    } else if is_docker && self.docker.unavailable().is_some() {
+                        RunState::DockerUnavailable
+                    } else if note.crash_loop {
+                        RunState::CrashLoop
+                    } else if wanted {
+                        RunState::Starting
+                    } else if note.error.is_some() {
+                        RunState::Failed
+                    } else {
+                        RunState::Stopped
+                    },
+                    mode,
+                    pid: None,
+                    tools: 0,
+                    started_at: None,
+                    restarts: note.restarts,
+                    error: match (outage, self.docker.unavailable()) {
+                        (Some(o), _) => Some(o.detail().to_owned()),
+                        (None, Some(u)) if is_docker => Some(u.message),
+                        _ => note.error,
+                    },
+                }
+            }
         }
     }
 

@@ -26,7 +26,8 @@ use tokio::time::Instant;
 use dockside_docker::container::Container;
 use dockside_docker::{ContainerSpec, DockerRuntime};
 
-use super::launch::{Launched, Launcher, Process, ProcessLauncher};
+use super::launch::{Launched, Launcher, Process};
+use super::process::ProcessLauncher;
 use super::spec::UpstreamSpec;
 use crate::protocol::handshake::Handshake;
 

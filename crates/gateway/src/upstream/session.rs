@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::sync::{broadcast, oneshot, watch};
 
+use super::endpoint::Outage;
 use super::launch::{Launched, Launcher};
 use super::spec::UpstreamSpec;
 use crate::protocol::peer::{self, Peer};
@@ -28,12 +29,17 @@ pub enum StartError {
         what: String,
         stderr: Vec<String>,
     },
+    /// A remote server out of reach.
+    #[error("server '{server}' {outage}")]
+    Unavailable { server: String, outage: Outage },
 }
 
 impl StartError {
     pub fn server(&self) -> &str {
         match self {
-            StartError::Spawn { server, .. } | StartError::Initialize { server, .. } => server,
+            StartError::Spawn { server, .. }
+            | StartError::Initialize { server, .. }
+            | StartError::Unavailable { server, .. } => server,
         }
     }
 
@@ -44,13 +50,14 @@ impl StartError {
                 command, source, ..
             } => format!("cannot start `{command}`: {source}"),
             StartError::Initialize { what, .. } => what.clone(),
+            StartError::Unavailable { outage, .. } => outage.to_string(),
         }
     }
 
     /// The server's last stderr lines, when it ran at all.
     pub fn stderr(&self) -> &[String] {
         match self {
-            StartError::Spawn { .. } => &[],
+            StartError::Spawn { .. } | StartError::Unavailable { .. } => &[],
             StartError::Initialize { stderr, .. } => stderr,
         }
     }
@@ -167,6 +174,8 @@ pub struct Upstream {
     handler: SharedSlot,
     /// Why the gateway took the server down, when it did (e.g. it stopped answering `ping`).
     down_reason: Mutex<Option<String>>,
+    /// Set when it ended because a remote server is out of reach.
+    outage: Arc<Mutex<Option<Outage>>>,
 }
 
 impl std::fmt::Debug for Upstream {
@@ -301,6 +310,8 @@ impl Upstream {
         let (stop_tx, stop_rx) = oneshot::channel::<Duration>();
         let (exit_tx, exit_rx) = watch::channel(None);
         let monitor_peer = peer.clone();
+        let outage: Arc<Mutex<Option<Outage>>> = Arc::default();
+        let monitor_outage = outage.clone();
         tokio::spawn(async move {
             let stop = tokio::select! {
                 how = process.wait() => Err(how),
@@ -314,6 +325,7 @@ impl Upstream {
                     how
                 }
             };
+            *monitor_outage.lock().unwrap() = process.outage();
             let _ = exit_tx.send(Some(how));
             // Calls in flight fail now, even when a grandchild still holds its stdout open.
             monitor_peer.close();
@@ -356,6 +368,12 @@ impl Upstream {
                         .and_then(|v| v.ok().and_then(|v| v.clone()))
                         .unwrap_or_else(|| "closed its stdout".into());
                 let _ = stop_tx.send(Duration::from_millis(200));
+                if let Some(outage) = outage.lock().unwrap().clone() {
+                    return Err(StartError::Unavailable {
+                        server: name.clone(),
+                        outage,
+                    });
+                }
                 return Err(fail(
                     format!("`{}` {how} before answering initialize", spec.command),
                     &stderr_tail,
@@ -363,10 +381,15 @@ impl Upstream {
             }
             Err(_) => {
                 let _ = stop_tx.send(Duration::from_millis(200));
-                return Err(fail(
-                    format!("no answer to initialize within {}s", init_timeout.as_secs()),
-                    &stderr_tail,
-                ));
+                let what = format!("no answer to initialize within {}s", init_timeout.as_secs());
+                // A remote server that does not answer is out of reach, not broken.
+                if let Some(remote) = &spec.remote {
+                    return Err(StartError::Unavailable {
+                        server: name.clone(),
+                        outage: Outage::Unreachable(format!("{}: {what}", remote.url)),
+                    });
+                }
+                return Err(fail(what, &stderr_tail));
             }
         };
         peer.notify("notifications/initialized", None, None);
@@ -383,6 +406,7 @@ impl Upstream {
             stderr_tail,
             handler: slot,
             down_reason: Mutex::new(None),
+            outage,
         });
         for kind in [
             ListKind::Tools,
@@ -496,6 +520,11 @@ impl Upstream {
 
     pub fn down_reason(&self) -> Option<String> {
         self.down_reason.lock().unwrap().clone()
+    }
+
+    /// Once it has exited: whether a remote server went out of reach.
+    pub fn outage(&self) -> Option<Outage> {
+        self.outage.lock().unwrap().clone()
     }
 
     pub fn is_running(&self) -> bool {

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use super::endpoint::RemoteSpec;
+
 /// How exposed names of a server are prefixed in the aggregated view.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Prefix {
@@ -15,7 +17,7 @@ pub enum Prefix {
     None,
 }
 
-/// Everything the gateway needs to launch one server on the host.
+/// Everything the gateway needs to launch one server: on the host, in a container, or remote.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UpstreamSpec {
     pub name: String,
@@ -32,6 +34,8 @@ pub struct UpstreamSpec {
     pub container: Option<dockside_docker::ContainerSpec>,
     /// Files, directories or globs whose changes restart this server (live reload).
     pub watch: Vec<PathBuf>,
+    /// A remote server (`command` is then its URL, for messages).
+    pub remote: Option<RemoteSpec>,
 }
 
 impl UpstreamSpec {

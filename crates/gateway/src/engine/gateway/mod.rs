@@ -34,7 +34,7 @@ pub mod supervisor;
 mod tests;
 
 use crate::upstream::{
-    Launcher, ListKind, LogLine, ProcessLauncher, StartError, Upstream, UpstreamSpec,
+    Launcher, ListKind, LogLine, Outage, ProcessLauncher, StartError, Upstream, UpstreamSpec,
 };
 use dockside_api::{LogEntry, Metrics, ToolLatency};
 pub use session::Session;
@@ -74,6 +74,14 @@ impl Default for GatewayConfig {
             logs: None,
             log_call_args: false,
         }
+    }
+}
+
+/// The control API's run state of a remote server out of reach.
+pub fn run_state(outage: &Outage) -> dockside_api::RunState {
+    match outage {
+        Outage::Unreachable(_) => dockside_api::RunState::Unreachable,
+        Outage::NeedsSignIn(_) => dockside_api::RunState::NeedsSignIn,
     }
 }
 
@@ -132,6 +140,8 @@ pub(crate) struct Inner {
     pub(crate) progress: Mutex<HashMap<String, ProgressRoute>>,
     calls: Mutex<HashMap<String, Vec<ActiveCall>>>,
     pub(crate) supervision: Mutex<HashMap<String, History>>,
+    /// Remote servers out of reach (unreachable, or waiting for sign-in), until they run.
+    outages: Mutex<HashMap<String, Outage>>,
     metrics: Arc<CallMetricsStore>,
     log_store: Arc<LogStore>,
     /// The layers around each `tools/call` forward.
@@ -208,6 +218,7 @@ impl Gateway {
                 progress: Mutex::new(HashMap::new()),
                 calls: Mutex::new(HashMap::new()),
                 supervision: Mutex::new(HashMap::new()),
+                outages: Mutex::new(HashMap::new()),
                 metrics,
                 log_store,
                 pipeline: Pipeline::new(layers),
@@ -349,11 +360,55 @@ impl Gateway {
         self.inner.wanted.lock().unwrap().contains_key(name)
     }
 
-    /// Whether a wanted server is not running yet (starting, or restarting after a crash).
+    /// Whether a wanted server is not running yet (starting, or restarting after a crash); a
+    /// remote server out of reach is not starting: calls for it fail at once.
     pub(crate) fn starting(&self) -> bool {
         let wanted = self.inner.wanted.lock().unwrap();
         let ups = self.inner.upstreams.read().unwrap();
-        wanted.keys().any(|k| !ups.contains_key(k))
+        let outages = self.inner.outages.lock().unwrap();
+        wanted
+            .keys()
+            .any(|k| !ups.contains_key(k) && !outages.contains_key(k))
+    }
+
+    /// Why a remote server is out of reach, while it is.
+    pub fn outage(&self, name: &str) -> Option<Outage> {
+        self.inner.outages.lock().unwrap().get(name).cloned()
+    }
+
+    /// The outage of the server a name of the aggregated view (`<prefix>__<name>`) would
+    /// belong to, with the server's name: its tools are gone from the lists while it is out of
+    /// reach, yet a client that knew them gets told why.
+    pub(crate) fn outage_for_exposed(&self, exposed: &str) -> Option<(String, Outage)> {
+        let outages = self.inner.outages.lock().unwrap().clone();
+        let wanted = self.inner.wanted.lock().unwrap();
+        outages.into_iter().find(|(name, _)| {
+            wanted
+                .get(name)
+                .is_some_and(|spec| naming::has_prefix(spec.prefix_str(), exposed))
+        })
+    }
+
+    /// Records that a remote server is out of reach (an event when that is news).
+    pub(crate) fn set_outage(&self, name: &str, outage: Outage) {
+        let previous = self
+            .inner
+            .outages
+            .lock()
+            .unwrap()
+            .insert(name.to_owned(), outage.clone());
+        if previous.as_ref() != Some(&outage) {
+            tracing::warn!(server = %name, "server '{name}' {outage}");
+            let _ = self.inner.events.send(GatewayEvent::ServerUnavailable {
+                server: name.to_owned(),
+                state: run_state(&outage),
+                error: outage.detail().to_owned(),
+            });
+        }
+    }
+
+    fn clear_outage(&self, name: &str) {
+        self.inner.outages.lock().unwrap().remove(name);
     }
 
     /// Waits (up to `timeout`) until every wanted server runs or gave up; true when none is
@@ -361,12 +416,7 @@ impl Gateway {
     pub async fn wait_ready(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         loop {
-            let starting = {
-                let wanted = self.inner.wanted.lock().unwrap();
-                let ups = self.inner.upstreams.read().unwrap();
-                wanted.keys().any(|k| !ups.contains_key(k))
-            };
-            if !starting {
+            if !self.starting() {
                 return true;
             }
             if Instant::now() >= deadline {
@@ -510,6 +560,19 @@ impl Gateway {
                 });
                 Ok(up)
             }
+            Err(StartError::Unavailable { server, outage }) => {
+                // A remote server out of reach stays wanted: an unreachable one is retried
+                // with backoff, one that needs sign-in waits for a restart.
+                self.set_outage(&name, outage.clone());
+                if self.inner.config.restart && matches!(outage, Outage::Unreachable(_)) {
+                    let e = StartError::Unavailable {
+                        server: server.clone(),
+                        outage: outage.clone(),
+                    };
+                    self.retry_start(name, &e, generation);
+                }
+                Err(StartError::Unavailable { server, outage })
+            }
             Err(e) => {
                 // A server that ran but failed before `initialize` is retried (start-up
                 // failures reach crash-loop sooner); one that cannot even be launched is not.
@@ -550,6 +613,7 @@ impl Gateway {
             ups.sort_by_key(|k, _| order.iter().position(|o| o == k).unwrap_or(usize::MAX));
         }
         tracing::info!(server = %name, pid = ?up.pid, "server started");
+        self.clear_outage(&name);
         self.attach(&up);
         self.supervise(up.clone());
         self.rebuild_index();
@@ -576,6 +640,7 @@ impl Gateway {
     /// Stops a server; clients are told its tools are gone.
     pub async fn stop_server(&self, name: &str) -> bool {
         self.inner.wanted.lock().unwrap().shift_remove(name);
+        self.clear_outage(name);
         self.dropped(name);
         let up = self.inner.upstreams.write().unwrap().shift_remove(name);
         let Some(up) = up else { return false };

@@ -323,12 +323,26 @@ impl Session {
     }
 
     fn scoped_upstream(&self, server: &str) -> Result<Arc<Upstream>, Value> {
-        self.gw.upstream(server).ok_or_else(|| {
-            jsonrpc::error(
-                INTERNAL_ERROR,
-                format!("server '{server}' is not running in the Dockside gateway"),
-            )
-        })
+        self.gw
+            .upstream(server)
+            .ok_or_else(|| match self.gw.outage(server) {
+                Some(outage) => outage.call_error(server),
+                None => jsonrpc::error(
+                    INTERNAL_ERROR,
+                    format!("server '{server}' is not running in the Dockside gateway"),
+                ),
+            })
+    }
+
+    /// The error for a name whose server is a remote one out of reach.
+    fn outage_error(&self, name: &str) -> Option<Value> {
+        match self.scope() {
+            Some(server) => self.gw.outage(server).map(|o| o.call_error(server)),
+            None => self
+                .gw
+                .outage_for_exposed(name)
+                .map(|(server, o)| o.call_error(&server)),
+        }
     }
 
     fn list_named(&self, kind: ListKind) -> Vec<Value> {
@@ -378,13 +392,25 @@ impl Session {
             match self.lookup(kind, name) {
                 // Found, and alive: the usual case, no clock read.
                 Ok(found) if found.0.is_running() => return Ok(found),
-                // Dead but not replaced yet (the supervisor is about to): wait for the restart.
-                Ok(found) if !config.restart || !self.gw.is_wanted(found.0.name()) || expired() => {
+                // Dead but not replaced yet (the supervisor is about to): wait for the restart,
+                // unless it is a remote server out of reach (its call fails at once).
+                Ok(found)
+                    if !config.restart
+                        || !self.gw.is_wanted(found.0.name())
+                        || found.0.outage().is_some()
+                        || expired() =>
+                {
                     return Ok(found)
                 }
                 Ok(_) => {}
-                Err(e) if !self.gw.starting() || expired() => return Err(e),
-                Err(_) => {}
+                Err(e) => {
+                    if let Some(outage) = self.outage_error(name) {
+                        return Err(outage);
+                    }
+                    if !self.gw.starting() || expired() {
+                        return Err(e);
+                    }
+                }
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }

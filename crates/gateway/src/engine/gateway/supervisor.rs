@@ -16,6 +16,11 @@
 //! missing, Docker is down) is not retried: it is `start-failed` until a reload or a user
 //! starts it.
 //!
+//! A remote server out of reach is not a crash: `unreachable` (a connection error, a timeout,
+//! an HTTP error answer to `initialize`) is retried with the same backoff for as long as it
+//! lasts and never becomes a crash loop; `needs-sign-in` waits for a restart. Calls for it fail
+//! at once with why ([`Gateway::outage`]).
+//!
 //! Calls in flight on a server that dies fail at once with an error naming the server and how
 //! it exited ([`down_error`]); calls that arrive while it restarts wait for it (bounded).
 //!
@@ -33,7 +38,7 @@ use serde_json::{json, Value};
 
 use crate::engine::gateway::{Gateway, GatewayEvent, Inner};
 use crate::protocol::jsonrpc::INTERNAL_ERROR;
-use crate::upstream::{ListKind, StartError, Upstream, UpstreamSpec};
+use crate::upstream::{ListKind, Outage, StartError, Upstream, UpstreamSpec};
 
 /// Restart, crash-loop and health-check limits.
 #[derive(Debug, Clone, PartialEq)]
@@ -140,6 +145,8 @@ pub enum Phase {
     Runtime,
     /// It stopped answering `ping`.
     Hung,
+    /// A remote server out of reach: retried, never a crash loop.
+    Unreachable,
 }
 
 impl Phase {
@@ -148,6 +155,7 @@ impl Phase {
             Phase::Startup => "startup",
             Phase::Runtime => "runtime",
             Phase::Hung => "hung",
+            Phase::Unreachable => "unreachable",
         }
     }
 }
@@ -161,8 +169,12 @@ pub(crate) struct Failure {
 
 impl Failure {
     pub(crate) fn startup(e: &StartError) -> Failure {
+        let phase = match e {
+            StartError::Unavailable { .. } => Phase::Unreachable,
+            _ => Phase::Startup,
+        };
         Failure {
-            phase: Phase::Startup,
+            phase,
             how: e.cause(),
             stderr: e.stderr().to_vec(),
         }
@@ -190,6 +202,13 @@ pub(crate) struct History {
 
 impl History {
     fn record(&mut self, phase: Phase, now: Instant, cfg: &SupervisorConfig) -> Decision {
+        if phase == Phase::Unreachable {
+            self.attempt += 1;
+            return Decision::Restart {
+                attempt: self.attempt,
+                delay: cfg.backoff(self.attempt),
+            };
+        }
         self.crashes.push_back(now);
         while self
             .crashes
@@ -242,6 +261,9 @@ pub(crate) async fn down_error(up: &Upstream, method: &str, restarting: bool) ->
                 .unwrap_or_else(|_| "closed its connection".into())
         }
     };
+    if let Some(outage) = up.outage() {
+        return outage.call_error(up.name());
+    }
     let next = if restarting && how != "stopped" {
         "; Dockside is restarting it"
     } else {
@@ -327,19 +349,32 @@ impl Gateway {
         if !was_current || (failure.phase != Phase::Hung && failure.how == "stopped") {
             return;
         }
-        tracing::warn!(server = %name, phase = failure.phase.as_str(), "server {}", failure.how);
-        self.emit(GatewayEvent::ServerCrashed {
-            server: name.clone(),
-            how: failure.how.clone(),
-            phase: failure.phase.as_str().into(),
-            stderr: failure.stderr.clone(),
-        });
+        let outage = up.outage();
+        let failure = match &outage {
+            Some(o) => {
+                self.set_outage(&name, o.clone());
+                Failure {
+                    phase: Phase::Unreachable,
+                    ..failure
+                }
+            }
+            None => {
+                tracing::warn!(server = %name, phase = failure.phase.as_str(), "server {}", failure.how);
+                self.emit(GatewayEvent::ServerCrashed {
+                    server: name.clone(),
+                    how: failure.how.clone(),
+                    phase: failure.phase.as_str().into(),
+                    stderr: failure.stderr.clone(),
+                });
+                failure
+            }
+        };
         self.rebuild_index();
         self.notify_list_changed(
             &name,
             &[ListKind::Tools, ListKind::Prompts, ListKind::Resources],
         );
-        if !self.inner.config.restart {
+        if !self.inner.config.restart || matches!(outage, Some(Outage::NeedsSignIn(_))) {
             return;
         }
         let generation = self
@@ -494,6 +529,17 @@ async fn restart_loop(gw: Weak<Inner>, name: String, mut failure: Failure, gener
                 });
                 return;
             }
+            Err(StartError::Unavailable { outage, .. }) => {
+                g.set_outage(&name, outage.clone());
+                if let Outage::NeedsSignIn(_) = outage {
+                    return;
+                }
+                failure = Failure {
+                    phase: Phase::Unreachable,
+                    how: outage.to_string(),
+                    stderr: vec![],
+                };
+            }
             Err(e) => {
                 tracing::warn!("restart failed: {e}");
                 failure = Failure::startup(&e);
@@ -564,5 +610,22 @@ mod tests {
         ));
         let g = h.fresh_start();
         assert_eq!((g, h.attempt, h.crashes.len()), (1, 0, 0));
+    }
+
+    #[test]
+    fn an_unreachable_remote_is_retried_with_backoff_and_never_loops() {
+        let c = SupervisorConfig::default();
+        let now = Instant::now();
+        let mut h = History::default();
+        for attempt in 1..=20 {
+            match h.record(Phase::Unreachable, now, &c) {
+                Decision::Restart { attempt: a, delay } => {
+                    assert_eq!(a, attempt);
+                    assert!(delay <= c.backoff_max.mul_f64(1.2));
+                }
+                Decision::CrashLoop { .. } => panic!("an outage is not a crash loop"),
+            }
+        }
+        assert!(h.crashes.is_empty());
     }
 }
