@@ -202,8 +202,9 @@ fn goals(r: &Results) -> Vec<Goal> {
     ) {
         let a = through.summary.p50_us - direct.summary.p50_us;
         g.push(Goal {
-            what: "added p50, managed remote server (HTTP relay), over calling it directly over HTTP"
-                .into(),
+            what:
+                "added p50, managed remote server (HTTP relay), over calling it directly over HTTP"
+                    .into(),
             target: format!("< {} ms", ms(1000.0)),
             measured: format!("{} ms", signed_ms(a)),
             met: (!a.is_nan()).then_some(a < 1000.0),

@@ -154,8 +154,17 @@ impl Env {
         self.dockside_ok(
             home,
             &[
-                "server", "add", name, "--catalog", "bench", "--url", url, "--header", &header,
-                "--mode", "managed",
+                "server",
+                "add",
+                name,
+                "--catalog",
+                "bench",
+                "--url",
+                url,
+                "--header",
+                &header,
+                "--mode",
+                "managed",
             ],
         )?;
         Ok(())

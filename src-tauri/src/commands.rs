@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use dockside_api::{PackageUpdate, ToolLatency};
+use dockside_api::{PackageUpdate, SignInStarted, ToolLatency};
 use tauri::{AppHandle, State};
 
 use crate::backend::SharedBackend;
@@ -57,6 +57,16 @@ pub async fn restart_server(
         .await
         .map_err(daemon_error)?;
     Ok(hub.show_status(&name, status))
+}
+
+/// Starts a remote server's sign-in: the daemon opens the page in the browser (the answer
+/// says whether it could, and the URL to show when not).
+#[tauri::command]
+pub async fn sign_in(
+    hub: State<'_, SharedHub>,
+    name: String,
+) -> Result<SignInStarted, BackendError> {
+    hub.sign_in(&name).await
 }
 
 /// Looks for a newer version of a package server's package and, unless `check`, moves the pin

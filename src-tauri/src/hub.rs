@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use dockside_api::client::{ClientError, DaemonClient};
 use dockside_api::files;
-use dockside_api::{RunState, ServerStatus};
+use dockside_api::{RunState, ServerStatus, SignInStarted};
 use dockside_core::{Home, Mode, Profile, Workspace};
 use serde_json::Value;
 use tauri::{AppHandle, Emitter, Runtime};
@@ -435,8 +435,27 @@ impl Hub {
                         }
                     }
                 });
+            } else if let Some(server) = action.strip_prefix("sign-in:") {
+                let server = server.to_owned();
+                tauri::async_runtime::spawn(async move {
+                    if let Err(err) = hub.sign_in(&server).await {
+                        tracing::warn!("sign-in of {server}: {err}");
+                    }
+                });
             }
         });
+    }
+
+    /// Starts a remote server's sign-in through the daemon, which opens the page in the
+    /// browser, finishes it when the browser comes back and restarts the server.
+    pub async fn sign_in(&self, server: &str) -> Result<SignInStarted, BackendError> {
+        let client = self
+            .client()
+            .ok_or_else(|| BackendError::Daemon("start the Dockside gateway to sign in".into()))?;
+        client
+            .sign_in(server)
+            .await
+            .map_err(|e| BackendError::Daemon(e.to_string()))
     }
 
     fn set_state(&self, update: impl FnOnce(&mut DaemonState)) -> bool {
@@ -578,7 +597,7 @@ fn state_name(s: &ServerStatus, mode: Mode) -> String {
         RunState::Failed => "failed",
         RunState::DockerUnavailable => "docker unavailable",
         RunState::Unreachable => "unreachable",
-        RunState::NeedsSignIn => "needs sign-in",
+        RunState::NeedsSignIn => crate::model::STATE_NEEDS_SIGN_IN,
     }
     .into()
 }

@@ -103,6 +103,7 @@ pub fn run(options: LaunchOptions) -> anyhow::Result<()> {
             commands::set_mode,
             commands::restart_server,
             commands::update_package,
+            commands::sign_in,
             commands::gateway_state,
             commands::set_paused,
             commands::get_prefs,

@@ -130,6 +130,7 @@ pub enum Action {
     Production,
     SetMode(String, Mode),
     Restart(String),
+    SignIn(String),
     Pause,
     Keep,
     Autostart,
@@ -166,6 +167,10 @@ pub fn restart_id(server: &str) -> String {
     format!("restart/{server}")
 }
 
+pub fn sign_in_id(server: &str) -> String {
+    format!("sign-in/{server}")
+}
+
 impl Action {
     pub fn parse(id: &str) -> Option<Action> {
         Some(match id {
@@ -180,6 +185,8 @@ impl Action {
                     // Server names may hold `/`; the mode key never does.
                     let (server, key) = rest.rsplit_once('/')?;
                     Action::SetMode(server.to_owned(), mode_of_key(key)?)
+                } else if let Some(server) = id.strip_prefix("sign-in/") {
+                    Action::SignIn(server.to_owned())
                 } else {
                     Action::Restart(id.strip_prefix("restart/")?.to_owned())
                 }
@@ -232,6 +239,15 @@ pub fn build_menu<R: Runtime>(app: &AppHandle<R>, model: &TrayModel) -> tauri::R
             false,
             None::<&str>,
         )?));
+        if server.state == crate::model::STATE_NEEDS_SIGN_IN {
+            items.push(Box::new(MenuItem::with_id(
+                app,
+                sign_in_id(&server.name),
+                "Sign in…",
+                true,
+                None::<&str>,
+            )?));
+        }
         items.push(Box::new(MenuItem::with_id(
             app,
             restart_id(&server.name),
@@ -392,6 +408,10 @@ mod tests {
         );
         assert_eq!(Action::parse(MENU_QUIT), Some(Action::Quit));
         assert_eq!(Action::parse(MENU_OPEN), Some(Action::Open));
+        assert_eq!(
+            Action::parse(&sign_in_id("gh/remote")),
+            Some(Action::SignIn("gh/remote".into()))
+        );
         assert_eq!(Action::parse("mode/x/sometimes"), None);
         assert_eq!(Action::parse("mode/x/Managed"), None);
         assert_eq!(Action::parse("mode/docker"), None);

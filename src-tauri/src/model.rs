@@ -14,6 +14,8 @@ pub use dockside_core::Mode;
 pub const STATE_OFF: &str = "off";
 /// `state` of a `native` server: the AI clients run it, Dockside does not see it.
 pub const STATE_CLIENT: &str = "run by clients";
+/// `state` of a remote server that waits for the user to sign in.
+pub const STATE_NEEDS_SIGN_IN: &str = "needs sign-in";
 /// `state` of a gateway server while the app is not connected to the daemon.
 pub const STATE_UNKNOWN: &str = "unknown";
 

@@ -34,16 +34,19 @@ pub enum Kind {
     Production,
     /// The daemon itself died and was restarted by the app.
     Gateway,
+    /// A remote server wants the user to sign in.
+    SignIn,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::Crashed,
         Kind::Restarted,
         Kind::CrashLoop,
         Kind::ImagePull,
         Kind::Production,
         Kind::Gateway,
+        Kind::SignIn,
     ];
 }
 
@@ -73,6 +76,8 @@ pub struct Notifier {
     disabled: HashSet<Kind>,
     servers: HashMap<String, ServerMemory>,
     in_crash_loop: HashSet<String>,
+    /// Servers told to need a sign-in, until they start again.
+    told_sign_in: HashSet<String>,
     recent: VecDeque<Instant>,
 }
 
@@ -121,9 +126,24 @@ impl Notifier {
                 return None;
             }
             "server-started" => {
-                // A clean start ends a crash loop.
+                // A clean start ends a crash loop, and a sign-in episode.
                 self.in_crash_loop.remove(&server);
+                self.told_sign_in.remove(&server);
                 return None;
+            }
+            "server-unavailable" if text("state").as_deref() == Some("needs-sign-in") => {
+                if !self.told_sign_in.insert(server.clone()) {
+                    return None;
+                }
+                Note {
+                    kind: Kind::SignIn,
+                    server: Some(server.clone()),
+                    title: format!("{server} needs you to sign in"),
+                    body:
+                        "Sign in to use its tools; Dockside keeps the tokens in its secret store."
+                            .into(),
+                    action: Some((format!("sign-in:{server}"), "Sign in".into())),
+                }
             }
             "server-recovered" => {
                 // Stable again: the next crash is news.
@@ -431,6 +451,14 @@ mod tests {
             notes[2].action,
             Some(("restart:demo".into(), "Restart".into()))
         );
+        // A remote server that needs a sign-in: told once per episode, with the button.
+        let locked = json!({"type": "server-unavailable", "server": "gh", "state": "needs-sign-in", "error": "x"});
+        let told = n.on_event(&locked, at(t, 210)).unwrap();
+        assert_eq!(told.title, "gh needs you to sign in");
+        assert_eq!(told.action, Some(("sign-in:gh".into(), "Sign in".into())));
+        assert!(n.on_event(&locked, at(t, 211)).is_none());
+        let unreachable = json!({"type": "server-unavailable", "server": "gh", "state": "unreachable", "error": "x"});
+        assert!(n.on_event(&unreachable, at(t, 212)).is_none());
         // A clean start ends the loop; a later crash is news again (and folds the held ones).
         n.on_event(
             &json!({"type": "server-started", "server": "demo"}),

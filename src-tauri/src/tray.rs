@@ -56,6 +56,13 @@ fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
     match action {
         Action::Open => window::show_main(app, None),
         Action::Production => window::show_main(app, Some("production")),
+        Action::SignIn(server) => {
+            tauri::async_runtime::spawn(async move {
+                if let Err(err) = hub.sign_in(&server).await {
+                    tracing::warn!("sign-in of {server}: {err}");
+                }
+            });
+        }
         Action::Quit => {
             let app = app.clone();
             tauri::async_runtime::spawn(async move {

@@ -573,8 +573,9 @@ fn a_remote_that_wants_credentials_needs_sign_in_and_its_calls_say_so() {
     wait_state(&gw, &home, "demo", "running");
     let locked = wait_state(&gw, &home, "locked", "needs-sign-in");
     let error = locked["error"].as_str().unwrap_or_default();
+    // The sign-in answers for it: no credentials stored, so it names the fix.
     assert!(
-        error.contains("HTTP 401") && error.contains(&url),
+        error.contains("dockside auth login locked") && error.contains("Sign in"),
         "{locked}"
     );
 
@@ -586,7 +587,8 @@ fn a_remote_that_wants_credentials_needs_sign_in_and_its_calls_say_so() {
         .as_str()
         .unwrap_or_default();
     assert!(
-        message.contains("server 'locked' needs sign-in") && message.contains("HTTP 401"),
+        message.contains("server 'locked' needs sign-in")
+            && message.contains("dockside auth login locked"),
         "{doc:#}"
     );
     // Not retried: it waits for credentials and a restart.

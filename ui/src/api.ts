@@ -49,6 +49,14 @@ export interface ServerView {
   package?: string | null;
 }
 
+/** Mirrors `SignInStarted` in crates/api: a remote server's sign-in page, opened by the daemon. */
+export interface SignInStarted {
+  server: string;
+  url: string;
+  /** Whether a browser was opened on it; if not, the URL is shown. */
+  browserOpened: boolean;
+}
+
 /** Mirrors `PackageUpdate` in crates/api: a package server's pin and the newest version. */
 export interface PackageUpdate {
   server: string;
@@ -235,6 +243,7 @@ export const NOTIFICATION_KINDS = [
   'image-pull',
   'production',
   'gateway',
+  'sign-in',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -428,6 +437,8 @@ export interface DocksideApi {
   /** Switches a server's mode and returns its updated row. */
   setMode(name: string, mode: Mode): Promise<ServerView>;
   restartServer(name: string): Promise<ServerView>;
+  /** Starts a remote server's sign-in (the daemon opens the page in the browser). */
+  signIn(name: string): Promise<SignInStarted>;
   /** Looks for a newer version of a package server's package; unless `check`, moves to it. */
   updatePackage(name: string, check: boolean): Promise<PackageUpdate>;
   gatewayState(): Promise<GatewayState>;
@@ -501,6 +512,7 @@ export const tauriApi: DocksideApi = {
   setMode: (name, mode) => call('set_mode', { name, mode }),
   restartServer: (name) => call('restart_server', { name }),
   updatePackage: (name, check) => call('update_package', { name, check }),
+  signIn: (name) => call('sign_in', { name }),
   gatewayState: () => call('gateway_state'),
   setPaused: (paused) => call('set_paused', { paused }),
   getPrefs: () => call('get_prefs'),

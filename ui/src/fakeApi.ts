@@ -38,6 +38,7 @@ export function fakeApi(servers: ServerView[], catalog: CatalogServer[] = [], ov
       return { ...row };
     }),
     restartServer: vi.fn(async (name: string) => ({ ...rows.find((s) => s.name === name)!, state: 'running' })),
+    signIn: vi.fn(async (name: string) => ({ server: name, url: `http://127.0.0.1:9/authorize?for=${name}`, browserOpened: false })),
     updatePackage: vi.fn(async (name: string, check: boolean) => ({
       server: name,
       package: 'npm @modelcontextprotocol/server-everything',

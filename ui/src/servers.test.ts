@@ -182,6 +182,18 @@ describe('servers screen', () => {
     expect(row('everything').querySelector('[data-action=check-update]')).not.toBeNull();
   });
 
+  it('offers Sign in on a remote server that needs it, and says where to finish', async () => {
+    const { api, screen } = mount();
+    await screen.refresh();
+    expect(row('demo').querySelector('[data-action=sign-in]')).toBeNull();
+    screen.applyEvent({ type: 'server-unavailable', server: 'demo', state: 'needs-sign-in', error: 'run `dockside auth login demo`' });
+    row('demo').querySelector<HTMLButtonElement>('[data-action=sign-in]')!.click();
+    await vi.waitFor(() => expect(api.signIn).toHaveBeenCalledWith('demo'));
+    await vi.waitFor(() =>
+      expect(toast.info).toHaveBeenCalledWith('Open this address in a browser to sign in to demo: http://127.0.0.1:9/authorize?for=demo'),
+    );
+  });
+
   it('says when a package server already runs the newest version, and shows errors', async () => {
     const everything: ServerView = { name: 'everything', title: '', mode: 'managed', state: 'running', package: 'npm:x@1.0.0' };
     const api = fakeApi([everything]);

@@ -307,10 +307,33 @@ export function mountServers(
           ? el('span', { class: 'muted' }, '—')
           : el('span', { class: 'latency-wrap' }, sparkline(hist, `p50 latency of ${server.name}`), el('span', {}, formatMs(p50))),
       ),
-      el('td', { class: 'actions' }, restart, logs),
+      el('td', { class: 'actions' }, ...(server.state === 'needs sign-in' ? [signInButton(server)] : []), restart, logs),
     );
     if (busy.has(server.name)) row.setAttribute('aria-busy', 'true');
     return row;
+  }
+
+  function signInButton(server: ServerView): HTMLButtonElement {
+    const button = el(
+      'button',
+      { type: 'button', class: 'button small primary', 'data-action': 'sign-in', 'data-server': server.name, title: `Sign in to ${server.name} in your browser` },
+      'Sign in',
+    );
+    button.disabled = busy.has(server.name);
+    return button;
+  }
+
+  async function signIn(name: string): Promise<void> {
+    try {
+      const started = await api.signIn(name);
+      toast.info(
+        started.browserOpened
+          ? `Finish signing in to ${name} in your browser; Dockside restarts it when you are done.`
+          : `Open this address in a browser to sign in to ${name}: ${started.url}`,
+      );
+    } catch (err) {
+      toast.error(`Could not start the sign-in to ${name}: ${errorMessage(err)}`);
+    }
   }
 
   /** The pinned package, and a button that checks for a newer version or moves to it. */
@@ -549,6 +572,7 @@ export function mountServers(
     if (!target || name === undefined) return;
     if (target.dataset.action === 'restart') void restart(name);
     if (target.dataset.action === 'logs') showLogs(name);
+    if (target.dataset.action === 'sign-in') void signIn(name);
     if (target.dataset.action === 'check-update') void updatePackage(name, true);
     if (target.dataset.action === 'update-package') void updatePackage(name, false);
   });

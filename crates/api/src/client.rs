@@ -16,8 +16,8 @@ use dockside_core::{Home, Mode};
 
 use crate::files::{read_info, read_token};
 use crate::{
-    DaemonInfo, PackageRequest, PackageUpdate, ServerStatus, SetMode, SseParser, Status,
-    ToolLatency,
+    DaemonInfo, PackageRequest, PackageUpdate, ServerStatus, SetMode, SignInStarted, SseParser,
+    Status, ToolLatency,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -177,6 +177,13 @@ impl DaemonClient {
         let path = format!("/api/servers/{}/package", path_segment(server));
         let body = serde_json::to_value(PackageRequest { check }).expect("plain struct");
         self.post(&path, Some(body)).await
+    }
+
+    /// Starts the sign-in of a remote server (the daemon opens the page in the browser).
+    pub async fn sign_in(&self, server: &str) -> Result<SignInStarted, ClientError> {
+        let path = format!("/api/servers/{}/sign-in", path_segment(server));
+        self.send(self.request(reqwest::Method::POST, &path), Some(SLOW))
+            .await
     }
 
     /// `start`, `stop` or `restart`.

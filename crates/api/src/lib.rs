@@ -130,6 +130,19 @@ pub struct SetMode {
     pub mode: Mode,
 }
 
+/// Answer of `POST /api/servers/{name}/sign-in`: the sign-in page of a remote server, opened in
+/// the user's browser by the daemon when it could; the daemon finishes the sign-in and restarts
+/// the server when the browser comes back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignInStarted {
+    pub server: String,
+    /// The authorization page (holds no secret: PKCE keeps the code useless to others).
+    pub url: String,
+    /// Whether a browser was opened on it; if not, show the URL.
+    pub browser_opened: bool,
+}
+
 /// Body of `POST /api/servers/{name}/package`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PackageRequest {

@@ -86,6 +86,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             };
             let status = rt.block_on(login(&home, &target, options, no_browser, timeout))?;
             eprintln!("signed in to {name}: {}", describe(&status));
+            rt.block_on(restart_in_daemon(&home, &name));
         }
         Command::Ls { json } => {
             let statuses = rt.block_on(list(&home))?;
@@ -118,6 +119,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A running daemon restarts the server, so a `needs-sign-in` server uses the new sign-in now.
+async fn restart_in_daemon(home: &Home, name: &str) {
+    let Some(client) = dockside_api::DaemonClient::for_home(home) else {
+        return;
+    };
+    match client.action(name, "restart").await {
+        Ok(_) => eprintln!("{name}: restarted in the running daemon"),
+        Err(e) => eprintln!("{name}: the running daemon did not restart it ({e}); run `dockside server restart {name}`"),
+    }
 }
 
 /// The remote server `name` of the catalogs.

@@ -68,6 +68,9 @@ pub fn load_catalogs(ws: &Workspace, files: &[PathBuf]) -> anyhow::Result<Server
 pub struct SecretSource {
     pub env_file: Option<IndexMap<String, String>>,
     pub store: Option<SecretStore>,
+    /// Where remote servers' sign-in tokens are kept (the home's secret store); `None`: remote
+    /// servers sign in with nothing but their catalog headers.
+    pub sign_in: Option<Home>,
 }
 
 impl SecretSource {
@@ -85,6 +88,7 @@ impl SecretSource {
         Ok(SecretSource {
             env_file,
             store: Some(store),
+            sign_in: Some(home.clone()),
         })
     }
 
@@ -202,6 +206,17 @@ pub fn spec_from_server(
                 secret_values,
             } = remote_headers(name, server, &r.headers, source)?;
             remote::header_map(&headers).map_err(|e| anyhow::anyhow!("server '{name}': {e}"))?;
+            // An `Authorization` header in the catalog is the server's credential; otherwise
+            // its OAuth sign-in, if any, supplies one.
+            let has_credential = headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("authorization"));
+            let auth = match &source.sign_in {
+                Some(home) if !has_credential => {
+                    Some(super::sign_in::for_remote(home, name, server, &r.url)?)
+                }
+                _ => None,
+            };
             Ok(UpstreamSpec {
                 name: name.to_string(),
                 command: r.url.clone(),
@@ -212,7 +227,7 @@ pub fn spec_from_server(
                     url: r.url,
                     transport,
                     headers,
-                    auth: None,
+                    auth,
                     timeouts: remote_timeouts(),
                 }),
                 ..UpstreamSpec::default()
@@ -502,6 +517,7 @@ mod tests {
                     .collect(),
             ),
             store: None,
+            sign_in: None,
         }
     }
 

@@ -22,7 +22,7 @@ use axum::{Json, Router};
 use dockside_api::files::{remove_info, write_info, DaemonLock};
 use dockside_api::{
     ApiError, DaemonInfo, Event, LogEntry, Metrics, PackageRequest, PackageUpdate, ReloadReport,
-    RunState, ServerStatus, SetMode, Status, ToolLatency,
+    RunState, ServerStatus, SetMode, SignInStarted, Status, ToolLatency,
 };
 use dockside_core::catalog::Server;
 use dockside_core::change::{self, ChangeError};
@@ -137,6 +137,42 @@ impl Daemon {
         super::packages::ensure(&ws.packages(), server, state, mode, docker.as_ref(), &say)
             .await
             .map(drop)
+    }
+
+    /// Starts (or with `restart`, restarts) server `name` by hand: out of a crash loop, held
+    /// running until its mode changes. A server with no upstream yet (never started, or waiting
+    /// for a sign-in) is selected from the files again and started.
+    async fn start_by_hand(&self, name: &str, restart: bool) -> Result<(), (StatusCode, String)> {
+        self.held.lock().unwrap().remove(name);
+        self.pinned.lock().unwrap().insert(name.to_owned());
+        self.notes
+            .lock()
+            .unwrap()
+            .entry(name.to_owned())
+            .or_default()
+            .crash_loop = false;
+        let result = if restart && self.gw.upstream(name).is_some() {
+            self.gw.restart_server(name).await.map(|_| ())
+        } else {
+            let sel = Selection {
+                servers: vec![name.to_owned()],
+                ..self.selection.clone()
+            };
+            match config::select_async(&self.home, &sel).await {
+                Ok(s) => match s.specs.into_iter().next() {
+                    Some(spec) => self.gw.start_server(spec).await.map(|_| ()),
+                    None => {
+                        let why = s.errors.first().map(|e| e.1.clone()).unwrap_or_default();
+                        return Err((
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            format!("server '{name}': {why}"),
+                        ));
+                    }
+                },
+                Err(e) => return Err((StatusCode::UNPROCESSABLE_ENTITY, format!("{e:#}"))),
+            }
+        };
+        result.map_err(|e| (StatusCode::BAD_GATEWAY, e.to_string()))
     }
 
     /// The files as they are now, read on the blocking pool.
@@ -478,6 +514,40 @@ fn unprocessable(e: String) -> (StatusCode, String) {
     (StatusCode::UNPROCESSABLE_ENTITY, e)
 }
 
+/// How long a sign-in started from the app waits for the browser to come back.
+const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(600);
+
+async fn api_sign_in(State(d): State<Shared>, Path(name): Path<String>) -> Response {
+    let ws = match d.workspace().await {
+        Ok(ws) => ws,
+        Err(e) => return api_error(StatusCode::INTERNAL_SERVER_ERROR, e),
+    };
+    let Some(entry) = ws.server(&name) else {
+        return api_error(StatusCode::NOT_FOUND, format!("no server named '{name}'"));
+    };
+    let (pending, opened) = match super::sign_in::begin(&d.home, &name, entry.server).await {
+        Ok(started) => started,
+        Err(e) => return api_error(StatusCode::UNPROCESSABLE_ENTITY, e),
+    };
+    let answer = SignInStarted {
+        server: name.clone(),
+        url: pending.url().to_owned(),
+        browser_opened: opened,
+    };
+    tokio::spawn(async move {
+        match pending.finish(SIGN_IN_TIMEOUT).await {
+            Ok(_) => {
+                tracing::info!(server = %name, "signed in");
+                if let Err((_, e)) = d.start_by_hand(&name, true).await {
+                    tracing::warn!(server = %name, "starting it after the sign-in failed: {e}");
+                }
+            }
+            Err(e) => tracing::warn!(server = %name, "the sign-in did not complete: {e}"),
+        }
+    });
+    Json(answer).into_response()
+}
+
 async fn api_package(
     State(d): State<Shared>,
     Path(name): Path<String>,
@@ -524,41 +594,10 @@ async fn api_action(
         return api_error(StatusCode::NOT_FOUND, format!("no server named '{name}'"));
     }
     match action.as_str() {
-        "start" | "restart" => {
-            d.held.lock().unwrap().remove(&name);
-            d.pinned.lock().unwrap().insert(name.clone());
-            d.notes
-                .lock()
-                .unwrap()
-                .entry(name.clone())
-                .or_default()
-                .crash_loop = false;
-            let result = if action == "restart" && d.gw.upstream(&name).is_some() {
-                d.gw.restart_server(&name).await.map(|_| ())
-            } else {
-                let sel = Selection {
-                    servers: vec![name.clone()],
-                    ..d.selection.clone()
-                };
-                match config::select_async(&d.home, &sel).await {
-                    Ok(s) => match s.specs.into_iter().next() {
-                        Some(spec) => d.gw.start_server(spec).await.map(|_| ()),
-                        None => {
-                            let why = s.errors.first().map(|e| e.1.clone()).unwrap_or_default();
-                            return api_error(
-                                StatusCode::UNPROCESSABLE_ENTITY,
-                                format!("server '{name}': {why}"),
-                            );
-                        }
-                    },
-                    Err(e) => return api_error(StatusCode::UNPROCESSABLE_ENTITY, format!("{e:#}")),
-                }
-            };
-            match result {
-                Ok(()) => Json(d.server_status(&name)).into_response(),
-                Err(e) => api_error(StatusCode::BAD_GATEWAY, e.to_string()),
-            }
-        }
+        "start" | "restart" => match d.start_by_hand(&name, action == "restart").await {
+            Ok(()) => Json(d.server_status(&name)).into_response(),
+            Err((status, e)) => api_error(status, e),
+        },
         "stop" => {
             d.pinned.lock().unwrap().remove(&name);
             d.held.lock().unwrap().insert(name.clone());
@@ -697,6 +736,7 @@ fn api_router(daemon: Shared, http_state: http::HttpState) -> Router {
         .route("/api/servers", get(api_servers))
         .route("/api/servers/{name}/mode", put(api_mode))
         .route("/api/servers/{name}/package", post(api_package))
+        .route("/api/servers/{name}/sign-in", post(api_sign_in))
         .route("/api/servers/{name}/{action}", post(api_action))
         .route("/api/reload", post(api_reload))
         .route("/api/latency", get(api_latency))
