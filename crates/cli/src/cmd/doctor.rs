@@ -1,6 +1,6 @@
 //! `dockside doctor [--json]`: what works here and what to do about what does not.
 //!
-//! Checks Docker (reachable, version, permission), the runtimes host servers need (node, npx,
+//! Checks Docker (which engine and why, reachable, version, permission), the runtimes host servers need (node, npx,
 //! bun, uv, uvx, python), the AI clients' config files, the daemon and its port; then, for each
 //! server, whether its mode can run here, with a fix or a fallback mode. Exits 1 when a check
 //! failed.
@@ -13,12 +13,12 @@ use dockside_core::clients::sync::{Context, Target};
 use dockside_core::clients::ALL;
 use dockside_core::launch::Launch;
 use dockside_core::{Home, Mode, Workspace};
-use dockside_docker::engine;
+use dockside_docker::{discovery, engine};
 use serde_json::{json, Value};
 
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
-    /// Print JSON (`{"ok", "checks": [{area, name, ok, detail, fix?}], "servers": [...]}`).
+    /// Print JSON (`{"ok", "docker": {source, context, host, id, name…}, "checks": [{area, name, ok, detail, fix?}], "servers": [...]}`).
     #[arg(long)]
     pub json: bool,
 }
@@ -71,45 +71,57 @@ fn version_of(program: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// What Docker answers: `Ok((version, api))` or why not.
-fn docker_check(rt: &tokio::runtime::Runtime) -> (Check, bool, Vec<String>) {
+/// The engine in use: the check, whether it works, its images, and what it is for `--json`
+/// (`{source, context, host, version, api, id, name}`).
+fn docker_check(rt: &tokio::runtime::Runtime) -> (Check, bool, Vec<String>, Value) {
+    let endpoint = match discovery::resolve(&discovery::Inputs::from_env()) {
+        Ok(endpoint) => endpoint,
+        Err(e) => return (docker_failed(e.0), false, Vec::new(), Value::Null),
+    };
+    let mut about = json!({
+        "source": endpoint.source.kind(),
+        "context": endpoint.source.context(),
+        "host": endpoint.host,
+        "describe": endpoint.describe(),
+    });
     rt.block_on(async {
-        match engine::connect().await {
-            Ok(docker) => {
-                let (version, api) = engine::version(&docker).await.unwrap_or_default();
-                let images = dockside_docker::image::local_tags(&docker).await;
-                (
-                    Check {
-                        area: "docker",
-                        name: "engine".into(),
-                        ok: true,
-                        detail: format!(
-                            "Docker {version} (API {api}) at {}",
-                            std::env::var("DOCKER_HOST")
-                                .unwrap_or_else(|_| "unix:///var/run/docker.sock".into())
-                        ),
-                        fix: None,
-                    },
-                    true,
-                    images,
-                )
-            }
-            Err(u) => (
-                Check {
-                    area: "docker",
-                    name: "engine".into(),
-                    ok: false,
-                    detail: u.message.clone(),
-                    fix: Some(
-                        "docker servers cannot run; switch them to managed where they have a host command"
-                            .into(),
-                    ),
-                },
-                false,
-                Vec::new(),
+        let engine = match engine::open_endpoint(&endpoint).await {
+            Ok(docker) => engine::Engine { docker, endpoint },
+            Err(u) => return (docker_failed(u.message), false, Vec::new(), about),
+        };
+        let (version, api) = engine::version(&engine).await.unwrap_or_default();
+        let info = engine.docker.info().await.unwrap_or_default();
+        let (id, name) = (info.id.unwrap_or_default(), info.name.unwrap_or_default());
+        let images = dockside_docker::image::local_tags(&engine.docker).await;
+        about["version"] = json!(version);
+        about["api"] = json!(api);
+        about["id"] = json!(id);
+        about["name"] = json!(name);
+        let check = Check {
+            area: "docker",
+            name: "engine".into(),
+            ok: true,
+            detail: format!(
+                "Docker {version} (API {api}) at {}, engine `{name}` (id {id})",
+                engine.endpoint.describe()
             ),
-        }
+            fix: None,
+        };
+        (check, true, images, about)
     })
+}
+
+fn docker_failed(detail: String) -> Check {
+    Check {
+        area: "docker",
+        name: "engine".into(),
+        ok: false,
+        detail,
+        fix: Some(
+            "docker servers cannot run; switch them to managed where they have a host command"
+                .into(),
+        ),
+    }
 }
 
 fn daemon_checks(home: &Home) -> Vec<Check> {
@@ -267,7 +279,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let (docker, docker_ok, images) = docker_check(&rt);
+    let (docker, docker_ok, images, engine_json) = docker_check(&rt);
     let mut checks = vec![docker];
     for runtime in RUNTIMES {
         let found = find_program(runtime);
@@ -308,6 +320,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<()> {
     if args.json {
         super::print_json(&json!({
             "ok": ok,
+            "docker": engine_json,
             "checks": checks.iter().map(Check::json).collect::<Vec<_>>(),
             "servers": servers,
         }))?;
