@@ -4,6 +4,8 @@
 //! engine it reached (`docker.id` is the engine's own id, so the second engine cannot pass for
 //! the machine's).
 
+#![cfg(unix)]
+
 use std::path::Path;
 use std::process::Command;
 
@@ -46,7 +48,11 @@ impl User {
 
     /// `docker …` as this user (its contexts), panicking on failure.
     fn docker(&self, args: &[&str]) {
-        let out = self.command(Path::new("docker")).args(args).output().unwrap();
+        let out = self
+            .command(Path::new("docker"))
+            .args(args)
+            .output()
+            .unwrap();
         assert!(
             out.status.success(),
             "docker {args:?}: {}",

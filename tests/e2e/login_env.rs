@@ -4,6 +4,8 @@
 //! server and records its arguments). The record and the server's tools prove the daemon ran that
 //! `npx` and not `/usr/bin/npx`; `doctor` says it was found through the login shell.
 
+#![cfg(unix)]
+
 #[path = "gateway_support.rs"]
 mod gateway_support;
 
@@ -58,7 +60,11 @@ fn a_gui_started_daemon_runs_npx_from_the_login_shell_path() {
         "e2e",
         &[(
             "tools",
-            vec!["npx".into(), "-y".into(), "@dockside-test/login-only".into()],
+            vec![
+                "npx".into(),
+                "-y".into(),
+                "@dockside-test/login-only".into(),
+            ],
         )],
     );
     home.write_state_text("servers:\n  tools:\n    mode: managed\n");
@@ -80,7 +86,12 @@ fn a_gui_started_daemon_runs_npx_from_the_login_shell_path() {
     );
     // The fake npx ran (it records its arguments) and started the demo server with its tools.
     let ran = std::fs::read_to_string(user.path().join("npx-ran")).unwrap_or_default();
-    assert_eq!(ran.trim(), "-y @dockside-test/login-only", "{}", gw.stderr());
+    assert_eq!(
+        ran.trim(),
+        "-y @dockside-test/login-only",
+        "{}",
+        gw.stderr()
+    );
     assert!(status["tools"].as_u64() > Some(0), "{status}");
     assert!(
         gw.stderr().contains("from the login shell: PATH"),
@@ -106,10 +117,7 @@ fn doctor_says_npx_came_from_the_login_shell() {
         .cloned()
         .unwrap();
     let detail = check["detail"].as_str().unwrap();
-    assert!(
-        detail.starts_with(&npx.display().to_string()),
-        "{detail}"
-    );
+    assert!(detail.starts_with(&npx.display().to_string()), "{detail}");
     assert!(detail.contains("through the login shell"), "{detail}");
     // Turned off, the inherited PATH is all there is.
     let out = minimal(&home, user.path())

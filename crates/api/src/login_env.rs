@@ -27,8 +27,22 @@ const MARKER: &str = "__DOCKSIDE_LOGIN_ENV_1f7c__";
 /// Variables taken from the login shell besides PATH: what version managers and package tools
 /// read, and the docker CLI's own (so the engine is the one the terminal uses).
 const KEPT_PREFIXES: &[&str] = &[
-    "NVM_", "FNM_", "ASDF_", "MISE_", "PYENV_", "UV_", "VOLTA_", "NPM_CONFIG_", "PNPM_", "BUN_",
-    "HOMEBREW_", "DENO_", "RTX_", "RBENV_", "GOENV_", "SDKMAN_",
+    "NVM_",
+    "FNM_",
+    "ASDF_",
+    "MISE_",
+    "PYENV_",
+    "UV_",
+    "VOLTA_",
+    "NPM_CONFIG_",
+    "PNPM_",
+    "BUN_",
+    "HOMEBREW_",
+    "DENO_",
+    "RTX_",
+    "RBENV_",
+    "GOENV_",
+    "SDKMAN_",
 ];
 const KEPT_NAMES: &[&str] = &[
     "PATH",
@@ -166,9 +180,12 @@ impl LoginEnv {
 /// too).
 fn between_markers(out: &[u8]) -> Option<&[u8]> {
     let marker = MARKER.as_bytes();
-    let mut at = out.windows(marker.len()).enumerate().filter(|(_, w)| *w == marker);
+    let mut at = out
+        .windows(marker.len())
+        .enumerate()
+        .filter(|(_, w)| *w == marker);
     let start = at.next()?.0 + marker.len();
-    let end = at.last()?.0;
+    let end = at.next_back()?.0;
     Some(&out[start..end])
 }
 
@@ -219,7 +236,10 @@ mod tests {
         let wrapper = dir.path().join("shell");
         std::fs::write(
             &wrapper,
-            format!("#!/bin/sh\nHOME={} exec /bin/sh \"$@\"\n", dir.path().display()),
+            format!(
+                "#!/bin/sh\nHOME={} exec /bin/sh \"$@\"\n",
+                dir.path().display()
+            ),
         )
         .unwrap();
         std::fs::set_permissions(
@@ -230,7 +250,9 @@ mod tests {
         let env = LoginEnv::read_from(&wrapper, TIMEOUT).unwrap();
         assert_eq!(env.get("NVM_DIR"), Some(OsStr::new("/x/nvm")));
         assert_eq!(env.get("SECRET_THING"), None);
-        let merged = env.merged_path(Some(OsStr::new("/usr/bin:/opt/own"))).unwrap();
+        let merged = env
+            .merged_path(Some(OsStr::new("/usr/bin:/opt/own")))
+            .unwrap();
         let dirs: Vec<PathBuf> = std::env::split_paths(&merged).collect();
         assert_eq!(dirs[0], bin);
         assert!(dirs.ends_with(&[PathBuf::from("/opt/own")]), "{dirs:?}");
@@ -270,7 +292,10 @@ mod tests {
         assert_eq!(
             changes,
             vec![
-                ("PATH".to_owned(), OsString::from("/login/bin:/usr/bin:/bin")),
+                (
+                    "PATH".to_owned(),
+                    OsString::from("/login/bin:/usr/bin:/bin")
+                ),
                 ("NVM_DIR".to_owned(), OsString::from("/login/nvm")),
             ]
         );

@@ -182,9 +182,12 @@ const KNOWN_SOCKETS: &[(&str, &str)] = &[
 /// The engine to use, per the order in the module comment.
 pub fn resolve(inputs: &Inputs) -> Result<Endpoint, DiscoveryError> {
     if let Some(context) = &inputs.override_context {
-        return from_context(inputs, Source::Override {
-            context: context.clone(),
-        });
+        return from_context(
+            inputs,
+            Source::Override {
+                context: context.clone(),
+            },
+        );
     }
     if let Some(host) = &inputs.docker_host {
         let tls = (inputs.tls_verify && host.starts_with("tcp://")).then(|| Tls {
@@ -202,9 +205,12 @@ pub fn resolve(inputs: &Inputs) -> Result<Endpoint, DiscoveryError> {
         });
     }
     if let Some(context) = &inputs.docker_context {
-        return from_context(inputs, Source::DockerContext {
-            context: context.clone(),
-        });
+        return from_context(
+            inputs,
+            Source::DockerContext {
+                context: context.clone(),
+            },
+        );
     }
     if let Some(context) = current_context(inputs)? {
         return from_context(inputs, Source::CurrentContext { context });
@@ -221,7 +227,12 @@ fn current_context(inputs: &Inputs) -> Result<Option<String>, DiscoveryError> {
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(DiscoveryError(format!("cannot read {}: {e}", path.display()))),
+        Err(e) => {
+            return Err(DiscoveryError(format!(
+                "cannot read {}: {e}",
+                path.display()
+            )))
+        }
     };
     let config: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
         DiscoveryError(format!(
@@ -263,16 +274,18 @@ fn from_context(inputs: &Inputs, source: Source) -> Result<Endpoint, DiscoveryEr
         ))
     })?;
     let docker = &meta["Endpoints"]["docker"];
-    let host = docker["Host"].as_str().filter(|h| !h.is_empty()).ok_or_else(|| {
-        DiscoveryError(format!(
-            "docker context `{name}` has no Docker endpoint (`Endpoints.docker.Host` in {})",
-            meta_path.display()
-        ))
-    })?;
+    let host = docker["Host"]
+        .as_str()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| {
+            DiscoveryError(format!(
+                "docker context `{name}` has no Docker endpoint (`Endpoints.docker.Host` in {})",
+                meta_path.display()
+            ))
+        })?;
     let tls_dir = dir.join("contexts/tls").join(&id).join("docker");
-    let tls = (host.starts_with("tcp://") && tls_dir.join("ca.pem").is_file()).then_some(Tls {
-        dir: tls_dir,
-    });
+    let tls = (host.starts_with("tcp://") && tls_dir.join("ca.pem").is_file())
+        .then_some(Tls { dir: tls_dir });
     Ok(Endpoint {
         source,
         host: host.to_owned(),
@@ -373,7 +386,10 @@ mod tests {
         assert_eq!(resolve(&i).unwrap().source, Source::DockerHost);
         i.override_context = Some("flag".into());
         let e = resolve(&i).unwrap();
-        assert_eq!((e.host.as_str(), e.tls.is_none()), ("tcp://10.0.0.1:2376", true));
+        assert_eq!(
+            (e.host.as_str(), e.tls.is_none()),
+            ("tcp://10.0.0.1:2376", true)
+        );
         assert!(!e.is_local());
     }
 
@@ -384,7 +400,10 @@ mod tests {
         i.docker_host = Some("tcp://h:2376".into());
         i.tls_verify = true;
         i.cert_path = Some("/certs".into());
-        assert_eq!(resolve(&i).unwrap().tls.unwrap().dir, PathBuf::from("/certs"));
+        assert_eq!(
+            resolve(&i).unwrap().tls.unwrap().dir,
+            PathBuf::from("/certs")
+        );
         context(dir.path(), "secure", "tcp://h:2376");
         let id = hex::encode(Sha256::digest(b"secure"));
         let tls = dir.path().join("contexts/tls").join(id).join("docker");
@@ -419,7 +438,9 @@ mod tests {
         let i = inputs(dir.path());
         let none = resolve(&i).unwrap();
         assert_eq!(none.source, Source::Default);
-        assert!(none.tried.contains(&dir.path().join(".colima/default/docker.sock")));
+        assert!(none
+            .tried
+            .contains(&dir.path().join(".colima/default/docker.sock")));
         let sock = dir.path().join(".colima/default/docker.sock");
         std::fs::create_dir_all(sock.parent().unwrap()).unwrap();
         let _listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();

@@ -83,7 +83,9 @@ pub async fn prepare(
 async fn elsewhere(engine: &crate::Engine) -> Option<String> {
     let at = engine.endpoint.describe();
     if !engine.endpoint.is_local() {
-        return Some(format!("the engine in use ({at}) runs in a VM or on another machine"));
+        return Some(format!(
+            "the engine in use ({at}) runs in a VM or on another machine"
+        ));
     }
     let info = engine.docker.info().await.ok()?;
     let os = info.operating_system.unwrap_or_default();

@@ -92,6 +92,7 @@ fn client_for(endpoint: &Endpoint) -> Result<Docker, bollard::errors::Error> {
         #[cfg(windows)]
         "npipe" => Docker::connect_with_named_pipe(host, REQUEST_TIMEOUT, API_DEFAULT_VERSION),
         "tcp" | "http" | "https" => match &endpoint.tls {
+            #[cfg(target_os = "linux")]
             Some(tls) => Docker::connect_with_ssl(
                 host,
                 &tls.dir.join("key.pem"),
@@ -100,6 +101,10 @@ fn client_for(endpoint: &Endpoint) -> Result<Docker, bollard::errors::Error> {
                 REQUEST_TIMEOUT,
                 API_DEFAULT_VERSION,
             ),
+            #[cfg(not(target_os = "linux"))]
+            Some(_) => Err(unsupported(
+                "TLS engines are supported by Linux builds only; reach this engine over ssh:// or a local socket",
+            )),
             None if scheme == "https" => Err(unsupported(
                 "https needs TLS material: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH",
             )),

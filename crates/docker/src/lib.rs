@@ -293,7 +293,12 @@ impl DockerRuntime {
 
     /// Records that a call failed because the engine went away.
     pub(crate) async fn lost(&self, detail: &str) -> Unavailable {
-        let endpoint = self.client.lock().await.as_ref().map(|e| e.endpoint.clone());
+        let endpoint = self
+            .client
+            .lock()
+            .await
+            .as_ref()
+            .map(|e| e.endpoint.clone());
         let u = match endpoint {
             Some(endpoint) => engine::classify(&endpoint, detail).await,
             None => match discovery::resolve(&discovery::Inputs::from_env()) {

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
-use dockside_core::clients::sync::{Context, Target};
 use dockside_api::login_env::{self, LoginEnv};
+use dockside_core::clients::sync::{Context, Target};
 use dockside_core::clients::ALL;
 use dockside_core::launch::Launch;
 use dockside_core::{Home, Mode, Workspace};
@@ -57,16 +57,13 @@ impl Search {
     fn new() -> Search {
         let current = std::env::var_os("PATH").unwrap_or_default();
         let inherited = std::env::split_paths(&current).collect();
-        let skip = cfg!(windows)
-            || std::env::var_os(login_env::SWITCH_ENV).is_some_and(|v| v == "0");
+        let skip =
+            cfg!(windows) || std::env::var_os(login_env::SWITCH_ENV).is_some_and(|v| v == "0");
         let (path, login_problem) = if skip {
             (current, None)
         } else {
             match LoginEnv::read() {
-                Ok(login) => (
-                    login.merged_path(Some(&current)).unwrap_or(current),
-                    None,
-                ),
+                Ok(login) => (login.merged_path(Some(&current)).unwrap_or(current), None),
                 Err(e) => (current, Some(e)),
             }
         };
@@ -89,7 +86,7 @@ impl Search {
     }
 
     /// Whether `program` was found only through the login shell's PATH.
-    fn from_login_shell(&self, program: &Path) -> bool {
+    fn only_in_login_shell(&self, program: &Path) -> bool {
         program
             .parent()
             .is_some_and(|dir| !self.inherited.iter().any(|d| d == dir))
@@ -350,7 +347,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<()> {
             name: (*runtime).into(),
             ok: true,
             detail: match &found {
-                Some(p) if search.from_login_shell(p) => format!(
+                Some(p) if search.only_in_login_shell(p) => format!(
                     "{} {} (through the login shell's PATH)",
                     p.display(),
                     version_of(p)
