@@ -227,11 +227,13 @@ fn current_context(inputs: &Inputs) -> Result<Option<String>, DiscoveryError> {
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        // As the docker CLI does: an unreadable config (another user's HOME) is no context.
         Err(e) => {
-            return Err(DiscoveryError(format!(
-                "cannot read {}: {e}",
+            tracing::warn!(
+                "cannot read {} ({e}): no current docker context",
                 path.display()
-            )))
+            );
+            return Ok(None);
         }
     };
     let config: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
