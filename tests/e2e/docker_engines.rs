@@ -1,6 +1,7 @@
 //! Engine discovery against real engines: a second `dockerd` (tests/support/dockerd.rs) found
 //! through a docker context, `DOCKER_HOST`, and `--docker-context` / `DOCKSIDE_DOCKER_CONTEXT`;
-//! a context naming a missing socket is reported by name. `dockside doctor --json` says which
+//! a context naming a missing socket is reported by name; an `ssh://` host is reached through a
+//! real OpenSSH server. `dockside doctor --json` says which
 //! engine it reached (`docker.id` is the engine's own id, so the second engine cannot pass for
 //! the machine's).
 
@@ -80,22 +81,27 @@ impl User {
             .envs(env.iter().copied())
             .output()
             .unwrap();
-        let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "doctor --json printed no JSON ({e}): {}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-        let check = report["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["area"] == "docker")
-            .cloned()
-            .unwrap();
-        (report["docker"].clone(), check)
+        report(&out)
     }
+}
+
+/// The `docker` object and the engine check of `doctor --json`'s output.
+fn report(out: &std::process::Output) -> (Value, Value) {
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "doctor --json printed no JSON ({e}): {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let check = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["area"] == "docker")
+        .cloned()
+        .unwrap();
+    (report["docker"].clone(), check)
 }
 
 fn main_engine_id() -> String {
@@ -177,4 +183,65 @@ fn a_context_naming_a_missing_socket_is_reported_by_name() {
         detail.contains("docker context `nowhere` does not exist"),
         "{detail}"
     );
+}
+
+/// `DOCKER_HOST=ssh://root@127.0.0.1` through a real OpenSSH server: in a network namespace of its
+/// own (so port 22 on loopback is free) and a mount namespace where `/root` is a scratch home
+/// holding the client key (ssh reads the key and `known_hosts` from the user's passwd home, not
+/// `$HOME`). The server's sessions get `DOCKER_HOST` naming the second engine (`SetEnv`), so
+/// `docker system dial-stdio` on the "remote" side reaches that engine, and doctor's id proves
+/// the whole path.
+#[test]
+fn an_ssh_docker_host_is_reached_through_openssh() {
+    assert!(
+        Path::new("/usr/sbin/sshd").exists(),
+        "this test needs an OpenSSH server: `apt-get install openssh-server` (scripts/test does)"
+    );
+    let second = Dockerd::start("dockside-ssh");
+    let user = User::new();
+    let d = user.dir.path();
+    let keygen = |path: &Path| {
+        let ok = Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", ""])
+            .arg("-f")
+            .arg(path)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "ssh-keygen failed");
+    };
+    std::fs::create_dir_all(d.join("root/.ssh")).unwrap();
+    keygen(&d.join("host_key"));
+    keygen(&d.join("root/.ssh/id_ed25519"));
+    std::fs::copy(d.join("root/.ssh/id_ed25519.pub"), d.join("authorized_keys")).unwrap();
+    let d = d.display();
+    std::fs::write(
+        user.dir.path().join("sshd_config"),
+        format!(
+            "Port 22\nListenAddress 127.0.0.1\nHostKey {d}/host_key\nAuthorizedKeysFile {d}/authorized_keys\n\
+             PermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n\
+             UsePAM no\nStrictModes no\nPidFile {d}/sshd.pid\nSetEnv DOCKER_HOST={}\n",
+            second.host()
+        ),
+    )
+    .unwrap();
+    // sshd forks once it listens; it is stopped whatever doctor does.
+    let script = format!(
+        "set -e; ip link set lo up; mount --bind {d}/root /root; mkdir -p /run/sshd; \
+         /usr/sbin/sshd -f {d}/sshd_config -E {d}/sshd.log; trap 'kill $(cat {d}/sshd.pid)' EXIT; \
+         cd {d}; {} doctor --json",
+        bin("dockside").display()
+    );
+    let out = user
+        .command(Path::new("unshare"))
+        .args(["--net", "--mount", "sh", "-c", &script])
+        .env("DOCKER_HOST", "ssh://root@127.0.0.1")
+        .output()
+        .unwrap();
+    let (docker, check) = report(&out);
+    let sshd_log = std::fs::read_to_string(user.dir.path().join("sshd.log")).unwrap_or_default();
+    assert_eq!(check["ok"], true, "{check}\nsshd: {sshd_log}");
+    assert_eq!(docker["host"], "ssh://root@127.0.0.1", "{docker}");
+    assert_eq!(docker["id"], second.id(), "{docker}");
+    assert_eq!(docker["name"], "dockside-ssh", "{docker}");
 }
