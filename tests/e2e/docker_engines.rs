@@ -213,7 +213,11 @@ fn an_ssh_docker_host_is_reached_through_openssh() {
     std::fs::create_dir_all(d.join("root/.ssh")).unwrap();
     keygen(&d.join("host_key"));
     keygen(&d.join("root/.ssh/id_ed25519"));
-    std::fs::copy(d.join("root/.ssh/id_ed25519.pub"), d.join("authorized_keys")).unwrap();
+    std::fs::copy(
+        d.join("root/.ssh/id_ed25519.pub"),
+        d.join("authorized_keys"),
+    )
+    .unwrap();
     let d = d.display();
     std::fs::write(
         user.dir.path().join("sshd_config"),

@@ -134,7 +134,7 @@ impl Endpoint {
 pub struct DiscoveryError(pub String);
 
 /// What discovery reads, so tests can pass their own.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Inputs {
     pub override_context: Option<String>,
     pub docker_host: Option<String>,
@@ -145,6 +145,8 @@ pub struct Inputs {
     pub config_dir: Option<PathBuf>,
     pub home: Option<PathBuf>,
     pub xdg_runtime_dir: Option<PathBuf>,
+    /// The platform default (`unix:///var/run/docker.sock`, Windows' named pipe).
+    pub default_host: String,
 }
 
 impl Inputs {
@@ -164,6 +166,7 @@ impl Inputs {
                 .or_else(|| home.as_ref().map(|h| h.join(".docker"))),
             home,
             xdg_runtime_dir: var("XDG_RUNTIME_DIR").map(PathBuf::from),
+            default_host: DEFAULT_HOST.to_owned(),
         }
     }
 }
@@ -300,7 +303,7 @@ fn from_context(inputs: &Inputs, source: Source) -> Result<Endpoint, DiscoveryEr
 fn fallback(inputs: &Inputs) -> Endpoint {
     let default = Endpoint {
         source: Source::Default,
-        host: DEFAULT_HOST.to_owned(),
+        host: inputs.default_host.clone(),
         tls: None,
         tried: Vec::new(),
     };
@@ -362,9 +365,15 @@ mod tests {
 
     fn inputs(config: &Path) -> Inputs {
         Inputs {
+            override_context: None,
+            docker_host: None,
+            docker_context: None,
+            tls_verify: false,
+            cert_path: None,
             config_dir: Some(config.to_owned()),
             home: Some(config.to_owned()),
-            ..Inputs::default()
+            xdg_runtime_dir: None,
+            default_host: format!("unix://{}", config.join("no-default.sock").display()),
         }
     }
 
@@ -433,9 +442,6 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn known_sockets_only_when_they_exist() {
-        if Path::new("/var/run/docker.sock").exists() {
-            return; // the default wins; the order is covered by the e2e tests
-        }
         let dir = tempfile::tempdir().unwrap();
         let i = inputs(dir.path());
         let none = resolve(&i).unwrap();
@@ -449,5 +455,9 @@ mod tests {
         let found = resolve(&i).unwrap();
         assert_eq!(found.source, Source::Known { engine: "Colima" });
         assert!(!found.is_local());
+        // The default socket, once it exists, comes first.
+        let _default =
+            std::os::unix::net::UnixListener::bind(dir.path().join("no-default.sock")).unwrap();
+        assert_eq!(resolve(&i).unwrap().source, Source::Default);
     }
 }
