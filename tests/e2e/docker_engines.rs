@@ -1,7 +1,7 @@
 //! Engine discovery against real engines: a second `dockerd` (tests/support/dockerd.rs) found
 //! through a docker context, `DOCKER_HOST`, and `--docker-context` / `DOCKSIDE_DOCKER_CONTEXT`;
 //! a context naming a missing socket is reported by name; an `ssh://` host is reached through a
-//! real OpenSSH server. `dockside doctor --json` says which
+//! real OpenSSH server, a `tcp://` one with TLS certificates made here. `dockside doctor --json` says which
 //! engine it reached (`docker.id` is the engine's own id, so the second engine cannot pass for
 //! the machine's).
 
@@ -248,4 +248,61 @@ fn an_ssh_docker_host_is_reached_through_openssh() {
     assert_eq!(docker["host"], "ssh://root@127.0.0.1", "{docker}");
     assert_eq!(docker["id"], second.id(), "{docker}");
     assert_eq!(docker["name"], "dockside-ssh", "{docker}");
+}
+
+/// `DOCKER_HOST=tcp://…` with `DOCKER_TLS_VERIFY` and `DOCKER_CERT_PATH`: the second engine
+/// listens on 127.0.0.1 with `--tlsverify` and certificates made here (a CA, a server certificate
+/// for IP 127.0.0.1, a client certificate).
+#[test]
+fn a_tcp_docker_host_with_tls_is_reached() {
+    let certs = tempfile::tempdir().unwrap();
+    let c = certs.path().display().to_string();
+    let script = format!(
+        "set -e; cd {c}; \
+         openssl req -x509 -newkey rsa:2048 -nodes -keyout ca-key.pem -out ca.pem -days 2 -subj /CN=dockside-test-ca; \
+         openssl req -newkey rsa:2048 -nodes -keyout server-key.pem -out server.csr -subj /CN=127.0.0.1; \
+         printf 'subjectAltName=IP:127.0.0.1\\nextendedKeyUsage=serverAuth\\n' > server.ext; \
+         openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -out server-cert.pem -days 2 -extfile server.ext; \
+         openssl req -newkey rsa:2048 -nodes -keyout key.pem -out client.csr -subj /CN=client; \
+         printf 'extendedKeyUsage=clientAuth\\n' > client.ext; \
+         openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -out cert.pem -days 2 -extfile client.ext"
+    );
+    let out = Command::new("sh").args(["-c", &script]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "openssl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let second = Dockerd::start_with(
+        "dockside-tls",
+        &[
+            format!("--host tcp://127.0.0.1:{port} --tlsverify"),
+            format!(
+                "--tlscacert {c}/ca.pem --tlscert {c}/server-cert.pem --tlskey {c}/server-key.pem"
+            ),
+        ],
+    );
+    let user = User::new();
+    let host = format!("tcp://127.0.0.1:{port}");
+    let tls = [
+        ("DOCKER_HOST", host.as_str()),
+        ("DOCKER_TLS_VERIFY", "1"),
+        ("DOCKER_CERT_PATH", c.as_str()),
+    ];
+    let (docker, check) = user.doctor(&[], &tls);
+    assert_eq!(check["ok"], true, "{check}");
+    assert_eq!(docker["id"], second.id(), "{docker}");
+    assert!(
+        check["detail"].as_str().unwrap().contains("(TLS)"),
+        "{check}"
+    );
+    // Without the client certificate the engine refuses, and the error names the host.
+    let (_, check) = user.doctor(&[], &tls[..1]);
+    assert_eq!(check["ok"], false, "{check}");
+    assert!(check["detail"].as_str().unwrap().contains(&host), "{check}");
 }

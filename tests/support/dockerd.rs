@@ -20,6 +20,11 @@ pub struct Dockerd {
 impl Dockerd {
     /// Starts one named `name` and waits (polling, 60 s at most) until it answers.
     pub fn start(name: &str) -> Dockerd {
+        Dockerd::start_with(name, &[])
+    }
+
+    /// [`Dockerd::start`] with more `dockerd` arguments (another `--host`, TLS…).
+    pub fn start_with(name: &str, extra: &[String]) -> Dockerd {
         // A short path: unix socket paths are limited to ~100 bytes.
         let dir = tempfile::Builder::new()
             .prefix("dsd")
@@ -30,7 +35,8 @@ impl Dockerd {
         let script = format!(
             "hostname {name} && mount --bind {d}/etc /etc/docker && exec dockerd \
              --host unix://{d}/docker.sock --data-root {d}/data --exec-root {d}/exec \
-             --pidfile {d}/docker.pid --bridge=none --iptables=false --ip6tables=false"
+             --pidfile {d}/docker.pid --bridge=none --iptables=false --ip6tables=false {}",
+            extra.join(" ")
         );
         let log = std::fs::File::create(dir.path().join("dockerd.log")).unwrap();
         let child = Command::new("unshare")
