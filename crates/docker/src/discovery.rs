@@ -394,7 +394,9 @@ mod tests {
         i.docker_context = Some("env".into());
         assert_eq!(resolve(&i).unwrap().host, "unix:///env.sock");
         i.docker_host = Some("unix:///host.sock".into());
-        assert_eq!(resolve(&i).unwrap().source, Source::DockerHost);
+        let host = resolve(&i).unwrap();
+        assert_eq!(host.source, Source::DockerHost);
+        assert!(host.is_local());
         i.override_context = Some("flag".into());
         let e = resolve(&i).unwrap();
         assert_eq!(
@@ -402,6 +404,21 @@ mod tests {
             ("tcp://10.0.0.1:2376", true)
         );
         assert!(!e.is_local());
+        for (host, local) in [
+            ("unix:///Users/me/.docker/run/docker.sock", false),
+            ("unix:///home/me/.colima/default/docker.sock", false),
+            ("unix:///run/user/1000/podman/podman.sock", true),
+            ("npipe:////./pipe/docker_engine", false),
+            ("ssh://me@box", false),
+        ] {
+            let e = Endpoint {
+                source: Source::DockerHost,
+                host: host.into(),
+                tls: None,
+                tried: Vec::new(),
+            };
+            assert_eq!(e.is_local(), local, "{host}");
+        }
     }
 
     #[test]
