@@ -5,7 +5,7 @@
 //! derives the id from `/etc/docker/key.json`; newer engines keep it in the data root). Needs
 //! root, like scripts/test's `ensure_docker`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -13,12 +13,10 @@ use std::time::{Duration, Instant};
 pub struct Dockerd {
     dir: tempfile::TempDir,
     child: Child,
-    /// `docker info` Name: the host name it runs under.
-    pub name: String,
 }
 
 impl Dockerd {
-    /// Starts one named `name` and waits (polling, 60 s at most) until it answers.
+    /// Starts one named `name` (its `docker info` Name) and waits (polling, 60 s at most) until it answers.
     pub fn start(name: &str) -> Dockerd {
         Dockerd::start_with(name, &[])
     }
@@ -46,11 +44,7 @@ impl Dockerd {
             .stderr(log)
             .spawn()
             .expect("cannot run `unshare` (util-linux) to start a second dockerd");
-        let mut engine = Dockerd {
-            dir,
-            child,
-            name: name.to_owned(),
-        };
+        let mut engine = Dockerd { dir, child };
         let deadline = Instant::now() + Duration::from_secs(60);
         while engine.info().is_none() {
             if let Ok(Some(status)) = engine.child.try_wait() {
@@ -90,10 +84,6 @@ impl Dockerd {
 
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("dockerd.log")).unwrap_or_default()
-    }
-
-    pub fn dir(&self) -> &Path {
-        self.dir.path()
     }
 }
 
