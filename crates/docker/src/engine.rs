@@ -12,6 +12,17 @@ use crate::discovery::{self, Endpoint, Inputs};
 /// How long a connection attempt or a ping may take.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// The same over `ssh://`, where each new connection starts an `ssh` control master first.
+const SSH_PROBE_TIMEOUT: Duration = Duration::from_secs(20);
+
+fn probe_timeout(endpoint: &Endpoint) -> Duration {
+    if endpoint.host.starts_with("ssh://") {
+        SSH_PROBE_TIMEOUT
+    } else {
+        PROBE_TIMEOUT
+    }
+}
+
 /// Why Docker cannot be used right now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Problem {
@@ -65,7 +76,8 @@ pub async fn open_endpoint(endpoint: &Endpoint) -> Result<Docker, Unavailable> {
         Ok(docker) => docker,
         Err(e) => return Err(classify(endpoint, &e.to_string()).await),
     };
-    match tokio::time::timeout(PROBE_TIMEOUT, docker.negotiate_version()).await {
+    let limit = probe_timeout(endpoint);
+    match tokio::time::timeout(limit, docker.negotiate_version()).await {
         Ok(Ok(docker)) => Ok(docker),
         Ok(Err(e)) => Err(classify(endpoint, &e.to_string()).await),
         Err(_) => Err(Unavailable {
@@ -73,7 +85,7 @@ pub async fn open_endpoint(endpoint: &Endpoint) -> Result<Docker, Unavailable> {
             message: format!(
                 "Docker at {} did not answer within {}s; is the daemon hung? (`docker info` tells)",
                 endpoint.describe(),
-                PROBE_TIMEOUT.as_secs()
+                limit.as_secs()
             ),
         }),
     }
@@ -124,7 +136,8 @@ fn client_for(endpoint: &Endpoint) -> Result<Docker, bollard::errors::Error> {
 
 /// Whether the engine still answers.
 pub async fn ping(engine: &Engine) -> Result<(), Unavailable> {
-    match tokio::time::timeout(PROBE_TIMEOUT, engine.docker.ping()).await {
+    let limit = probe_timeout(&engine.endpoint);
+    match tokio::time::timeout(limit, engine.docker.ping()).await {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => Err(classify(&engine.endpoint, &e.to_string()).await),
         Err(_) => Err(Unavailable {
@@ -132,7 +145,7 @@ pub async fn ping(engine: &Engine) -> Result<(), Unavailable> {
             message: format!(
                 "Docker at {} did not answer a ping within {}s",
                 engine.endpoint.describe(),
-                PROBE_TIMEOUT.as_secs()
+                limit.as_secs()
             ),
         }),
     }
@@ -184,7 +197,7 @@ pub async fn classify(endpoint: &Endpoint, detail: &str) -> Unavailable {
 
 /// The engine's version and API version, e.g. `("20.10.24", "1.41")`.
 pub async fn version(engine: &Engine) -> Result<(String, String), Unavailable> {
-    match tokio::time::timeout(PROBE_TIMEOUT, engine.docker.version()).await {
+    match tokio::time::timeout(probe_timeout(&engine.endpoint), engine.docker.version()).await {
         Ok(Ok(v)) => Ok((
             v.version.unwrap_or_default(),
             v.api_version.unwrap_or_default(),
