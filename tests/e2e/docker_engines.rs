@@ -1,14 +1,19 @@
 //! Engine discovery against real engines: a second `dockerd` (tests/support/dockerd.rs) found
 //! through a docker context, `DOCKER_HOST`, and `--docker-context` / `DOCKSIDE_DOCKER_CONTEXT`;
 //! a context naming a missing socket is reported by name; an `ssh://` host is reached through a
-//! real OpenSSH server, a `tcp://` one with TLS certificates made here. `dockside doctor --json` says which
+//! real OpenSSH server, a `tcp://` one with TLS certificates made here; and `allowHosts` on such
+//! an engine is refused with the reason. `dockside doctor --json` says which
 //! engine it reached (`docker.id` is the engine's own id, so the second engine cannot pass for
 //! the machine's).
 
 #![cfg(unix)]
 
+#[path = "gateway_support.rs"]
+mod gateway_support;
+
 use std::path::Path;
 use std::process::Command;
+use std::time::Duration;
 
 use dockside_e2e::bin;
 use dockside_e2e::dockerd::{engine_identity, Dockerd};
@@ -250,11 +255,10 @@ fn an_ssh_docker_host_is_reached_through_openssh() {
     assert_eq!(docker["name"], "dockside-ssh", "{docker}");
 }
 
-/// `DOCKER_HOST=tcp://…` with `DOCKER_TLS_VERIFY` and `DOCKER_CERT_PATH`: the second engine
-/// listens on 127.0.0.1 with `--tlsverify` and certificates made here (a CA, a server certificate
-/// for IP 127.0.0.1, a client certificate).
-#[test]
-fn a_tcp_docker_host_with_tls_is_reached() {
+/// A second engine on `tcp://127.0.0.1:PORT` with `--tlsverify`, and the directory holding the
+/// client's `ca.pem`, `cert.pem`, `key.pem` (made with `openssl`: a CA, a server certificate for
+/// IP 127.0.0.1, a client certificate).
+fn tls_engine(name: &str) -> (tempfile::TempDir, Dockerd, String) {
     let certs = tempfile::tempdir().unwrap();
     let c = certs.path().display().to_string();
     let script = format!(
@@ -279,7 +283,7 @@ fn a_tcp_docker_host_with_tls_is_reached() {
         .unwrap()
         .port();
     let second = Dockerd::start_with(
-        "dockside-tls",
+        name,
         &[
             format!("--host tcp://127.0.0.1:{port} --tlsverify"),
             format!(
@@ -287,8 +291,17 @@ fn a_tcp_docker_host_with_tls_is_reached() {
             ),
         ],
     );
+    (certs, second, format!("tcp://127.0.0.1:{port}"))
+}
+
+/// `DOCKER_HOST=tcp://…` with `DOCKER_TLS_VERIFY` and `DOCKER_CERT_PATH`: the second engine
+/// listens on 127.0.0.1 with `--tlsverify` and certificates made here (a CA, a server certificate
+/// for IP 127.0.0.1, a client certificate).
+#[test]
+fn a_tcp_docker_host_with_tls_is_reached() {
+    let (certs, second, host) = tls_engine("dockside-tls");
+    let c = certs.path().display().to_string();
     let user = User::new();
-    let host = format!("tcp://127.0.0.1:{port}");
     let tls = [
         ("DOCKER_HOST", host.as_str()),
         ("DOCKER_TLS_VERIFY", "1"),
@@ -305,4 +318,56 @@ fn a_tcp_docker_host_with_tls_is_reached() {
     let (_, check) = user.doctor(&[], &tls[..1]);
     assert_eq!(check["ok"], false, "{check}");
     assert!(check["detail"].as_str().unwrap().contains(&host), "{check}");
+}
+
+/// `allowHosts` needs the engine on this host: with an engine reached over `tcp://` (here the
+/// second engine, TLS), a long-lived server with an allow-list does not start, and the daemon says
+/// why and what to do instead of failing to bind an address that is not here.
+#[test]
+fn allow_hosts_on_an_engine_elsewhere_is_refused_with_the_reason() {
+    let (certs, second, host) = tls_engine("dockside-remote");
+    let empty = tempfile::tempdir().unwrap();
+    let import = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "tar -C {} -c . | docker -H {} import - dockside-test/egress:local",
+            empty.path().display(),
+            second.host()
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        import.status.success(),
+        "{}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+    let home = gateway_support::TestHome::new();
+    home.write_catalog_text(
+        "e2e",
+        "registry:\n  net:\n    image: dockside-test/egress:local\n    allowHosts: ['example.com:443']\n",
+    );
+    home.write_state_text("servers:\n  net:\n    mode: docker\n");
+    let mut cmd = home.dockside();
+    cmd.args(["daemon", "--long-lived"])
+        .env("DOCKER_HOST", &host)
+        .env("DOCKER_TLS_VERIFY", "1")
+        .env("DOCKER_CERT_PATH", certs.path())
+        .env("DOCKSIDE_SECRET_STORE", "file");
+    let gw = gateway_support::HttpGateway::start(cmd);
+    let token = gateway_support::token(&home);
+    let said = gateway_support::wait_for(
+        "the daemon to refuse the allowHosts server",
+        Duration::from_secs(60),
+        || {
+            let (_, servers) = gateway_support::api(&gw.addr, &token, "GET", "/api/servers", None);
+            let error = servers.as_array()?.iter().find(|s| s["name"] == "net")?["error"]
+                .as_str()?
+                .to_owned();
+            error
+                .contains("runs in a VM or on another machine")
+                .then_some(error)
+        },
+    );
+    assert!(said.contains(&host), "{said}");
+    assert!(said.contains("--network open"), "{said}");
 }
