@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Generates Dockside's app and tray icons (RGBA PNGs) — Python standard library only.
 
-    python3 icons/generate.py           # (re)write every PNG next to this script
-    python3 icons/generate.py --check   # exit 1 if a committed PNG differs from what this makes
+    python3 icons/generate.py           # (re)write every icon next to this script
+    python3 icons/generate.py --check   # exit 1 if a committed icon differs from what this makes
 
 The glyph is a small stack of shipping containers on a dock: two containers side by side,
 one on top, and a quay bar under them. Shapes are drawn with signed distance functions and
@@ -12,6 +12,8 @@ and the output is byte-for-byte reproducible.
 Files:
     32x32.png, 128x128.png, 128x128@2x.png (256), icon.png (512)
         app icon: white glyph on a blue rounded square (tauri.conf.json `bundle.icon`).
+    icon.ico (16, 32, 48, 256 as PNGs)
+        the Windows app icon; tauri-build needs it for a Windows build, even `cargo check`.
     tray/{ok,degraded,stopped}.png (64)
         tray icon for Linux and Windows: blue glyph and a status dot (green, amber, grey ring);
         "stopped" also greys the glyph.
@@ -195,18 +197,30 @@ def tray_icon(size, glyph_colour, dot, template):
     return c
 
 
+def encode_ico(pngs):
+    """A Windows icon holding PNG images (allowed since Windows Vista): `(size, png bytes)`."""
+    header = struct.pack("<HHH", 0, 1, len(pngs))
+    entries, offset = b"", 6 + 16 * len(pngs)
+    for size, data in pngs:
+        side = 0 if size >= 256 else size  # 0 means 256 in an ICO entry
+        entries += struct.pack("<BBBBHHII", side, side, 0, 0, 1, 32, len(data), offset)
+        offset += len(data)
+    return header + entries + b"".join(data for _, data in pngs)
+
+
 def outputs():
-    yield "32x32.png", lambda: app_icon(32)
-    yield "128x128.png", lambda: app_icon(128)
-    yield "128x128@2x.png", lambda: app_icon(256)
-    yield "icon.png", lambda: app_icon(512)
+    yield "32x32.png", lambda: app_icon(32).png()
+    yield "128x128.png", lambda: app_icon(128).png()
+    yield "128x128@2x.png", lambda: app_icon(256).png()
+    yield "icon.png", lambda: app_icon(512).png()
+    yield "icon.ico", lambda: encode_ico([(s, app_icon(s).png()) for s in (16, 32, 48, 256)])
     tray = 64
-    yield "tray/ok.png", lambda: tray_icon(tray, GLYPH_BLUE, ("fill", GREEN), False)
-    yield "tray/degraded.png", lambda: tray_icon(tray, GLYPH_BLUE, ("fill", AMBER), False)
-    yield "tray/stopped.png", lambda: tray_icon(tray, GLYPH_GREY, ("ring", GREY), False)
-    yield "tray/template-ok.png", lambda: tray_icon(tray, None, None, True)
-    yield "tray/template-degraded.png", lambda: tray_icon(tray, None, ("fill", None), True)
-    yield "tray/template-stopped.png", lambda: tray_icon(tray, None, ("ring", None), True)
+    yield "tray/ok.png", lambda: tray_icon(tray, GLYPH_BLUE, ("fill", GREEN), False).png()
+    yield "tray/degraded.png", lambda: tray_icon(tray, GLYPH_BLUE, ("fill", AMBER), False).png()
+    yield "tray/stopped.png", lambda: tray_icon(tray, GLYPH_GREY, ("ring", GREY), False).png()
+    yield "tray/template-ok.png", lambda: tray_icon(tray, None, None, True).png()
+    yield "tray/template-degraded.png", lambda: tray_icon(tray, None, ("fill", None), True).png()
+    yield "tray/template-stopped.png", lambda: tray_icon(tray, None, ("ring", None), True).png()
 
 
 def main(argv):
@@ -214,7 +228,7 @@ def main(argv):
     stale = []
     for name, make in outputs():
         path = os.path.join(HERE, name)
-        data = make().png()
+        data = make()
         if check:
             try:
                 with open(path, "rb") as f:

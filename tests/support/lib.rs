@@ -3,6 +3,9 @@
 //! The tests drive the real binaries (`dockside`, `dockside-demo-server`) built by the same
 //! `cargo test` invocation, and real MCP clients from `tests/node` (the official TypeScript SDK).
 
+#[cfg(unix)]
+pub mod dockerd;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

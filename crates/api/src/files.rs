@@ -3,7 +3,7 @@
 //! | file | what | written by |
 //! | --- | --- | --- |
 //! | `daemon.json` | where the running daemon listens ([`DaemonInfo`]) | [`write_info`], removed by [`remove_info`] |
-//! | `daemon.lock` | held (`flock`) while a daemon lives: one daemon per home | [`DaemonLock`] |
+//! | `daemon.lock` | held (`File::try_lock`: `flock` / `LockFileEx`) while a daemon lives: one daemon per home | [`DaemonLock`] |
 //! | `daemon.log` | the detached daemon's stdout and stderr | [`crate::start`] |
 //! | `token` | the bearer token of the MCP endpoints and the control API (mode 0600) | [`load_or_create_token`] |
 
@@ -130,10 +130,26 @@ pub fn pid_alive(pid: u32) -> bool {
         let r = unsafe { libc::kill(pid as libc::pid_t, 0) };
         r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
     }
-    #[cfg(not(unix))]
+    #[cfg(windows)]
     {
-        let _ = pid;
-        true
+        use windows_sys::Win32::Foundation::{
+            CloseHandle, GetLastError, ERROR_ACCESS_DENIED, STILL_ACTIVE,
+        };
+        use windows_sys::Win32::System::Threading::{
+            GetExitCodeProcess, OpenProcess, PROCESS_QUERY_LIMITED_INFORMATION,
+        };
+        // SAFETY: plain Win32 calls on a handle we open and close here.
+        unsafe {
+            let handle = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, 0, pid);
+            if handle.is_null() {
+                // Another user's process exists but refuses us.
+                return GetLastError() == ERROR_ACCESS_DENIED;
+            }
+            let mut code = 0u32;
+            let ok = GetExitCodeProcess(handle, &mut code) != 0;
+            CloseHandle(handle);
+            ok && code == STILL_ACTIVE as u32
+        }
     }
 }
 
@@ -152,20 +168,18 @@ impl DaemonLock {
             .write(true)
             .open(&path)
             .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::io::AsRawFd;
-            // SAFETY: flock on a file descriptor we own.
-            let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-            if r != 0 {
-                let running = read_info(home)
-                    .map(|i| format!(" (pid {}, {}/mcp)", i.pid, i.base_url()))
-                    .unwrap_or_default();
-                anyhow::bail!(
-                    "a Dockside daemon already runs for {}{running}; `dockside status` shows it, `dockside stop` stops it",
-                    home.root().display()
-                );
+        // `flock` on Unix, `LockFileEx` on Windows: released by the OS when the process dies.
+        if let Err(e) = file.try_lock() {
+            if let std::fs::TryLockError::Error(e) = e {
+                anyhow::bail!("cannot lock {}: {e}", path.display());
             }
+            let running = read_info(home)
+                .map(|i| format!(" (pid {}, {}/mcp)", i.pid, i.base_url()))
+                .unwrap_or_default();
+            anyhow::bail!(
+                "a Dockside daemon already runs for {}{running}; `dockside status` shows it, `dockside stop` stops it",
+                home.root().display()
+            );
         }
         Ok(DaemonLock { _file: file })
     }

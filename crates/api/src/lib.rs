@@ -32,6 +32,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod client;
 pub mod files;
+pub mod login_env;
 pub mod sse;
 pub mod start;
 

@@ -20,6 +20,10 @@ use clap::{Parser, Subcommand};
         state.yaml       per-server mode, limits, network policy, and the active profile"
 )]
 struct Cli {
+    /// The docker context to use for Docker (as `docker --context`), before DOCKER_HOST,
+    /// DOCKER_CONTEXT and the current context; a daemon started by this command inherits it
+    #[arg(long, global = true, value_name = "NAME", env = dockside_docker::discovery::CONTEXT_ENV)]
+    docker_context: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -55,6 +59,11 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(context) = &cli.docker_context {
+        // The one place discovery reads it; set before any thread starts (and inherited by a
+        // daemon this command spawns).
+        std::env::set_var(dockside_docker::discovery::CONTEXT_ENV, context);
+    }
     let result = match cli.command {
         Command::Client(args) => cmd::client::run(args),
         Command::Catalog(args) => cmd::catalog::run(args),

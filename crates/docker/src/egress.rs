@@ -9,6 +9,12 @@
 //! and refuses everything else with `403`. Each server has its own proxy port, which serves only
 //! that server's current container (checked by source address), so one server's allow-list never
 //! opens a door for another. Programs that ignore the proxy variables simply have no network.
+//!
+//! The proxy must bind the network's gateway address on this host, which exists only when the
+//! engine shares this machine's kernel. With a remote or VM-based engine (`tcp://`, `ssh://`,
+//! Docker Desktop, Colima, OrbStack, Rancher Desktop) an `allowHosts` server fails to start with
+//! an error that says so; running the proxy as a container would need a proxy image, which
+//! Dockside does not ship (the gateway binary cannot run in the engine's Linux VM on macOS).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -57,6 +63,12 @@ pub async fn prepare(
         Network::Open => return Ok(NetworkMode::Bridge),
         Network::AllowHosts(hosts) => hosts,
     };
+    let engine = rt.engine().await.map_err(|u| u.message)?;
+    if let Some(why) = elsewhere(&engine).await {
+        return Err(format!(
+            "server `{server}` may reach only its `allowHosts`, through Dockside's egress proxy, which listens on this machine at the gateway address of an internal Docker network; {why}, so that address does not exist here. Use a Docker Engine on this host (Linux), or give the server `--network open` or `none` (`dockside server edit {server} --network open`), or run it in managed mode"
+        ));
+    }
     let network = network_name(rt.home_hash());
     let gateway = ensure_network(docker, &network, rt.home_hash()).await?;
     let port = rt.egress.start(server, &hosts, gateway).await?;
@@ -64,6 +76,21 @@ pub async fn prepare(
         network,
         proxy: format!("http://{gateway}:{port}"),
     })
+}
+
+/// Why the engine's networks are not on this host (`None`: they are): a remote or VM-based
+/// endpoint, or an engine that says it is Docker Desktop.
+async fn elsewhere(engine: &crate::Engine) -> Option<String> {
+    let at = engine.endpoint.describe();
+    if !engine.endpoint.is_local() {
+        return Some(format!(
+            "the engine in use ({at}) runs in a VM or on another machine"
+        ));
+    }
+    let info = engine.docker.info().await.ok()?;
+    let os = info.operating_system.unwrap_or_default();
+    (os.contains("Docker Desktop") || os.contains("Boot2Docker"))
+        .then(|| format!("the engine in use ({at}) is {os}, which runs in a VM"))
 }
 
 /// The internal network of a home's `allowHosts` servers.
@@ -113,7 +140,7 @@ impl Proxies {
         }
         let listener = TcpListener::bind(SocketAddr::new(ip, 0))
             .await
-            .map_err(|e| format!("cannot start the egress proxy on {ip}: {e}"))?;
+            .map_err(|e| format!("cannot start the egress proxy on {ip} (the gateway address of the internal Docker network): {e}; is the engine running in a VM or on another machine? `allowHosts` needs a Docker Engine on this host (see docs/DOCKER.md)"))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let allowed: Arc<Vec<String>> = Arc::new(hosts.to_vec());
         let sources: Arc<Mutex<Vec<IpAddr>>> = Arc::default();

@@ -7,6 +7,8 @@
 //! replayed `initialize`).
 //!
 //! Where to start reading:
+//! - [`discovery`]: which engine (the docker CLI's order: context, `DOCKER_HOST`, current
+//!   context; then the sockets of Docker Desktop, Colima, OrbStack, Rancher Desktop, Podman);
 //! - [`engine`]: connecting, with the API version negotiated down to the engine's, and errors
 //!   that tell absent / stopped / permission denied apart;
 //! - [`hardening`]: a [`ContainerSpec`] becomes a container definition (no network unless allowed,
@@ -23,6 +25,7 @@
 //! `dockside.home=<hash of the Dockside home>`, so one home's daemon never touches another's.
 
 pub mod container;
+pub mod discovery;
 pub mod egress;
 pub mod engine;
 pub mod hardening;
@@ -42,7 +45,7 @@ use dockside_core::state::{DockerOptions, Limits};
 use sha2::{Digest, Sha256};
 use tokio::sync::{broadcast, watch as tokio_watch};
 
-pub use engine::{Problem, Unavailable};
+pub use engine::{Engine, Problem, Unavailable};
 
 pub const LABEL_MANAGED: &str = "dockside.managed";
 pub const LABEL_SERVER: &str = "dockside.server";
@@ -135,6 +138,8 @@ pub enum Availability {
     Available {
         version: String,
         api: String,
+        /// [`discovery::Endpoint::describe`]: ``context `colima` → unix:///…``.
+        endpoint: String,
     },
     Unavailable(Unavailable),
 }
@@ -143,7 +148,7 @@ pub enum Availability {
 pub struct DockerRuntime {
     home_hash: String,
     defaults: DockerDefaults,
-    client: tokio::sync::Mutex<Option<Docker>>,
+    client: tokio::sync::Mutex<Option<Engine>>,
     availability: tokio_watch::Sender<Availability>,
     events: Mutex<Option<broadcast::Sender<Event>>>,
     /// Ids of the containers this process runs (the reaper leaves them alone).
@@ -219,11 +224,15 @@ impl DockerRuntime {
         });
         if changed {
             match &new {
-                Availability::Available { version, api } => {
-                    tracing::info!("Docker {version} (API {api}) is available");
+                Availability::Available {
+                    version,
+                    api,
+                    endpoint,
+                } => {
+                    tracing::info!("Docker {version} (API {api}) is available at {endpoint}");
                     self.emit(Event::DockerAvailability {
                         available: true,
-                        detail: format!("Docker {version} (API {api})"),
+                        detail: format!("Docker {version} (API {api}) at {endpoint}"),
                     });
                 }
                 Availability::Unavailable(u) => {
@@ -240,17 +249,26 @@ impl DockerRuntime {
 
     /// A connected client, reconnecting (and renegotiating) when the last one failed.
     pub async fn client(&self) -> Result<Docker, Unavailable> {
+        self.engine().await.map(|engine| engine.docker)
+    }
+
+    /// The connected engine and where it was found.
+    pub async fn engine(&self) -> Result<Engine, Unavailable> {
         let mut slot = self.client.lock().await;
-        if let Some(docker) = slot.as_ref() {
-            return Ok(docker.clone());
+        if let Some(engine) = slot.as_ref() {
+            return Ok(engine.clone());
         }
-        match engine::connect().await {
-            Ok(docker) => {
-                let (version, api) = engine::version(&docker).await.unwrap_or_default();
-                *slot = Some(docker.clone());
+        match engine::open().await {
+            Ok(engine) => {
+                let (version, api) = engine::version(&engine).await.unwrap_or_default();
+                *slot = Some(engine.clone());
                 drop(slot);
-                self.set_availability(Availability::Available { version, api });
-                Ok(docker)
+                self.set_availability(Availability::Available {
+                    version,
+                    api,
+                    endpoint: engine.endpoint.describe(),
+                });
+                Ok(engine)
             }
             Err(u) => {
                 drop(slot);
@@ -262,9 +280,9 @@ impl DockerRuntime {
 
     /// Pings the engine (connecting first if needed) and records the answer.
     pub async fn check(&self) -> Result<Docker, Unavailable> {
-        let docker = self.client().await?;
-        match engine::ping(&docker).await {
-            Ok(()) => Ok(docker),
+        let engine = self.engine().await?;
+        match engine::ping(&engine).await {
+            Ok(()) => Ok(engine.docker),
             Err(u) => {
                 *self.client.lock().await = None;
                 self.set_availability(Availability::Unavailable(u.clone()));
@@ -275,7 +293,22 @@ impl DockerRuntime {
 
     /// Records that a call failed because the engine went away.
     pub(crate) async fn lost(&self, detail: &str) -> Unavailable {
-        let u = engine::classify(detail).await;
+        let endpoint = self
+            .client
+            .lock()
+            .await
+            .as_ref()
+            .map(|e| e.endpoint.clone());
+        let u = match endpoint {
+            Some(endpoint) => engine::classify(&endpoint, detail).await,
+            None => match discovery::resolve(&discovery::Inputs::from_env()) {
+                Ok(endpoint) => engine::classify(&endpoint, detail).await,
+                Err(e) => Unavailable {
+                    problem: Problem::Absent,
+                    message: e.0,
+                },
+            },
+        };
         if u.problem != Problem::Other {
             *self.client.lock().await = None;
             self.set_availability(Availability::Unavailable(u.clone()));

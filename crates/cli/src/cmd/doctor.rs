@@ -1,29 +1,34 @@
 //! `dockside doctor [--json]`: what works here and what to do about what does not.
 //!
-//! Checks Docker (reachable, version, permission), the runtimes host servers need (node, npx,
-//! bun, uv, uvx, python), the AI clients' config files, the daemon and its port; then, for each
-//! server, whether its mode can run here, with a fix or a fallback mode. Exits 1 when a check
-//! failed.
+//! Checks Docker (which engine and why, reachable, version, permission), the runtimes host
+//! servers need (node, npx, bun, uv, uvx, python, docker — looked for as the daemon does, the
+//! login shell's PATH first, and marked when only the login shell has them), the AI clients'
+//! config files, the daemon and its port; then, for each server, whether its mode can run here,
+//! with a fix or a fallback mode. Exits 1 when a check failed.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
+use dockside_api::login_env::{self, LoginEnv};
 use dockside_core::clients::sync::{Context, Target};
 use dockside_core::clients::ALL;
 use dockside_core::launch::Launch;
 use dockside_core::{Home, Mode, Workspace};
-use dockside_docker::engine;
+use dockside_docker::{discovery, engine};
 use serde_json::{json, Value};
 
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
-    /// Print JSON (`{"ok", "checks": [{area, name, ok, detail, fix?}], "servers": [...]}`).
+    /// Print JSON (`{"ok", "docker": {source, context, host, id, name…}, "checks": [{area, name, ok, detail, fix?}], "servers": [...]}`).
     #[arg(long)]
     pub json: bool,
 }
 
-const RUNTIMES: &[&str] = &["node", "npx", "bun", "uv", "uvx", "python3", "python"];
+const RUNTIMES: &[&str] = &[
+    "node", "npx", "bun", "uv", "uvx", "python3", "python", "docker",
+];
 
 struct Check {
     area: &'static str,
@@ -39,15 +44,53 @@ impl Check {
     }
 }
 
-/// `name` on PATH (or an existing path).
-fn find_program(name: &str) -> Option<PathBuf> {
-    let path = Path::new(name);
-    if path.components().count() > 1 {
-        return path.is_file().then(|| path.to_owned());
+/// Where programs are looked for: PATH as a daemon started here would have it (the login shell's
+/// entries first, see `dockside_api::login_env`), and the directories this process inherited.
+struct Search {
+    path: OsString,
+    inherited: Vec<PathBuf>,
+    /// Why the login shell could not be read, if it could not.
+    login_problem: Option<String>,
+}
+
+impl Search {
+    fn new() -> Search {
+        let current = std::env::var_os("PATH").unwrap_or_default();
+        let inherited = std::env::split_paths(&current).collect();
+        let skip =
+            cfg!(windows) || std::env::var_os(login_env::SWITCH_ENV).is_some_and(|v| v == "0");
+        let (path, login_problem) = if skip {
+            (current, None)
+        } else {
+            match LoginEnv::read() {
+                Ok(login) => (login.merged_path(Some(&current)).unwrap_or(current), None),
+                Err(e) => (current, Some(e)),
+            }
+        };
+        Search {
+            path,
+            inherited,
+            login_problem,
+        }
     }
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
+
+    /// `name` on the search path (or an existing path).
+    fn find(&self, name: &str) -> Option<PathBuf> {
+        let path = Path::new(name);
+        if path.components().count() > 1 {
+            return path.is_file().then(|| path.to_owned());
+        }
+        std::env::split_paths(&self.path)
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
+    }
+
+    /// Whether `program` was found only through the login shell's PATH.
+    fn only_in_login_shell(&self, program: &Path) -> bool {
+        program
+            .parent()
+            .is_some_and(|dir| !self.inherited.iter().any(|d| d == dir))
+    }
 }
 
 fn version_of(program: &Path) -> String {
@@ -71,45 +114,57 @@ fn version_of(program: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// What Docker answers: `Ok((version, api))` or why not.
-fn docker_check(rt: &tokio::runtime::Runtime) -> (Check, bool, Vec<String>) {
+/// The engine in use: the check, whether it works, its images, and what it is for `--json`
+/// (`{source, context, host, version, api, id, name}`).
+fn docker_check(rt: &tokio::runtime::Runtime) -> (Check, bool, Vec<String>, Value) {
+    let endpoint = match discovery::resolve(&discovery::Inputs::from_env()) {
+        Ok(endpoint) => endpoint,
+        Err(e) => return (docker_failed(e.0), false, Vec::new(), Value::Null),
+    };
+    let mut about = json!({
+        "source": endpoint.source.kind(),
+        "context": endpoint.source.context(),
+        "host": endpoint.host,
+        "describe": endpoint.describe(),
+    });
     rt.block_on(async {
-        match engine::connect().await {
-            Ok(docker) => {
-                let (version, api) = engine::version(&docker).await.unwrap_or_default();
-                let images = dockside_docker::image::local_tags(&docker).await;
-                (
-                    Check {
-                        area: "docker",
-                        name: "engine".into(),
-                        ok: true,
-                        detail: format!(
-                            "Docker {version} (API {api}) at {}",
-                            std::env::var("DOCKER_HOST")
-                                .unwrap_or_else(|_| "unix:///var/run/docker.sock".into())
-                        ),
-                        fix: None,
-                    },
-                    true,
-                    images,
-                )
-            }
-            Err(u) => (
-                Check {
-                    area: "docker",
-                    name: "engine".into(),
-                    ok: false,
-                    detail: u.message.clone(),
-                    fix: Some(
-                        "docker servers cannot run; switch them to managed where they have a host command"
-                            .into(),
-                    ),
-                },
-                false,
-                Vec::new(),
+        let engine = match engine::open_endpoint(&endpoint).await {
+            Ok(docker) => engine::Engine { docker, endpoint },
+            Err(u) => return (docker_failed(u.message), false, Vec::new(), about),
+        };
+        let (version, api) = engine::version(&engine).await.unwrap_or_default();
+        let info = engine.docker.info().await.unwrap_or_default();
+        let (id, name) = (info.id.unwrap_or_default(), info.name.unwrap_or_default());
+        let images = dockside_docker::image::local_tags(&engine.docker).await;
+        about["version"] = json!(version);
+        about["api"] = json!(api);
+        about["id"] = json!(id);
+        about["name"] = json!(name);
+        let check = Check {
+            area: "docker",
+            name: "engine".into(),
+            ok: true,
+            detail: format!(
+                "Docker {version} (API {api}) at {}, engine `{name}` (id {id})",
+                engine.endpoint.describe()
             ),
-        }
+            fix: None,
+        };
+        (check, true, images, about)
     })
+}
+
+fn docker_failed(detail: String) -> Check {
+    Check {
+        area: "docker",
+        name: "engine".into(),
+        ok: false,
+        detail,
+        fix: Some(
+            "docker servers cannot run; switch them to managed where they have a host command"
+                .into(),
+        ),
+    }
 }
 
 fn daemon_checks(home: &Home) -> Vec<Check> {
@@ -190,11 +245,17 @@ fn client_checks(home: &Home) -> Vec<Check> {
 }
 
 /// Whether `name` can run in its mode here; a fix, or a mode that would work instead.
-fn server_check(ws: &Workspace, name: &str, docker_ok: bool, images: &[String]) -> Value {
+fn server_check(
+    ws: &Workspace,
+    search: &Search,
+    name: &str,
+    docker_ok: bool,
+    images: &[String],
+) -> Value {
     let mode = ws.state().server(name).mode;
     let host = ws.launch_in(name, Mode::Managed).ok();
     let host_ok = match &host {
-        Some(Launch::Host(h)) => find_program(&h.program).is_some(),
+        Some(Launch::Host(h)) => search.find(&h.program).is_some(),
         Some(Launch::Remote(_)) => true,
         _ => false,
     };
@@ -267,15 +328,30 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let (docker, docker_ok, images) = docker_check(&rt);
+    let (docker, docker_ok, images, engine_json) = docker_check(&rt);
     let mut checks = vec![docker];
+    let search = Search::new();
+    if let Some(problem) = &search.login_problem {
+        checks.push(Check {
+            area: "runtimes",
+            name: "login-shell".into(),
+            ok: true,
+            detail: format!("{problem}; the daemon uses the PATH it inherits"),
+            fix: None,
+        });
+    }
     for runtime in RUNTIMES {
-        let found = find_program(runtime);
+        let found = search.find(runtime);
         checks.push(Check {
             area: "runtimes",
             name: (*runtime).into(),
             ok: true,
             detail: match &found {
+                Some(p) if search.only_in_login_shell(p) => format!(
+                    "{} {} (through the login shell's PATH)",
+                    p.display(),
+                    version_of(p)
+                ),
                 Some(p) => format!("{} {}", p.display(), version_of(p)),
                 None => "not on PATH (only servers that use it need it)".into(),
             },
@@ -289,7 +365,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<()> {
             let names: Vec<String> = ws.servers().map(|e| e.name.to_owned()).collect();
             let servers: Vec<Value> = names
                 .iter()
-                .map(|n| server_check(&ws, n, docker_ok, &images))
+                .map(|n| server_check(&ws, &search, n, docker_ok, &images))
                 .collect();
             (servers, None)
         }
@@ -308,6 +384,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<()> {
     if args.json {
         super::print_json(&json!({
             "ok": ok,
+            "docker": engine_json,
             "checks": checks.iter().map(Check::json).collect::<Vec<_>>(),
             "servers": servers,
         }))?;

@@ -756,6 +756,7 @@ fn api_router(daemon: Shared, http_state: http::HttpState) -> Router {
 /// Runs `dockside daemon` in the foreground; returns the exit code.
 pub fn run(opts: RunOptions) -> anyhow::Result<i32> {
     crate::service::run::init_logging(opts.verbose);
+    crate::service::run::adopt_login_env();
     let rt = crate::service::run::runtime()?;
     let code = rt.block_on(run_async(opts))?;
     rt.shutdown_timeout(Duration::from_secs(1));

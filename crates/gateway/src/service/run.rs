@@ -28,6 +28,17 @@ pub fn init_logging(verbose: bool) {
         .try_init();
 }
 
+/// Takes PATH and the version managers' variables from the user's login shell (a daemon started
+/// by the GUI has launchd's minimal PATH otherwise): before the runtime starts any thread.
+/// Names are logged, never values.
+pub fn adopt_login_env() {
+    match dockside_api::login_env::adopt() {
+        Ok(names) if names.is_empty() => {}
+        Ok(names) => tracing::info!("from the login shell: {}", names.join(", ")),
+        Err(e) => tracing::warn!("{e}; servers get this process's PATH as it is"),
+    }
+}
+
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -70,6 +81,7 @@ fn note_container_flags(opts: &RunOptions) {
 /// Runs `dockside gateway run`; returns the process exit code.
 pub fn run(opts: RunOptions) -> anyhow::Result<i32> {
     init_logging(opts.verbose);
+    adopt_login_env();
     let rt = runtime()?;
     let code = rt.block_on(run_async(opts))?;
     rt.shutdown_timeout(Duration::from_secs(1));

@@ -5,13 +5,16 @@
 //! - [`endpoint`]: what a remote server is ([`RemoteSpec`]), the sign-in seam ([`RemoteAuth`])
 //!   and why it may be out of reach ([`Outage`]);
 //! - [`launch`]: the launcher seam ([`Launcher`], [`Process`]);
-//! - [`process`]: host processes, and remote servers through their relay ([`ProcessLauncher`]);
+//! - [`process`]: host processes (on Windows each in a Job Object, `job`), and remote servers
+//!   through their relay ([`ProcessLauncher`]);
 //! - [`container`]: docker mode behind that seam (the on-demand container relay);
 //! - [`remote`]: remote servers behind that seam (the Streamable HTTP / SSE relay);
 //! - [`session`]: one running server with an initialized MCP session ([`Upstream`]).
 
 pub mod container;
 pub mod endpoint;
+#[cfg(windows)]
+mod job;
 pub mod launch;
 pub mod process;
 pub mod remote;

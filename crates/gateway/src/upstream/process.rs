@@ -1,6 +1,7 @@
 //! Host processes and remote servers behind the launcher seam: [`ProcessLauncher`] runs a host
 //! command as a child process over stdio (the child dies with the gateway: own process group,
-//! kill on drop, and `PR_SET_PDEATHSIG` on Linux), and a remote server through its HTTP relay
+//! kill on drop, `PR_SET_PDEATHSIG` on Linux, a kill-on-close Job Object on Windows), and a remote
+//! server through its HTTP relay
 //! ([`crate::upstream::remote`]).
 
 use std::time::Duration;
@@ -63,44 +64,84 @@ impl ProcessLauncher {
             });
         }
         let mut child = cmd.spawn()?;
+        let group = GroupGuard::new(&child);
         let stdin = child.stdin.take().expect("piped stdin");
         let stdout = child.stdout.take().expect("piped stdout");
         let stderr = child.stderr.take().expect("piped stderr");
-        let pid = child.id();
         Ok(Launched {
             stdin: Box::pin(stdin),
             stdout: Box::pin(stdout),
             stderr: Some(Box::pin(stderr)),
-            process: Box::new(ChildProcess {
-                child,
-                group: GroupGuard(pid),
-            }),
+            process: Box::new(ChildProcess { child, group }),
         })
     }
 }
 
-/// Kills the child's whole process group when dropped (grandchildren included), unless the
-/// group leader was already reaped.
-struct GroupGuard(Option<u32>);
+/// The child's whole process tree — its process group on Unix, its Job Object on Windows —
+/// killed when dropped (grandchildren included), unless already finished.
+struct GroupGuard {
+    pid: Option<u32>,
+    #[cfg(windows)]
+    job: Option<super::job::Job>,
+}
 
 impl GroupGuard {
-    fn signal(&self, sig: i32) {
+    fn new(child: &tokio::process::Child) -> GroupGuard {
+        GroupGuard {
+            pid: child.id(),
+            #[cfg(windows)]
+            job: child
+                .raw_handle()
+                .and_then(|h| match super::job::Job::for_process(h) {
+                    Ok(job) => Some(job),
+                    Err(e) => {
+                        tracing::warn!("cannot put the server in a Job Object ({e}): its children may outlive it");
+                        None
+                    }
+                }),
+        }
+    }
+
+    /// Asks the group to stop (Unix `SIGTERM`; Windows has no polite signal for a console
+    /// process tree, so [`Process::stop`] waits out the grace and kills).
+    fn terminate(&self) {
         #[cfg(unix)]
-        if let Some(pid) = self.0 {
+        self.signal(libc::SIGTERM);
+    }
+
+    fn kill(&self) {
+        #[cfg(unix)]
+        self.signal(libc::SIGKILL);
+        #[cfg(windows)]
+        if let Some(job) = &self.job {
+            job.terminate();
+        }
+    }
+
+    #[cfg(unix)]
+    fn signal(&self, sig: i32) {
+        if let Some(pid) = self.pid {
             // SAFETY: plain syscall on a process group we created.
             unsafe {
                 libc::killpg(pid as libc::pid_t, sig);
             }
         }
-        #[cfg(not(unix))]
-        let _ = sig;
+    }
+
+    /// Kills stragglers left in the group, then never signals that pid again.
+    fn finish(&mut self) {
+        self.kill();
+        self.pid = None;
+        #[cfg(windows)]
+        {
+            self.job = None;
+        }
     }
 }
 
 impl Drop for GroupGuard {
     fn drop(&mut self) {
-        #[cfg(unix)]
-        self.signal(libc::SIGKILL);
+        self.kill();
     }
 }
 
@@ -130,15 +171,13 @@ fn describe(status: std::io::Result<std::process::ExitStatus>) -> String {
 
 impl Process for ChildProcess {
     fn pid(&self) -> Option<u32> {
-        self.group.0
+        self.group.pid
     }
 
     fn wait(&mut self) -> BoxFuture<'_, String> {
         Box::pin(async move {
             let s = self.child.wait().await;
-            // Kill stragglers left in the group, then never signal that pid again.
-            self.group.signal(9);
-            self.group.0 = None;
+            self.group.finish();
             describe(s)
         })
     }
@@ -146,21 +185,18 @@ impl Process for ChildProcess {
     fn stop(&mut self, grace: Duration) -> BoxFuture<'_, ()> {
         Box::pin(async move {
             if let Ok(Some(_)) = self.child.try_wait() {
-                self.group.signal(9);
-                self.group.0 = None;
+                self.group.finish();
                 return;
             }
-            #[cfg(unix)]
-            self.group.signal(libc::SIGTERM);
+            self.group.terminate();
             if tokio::time::timeout(grace, self.child.wait())
                 .await
                 .is_err()
             {
-                self.group.signal(9);
+                self.group.kill();
                 let _ = self.child.kill().await;
             }
-            self.group.signal(9);
-            self.group.0 = None;
+            self.group.finish();
         })
     }
 }
