@@ -34,16 +34,19 @@ pub enum Kind {
     Production,
     /// The daemon itself died and was restarted by the app.
     Gateway,
+    /// An update is downloaded and ready to install (or an update check failed).
+    Update,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::Crashed,
         Kind::Restarted,
         Kind::CrashLoop,
         Kind::ImagePull,
         Kind::Production,
         Kind::Gateway,
+        Kind::Update,
     ];
 }
 

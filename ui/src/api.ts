@@ -234,6 +234,7 @@ export const NOTIFICATION_KINDS = [
   'image-pull',
   'production',
   'gateway',
+  'update',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 

@@ -14,6 +14,7 @@ export const KIND_LABELS: Record<NotificationKind, string> = {
   'image-pull': 'An image pull finished or failed',
   production: 'The production switch was applied or rolled back',
   gateway: 'The gateway stopped and was restarted',
+  update: 'An update is ready to install',
 };
 
 export function mountPrefs(api: DocksideApi, toast: Toaster): { dialog: HTMLDialogElement; open(): Promise<void> } {

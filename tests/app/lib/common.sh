@@ -2,8 +2,10 @@
 # shellcheck shell=bash
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
-APP="${APP:-$ROOT/target/debug/dockside-app}"
-DOCKSIDE="${DOCKSIDE:-$ROOT/target/debug/dockside}"
+# Cargo's target folder (`CARGO_TARGET_DIR`, else `target/`): the built app, CLI and bundles.
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+APP="${APP:-$TARGET_DIR/debug/dockside-app}"
+DOCKSIDE="${DOCKSIDE:-$TARGET_DIR/debug/dockside}"
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 fail() {
@@ -68,3 +70,17 @@ wait_until() {
 }
 
 is() { [ "$(server_field "$1" "$2")" = "$3" ]; }
+
+# Where trayer embedded the app's icon: the window whose class names the tray icon.
+icon_center() {
+  xwininfo -root -tree | python3 -c '
+import re, sys
+for line in sys.stdin:
+    if "tray-icon tray app dockside" in line:
+        m = re.search(r"(\d+)x(\d+)\+-?\d+\+-?\d+\s+\+(-?\d+)\+(-?\d+)", line)
+        if m:
+            w, h, x, y = map(int, m.groups())
+            print(x + w // 2, y + h // 2)
+            break
+'
+}

@@ -27,19 +27,6 @@ first_daemon=$(daemon_pid)
 ! pgrep -f WebKitWebProcess >/dev/null || fail "a web view runs although nobody opened the dashboard"
 log "ok: tray only, no web view"
 
-# Where trayer embedded the app's icon: the window whose class names the tray icon.
-icon_center() {
-  xwininfo -root -tree | python3 -c '
-import re, sys
-for line in sys.stdin:
-    if "tray-icon tray app dockside" in line:
-        m = re.search(r"(\d+)x(\d+)\+-?\d+\+-?\d+\s+\+(-?\d+)\+(-?\d+)", line)
-        if m:
-            w, h, x, y = map(int, m.groups())
-            print(x + w // 2, y + h // 2)
-            break
-'
-}
 wait_until 10 "the tray icon is embedded in trayer" test -n "$(icon_center)"
 read -r ICON_X ICON_Y <<<"$(icon_center)"
 

@@ -1,0 +1,53 @@
+# Runs inside xvfb-run + dbus-run-session (see ../package-e2e.sh), once per PHASE:
+# bad  — the installed app shows its tray, brings the daemon up, and refuses an update whose
+#        signature does not match;
+# good — it finds a correctly signed update, verifies it, says it is ready, installs nothing
+#        while it runs (the daemon keeps running); quitting installs it (checked by the caller).
+# shellcheck shell=bash
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+
+pids=()
+stop_all() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+}
+trap stop_all EXIT
+
+dunst >"$WORK/dunst-$PHASE.log" 2>&1 &
+pids+=($!)
+trayer --edge top --align right --widthtype request --height 32 --SetDockType true >"$WORK/trayer-$PHASE.log" 2>&1 &
+pids+=($!)
+dbus-monitor "interface='org.freedesktop.Notifications',member='Notify'" >"$WORK/notify-$PHASE.log" 2>&1 &
+pids+=($!)
+
+RUST_LOG=info "$APP" >"$WORK/app-$PHASE.log" 2>&1 &
+app=$!
+pids+=($app)
+
+in_app_log() { grep -q "$1" "$WORK/app-$PHASE.log"; }
+notified() { grep -q "$1" "$WORK/notify-$PHASE.log"; }
+has_icon() { [ -n "$(icon_center)" ]; }
+installed_version() { dpkg-query -W -f='${Version}' "$PACKAGE"; }
+
+wait_until 40 "the installed app brought the daemon up and demo runs" is demo state running
+"$DOCKSIDE" status | grep -q "daemon: running" || fail "dockside status: $("$DOCKSIDE" status 2>&1)"
+case $PHASE in
+  bad)
+    wait_until 15 "the tray icon is embedded in trayer" has_icon
+    wait_until 30 "the update with a bad signature was refused" in_app_log "was refused: its signature does not match"
+    wait_until 10 "the user was told (\"Update check failed\")" notified "Update check failed"
+    ;;
+  good)
+    daemon=$(daemon_pid)
+    wait_until 30 "the update was found, downloaded and its signature verified" in_app_log "signature verified"
+    wait_until 10 "the user was told (\"Dockside $next is ready to install\")" notified "Dockside $next is ready to install"
+    [ "$(installed_version)" = "$version" ] || fail "the update was installed while the app runs"
+    [ "$(daemon_pid)" = "$daemon" ] && is demo state running || fail "the daemon or demo was interrupted"
+    log "ok: nothing installed while running; the daemon (pid $daemon) and demo keep running"
+    ;;
+esac
+
+log "quitting the app (SIGTERM)"
+kill -TERM "$app"
+wait_until 90 "the app quit" bash -c "! kill -0 $app"
