@@ -48,8 +48,13 @@ dpkg -L "$PACKAGE" | grep -qx /usr/bin/dockside || fail "the package does not in
 "$DOCKSIDE" --version | grep -q "$version" || fail "/usr/bin/dockside --version: $("$DOCKSIDE" --version 2>&1)"
 log "ok: /usr/bin/dockside --version: $("$DOCKSIDE" --version)"
 
+# The demo catalog runs dockside-demo-server (a test program, not in the package): on PATH.
+demo_bin="$(mktemp -d)"
+ln -s "$TARGET_DIR/debug/dockside-demo-server" "$demo_bin/"
+export PATH="$demo_bin:$PATH"
+trap 'rm -rf "$demo_bin"; uninstall' EXIT
 setup_work
-trap 'cleanup_work; uninstall' EXIT
+trap 'cleanup_work; rm -rf "$demo_bin"; uninstall' EXIT
 
 log "client connect writes /usr/bin/dockside into Claude Desktop's file"
 claude="$XDG_CONFIG_HOME/Claude/claude_desktop_config.json"
@@ -86,7 +91,7 @@ next="$(python3 -c 'import sys; a, b, c = sys.argv[1].split("."); print(f"{a}.{b
 dpkg-deb -R "$DEB" "$WORK/repack"
 sed -i "s/^Version: .*/Version: $next/" "$WORK/repack/DEBIAN/control"
 next_deb="$updates/${PACKAGE}_${next}_amd64.deb"
-dpkg-deb -b "$WORK/repack" "$next_deb" >/dev/null
+dpkg-deb -Znone -b "$WORK/repack" "$next_deb" >/dev/null
 sign() { "$tauri" signer sign -f "$WORK/update.key" -p "" --app-version "$2" "$1" >/dev/null && cat "$1.sig"; }
 good_sig="$(sign "$next_deb" "$next")"
 cp "$DEB" "$WORK/other.deb"
@@ -114,7 +119,7 @@ os.rename(port_file + ".tmp", port_file)
 server.serve_forever()
 EOF
 http_pid=$!
-trap 'kill $http_pid 2>/dev/null || true; cleanup_work; uninstall' EXIT
+trap 'kill $http_pid 2>/dev/null || true; cleanup_work; rm -rf "$demo_bin"; uninstall' EXIT
 wait_until 10 "the update server listens" test -s "$WORK/update.port"
 port="$(cat "$WORK/update.port")"
 export DOCKSIDE_UPDATE_PUBKEY
