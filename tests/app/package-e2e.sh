@@ -6,8 +6,9 @@
 # - `dockside client connect claude-desktop` (a scratch HOME with a realistic Claude Desktop
 #   config) writes /usr/bin/dockside into the client's file.
 # - Under Xvfb + a D-Bus session (trayer, dunst), the installed app shows its tray icon and
-#   brings the daemon up; with DOCKSIDE_UPDATE_URL pointing at a manifest whose signature does
-#   not match, the update is refused with a clear message and nothing is installed.
+#   brings the daemon up (a mode change through that daemon writes /usr/bin/dockside too);
+#   with DOCKSIDE_UPDATE_URL pointing at a manifest whose signature does not match, the update
+#   is refused with a clear message and nothing is installed.
 # - Again with a correctly signed update (a throwaway keypair, a 127.0.0.1 HTTP server): the
 #   app finds it, verifies it, says it is ready, installs nothing while it runs (the daemon keeps
 #   running), and installs it when it quits: the package's version changes.
@@ -124,7 +125,7 @@ wait_until 10 "the update server listens" test -s "$WORK/update.port"
 port="$(cat "$WORK/update.port")"
 export DOCKSIDE_UPDATE_PUBKEY
 DOCKSIDE_UPDATE_PUBKEY="$(cat "$WORK/update.key.pub")"
-export PACKAGE version next
+export PACKAGE version next CLAUDE_CONFIG="$claude"
 
 for phase in bad good; do
   case $phase in

@@ -35,6 +35,13 @@ wait_until 40 "the installed app brought the daemon up and demo runs" is demo st
 case $PHASE in
   bad)
     wait_until 15 "the tray icon is embedded in trayer" has_icon
+    # A mode change goes through the app-started daemon, which rewrites the client's entry.
+    "$DOCKSIDE" server mode demo native >/dev/null
+    "$DOCKSIDE" server mode demo managed >/dev/null
+    runs="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["mcpServers"]["demo"]["command"])' "$CLAUDE_CONFIG")"
+    [ "$runs" = /usr/bin/dockside ] || fail "the daemon wrote $runs into Claude Desktop's file"
+    log "ok: the app-started daemon writes /usr/bin/dockside too"
+    wait_until 30 "demo runs again" is demo state running
     wait_until 30 "the update with a bad signature was refused" in_app_log "was refused: its signature does not match"
     wait_until 10 "the user was told (\"Update check failed\")" notified "Update check failed"
     ;;
