@@ -444,6 +444,25 @@ mod tests {
     }
 
     #[test]
+    fn the_update_item_checks_or_installs_what_is_ready() {
+        let mut model = TrayModel::default();
+        let (id, label) = update_item(&model);
+        assert_eq!(
+            (Action::parse(id), label.as_str()),
+            (Some(Action::CheckUpdates), "Check for updates…")
+        );
+        model.update_ready = Some("0.2.0".into());
+        let (id, label) = update_item(&model);
+        assert_eq!(
+            (Action::parse(id), label.as_str()),
+            (
+                Some(Action::InstallUpdate),
+                "Install Dockside 0.2.0 and restart…"
+            )
+        );
+    }
+
+    #[test]
     fn statuses_look_different() {
         let ok = TrayStatus::Ok.icon().rgba().to_vec();
         assert_ne!(ok, TrayStatus::Degraded.icon().rgba());

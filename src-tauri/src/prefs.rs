@@ -82,7 +82,9 @@ mod tests {
             ..prefs.clone()
         };
         asked.save(&home).unwrap();
-        assert!(!std::fs::read_to_string(path(&home)).unwrap().contains("startAtLogin"));
+        assert!(!std::fs::read_to_string(path(&home))
+            .unwrap()
+            .contains("startAtLogin"));
         assert_eq!(Prefs::load(&home), prefs);
         std::fs::write(path(&home), "{broken").unwrap();
         assert_eq!(Prefs::load(&home), Prefs::default());

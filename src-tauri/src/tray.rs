@@ -154,7 +154,12 @@ pub async fn check_updates<R: Runtime>(app: AppHandle<R>, hub: Arc<Hub>, asked: 
                 .then(|| update_note("Update check failed", err.to_string()))
         }
     };
-    let muted = hub.prefs.lock().expect("prefs lock").muted.contains(&Kind::Update);
+    let muted = hub
+        .prefs
+        .lock()
+        .expect("prefs lock")
+        .muted
+        .contains(&Kind::Update);
     if let Some(note) = note.filter(|_| asked || !muted) {
         notify::show(note, move |_| {
             tauri::async_runtime::spawn(install_update(app, hub));
@@ -183,7 +188,10 @@ async fn install_update<R: Runtime>(app: AppHandle<R>, hub: Arc<Hub>) {
         Ok(None) => {}
         Err(err) => {
             tracing::warn!("could not install the update: {err}");
-            notify::show(update_note("Could not install the update", err.to_string()), |_| {});
+            notify::show(
+                update_note("Could not install the update", err.to_string()),
+                |_| {},
+            );
         }
     }
 }

@@ -62,7 +62,9 @@ impl Updates {
             return Ok(Some(version));
         }
         let updater = match builder(app)?.build() {
-            Err(tauri_plugin_updater::Error::EmptyEndpoints) => return Err(UpdateError::NoEndpoint),
+            Err(tauri_plugin_updater::Error::EmptyEndpoints) => {
+                return Err(UpdateError::NoEndpoint)
+            }
             other => other?,
         };
         let Some(update) = updater.check().await? else {

@@ -63,7 +63,10 @@ impl World {
 
     /// `dockside doctor --json`'s failing checks of client entries.
     fn entry_problems(&self) -> Vec<serde_json::Value> {
-        let out = self.run_with(Path::new(env!("CARGO_BIN_EXE_dockside")), &["doctor", "--json"]);
+        let out = self.run_with(
+            Path::new(env!("CARGO_BIN_EXE_dockside")),
+            &["doctor", "--json"],
+        );
         let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|e| panic!("doctor --json: {e}: {}", support::text(&out.stdout)));
         doc["checks"]
@@ -84,7 +87,14 @@ fn entries_of_a_vanished_binary_are_flagged_by_doctor_and_repaired_by_sync() {
     };
     std::fs::create_dir_all(world.config().parent().unwrap()).unwrap();
     std::fs::write(world.config(), CLAUDE_DESKTOP).unwrap();
-    world.ok(&["server", "add", "notes", "--", "node", "/src/notes/index.js"]);
+    world.ok(&[
+        "server",
+        "add",
+        "notes",
+        "--",
+        "node",
+        "/src/notes/index.js",
+    ]);
     world.ok(&["server", "mode", "notes", "managed"]);
 
     // A `dockside` somewhere else (an installed copy, another checkout) connects the client.
@@ -135,7 +145,11 @@ fn entries_of_a_vanished_binary_are_flagged_by_doctor_and_repaired_by_sync() {
         connected.replace(&copy.display().to_string(), real),
         "only the launcher changed"
     );
-    assert!(world.entry_problems().is_empty(), "{:#?}", world.entry_problems());
+    assert!(
+        world.entry_problems().is_empty(),
+        "{:#?}",
+        world.entry_problems()
+    );
 
     // This test's `dockside` is a build from the source checkout: `client list` says so.
     let list = world.ok(&["client", "list"]);

@@ -31,7 +31,8 @@ has_icon() { [ -n "$(icon_center)" ]; }
 installed_version() { dpkg-query -W -f='${Version}' "$PACKAGE"; }
 
 wait_until 40 "the installed app brought the daemon up and demo runs" is demo state running
-"$DOCKSIDE" status | grep -q "daemon: running" || fail "dockside status: $("$DOCKSIDE" status 2>&1)"
+status="$("$DOCKSIDE" status 2>&1)"
+[[ "$status" == *"daemon: running"* ]] || fail "dockside status: $status"
 case $PHASE in
   bad)
     wait_until 15 "the tray icon is embedded in trayer" has_icon

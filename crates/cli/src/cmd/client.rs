@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use anyhow::{bail, Context as _};
 use clap::Subcommand;
 use dockside_core::clients::import::{self, dedupe};
-use dockside_core::clients::ownership::Record;
 use dockside_core::clients::launchers::{self, Health};
+use dockside_core::clients::ownership::Record;
 use dockside_core::clients::sync::{self, Context, Outcome, Target};
 use dockside_core::clients::{workspace as bridge, Change, ALL};
 use dockside_core::fsedit::file::Snapshot;
@@ -387,7 +387,11 @@ fn list(ctx: &Context, as_json: bool) -> anyhow::Result<()> {
                 t["entry"].as_str().unwrap_or_default()
             );
         }
-        for binary in r["launchers"].as_array().map(Vec::as_slice).unwrap_or_default() {
+        for binary in r["launchers"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
             let binary = binary.as_str().unwrap_or_default();
             if launchers::health(binary, &ctx.launcher) == Health::Missing {
                 println!("  entries run {binary}, which no longer exists: `dockside client sync` repairs them");

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
-use dockside_core::clients::sync::{Context, Target};
 use dockside_core::clients::launchers::{self, Health};
+use dockside_core::clients::sync::{Context, Target};
 use dockside_core::clients::ALL;
 use dockside_core::launch::Launch;
 use dockside_core::{Home, Mode, Workspace};
@@ -168,26 +168,25 @@ fn daemon_checks(home: &Home) -> Vec<Check> {
 
 fn client_checks(home: &Home) -> Vec<Check> {
     let ctx = Context::for_home(home.root());
-    let files = ALL.iter()
-        .filter_map(|spec| {
-            let path = Target::user(spec).path(&ctx.env);
-            if !path.exists() {
-                return None;
-            }
-            let readable = std::fs::read_to_string(&path);
-            Some(Check {
-                area: "clients",
-                name: spec.id.to_string(),
-                ok: readable.is_ok(),
-                detail: match &readable {
-                    Ok(_) => format!("{} ({})", path.display(), spec.name),
-                    Err(e) => format!("cannot read {}: {e}", path.display()),
-                },
-                fix: readable
-                    .is_err()
-                    .then(|| format!("check the permissions of {}", path.display())),
-            })
-        });
+    let files = ALL.iter().filter_map(|spec| {
+        let path = Target::user(spec).path(&ctx.env);
+        if !path.exists() {
+            return None;
+        }
+        let readable = std::fs::read_to_string(&path);
+        Some(Check {
+            area: "clients",
+            name: spec.id.to_string(),
+            ok: readable.is_ok(),
+            detail: match &readable {
+                Ok(_) => format!("{} ({})", path.display(), spec.name),
+                Err(e) => format!("cannot read {}: {e}", path.display()),
+            },
+            fix: readable
+                .is_err()
+                .then(|| format!("check the permissions of {}", path.display())),
+        })
+    });
     files.chain(launcher_checks(&ctx)).collect()
 }
 

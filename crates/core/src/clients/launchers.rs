@@ -114,13 +114,12 @@ pub fn development_build(binary: &str) -> bool {
         return false;
     };
     dir.ancestors().skip(1).any(|root| {
-        let is_target = root.file_name().is_some_and(|n| n == "target")
-            || root.join("CACHEDIR.TAG").is_file();
+        let is_target =
+            root.file_name().is_some_and(|n| n == "target") || root.join("CACHEDIR.TAG").is_file();
         is_target
             && dir.strip_prefix(root).is_ok_and(|rest| {
-                rest.components().any(|c| {
-                    matches!(c, Component::Normal(s) if s == "debug" || s == "release")
-                })
+                rest.components()
+                    .any(|c| matches!(c, Component::Normal(s) if s == "debug" || s == "release"))
             })
     })
 }
