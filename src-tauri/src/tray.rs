@@ -131,13 +131,13 @@ pub async fn check_updates<R: Runtime>(app: AppHandle<R>, hub: Arc<Hub>, asked: 
         Ok(Some(version)) => {
             hub.changed();
             Some(Note {
-                kind: Kind::Update,
-                server: None,
-                title: format!("Dockside {version} is ready to install"),
-                body: "Your servers keep running. Install it from the tray menu now, or it is \
-                       installed when you quit Dockside."
-                    .into(),
                 action: Some(("install".into(), "Install and restart".into())),
+                ..update_note(
+                    &format!("Dockside {version} is ready to install"),
+                    "Your servers keep running. Install it from the tray menu now, or it is \
+                     installed when you quit Dockside."
+                        .into(),
+                )
             })
         }
         Ok(None) => {
@@ -177,10 +177,18 @@ fn update_note(title: &str, body: String) -> Note {
     }
 }
 
-/// The user's OK: installs the downloaded update, then quits (the daemon follows the "keep
-/// running" preference) and starts the new version.
+/// The user's OK: installs the downloaded update (off the async runtime: the installer may ask
+/// for a password), then quits (the daemon follows the "keep running" preference) and starts
+/// the new version.
 async fn install_update<R: Runtime>(app: AppHandle<R>, hub: Arc<Hub>) {
-    match hub.updates.install() {
+    let installer = hub.clone();
+    let installed = tauri::async_runtime::spawn_blocking(move || installer.updates.install())
+        .await
+        .unwrap_or_else(|err| {
+            tracing::warn!("the update installer task failed: {err}");
+            Ok(None)
+        });
+    match installed {
         Ok(Some(_)) => {
             hub.quit().await;
             app.restart();
