@@ -38,14 +38,20 @@ for f in /usr/bin/dockside-app /usr/bin/dockside; do
 done
 log "ok: $(basename "$RPM") holds /usr/bin/dockside-app and /usr/bin/dockside"
 
+if dpkg-query -W -f='${Status}' "$PACKAGE" 2>/dev/null | grep -q "install ok installed"; then
+  fail "$PACKAGE is installed on this machine; this test installs and removes its own build: dpkg -r $PACKAGE first"
+fi
 uninstall() { dpkg -r "$PACKAGE" >/dev/null 2>&1 || true; }
 trap uninstall EXIT
-uninstall
 log "installing $(basename "$DEB")"
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$DEB" >/dev/null
 installed_version() { dpkg-query -W -f='${Version}' "$PACKAGE"; }
 [ "$(installed_version)" = "$version" ] || fail "installed version $(installed_version), expected $version"
-dpkg -L "$PACKAGE" | grep -qx /usr/bin/dockside || fail "the package does not install /usr/bin/dockside"
+files="$(dpkg -L "$PACKAGE")"
+for f in /usr/bin/dockside /usr/bin/dockside-app /usr/share/applications/Dockside.desktop; do
+  grep -qx "$f" <<<"$files" || fail "the package does not install $f"
+done
+grep -qx "Exec=dockside-app" /usr/share/applications/Dockside.desktop || fail "the desktop entry does not start dockside-app"
 "$DOCKSIDE" --version | grep -q "$version" || fail "/usr/bin/dockside --version: $("$DOCKSIDE" --version 2>&1)"
 log "ok: /usr/bin/dockside --version: $("$DOCKSIDE" --version)"
 
