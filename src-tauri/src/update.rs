@@ -43,6 +43,9 @@ struct Ready {
 #[derive(Default)]
 pub struct Updates {
     ready: Mutex<Option<Ready>>,
+    /// Held during a check: a check from the tray while the one at start runs waits for it
+    /// instead of downloading the same update again.
+    checking: tokio::sync::Mutex<()>,
 }
 
 impl Updates {
@@ -58,6 +61,7 @@ impl Updates {
         &self,
         app: &AppHandle<R>,
     ) -> Result<Option<String>, UpdateError> {
+        let _one_at_a_time = self.checking.lock().await;
         if let Some(version) = self.ready_version() {
             return Ok(Some(version));
         }
