@@ -8,7 +8,8 @@
 # - Under Xvfb + a D-Bus session (trayer, dunst), the installed app shows its tray icon and
 #   brings the daemon up (a mode change through that daemon writes /usr/bin/dockside too);
 #   with DOCKSIDE_UPDATE_URL pointing at a manifest whose signature does not match, the update
-#   is refused with a clear message and nothing is installed.
+#   is refused with a clear message and nothing is installed; the tray's "Check for updates…"
+#   then finds no newer version and says so.
 # - Again with a correctly signed update (a throwaway keypair, a 127.0.0.1 HTTP server): the
 #   app finds it, verifies it, says it is ready, installs nothing while it runs (the daemon keeps
 #   running), and installs it when it quits: the package's version changes.
@@ -22,7 +23,7 @@
 set -euo pipefail
 export APP=/usr/bin/dockside-app DOCKSIDE=/usr/bin/dockside
 source "$(dirname "$0")/lib/common.sh"
-need dpkg dpkg-deb apt-get rpm sudo xvfb-run dbus-run-session trayer dunst xwininfo dbus-monitor python3
+need dpkg dpkg-deb apt-get rpm sudo xvfb-run dbus-run-session trayer dunst xdotool xwininfo dbus-monitor python3
 [ "$(id -u)" = 0 ] || fail "run as root: this test installs and removes a package"
 
 version="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["version"])' "$ROOT/src-tauri/tauri.conf.json")"
@@ -103,10 +104,11 @@ sign() { "$tauri" signer sign -f "$WORK/update.key" -p "" --app-version "$2" "$1
 good_sig="$(sign "$next_deb" "$next")"
 cp "$DEB" "$WORK/other.deb"
 bad_sig="$(sign "$WORK/other.deb" "$next")" # a valid signature, of another file
-python3 - "$updates" "$next" "$(basename "$next_deb")" "$good_sig" "$bad_sig" <<'EOF'
+python3 - "$updates" "$next" "$(basename "$next_deb")" "$good_sig" "$bad_sig" "$version" <<'EOF'
 import json, sys
-out, version, name, good, bad = sys.argv[1:]
-for file, sig in (("latest.json", good), ("bad.json", bad)):
+out, next_version, name, good, bad, current = sys.argv[1:]
+for file, sig, version in (("latest.json", good, next_version), ("bad.json", bad, next_version),
+                           ("current.json", good, current)):
     platform = {"signature": sig, "url": f"http://127.0.0.1:PORT/{name}"}
     doc = {"version": version, "notes": "test update", "pub_date": "2026-01-01T00:00:00Z",
            "platforms": {"linux-x86_64-deb": platform}}
@@ -131,7 +133,7 @@ wait_until 10 "the update server listens" test -s "$WORK/update.port"
 port="$(cat "$WORK/update.port")"
 export DOCKSIDE_UPDATE_PUBKEY
 DOCKSIDE_UPDATE_PUBKEY="$(cat "$WORK/update.key.pub")"
-export PACKAGE version next CLAUDE_CONFIG="$claude"
+export PACKAGE version next CLAUDE_CONFIG="$claude" UPDATES="$updates"
 
 for phase in bad good; do
   case $phase in

@@ -1,6 +1,6 @@
 # Runs inside xvfb-run + dbus-run-session (see ../package-e2e.sh), once per PHASE:
 # bad  — the installed app shows its tray, brings the daemon up, and refuses an update whose
-#        signature does not match;
+#        signature does not match; then "Check for updates…" in the tray finds no newer version;
 # good — it finds a correctly signed update, verifies it, says it is ready, installs nothing
 #        while it runs (the daemon keeps running); quitting installs it (checked by the caller).
 # shellcheck shell=bash
@@ -27,7 +27,6 @@ pids+=($app)
 
 in_app_log() { grep -q "$1" "$WORK/app-$PHASE.log"; }
 notified() { grep -q "$1" "$WORK/notify-$PHASE.log"; }
-has_icon() { [ -n "$(icon_center)" ]; }
 installed_version() { dpkg-query -W -f='${Version}' "$PACKAGE"; }
 
 wait_until 40 "the installed app brought the daemon up and demo runs" is demo state running
@@ -45,6 +44,12 @@ case $PHASE in
     wait_until 30 "demo runs again" is demo state running
     wait_until 30 "the update with a bad signature was refused" in_app_log "was refused: its signature does not match"
     wait_until 10 "the user was told (\"Update check failed\")" notified "Update check failed"
+    # The endpoint now offers the version installed: the tray's "Check for updates…" (the item
+    # above Quit, the last one) says so.
+    cp "$UPDATES/current.json" "$UPDATES/bad.json"
+    read -r ICON_X ICON_Y <<<"$(icon_center)"
+    menu_until "the tray's \"Check for updates…\" says Dockside is up to date" 15 \
+      'notified "Dockside is up to date"' Up Up Return
     ;;
   good)
     daemon=$(daemon_pid)
