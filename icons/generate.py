@@ -20,6 +20,9 @@ Files:
     tray/template-{ok,degraded,stopped}.png (64)
         macOS menu bar template images: black + alpha only (macOS tints them); the status
         is a shape instead of a colour: none, a filled dot, a ring.
+    icon.icns, icon.ico (not written by this script)
+        the bundles' icons (macOS, Windows), made from icon.png by the Tauri CLI:
+        `ui/node_modules/.bin/tauri icon icons/icon.png -o DIR`, then copy these two here.
 """
 
 import math

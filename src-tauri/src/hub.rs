@@ -38,6 +38,7 @@ use crate::menu::{self, TrayModel, TrayServer, TrayStatus};
 use crate::model::{run_blocking, BackendError, DaemonState, LogLine, ServerView};
 use crate::notify::{self, Notifier};
 use crate::prefs::Prefs;
+use crate::update::Updates;
 
 /// Tauri event carrying one daemon event (JSON of `core::api::Event`, or newer kinds).
 pub const EVENT_DAEMON: &str = "daemon-event";
@@ -83,6 +84,8 @@ pub struct Hub {
     switching: AtomicBool,
     /// Run no daemon at all (`--smoke-test` without a `dockside` binary, unit tests).
     supervise: bool,
+    /// A downloaded, verified update waiting for the user's OK or the next quit.
+    pub updates: Updates,
 }
 
 impl Hub {
@@ -111,6 +114,7 @@ impl Hub {
             quitting: AtomicBool::new(false),
             switching: AtomicBool::new(false),
             supervise,
+            updates: Updates::default(),
         })
     }
 
@@ -880,6 +884,7 @@ async fn tray_model<R: Runtime>(
         paused: daemon.paused,
         keep_running: hub.keep_running(),
         autostart: menu::autostart_enabled(app),
+        update_ready: hub.updates.ready_version(),
     }
 }
 

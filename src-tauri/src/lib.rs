@@ -3,7 +3,7 @@
 //! Module layers — each module imports only from layers below it (never sideways within a
 //! layer, never up); this file wires them together:
 //! 1. [`model`], [`options`], [`window`], [`notify`] — shared types (rows, daemon state, errors), launch flags, the dashboard window, which events become notifications.
-//! 2. [`prefs`], [`backend`], [`clients`], [`editor`], [`production`], [`secrets`], [`menu`] — data through `dockside-core`, the tray's look.
+//! 2. [`prefs`], [`backend`], [`clients`], [`editor`], [`production`], [`secrets`], [`menu`], [`update`] — data through `dockside-core`, the tray's look, updates.
 //! 3. [`hub`], [`smoke`] — daemon supervision, its events, the one mode change, the refresher of rows, tray and UI; the smoke check.
 //! 4. [`commands`], [`tray`] — what the web UI and the tray menu can do.
 //!
@@ -17,6 +17,8 @@
 //! - [`hub`]: daemon supervision, event forwarding to the UI, tray refresh; [`notify`]: which
 //!   events become desktop notifications, rate-limited.
 //! - [`tray`] and [`menu`]: the tray icon, what its menu does and how it looks.
+//! - [`update`]: the updater (check and verify at start and from the tray; install only on the
+//!   user's OK or at quit).
 //! - [`smoke`]: `--smoke-test`, the "does it really start" check used by tests and CI.
 
 pub mod backend;
@@ -33,6 +35,7 @@ pub mod production;
 pub mod secrets;
 pub mod smoke;
 pub mod tray;
+pub mod update;
 pub mod window;
 
 use std::sync::Arc;
@@ -91,6 +94,7 @@ pub fn run(options: LaunchOptions) -> anyhow::Result<()> {
     let supervise = !options.smoke_test || std::env::var_os("DOCKSIDE_SMOKE_DAEMON").is_some();
     let hub = hub::Hub::new(home, supervise);
     let app = builder
+        .plugin(tauri_plugin_updater::Builder::new().build())
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
             None,
@@ -140,8 +144,11 @@ pub fn run(options: LaunchOptions) -> anyhow::Result<()> {
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(hub::refresher(handle.clone(), hub.clone(), backend));
             tauri::async_runtime::spawn(hub::supervise(handle.clone(), hub.clone()));
-            tauri::async_runtime::spawn(quit_on_signal(handle, hub.clone()));
+            tauri::async_runtime::spawn(quit_on_signal(handle.clone(), hub.clone()));
             hub.changed();
+            if !options.smoke_test {
+                tauri::async_runtime::spawn(tray::check_updates(handle, hub.clone(), false));
+            }
 
             if options.smoke_test {
                 smoke::arm(app.handle());
@@ -160,6 +167,7 @@ pub fn run(options: LaunchOptions) -> anyhow::Result<()> {
             code: None, api, ..
         } => api.prevent_exit(),
         // Quit from elsewhere (session end, signal): the daemon follows the preference too.
+        // A downloaded update the user did not install yet is installed now.
         RunEvent::Exit => {
             let hub = app.state::<Arc<hub::Hub>>().inner().clone();
             if !hub.quitting() {
@@ -167,6 +175,9 @@ pub fn run(options: LaunchOptions) -> anyhow::Result<()> {
                     let _ =
                         tokio::time::timeout(std::time::Duration::from_secs(3), hub.quit()).await;
                 });
+            }
+            if let Err(err) = hub.updates.install() {
+                tracing::warn!("could not install the update at quit: {err}");
             }
         }
         _ => {}

@@ -21,6 +21,7 @@
 //! ☐ Keep gateway running after quit
 //! ☐ Start at login
 //! ───────
+//! Check for updates…      (or "Install Dockside X and restart…" once one is downloaded)
 //! Quit Dockside
 //! ```
 //!
@@ -40,6 +41,8 @@ const MENU_PRODUCTION: &str = "production";
 const MENU_PAUSE: &str = "pause-gateway";
 const MENU_KEEP: &str = "keep-gateway";
 const MENU_AUTOSTART: &str = "start-at-login";
+const MENU_CHECK_UPDATES: &str = "check-updates";
+const MENU_INSTALL_UPDATE: &str = "install-update";
 const MENU_QUIT: &str = "quit";
 
 /// Overall health shown by the tray icon.
@@ -97,6 +100,8 @@ pub struct TrayModel {
     pub paused: bool,
     pub keep_running: bool,
     pub autostart: bool,
+    /// The version of a downloaded, verified update waiting for the user's OK.
+    pub update_ready: Option<String>,
 }
 
 impl Default for TrayModel {
@@ -108,6 +113,7 @@ impl Default for TrayModel {
             paused: false,
             keep_running: false,
             autostart: false,
+            update_ready: None,
         }
     }
 }
@@ -134,6 +140,8 @@ pub enum Action {
     Pause,
     Keep,
     Autostart,
+    CheckUpdates,
+    InstallUpdate,
     Quit,
 }
 
@@ -179,6 +187,8 @@ impl Action {
             MENU_PAUSE => Action::Pause,
             MENU_KEEP => Action::Keep,
             MENU_AUTOSTART => Action::Autostart,
+            MENU_CHECK_UPDATES => Action::CheckUpdates,
+            MENU_INSTALL_UPDATE => Action::InstallUpdate,
             MENU_QUIT => Action::Quit,
             _ => {
                 if let Some(rest) = id.strip_prefix("mode/") {
@@ -198,6 +208,17 @@ impl Action {
 /// Labels of the menu's top level, for tests and docs.
 pub fn server_label(server: &TrayServer) -> String {
     format!("{} — {}", server.name, server.state)
+}
+
+/// The update item: check, or install the update already downloaded.
+pub fn update_item(model: &TrayModel) -> (&'static str, String) {
+    match &model.update_ready {
+        Some(version) => (
+            MENU_INSTALL_UPDATE,
+            format!("Install Dockside {version} and restart…"),
+        ),
+        None => (MENU_CHECK_UPDATES, "Check for updates…".to_owned()),
+    }
 }
 
 pub fn production_label(model: &TrayModel) -> &'static str {
@@ -309,6 +330,14 @@ pub fn build_menu<R: Runtime>(app: &AppHandle<R>, model: &TrayModel) -> tauri::R
         None::<&str>,
     )?)?;
     menu.append(&PredefinedMenuItem::separator(app)?)?;
+    let (update_id, update_label) = update_item(model);
+    menu.append(&MenuItem::with_id(
+        app,
+        update_id,
+        update_label,
+        true,
+        None::<&str>,
+    )?)?;
     menu.append(&MenuItem::with_id(
         app,
         MENU_QUIT,
@@ -432,6 +461,25 @@ mod tests {
             gateway: true,
         };
         assert_eq!(server_label(&server), "demo — crash-loop");
+    }
+
+    #[test]
+    fn the_update_item_checks_or_installs_what_is_ready() {
+        let mut model = TrayModel::default();
+        let (id, label) = update_item(&model);
+        assert_eq!(
+            (Action::parse(id), label.as_str()),
+            (Some(Action::CheckUpdates), "Check for updates…")
+        );
+        model.update_ready = Some("0.2.0".into());
+        let (id, label) = update_item(&model);
+        assert_eq!(
+            (Action::parse(id), label.as_str()),
+            (
+                Some(Action::InstallUpdate),
+                "Install Dockside 0.2.0 and restart…"
+            )
+        );
     }
 
     #[test]

@@ -36,10 +36,12 @@ pub enum Kind {
     Gateway,
     /// A remote server wants the user to sign in.
     SignIn,
+    /// An update is downloaded and ready to install (or an update check failed).
+    Update,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Crashed,
         Kind::Restarted,
         Kind::CrashLoop,
@@ -47,6 +49,7 @@ impl Kind {
         Kind::Production,
         Kind::Gateway,
         Kind::SignIn,
+        Kind::Update,
     ];
 }
 

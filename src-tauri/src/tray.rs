@@ -11,6 +11,7 @@ use crate::backend::SharedBackend;
 use crate::hub::Hub;
 use crate::menu::{build_menu, Action, TrayModel, TRAY_ID};
 use crate::notify::{self, Kind, Note};
+use crate::update::UpdateError;
 use crate::window;
 
 /// Builds the tray icon with its menu.
@@ -62,6 +63,12 @@ fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
                     tracing::warn!("sign-in of {server}: {err}");
                 }
             });
+        }
+        Action::CheckUpdates => {
+            tauri::async_runtime::spawn(check_updates(app.clone(), hub, true));
+        }
+        Action::InstallUpdate => {
+            tauri::async_runtime::spawn(install_update(app.clone(), hub));
         }
         Action::Quit => {
             let app = app.clone();
@@ -118,6 +125,88 @@ fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
                 tracing::warn!("{err}");
             }
             hub.changed();
+        }
+    }
+}
+
+/// Checks for an update, downloads and verifies it, and tells the user it is ready (installing
+/// waits for their OK or the next quit: servers keep running). `asked`: from the tray menu, so
+/// "up to date" and failures are told too; at start they are only logged, except a refused
+/// signature, which is always told.
+pub async fn check_updates<R: Runtime>(app: AppHandle<R>, hub: Arc<Hub>, asked: bool) {
+    let note = match hub.updates.check(&app).await {
+        Ok(Some(version)) => {
+            hub.changed();
+            Some(Note {
+                action: Some(("install".into(), "Install and restart".into())),
+                ..update_note(
+                    &format!("Dockside {version} is ready to install"),
+                    "Your servers keep running. Install it from the tray menu now, or it is \
+                     installed when you quit Dockside."
+                        .into(),
+                )
+            })
+        }
+        Ok(None) => {
+            tracing::info!("Dockside is up to date");
+            asked.then(|| update_note("Dockside is up to date", String::new()))
+        }
+        Err(UpdateError::NoEndpoint) if !asked => {
+            tracing::info!("no update check: {}", UpdateError::NoEndpoint);
+            None
+        }
+        Err(err) => {
+            tracing::warn!("update check: {err}");
+            (asked || matches!(err, UpdateError::BadSignature { .. }))
+                .then(|| update_note("Update check failed", err.to_string()))
+        }
+    };
+    let muted = hub
+        .prefs
+        .lock()
+        .expect("prefs lock")
+        .muted
+        .contains(&Kind::Update);
+    if let Some(note) = note.filter(|_| asked || !muted) {
+        notify::show(note, move |_| {
+            tauri::async_runtime::spawn(install_update(app, hub));
+        });
+    }
+}
+
+fn update_note(title: &str, body: String) -> Note {
+    Note {
+        kind: Kind::Update,
+        server: None,
+        title: title.into(),
+        body,
+        action: None,
+    }
+}
+
+/// The user's OK: installs the downloaded update (off the async runtime: the installer may ask
+/// for a password), then quits (the daemon follows the "keep running" preference) and starts
+/// the new version.
+async fn install_update<R: Runtime>(app: AppHandle<R>, hub: Arc<Hub>) {
+    let installer = hub.clone();
+    let installed = tauri::async_runtime::spawn_blocking(move || installer.updates.install())
+        .await
+        .unwrap_or_else(|err| {
+            tracing::warn!("the update installer task failed: {err}");
+            Ok(None)
+        });
+    match installed {
+        Ok(Some(_)) => {
+            hub.quit().await;
+            app.restart();
+        }
+        Ok(None) => {}
+        Err(err) => {
+            tracing::warn!("could not install the update: {err}");
+            notify::show(
+                update_note("Could not install the update", err.to_string()),
+                |_| {},
+            );
         }
     }
 }

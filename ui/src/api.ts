@@ -244,6 +244,7 @@ export const NOTIFICATION_KINDS = [
   'production',
   'gateway',
   'sign-in',
+  'update',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 

@@ -15,6 +15,7 @@ export const KIND_LABELS: Record<NotificationKind, string> = {
   production: 'The production switch was applied or rolled back',
   gateway: 'The gateway stopped and was restarted',
   'sign-in': 'A remote server needs me to sign in',
+  update: 'An update is ready to install',
 };
 
 export function mountPrefs(api: DocksideApi, toast: Toaster): { dialog: HTMLDialogElement; open(): Promise<void> } {

@@ -2,8 +2,10 @@
 # shellcheck shell=bash
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
-APP="${APP:-$ROOT/target/debug/dockside-app}"
-DOCKSIDE="${DOCKSIDE:-$ROOT/target/debug/dockside}"
+# Cargo's target folder (`CARGO_TARGET_DIR`, else `target/`): the built app, CLI and bundles.
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+APP="${APP:-$TARGET_DIR/debug/dockside-app}"
+DOCKSIDE="${DOCKSIDE:-$TARGET_DIR/debug/dockside}"
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 fail() {
@@ -68,3 +70,54 @@ wait_until() {
 }
 
 is() { [ "$(server_field "$1" "$2")" = "$3" ]; }
+
+# Where trayer embedded the app's icon: the window whose class names the tray icon.
+icon_center() {
+  xwininfo -root -tree | python3 -c '
+import re, sys
+for line in sys.stdin:
+    if "tray-icon tray app dockside" in line:
+        m = re.search(r"(\d+)x(\d+)\+-?\d+\+-?\d+\s+\+(-?\d+)\+(-?\d+)", line)
+        if m:
+            w, h, x, y = map(int, m.groups())
+            print(x + w // 2, y + h // 2)
+            break
+'
+}
+has_icon() { [ -n "$(icon_center)" ]; }
+
+# Opens the tray menu (its icon at ICON_X ICON_Y: see icon_center), then types KEYS (xdotool key
+# names) one by one. The app rebuilds the menu when the daemon reports changes, which closes an
+# open menu: let those settle first.
+menu() {
+  sleep 2
+  xdotool mousemove "$ICON_X" "$ICON_Y" click 1
+  sleep 0.8
+  local key
+  for key in "$@"; do
+    xdotool key "$key"
+    sleep 0.3
+  done
+}
+
+# menu_until WHAT SECONDS CHECK KEYS...: opens the menu and types KEYS until CHECK (a shell
+# command) succeeds; a busy machine can swallow a key press while the menu is still opening,
+# so it retries with a fresh menu.
+menu_until() {
+  local what=$1 secs=$2 check=$3 attempt
+  shift 3
+  for attempt in 1 2 3; do
+    menu "$@"
+    local deadline=$((SECONDS + secs))
+    while [ $SECONDS -lt $deadline ]; do
+      if eval "$check" >/dev/null 2>&1; then
+        log "ok: $what"
+        return 0
+      fi
+      sleep 0.25
+    done
+    log "not yet: $what (attempt $attempt); closing menus and retrying"
+    xdotool key Escape Escape Escape
+  done
+  fail "$what"
+}

@@ -27,58 +27,11 @@ first_daemon=$(daemon_pid)
 ! pgrep -f WebKitWebProcess >/dev/null || fail "a web view runs although nobody opened the dashboard"
 log "ok: tray only, no web view"
 
-# Where trayer embedded the app's icon: the window whose class names the tray icon.
-icon_center() {
-  xwininfo -root -tree | python3 -c '
-import re, sys
-for line in sys.stdin:
-    if "tray-icon tray app dockside" in line:
-        m = re.search(r"(\d+)x(\d+)\+-?\d+\+-?\d+\s+\+(-?\d+)\+(-?\d+)", line)
-        if m:
-            w, h, x, y = map(int, m.groups())
-            print(x + w // 2, y + h // 2)
-            break
-'
-}
-wait_until 10 "the tray icon is embedded in trayer" test -n "$(icon_center)"
+wait_until 10 "the tray icon is embedded in trayer" has_icon
 read -r ICON_X ICON_Y <<<"$(icon_center)"
-
-# Opens the tray menu, then types KEYS (xdotool key names) one by one. The app rebuilds the
-# menu when the daemon reports changes, which closes an open menu: let those settle first.
-menu() {
-  sleep 2
-  xdotool mousemove "$ICON_X" "$ICON_Y" click 1
-  sleep 0.8
-  local key
-  for key in "$@"; do
-    xdotool key "$key"
-    sleep 0.3
-  done
-}
 
 # The menu: one submenu per server (demo is the only one), whose items are
 # Native / Managed / Docker / Off. Down selects the first entry, Right opens the submenu.
-# menu_until WHAT SECONDS CHECK KEYS...: opens the menu and types KEYS until CHECK (a shell
-# command) succeeds; a busy machine can swallow a key press while the menu is still opening,
-# so it retries with a fresh menu.
-menu_until() {
-  local what=$1 secs=$2 check=$3 attempt
-  shift 3
-  for attempt in 1 2 3; do
-    menu "$@"
-    local deadline=$((SECONDS + secs))
-    while [ $SECONDS -lt $deadline ]; do
-      if eval "$check" >/dev/null 2>&1; then
-        log "ok: $what"
-        return 0
-      fi
-      sleep 0.25
-    done
-    log "not yet: $what (attempt $attempt); closing menus and retrying"
-    xdotool key Escape Escape Escape
-  done
-  fail "$what"
-}
 
 mode_keys() { # the keys that pick mode INDEX (0 native, 1 managed, 2 docker, 3 off) for demo
   local keys=(Down Right) i

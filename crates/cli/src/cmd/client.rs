@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context as _};
 use clap::Subcommand;
 use dockside_core::clients::import::{self, dedupe};
+use dockside_core::clients::launchers::{self, Health};
 use dockside_core::clients::ownership::Record;
 use dockside_core::clients::sync::{self, Context, Outcome, Target};
 use dockside_core::clients::{workspace as bridge, Change, ALL};
@@ -74,8 +75,13 @@ enum Action {
         scope: Scope,
     },
     /// Stop syncing a client: remove the entries Dockside wrote, put back entries it replaced
+    /// (`--all`: every connected client, e.g. before uninstalling Dockside)
     Disconnect {
-        client: String,
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        client: Option<String>,
+        /// Every connected client (user and project scope)
+        #[arg(long)]
+        all: bool,
         #[command(flatten)]
         scope: Scope,
     },
@@ -155,11 +161,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             println!("{}: connected", target.key());
             Ok(())
         }
-        Action::Disconnect { client, scope } => {
-            let target = scope.target(&client)?;
-            let out = sync::disconnect(&ctx, &target)?;
-            report(&target, &out);
-            println!("{}: disconnected", target.key());
+        Action::Disconnect { client, all, scope } => {
+            let targets = match client {
+                Some(client) => vec![scope.target(&client)?],
+                None if all => sync::connected(&ctx)?.into_iter().map(|(t, _)| t).collect(),
+                None => bail!("name a client or use --all"),
+            };
+            for target in targets {
+                let out = sync::disconnect(&ctx, &target)?;
+                report(&target, &out);
+                println!("{}: disconnected", target.key());
+            }
             Ok(())
         }
         Action::Diff {
@@ -302,6 +314,7 @@ fn list(ctx: &Context, as_json: bool) -> anyhow::Result<()> {
             "disabled": c.disabled,
             "aliases": c.aliases,
             "docker_toolkit": c.docker_toolkit,
+            "launchers": c.launchers,
         }));
     }
     // Project-scope connections.
@@ -373,6 +386,18 @@ fn list(ctx: &Context, as_json: bool) -> anyhow::Result<()> {
                 "  uses Docker MCP Toolkit (`{}`, profile {profile}): {servers}; `dockside catalog import --docker --profile {profile}` brings them over",
                 t["entry"].as_str().unwrap_or_default()
             );
+        }
+        for binary in r["launchers"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
+            let binary = binary.as_str().unwrap_or_default();
+            if launchers::health(binary, &ctx.launcher) == Health::Missing {
+                println!("  entries run {binary}, which no longer exists: `dockside client sync` repairs them");
+            } else if launchers::development_build(binary) {
+                println!("  (development build: {binary})");
+            }
         }
         if let Some(e) = r["error"].as_str() {
             eprintln!("  error: {e}");

@@ -3,8 +3,9 @@
 //! Checks Docker (which engine and why, reachable, version, permission), the runtimes host
 //! servers need (node, npx, bun, uv, uvx, python, docker — looked for as the daemon does, the
 //! login shell's PATH first, and marked when only the login shell has them), the AI clients'
-//! config files, the daemon and its port; then, for each server, whether its mode can run here,
-//! with a fix or a fallback mode. Exits 1 when a check failed.
+//! config files (and that Dockside's entries there run a `dockside` that exists and is this one),
+//! the daemon and its port; then, for each server, whether its mode can run here, with a fix or a
+//! fallback mode. Exits 1 when a check failed.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use std::time::Duration;
 
 use clap::Args;
 use dockside_api::login_env::{self, LoginEnv};
+use dockside_core::clients::launchers::{self, Health};
 use dockside_core::clients::sync::{Context, Target};
 use dockside_core::clients::ALL;
 use dockside_core::launch::Launch;
@@ -221,25 +223,74 @@ fn daemon_checks(home: &Home) -> Vec<Check> {
 
 fn client_checks(home: &Home) -> Vec<Check> {
     let ctx = Context::for_home(home.root());
-    ALL.iter()
-        .filter_map(|spec| {
-            let path = Target::user(spec).path(&ctx.env);
-            if !path.exists() {
-                return None;
-            }
-            let readable = std::fs::read_to_string(&path);
-            Some(Check {
+    let files = ALL.iter().filter_map(|spec| {
+        let path = Target::user(spec).path(&ctx.env);
+        if !path.exists() {
+            return None;
+        }
+        let readable = std::fs::read_to_string(&path);
+        Some(Check {
+            area: "clients",
+            name: spec.id.to_string(),
+            ok: readable.is_ok(),
+            detail: match &readable {
+                Ok(_) => format!("{} ({})", path.display(), spec.name),
+                Err(e) => format!("cannot read {}: {e}", path.display()),
+            },
+            fix: readable
+                .is_err()
+                .then(|| format!("check the permissions of {}", path.display())),
+        })
+    });
+    files.chain(launcher_checks(&ctx)).collect()
+}
+
+/// One check per `dockside` binary that Dockside's entries in a connected client file run and
+/// that is gone or is not this one (a package removed or upgraded, a moved checkout…).
+fn launcher_checks(ctx: &Context) -> Vec<Check> {
+    let files = match launchers::connected(ctx) {
+        Ok(files) => files,
+        Err(err) => {
+            return vec![Check {
                 area: "clients",
-                name: spec.id.to_string(),
-                ok: readable.is_ok(),
-                detail: match &readable {
-                    Ok(_) => format!("{} ({})", path.display(), spec.name),
-                    Err(e) => format!("cannot read {}: {e}", path.display()),
-                },
-                fix: readable
-                    .is_err()
-                    .then(|| format!("check the permissions of {}", path.display())),
-            })
+                name: "entries".into(),
+                ok: false,
+                detail: err.to_string(),
+                fix: None,
+            }]
+        }
+    };
+    let fix = format!(
+        "`dockside client sync` rewrites them to run {}",
+        ctx.launcher.0
+    );
+    files
+        .into_iter()
+        .flat_map(|file| {
+            let key = file.target.key();
+            let path = file.path.display().to_string();
+            file.launchers
+                .into_iter()
+                .filter_map(|binary| {
+                    let detail = match launchers::health(&binary, &ctx.launcher) {
+                        Health::Current => return None,
+                        Health::Missing => format!(
+                            "entries in {path} run {binary}, which no longer exists: the client cannot start them"
+                        ),
+                        Health::Moved => format!(
+                            "entries in {path} run {binary}, not this dockside ({})",
+                            ctx.launcher.0
+                        ),
+                    };
+                    Some(Check {
+                        area: "clients",
+                        name: format!("{key} entries"),
+                        ok: false,
+                        detail,
+                        fix: Some(fix.clone()),
+                    })
+                })
+                .collect::<Vec<_>>()
         })
         .collect()
 }

@@ -79,18 +79,7 @@ pub fn read(
 
 /// `dockside connect …` and `dockside exec …` entries are Dockside's, never a server to import.
 fn is_bridge(e: &Entry) -> bool {
-    match e {
-        Entry::Stdio(c) => {
-            let stem = Path::new(&c.command)
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned());
-            stem.as_deref() == Some("dockside")
-                && c.args
-                    .first()
-                    .is_some_and(|a| a == "connect" || a == "exec")
-        }
-        Entry::Remote { .. } => false,
-    }
+    matches!(e, Entry::Stdio(c) if super::launchers::is_bridge(&c.command, &c.args))
 }
 
 /// Whether two entries run the same server: the same command line (and environment), or the

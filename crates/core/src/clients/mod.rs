@@ -11,7 +11,8 @@
 //!   own entries are never removed;
 //! * [`import`] — reading existing servers out of clients, deduplicated across clients;
 //! * [`sync`] — the I/O around the planner: snapshot, record, atomic checked write, backups;
-//! * [`status`] — each known client's file as it stands (`dockside client list`, the app).
+//! * [`status`] — each known client's file as it stands (`dockside client list`, the app);
+//! * [`launchers`] — which `dockside` binary Dockside's entries run, and whether it is still there.
 //!
 //! Invariant: connect + sync + disconnect leaves a client's file byte-identical (as long as
 //! the user did not edit Dockside's entries meanwhile — then those entries are theirs).
@@ -21,6 +22,7 @@ pub mod desired;
 pub mod docker_run;
 pub mod env;
 pub mod import;
+pub mod launchers;
 pub mod ownership;
 pub mod plan;
 pub mod shape;

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use super::ownership::Record;
 use super::sync::{Context, SyncError, Target};
-use super::{workspace, ALL};
+use super::{launchers, workspace, ALL};
 use crate::docker_toolkit;
 use crate::fsedit::{self, file::Snapshot};
 use crate::{Home, Workspace};
@@ -35,6 +35,8 @@ pub struct ClientStatus {
     pub aliases: Vec<Alias>,
     /// The client runs Docker MCP Toolkit's gateway (`MCP_DOCKER`).
     pub docker_toolkit: Option<DockerToolkit>,
+    /// The `dockside` binaries Dockside's entries in the file run ([`launchers::of_entries`]).
+    pub launchers: Vec<String>,
 }
 
 /// Docker MCP Toolkit's gateway entry in a client's file, and the servers its profile runs.
@@ -73,6 +75,7 @@ pub fn list(ctx: &Context) -> Result<Vec<ClientStatus>, SyncError> {
                 .is_some_and(|d| d.is_dir() && d != ctx.env.home.as_path());
         let mut disabled = Vec::new();
         let mut gateway = None;
+        let mut runs = Vec::new();
         let (servers, error) = match Snapshot::read(&path) {
             Ok(snap) if snap.exists() => {
                 match fsedit::open(spec.format, &spec.container(), &path, snap.text()) {
@@ -85,6 +88,7 @@ pub fn list(ctx: &Context) -> Result<Vec<ClientStatus>, SyncError> {
                         gateway = docker_toolkit::gateway_entries(spec, &entries)
                             .into_iter()
                             .next();
+                        runs = launchers::of_entries(spec, &entries, &record.file(&path));
                         (Some(entries.len()), None)
                     }
                     Err(e) => (None, Some(e.to_string())),
@@ -128,6 +132,7 @@ pub fn list(ctx: &Context) -> Result<Vec<ClientStatus>, SyncError> {
             disabled,
             aliases,
             docker_toolkit,
+            launchers: runs,
         });
     }
     Ok(rows)
