@@ -233,7 +233,10 @@ fn a_standard_client_signs_in_through_the_gateways_metadata_and_consent_page() {
     assert_eq!(status, 200);
     let (status, _) = api(addr, issued, "GET", "/api/status", None);
     assert_eq!(status, 401);
-    let forged = format!("{}0", &issued[..issued.len() - 1]);
+    // The same token with its last hex digit changed (never to itself).
+    let last = if issued.ends_with('0') { '1' } else { '0' };
+    let forged = format!("{}{last}", &issued[..issued.len() - 1]);
+    assert_ne!(forged, issued);
     let (status, _) = post_initialize(
         addr,
         "/mcp/demo",
