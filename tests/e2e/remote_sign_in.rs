@@ -63,8 +63,8 @@ fn stored_tokens(home: &Path) -> Vec<String> {
     out
 }
 
-#[test]
-fn a_remote_server_behind_oauth_needs_sign_in_then_runs_with_its_token_kept_secret() {
+/// The OAuth-protected test server, added to a new home as remote server `secure` (managed).
+fn secure_server() -> (AuthServer, TestHome) {
     let auth = AuthServer::start();
     let home = TestHome::new();
     let add = home
@@ -86,6 +86,12 @@ fn a_remote_server_behind_oauth_needs_sign_in_then_runs_with_its_token_kept_secr
         "{}",
         String::from_utf8_lossy(&add.stderr)
     );
+    (auth, home)
+}
+
+#[test]
+fn a_remote_server_behind_oauth_needs_sign_in_then_runs_with_its_token_kept_secret() {
+    let (auth, home) = secure_server();
     let gw = daemon(&home, &[]);
     let token = token(&home);
 
@@ -165,27 +171,7 @@ fn a_remote_server_behind_oauth_needs_sign_in_then_runs_with_its_token_kept_secr
 /// server, which then answers.
 #[test]
 fn the_daemon_signs_in_when_the_app_asks_and_restarts_the_server() {
-    let auth = AuthServer::start();
-    let home = TestHome::new();
-    let add = home
-        .dockside()
-        .env("DOCKSIDE_SECRET_STORE", "file")
-        .args([
-            "server",
-            "add",
-            "secure",
-            "--url",
-            &auth.resource,
-            "--mode",
-            "managed",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        add.status.success(),
-        "{}",
-        String::from_utf8_lossy(&add.stderr)
-    );
+    let (auth, home) = secure_server();
     let browser = browser();
     let gw = daemon(&home, &[("BROWSER", browser.to_str().unwrap())]);
     let token = token(&home);
