@@ -171,7 +171,7 @@ fn a_remote_server_behind_oauth_needs_sign_in_then_runs_with_its_token_kept_secr
 /// server, which then answers.
 #[test]
 fn the_daemon_signs_in_when_the_app_asks_and_restarts_the_server() {
-    let (auth, home) = secure_server();
+    let (_auth, home) = secure_server();
     let browser = browser();
     let gw = daemon(&home, &[("BROWSER", browser.to_str().unwrap())]);
     let token = token(&home);
