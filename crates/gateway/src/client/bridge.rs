@@ -22,6 +22,7 @@ use dockside_api::{read_info, read_token, SseParser};
 
 use crate::protocol::handshake::Handshake;
 use crate::protocol::jsonrpc::{self, Kind};
+use crate::protocol::revision;
 use crate::protocol::SESSION_HEADER;
 use dockside_api::start::ensure_own_daemon as ensure_daemon;
 
@@ -185,10 +186,14 @@ impl Bridge {
         if let Some(t) = &snap.token {
             r = r.bearer_auth(t);
         }
-        if let Some(s) = &snap.session {
-            r = r.header(SESSION_HEADER, s);
+        // A stateless (2026-07-28) request goes outside the session, with its own headers.
+        match revision::http_headers(msg) {
+            Some(headers) => headers.iter().fold(r, |r, (k, v)| r.header(*k, v)),
+            None => match &snap.session {
+                Some(s) => r.header(SESSION_HEADER, s),
+                None => r,
+            },
         }
-        r
     }
 
     /// Relays one client message; retries across a daemon restart.
@@ -238,13 +243,22 @@ impl Bridge {
         let status = resp.status();
         // 404: the daemon forgot our session (it restarted). 401: what answers on the old
         // address is another daemon (another home, or a new token): look again.
-        if (status == reqwest::StatusCode::NOT_FOUND && snap.session.is_some())
+        let stateless = revision::http_headers(msg).is_some();
+        if (status == reqwest::StatusCode::NOT_FOUND && snap.session.is_some() && !stateless)
             || status == reqwest::StatusCode::UNAUTHORIZED
         {
             return Sent::Retry;
         }
         if !status.is_success() {
             let body = resp.text().await.unwrap_or_default();
+            // A stateless request's error answer (400, 404) is the client's to read.
+            let answer = serde_json::from_str::<Value>(&body)
+                .ok()
+                .filter(|v| matches!(jsonrpc::classify(v), Kind::Response { .. }));
+            if let Some(answer) = answer.filter(|_| stateless) {
+                let _ = self.out.send(answer.to_string());
+                return Sent::Done;
+            }
             let detail = serde_json::from_str::<Value>(&body)
                 .ok()
                 .and_then(|v| v["error"]["message"].as_str().map(str::to_string))

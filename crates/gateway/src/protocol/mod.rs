@@ -4,11 +4,14 @@
 //! - [`jsonrpc`]: classifying and building JSON-RPC messages;
 //! - [`peer`]: one side of a conversation (id allocation, reply matching), transport-free;
 //! - [`handshake`]: the one `initialize` replay (a restarted daemon, a new container);
+//! - [`revision`]: the session era (2024-11-05 … 2025-11-25) and the stateless one
+//!   (2026-07-28): what tells them apart, their headers, errors, result stamps and cache hints;
 //! - the protocol versions the gateway speaks and the Streamable HTTP session header.
 
 pub mod handshake;
 pub mod jsonrpc;
 pub mod peer;
+pub mod revision;
 
 /// MCP protocol versions the gateway speaks with clients (initialize-based), oldest first.
 pub const PROTOCOL_VERSIONS: &[&str] = &["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];

@@ -5,7 +5,8 @@
 //! A `POST` carrying requests is answered with an SSE stream that carries everything related to
 //! those requests — progress, server→client requests such as sampling — and ends with their
 //! responses. Other server messages go to the session's `GET` stream (kept in a small backlog
-//! until the client opens it). Cross-cutting checks are tower layers around the handlers:
+//! until the client opens it). A POST outside any session that declares the stateless revision
+//! (2026-07-28) is served on its own ([`super::stateless`]). Cross-cutting checks are tower layers around the handlers:
 //! [`local_only`] (Host/Origin: DNS-rebinding protection, 403) and [`require_token`] (bearer
 //! token, 401).
 
@@ -28,9 +29,11 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::sign_in::{self, SignIn};
+use super::stateless;
 use crate::engine::gateway::{Gateway, Session};
 use crate::protocol::jsonrpc::{self, Kind};
 use crate::protocol::peer::{Outbound, MAX_LINE};
+use crate::protocol::revision;
 
 pub use crate::protocol::SESSION_HEADER;
 /// Docker's default port for its gateway's HTTP transports.
@@ -207,12 +210,16 @@ fn random_id() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn error_response(status: StatusCode, code: i64, message: impl Into<String>) -> Response {
+pub(super) fn error_response(
+    status: StatusCode,
+    code: i64,
+    message: impl Into<String>,
+) -> Response {
     let body = jsonrpc::response(Value::Null, Err(jsonrpc::error(code, message)));
     (status, axum::Json(body)).into_response()
 }
 
-fn accepts_sse(headers: &HeaderMap) -> bool {
+pub(super) fn accepts_sse(headers: &HeaderMap) -> bool {
     headers.get_all(header::ACCEPT).iter().any(|v| {
         v.to_str()
             .is_ok_and(|s| s.contains("text/event-stream") || s.contains("*/*"))
@@ -318,6 +325,9 @@ async fn handle_post(
             )
         }
     };
+    if headers.get(SESSION_HEADER).is_none() && is_stateless(&headers, &parsed) {
+        return stateless::post(&st.gw, scope, &headers, parsed).await;
+    }
     let msgs = jsonrpc::unbatch(parsed);
     let is_init = msgs.iter().any(|m| {
         matches!(
@@ -358,24 +368,8 @@ async fn handle_post(
     }
     let mut new_session_id = None;
     let hs = if is_init && headers.get(SESSION_HEADER).is_none() {
-        if let Some(server) = &scope {
-            let known = |gw: &Gateway| {
-                gw.wanted().iter().any(|s| &s.name == server) || gw.upstream(server).is_some()
-            };
-            // A daemon that just started may still be reading its catalogs.
-            for _ in 0..40 {
-                if known(&st.gw) {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            if !known(&st.gw) {
-                return error_response(
-                    StatusCode::NOT_FOUND,
-                    jsonrpc::INVALID_REQUEST,
-                    format!("no server '{server}' runs in this gateway"),
-                );
-            }
+        if let Err(r) = known_scope(&st.gw, &scope).await {
+            return *r;
         }
         let (session, mut rx) = st.gw.open_session(scope.clone());
         let hs = Arc::new(HttpSession {
@@ -451,6 +445,36 @@ async fn handle_post(
         }
     }
     response
+}
+
+/// A scoped endpoint names a server the gateway runs (or is starting); else 404.
+pub(super) async fn known_scope(gw: &Gateway, scope: &Option<String>) -> Result<(), Box<Response>> {
+    let Some(server) = scope else { return Ok(()) };
+    let known = |gw: &Gateway| {
+        gw.wanted().iter().any(|s| &s.name == server) || gw.upstream(server).is_some()
+    };
+    // A daemon that just started may still be reading its catalogs.
+    for _ in 0..40 {
+        if known(gw) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Err(Box::new(error_response(
+        StatusCode::NOT_FOUND,
+        jsonrpc::INVALID_REQUEST,
+        format!("no server '{server}' runs in this gateway"),
+    )))
+}
+
+/// A POST outside any session is a stateless (2026-07-28) request when its `_meta` or its
+/// `MCP-Protocol-Version` header names that era.
+fn is_stateless(headers: &HeaderMap, msg: &Value) -> bool {
+    revision::declared_version(msg.get("params")).is_some()
+        || headers
+            .get(revision::VERSION_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| !crate::protocol::PROTOCOL_VERSIONS.contains(&v))
 }
 
 fn handle_get(st: HttpState, scope: Option<String>, headers: HeaderMap) -> Response {

@@ -6,4 +6,5 @@
 
 pub mod http;
 pub mod sign_in;
+mod stateless;
 pub mod stdio;

@@ -13,6 +13,7 @@ use super::endpoint::Outage;
 use super::launch::{Launched, Launcher};
 use super::spec::UpstreamSpec;
 use crate::protocol::peer::{self, Peer};
+use crate::protocol::revision;
 use crate::protocol::PROTOCOL_VERSIONS;
 
 #[derive(Debug, thiserror::Error)]
@@ -71,13 +72,15 @@ fn stderr_hint(lines: &[String]) -> String {
     }
 }
 
-/// The lists a server offers, as it sent them (original names).
+/// The lists a server offers, as it sent them (original names), with the cache hints a
+/// stateless-era server gave them (`ttlMs`, `cacheScope`; none from a session-era server).
 #[derive(Debug, Default, Clone)]
 pub struct Lists {
     pub tools: Vec<Value>,
     pub prompts: Vec<Value>,
     pub resources: Vec<Value>,
     pub templates: Vec<Value>,
+    pub hints: std::collections::HashMap<ListKind, (u64, String)>,
 }
 
 /// Which list changed.
@@ -163,11 +166,20 @@ async fn next_stderr_line<R: AsyncBufRead + Unpin>(reader: &mut R) -> Option<Str
 pub struct Upstream {
     pub spec: UpstreamSpec,
     pub peer: Arc<Peer>,
-    /// The server's `initialize` result (capabilities, serverInfo, instructions, protocolVersion).
+    /// The server's `initialize` result (capabilities, serverInfo, instructions, protocolVersion);
+    /// for a server of the stateless era only, the same fields read off its `server/discover`.
     pub init: Value,
+    /// It answered `initialize`: it has a session-era session.
+    pub session: bool,
+    /// Its `server/discover` result, when it speaks the stateless era (2026-07-28).
+    pub discover: Option<Value>,
     pub pid: Option<u32>,
     pub started_at: std::time::SystemTime,
     lists: RwLock<Lists>,
+    /// The lists as stateless-era requests see them (a server may offer more there).
+    modern_lists: RwLock<Lists>,
+    /// The `subscriptions/listen` a stateless-only server sends its notifications on.
+    listen: Mutex<Option<peer::Pending>>,
     stop_tx: Mutex<Option<oneshot::Sender<Duration>>>,
     exited: watch::Receiver<Option<String>>,
     stderr_tail: Arc<Mutex<VecDeque<String>>>,
@@ -339,11 +351,7 @@ impl Upstream {
 
         let params = json!({
             "protocolVersion": PROTOCOL_VERSIONS[PROTOCOL_VERSIONS.len() - 1],
-            "capabilities": {
-                "roots": {"listChanged": true},
-                "sampling": {},
-                "elicitation": {},
-            },
+            "capabilities": gateway_capabilities(),
             "clientInfo": {"name": "dockside", "version": env!("CARGO_PKG_VERSION")},
         });
         let pending = peer.start_request("initialize", Some(params), None);
@@ -351,12 +359,21 @@ impl Upstream {
             r = tokio::time::timeout(init_timeout, pending.reply()) => r,
             _ = eof_rx.wait_for(|eof| *eof) => Ok(Err(peer::PeerError::Closed(String::new()))),
         };
-        let init = match reply {
-            Ok(Ok(Ok(result))) => result,
-            Ok(Ok(Err(error))) => {
-                let _ = stop_tx.send(Duration::from_millis(200));
-                return Err(fail(format!("initialize failed: {error}"), &stderr_tail));
+        let (init, session, discover) = match reply {
+            Ok(Ok(Ok(result))) => {
+                peer.notify("notifications/initialized", None, None);
+                // A server of both eras serves stateless requests too (and may offer more there).
+                let discover = discover(&peer, DISCOVER_PROBE.min(init_timeout)).await.ok();
+                (result, true, discover)
             }
+            Ok(Ok(Err(error))) => match discover(&peer, init_timeout).await {
+                // A server of the stateless era only: it has no `initialize`.
+                Ok(found) => (init_from_discover(&found), false, Some(found)),
+                Err(_) => {
+                    let _ = stop_tx.send(Duration::from_millis(200));
+                    return Err(fail(format!("initialize failed: {error}"), &stderr_tail));
+                }
+            },
             Ok(Err(_)) => {
                 // Give stderr a moment to drain so the error shows why.
                 let _ = tokio::time::timeout(Duration::from_millis(500), stderr_done_rx).await;
@@ -392,15 +409,18 @@ impl Upstream {
                 return Err(fail(what, &stderr_tail));
             }
         };
-        peer.notify("notifications/initialized", None, None);
 
         let upstream = Arc::new(Upstream {
             spec,
             peer,
             init,
+            session,
+            discover,
             pid,
             started_at: std::time::SystemTime::now(),
             lists: RwLock::new(Lists::default()),
+            modern_lists: RwLock::new(Lists::default()),
+            listen: Mutex::new(None),
             stop_tx: Mutex::new(Some(stop_tx)),
             exited: exit_rx,
             stderr_tail,
@@ -418,6 +438,22 @@ impl Upstream {
                 upstream.stop(Duration::from_millis(200)).await;
                 return Err(fail(what, &upstream.stderr_tail));
             }
+        }
+        if !upstream.session {
+            // Its notifications (lists changed) come on a listen stream only.
+            let listen = upstream.peer.start_request(
+                "subscriptions/listen",
+                Some(revision::with_meta(
+                    Some(json!({"notifications": {
+                        "toolsListChanged": true,
+                        "promptsListChanged": true,
+                        "resourcesListChanged": true,
+                    }})),
+                    &gateway_capabilities(),
+                )),
+                None,
+            );
+            *upstream.listen.lock().unwrap() = Some(listen);
         }
         Ok(upstream)
     }
@@ -449,23 +485,76 @@ impl Upstream {
         self.capabilities().get(cap).is_some_and(|v| !v.is_null())
     }
 
+    /// The lists as a session-era client sees them.
     pub fn lists(&self) -> Lists {
-        self.lists.read().unwrap().clone()
+        self.lists_for(false)
     }
 
     pub fn with_lists<T>(&self, f: impl FnOnce(&Lists) -> T) -> T {
-        f(&self.lists.read().unwrap())
+        self.with_lists_for(false, f)
     }
 
-    /// Re-reads one list from the server (all pages).
+    /// Whether requests for a client of the stateless era (`modern`) or of the session era go to
+    /// this server as stateless requests: a stateless client's do when the server speaks that
+    /// era; everyone's do when it speaks nothing else.
+    pub fn stateless_for(&self, modern: bool) -> bool {
+        !self.session || (modern && self.discover.is_some())
+    }
+
+    /// The lists as a client of the stateless era (`modern`) or of the session era sees them.
+    pub fn lists_for(&self, modern: bool) -> Lists {
+        self.with_lists_for(modern, Lists::clone)
+    }
+
+    pub fn with_lists_for<T>(&self, modern: bool, f: impl FnOnce(&Lists) -> T) -> T {
+        if self.stateless_for(modern) {
+            f(&self.modern_lists.read().unwrap())
+        } else {
+            f(&self.lists.read().unwrap())
+        }
+    }
+
+    /// Re-reads one list from the server (all pages), in each era it speaks.
     pub async fn refresh(&self, kind: ListKind) -> Result<(), String> {
+        if self.session {
+            let items = self.read_list(kind, false).await?;
+            store(&self.lists, kind, items);
+        }
+        if self.discover.is_some() {
+            let items = self.read_list(kind, true).await?;
+            store(&self.modern_lists, kind, items);
+        }
+        Ok(())
+    }
+
+    async fn read_list(
+        &self,
+        kind: ListKind,
+        stateless: bool,
+    ) -> Result<(Vec<Value>, Option<(u64, String)>), String> {
         let mut items = Vec::new();
+        let mut hints: Option<(u64, String)> = None;
         if self.has_capability(kind.capability()) {
             let mut cursor: Option<Value> = None;
             loop {
                 let params = cursor.as_ref().map(|c| json!({ "cursor": c }));
+                let params = if stateless {
+                    Some(revision::with_meta(params, &gateway_capabilities()))
+                } else {
+                    params
+                };
                 match self.peer.request(kind.method(), params).await {
                     Ok(Ok(mut result)) => {
+                        if stateless {
+                            let (ttl, scope) = revision::hints(&result);
+                            let merged = revision::merge_hints(
+                                hints
+                                    .iter()
+                                    .map(|(t, s)| (*t, s.as_str()))
+                                    .chain([(ttl, scope)]),
+                            );
+                            hints = Some((merged.0, merged.1.to_owned()));
+                        }
                         if let Some(Value::Array(page)) =
                             result.get_mut(kind.field()).map(Value::take)
                         {
@@ -488,14 +577,7 @@ impl Upstream {
                 }
             }
         }
-        let mut lists = self.lists.write().unwrap();
-        match kind {
-            ListKind::Tools => lists.tools = items,
-            ListKind::Prompts => lists.prompts = items,
-            ListKind::Resources => lists.resources = items,
-            ListKind::Templates => lists.templates = items,
-        }
-        Ok(())
+        Ok((items, hints))
     }
 
     /// Resolves when the server has exited, with how.
@@ -531,13 +613,18 @@ impl Upstream {
         self.exited.borrow().is_none() && !self.peer.is_closed()
     }
 
-    /// Health: the process runs and answers `ping` within `timeout`.
+    /// Health: the process runs and answers `ping` (`server/discover` in the stateless era,
+    /// which has no `ping`) within `timeout`.
     pub async fn healthy(&self, timeout: Duration) -> bool {
-        self.is_running()
-            && matches!(
-                tokio::time::timeout(timeout, self.peer.request("ping", None)).await,
-                Ok(Ok(Ok(_)))
+        let probe = if self.session {
+            self.peer.request("ping", None)
+        } else {
+            self.peer.request(
+                "server/discover",
+                Some(revision::with_meta(None, &gateway_capabilities())),
             )
+        };
+        self.is_running() && matches!(tokio::time::timeout(timeout, probe).await, Ok(Ok(Ok(_))))
     }
 
     /// The last lines the server wrote to stderr.
@@ -554,4 +641,66 @@ impl Upstream {
         self.exited().await;
         self.peer.close();
     }
+}
+
+/// How long a server that answered `initialize` gets to answer `server/discover` (a session-era
+/// server answers "method not found" at once; one that does not answer is taken as session-era).
+const DISCOVER_PROBE: Duration = Duration::from_secs(3);
+
+/// The capabilities the gateway declares to servers: it passes their requests to its clients.
+pub fn gateway_capabilities() -> Value {
+    json!({
+        "roots": {"listChanged": true},
+        "sampling": {},
+        "elicitation": {},
+    })
+}
+
+/// Asks a server for its `server/discover`: `Ok` when it speaks the stateless era.
+async fn discover(peer: &Peer, timeout: Duration) -> Result<Value, ()> {
+    let params = revision::with_meta(None, &gateway_capabilities());
+    match tokio::time::timeout(timeout, peer.request("server/discover", Some(params))).await {
+        Ok(Ok(Ok(found)))
+            if found["supportedVersions"].as_array().is_some_and(|v| {
+                v.iter()
+                    .any(|v| v.as_str().is_some_and(revision::is_modern))
+            }) =>
+        {
+            Ok(found)
+        }
+        _ => Err(()),
+    }
+}
+
+/// The `initialize`-shaped facts of a server that only has `server/discover`.
+fn init_from_discover(found: &Value) -> Value {
+    let mut init = json!({
+        "protocolVersion": revision::MODERN,
+        "capabilities": found.get("capabilities").cloned().unwrap_or_else(|| json!({})),
+    });
+    if let Some(info) = found["_meta"].get(revision::META_SERVER_INFO) {
+        init["serverInfo"] = info.clone();
+    }
+    if let Some(instructions) = found.get("instructions") {
+        init["instructions"] = instructions.clone();
+    }
+    init
+}
+
+fn store(
+    lists: &RwLock<Lists>,
+    kind: ListKind,
+    (items, hints): (Vec<Value>, Option<(u64, String)>),
+) {
+    let mut lists = lists.write().unwrap();
+    match kind {
+        ListKind::Tools => lists.tools = items,
+        ListKind::Prompts => lists.prompts = items,
+        ListKind::Resources => lists.resources = items,
+        ListKind::Templates => lists.templates = items,
+    }
+    match hints {
+        Some(h) => lists.hints.insert(kind, h),
+        None => lists.hints.remove(&kind),
+    };
 }

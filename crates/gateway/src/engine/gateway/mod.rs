@@ -29,6 +29,7 @@ use crate::engine::secrets::SecretScanner;
 use crate::protocol::jsonrpc::{self, Kind, INTERNAL_ERROR};
 use crate::protocol::peer::{Outbound, Peer};
 pub mod session;
+mod stateless;
 pub mod supervisor;
 #[cfg(test)]
 mod tests;
@@ -127,6 +128,16 @@ struct ActiveCall {
     seq: u64,
     session: Weak<Session>,
     client_id: Value,
+    /// A stateless client's call: the server's requests go here (they become `input_required`).
+    inbox: Option<mpsc::UnboundedSender<stateless::Step>>,
+}
+
+/// Who answers a request a server sends.
+pub(crate) enum Route {
+    /// This client, for the call it relates to (if any).
+    Client(Arc<Session>, Option<Value>),
+    /// The stateless client behind this call, through its `input_required` result.
+    Inbox(mpsc::UnboundedSender<stateless::Step>),
 }
 
 pub(crate) struct Inner {
@@ -136,6 +147,10 @@ pub(crate) struct Inner {
     /// Specs of servers that should run (running, starting or restarting).
     pub(crate) wanted: Mutex<IndexMap<String, UpstreamSpec>>,
     pub(crate) index: RwLock<Arc<Index>>,
+    /// The same for stateless-era clients (servers may offer them more).
+    modern_index: RwLock<Arc<Index>>,
+    /// Calls of stateless clients waiting for their answers, by `requestState`.
+    parked: Mutex<HashMap<String, stateless::Parked>>,
     pub(crate) sessions: Mutex<HashMap<u64, Weak<Session>>>,
     pub(crate) progress: Mutex<HashMap<String, ProgressRoute>>,
     calls: Mutex<HashMap<String, Vec<ActiveCall>>>,
@@ -214,6 +229,8 @@ impl Gateway {
                 upstreams: RwLock::new(IndexMap::new()),
                 wanted: Mutex::new(IndexMap::new()),
                 index: RwLock::new(Arc::new(Index::default())),
+                modern_index: RwLock::new(Arc::new(Index::default())),
+                parked: Mutex::new(HashMap::new()),
                 sessions: Mutex::new(HashMap::new()),
                 progress: Mutex::new(HashMap::new()),
                 calls: Mutex::new(HashMap::new()),
@@ -444,7 +461,7 @@ impl Gateway {
     /// How many tools a server exposes (after allow-lists), if it runs.
     pub fn tool_count(&self, server: &str) -> Option<usize> {
         let up = self.upstream(server)?;
-        Some(self.enabled_tools(&up).len())
+        Some(self.enabled_tools(&up, false).len())
     }
 
     /// Call counts, errors and latency per server and tool, with restart counts.
@@ -467,20 +484,21 @@ impl Gateway {
         self.inner.scanner.write().unwrap().set_values(values);
     }
 
-    /// Whether `up` offers `tool` and the allow-lists let it through; checked in place, since
-    /// it runs on every call of a per-server session.
-    pub(crate) fn offers_tool(&self, up: &Upstream, tool: &str) -> bool {
+    /// Whether `up` offers `tool` (to a client of the stateless era: `modern`) and the
+    /// allow-lists let it through; checked in place, since it runs on every call of a
+    /// per-server session.
+    pub(crate) fn offers_tool(&self, up: &Upstream, tool: &str, modern: bool) -> bool {
         naming::tool_enabled(&up.spec, &self.inner.config.tool_patterns, tool)
-            && up.with_lists(|l| {
+            && up.with_lists_for(modern, |l| {
                 l.tools
                     .iter()
                     .any(|t| t.get("name").and_then(Value::as_str) == Some(tool))
             })
     }
 
-    pub(crate) fn enabled_tools(&self, up: &Upstream) -> Vec<Value> {
+    pub(crate) fn enabled_tools(&self, up: &Upstream, modern: bool) -> Vec<Value> {
         let patterns = &self.inner.config.tool_patterns;
-        up.with_lists(|l| {
+        up.with_lists_for(modern, |l| {
             l.tools
                 .iter()
                 .filter(|t| {
@@ -493,22 +511,52 @@ impl Gateway {
         })
     }
 
+    /// The exposed names for clients of the session era or (`modern`) the stateless one.
+    pub(crate) fn index(&self, modern: bool) -> Arc<Index> {
+        let index = if modern {
+            &self.inner.modern_index
+        } else {
+            &self.inner.index
+        };
+        index.read().unwrap().clone()
+    }
+
     pub(crate) fn rebuild_index(&self) {
         let ups = self.upstreams();
-        let tools: Vec<Vec<Value>> = ups.iter().map(|u| self.enabled_tools(u)).collect();
-        let prompts: Vec<Vec<Value>> = ups.iter().map(|u| u.lists().prompts).collect();
         let mut warnings = Vec::new();
+        let index = Arc::new(self.build_index(&ups, false, &mut warnings));
+        // Servers that offer stateless clients the same as everyone share one index.
+        let modern = if ups.iter().any(|u| u.discover.is_some()) {
+            Arc::new(self.build_index(&ups, true, &mut Vec::new()))
+        } else {
+            index.clone()
+        };
+        *self.inner.modern_index.write().unwrap() = modern;
+        let old = std::mem::replace(&mut *self.inner.index.write().unwrap(), index);
+        for w in warnings.iter().filter(|w| !old.warnings.contains(w)) {
+            tracing::warn!("{w}");
+        }
+    }
+
+    fn build_index(
+        &self,
+        ups: &[Arc<Upstream>],
+        modern: bool,
+        warnings: &mut Vec<String>,
+    ) -> Index {
+        let tools: Vec<Vec<Value>> = ups.iter().map(|u| self.enabled_tools(u, modern)).collect();
+        let prompts: Vec<Vec<Value>> = ups.iter().map(|u| u.lists_for(modern).prompts).collect();
         let tools = naming::expose(
             ups.iter().zip(&tools).map(|(u, t)| (&u.spec, t.as_slice())),
             "tool",
-            &mut warnings,
+            warnings,
         );
         let prompts = naming::expose(
             ups.iter()
                 .zip(&prompts)
                 .map(|(u, p)| (&u.spec, p.as_slice())),
             "prompt",
-            &mut warnings,
+            warnings,
         );
         if tools.len() > naming::MANY_TOOLS {
             warnings.push(format!(
@@ -518,16 +566,10 @@ impl Gateway {
                 naming::MANY_TOOLS
             ));
         }
-        let old = std::mem::replace(
-            &mut *self.inner.index.write().unwrap(),
-            Arc::new(Index {
-                tools,
-                prompts,
-                warnings: warnings.clone(),
-            }),
-        );
-        for w in warnings.iter().filter(|w| !old.warnings.contains(w)) {
-            tracing::warn!("{w}");
+        Index {
+            tools,
+            prompts,
+            warnings: warnings.clone(),
         }
     }
 
@@ -556,7 +598,7 @@ impl Gateway {
                 let _ = self.inner.events.send(GatewayEvent::ServerStarted {
                     server: name,
                     pid: up.pid,
-                    tools: self.enabled_tools(&up).len(),
+                    tools: self.enabled_tools(&up, false).len(),
                 });
                 Ok(up)
             }
@@ -769,17 +811,17 @@ impl Gateway {
     }
 
     pub(crate) fn notify_list_changed(&self, server: &str, kinds: &[ListKind]) {
-        for s in self.sessions_seeing(server) {
-            for kind in kinds {
-                let method = match kind {
-                    ListKind::Tools => "notifications/tools/list_changed",
-                    ListKind::Prompts => "notifications/prompts/list_changed",
-                    ListKind::Resources | ListKind::Templates => {
-                        "notifications/resources/list_changed"
-                    }
-                };
+        let sessions = self.sessions_seeing(server);
+        for kind in kinds {
+            let method = match kind {
+                ListKind::Tools => "notifications/tools/list_changed",
+                ListKind::Prompts => "notifications/prompts/list_changed",
+                ListKind::Resources | ListKind::Templates => "notifications/resources/list_changed",
+            };
+            for s in &sessions {
                 s.peer.notify(method, None, None);
             }
+            self.notify_listeners(server, *kind, method);
         }
     }
 
@@ -835,6 +877,7 @@ impl Gateway {
         server: &str,
         session: &Arc<Session>,
         client_id: &Value,
+        inbox: Option<mpsc::UnboundedSender<stateless::Step>>,
     ) -> u64 {
         let seq = self.next_seq();
         self.inner
@@ -847,6 +890,7 @@ impl Gateway {
                 seq,
                 session: Arc::downgrade(session),
                 client_id: client_id.clone(),
+                inbox,
             });
         seq
     }
@@ -859,18 +903,18 @@ impl Gateway {
 
     /// The client that should answer a request `server` sends us, and the client request
     /// it relates to.
-    pub(crate) fn route_back(
-        &self,
-        server: &str,
-        method: &str,
-    ) -> Option<(Arc<Session>, Option<Value>)> {
+    pub(crate) fn route_back(&self, server: &str, method: &str) -> Option<Route> {
         if let Some(calls) = self.inner.calls.lock().unwrap().get(server) {
-            if let Some((s, id)) = calls
-                .iter()
-                .rev()
-                .find_map(|c| c.session.upgrade().map(|s| (s, c.client_id.clone())))
-            {
-                return Some((s, Some(id)));
+            let newest = calls.iter().rev().find_map(|c| match &c.inbox {
+                Some(inbox) if !inbox.is_closed() => Some(Route::Inbox(inbox.clone())),
+                Some(_) => None,
+                None => c
+                    .session
+                    .upgrade()
+                    .map(|s| Route::Client(s, Some(c.client_id.clone()))),
+            });
+            if newest.is_some() {
+                return newest;
             }
         }
         // No call in flight: the most recently active client that can answer.
@@ -892,7 +936,7 @@ impl Gateway {
                 })
             })
             .max_by_key(|s| s.st.lock().unwrap().last_active)
-            .map(|s| (s, None))
+            .map(|s| Route::Client(s, None))
     }
 
     // ---------------------------------------------------------------- upstream → clients
@@ -907,7 +951,12 @@ impl Gateway {
                 }
                 let method = method.to_string();
                 let params = msg.get("params").cloned();
-                let Some((session, related)) = self.route_back(up.name(), &method) else {
+                let route = self.route_back(up.name(), &method);
+                if let Some(Route::Inbox(inbox)) = &route {
+                    let _ = inbox.send(stateless::Step::Ask { id, method, params });
+                    return;
+                }
+                let Some(Route::Client(session, related)) = route else {
                     if method == "roots/list" {
                         // Nobody to ask: no roots.
                         up.peer
@@ -1004,12 +1053,14 @@ impl Gateway {
                     if kinds.contains(&ListKind::Tools) {
                         let _ = gw.inner.events.send(GatewayEvent::ToolsChanged {
                             server: up.name().to_string(),
-                            tools: gw.enabled_tools(&up).len(),
+                            tools: gw.enabled_tools(&up, false).len(),
                         });
                     }
                     gw.notify_list_changed(up.name(), &kinds[..1]);
                 });
             }
+            // The answer to the gateway's own listen on a stateless-era server.
+            "notifications/subscriptions/acknowledged" => {}
             "notifications/resources/updated" => {
                 let uri = params
                     .as_ref()
@@ -1021,6 +1072,7 @@ impl Gateway {
                         s.peer.notify(method, params.clone(), None);
                     }
                 }
+                self.notify_resource_watchers(server, uri, &params);
             }
             "notifications/cancelled" => {
                 // The server gave up on a request it sent to a client.

@@ -8,12 +8,31 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use tokio::sync::mpsc;
+
+use super::stateless::{self, Listen, Step};
 use super::supervisor;
 use super::{Gateway, Index, ProgressRoute, PROGRESS_GAP, STARTUP_WAIT};
 use crate::protocol::jsonrpc::{self, Kind, INTERNAL_ERROR, INVALID_PARAMS, METHOD_NOT_FOUND};
 use crate::protocol::peer::Peer;
+use crate::protocol::revision::{self, Declared};
 use crate::protocol::PROTOCOL_VERSIONS;
 use crate::upstream::{ListKind, Upstream};
+
+/// The revision one client request is handled per.
+#[derive(Debug, Clone)]
+pub(crate) enum Era {
+    /// The session era: what `initialize` negotiated.
+    Session,
+    /// The stateless era: what the request's `_meta` declares.
+    Stateless(Declared),
+}
+
+impl Era {
+    pub(crate) fn modern(&self) -> bool {
+        matches!(self, Era::Stateless(_))
+    }
+}
 
 #[derive(Default)]
 pub(crate) struct SessionState {
@@ -28,6 +47,8 @@ pub(crate) struct SessionState {
     pub(crate) reverse: HashMap<String, (String, u64)>,
     pub(crate) last_active: u64,
     pub(crate) closed: bool,
+    /// Open `subscriptions/listen` requests of a stateless client.
+    pub(crate) listens: Vec<Listen>,
 }
 
 /// One client's MCP session with the gateway.
@@ -68,7 +89,18 @@ impl Session {
                 let id = id.clone();
                 let method = method.to_string();
                 let params = msg.get("params").cloned();
-                tokio::spawn(self.clone().serve(id, method, params));
+                let era = match revision::declared_version(params.as_ref()) {
+                    None => Era::Session,
+                    Some(_) => match revision::check_meta(params.as_ref()) {
+                        Ok(declared) => Era::Stateless(declared),
+                        Err(e) => {
+                            self.peer
+                                .send(jsonrpc::response(id.clone(), Err(e)), Some(id));
+                            return;
+                        }
+                    },
+                };
+                tokio::spawn(self.clone().serve(id, method, params, era));
             }
             Kind::Notification { method } => self.on_notification(method, msg.get("params")),
             _ => {
@@ -116,6 +148,10 @@ impl Session {
                 let Some(id) = params.and_then(|p| p.get("requestId")) else {
                     return;
                 };
+                if self.unlisten(id) {
+                    self.peer.send(Value::Null, Some(id.clone()));
+                    return;
+                }
                 let key = jsonrpc::id_key(id);
                 let found = {
                     let mut st = self.st.lock().unwrap();
@@ -143,8 +179,26 @@ impl Session {
         }
     }
 
-    async fn serve(self: Arc<Self>, id: Value, method: String, params: Option<Value>) {
-        let outcome = self.dispatch(&id, &method, params).await;
+    async fn serve(self: Arc<Self>, id: Value, method: String, params: Option<Value>, era: Era) {
+        let outcome = match (&era, method.as_str()) {
+            (Era::Stateless(_), "subscriptions/listen") => {
+                // Open until the client goes: no reply.
+                self.listen(&id, params.as_ref());
+                return;
+            }
+            (Era::Stateless(_), "server/discover") => Ok(self.discover()),
+            _ => match stateless::removed(&era, &method) {
+                Some(e) => Err(e),
+                None => self.dispatch(&id, &method, params, &era).await,
+            },
+        };
+        let outcome = match (outcome, &era) {
+            (Ok(mut result), Era::Stateless(_)) => {
+                revision::stamp_result(&method, &mut result, &self.server_info());
+                Ok(result)
+            }
+            (outcome, _) => outcome,
+        };
         let key = jsonrpc::id_key(&id);
         if self.st.lock().unwrap().cancelled.remove(&key) {
             // No reply to a cancelled request; tell the transport it is over (a Streamable HTTP
@@ -156,8 +210,13 @@ impl Session {
             .send(jsonrpc::response(id.clone(), outcome), Some(id));
     }
 
-    fn index(&self) -> Arc<Index> {
-        self.gw.inner.index.read().unwrap().clone()
+    fn index(&self, era: &Era) -> Arc<Index> {
+        self.gw.index(era.modern())
+    }
+
+    /// The capabilities a session-era client declared at `initialize`.
+    fn client_capabilities(&self) -> Value {
+        self.st.lock().unwrap().client_capabilities.clone()
     }
 
     async fn dispatch(
@@ -165,20 +224,18 @@ impl Session {
         id: &Value,
         method: &str,
         params: Option<Value>,
+        era: &Era,
     ) -> Result<Value, Value> {
         match method {
             "initialize" => Ok(self.initialize(params.unwrap_or(Value::Null))),
             "ping" => Ok(json!({})),
-            "tools/list" => Ok(json!({ "tools": self.list_named(ListKind::Tools) })),
-            "prompts/list" => Ok(json!({ "prompts": self.list_named(ListKind::Prompts) })),
-            "resources/list" => Ok(json!({ "resources": self.list_plain(ListKind::Resources) })),
-            "resources/templates/list" => {
-                Ok(json!({ "resourceTemplates": self.list_plain(ListKind::Templates) }))
+            "tools/list" | "prompts/list" | "resources/list" | "resources/templates/list" => {
+                Ok(self.list(method, era))
             }
-            "tools/call" => self.call_tool(id, params).await,
+            "tools/call" => self.call_tool(id, params, era).await,
             "prompts/get" => {
-                let (up, params) = self.resolve_named(ListKind::Prompts, params).await?;
-                self.forward(id, &up, method, params).await
+                let (up, params) = self.resolve_named(ListKind::Prompts, params, era).await?;
+                self.forward(id, &up, method, params, era).await
             }
             "resources/read" | "resources/subscribe" | "resources/unsubscribe" => {
                 let uri = str_param(&params, "uri");
@@ -188,7 +245,7 @@ impl Session {
                 let up = self.gw.owner_of_uri(self.scope(), &uri).ok_or_else(|| {
                     json!({"code": -32002, "message": format!("Resource not found: {uri}"), "data": {"uri": uri}})
                 })?;
-                let outcome = self.forward(id, &up, method, params).await;
+                let outcome = self.forward(id, &up, method, params, era).await;
                 if outcome.is_ok() {
                     let mut st = self.st.lock().unwrap();
                     match method {
@@ -213,11 +270,11 @@ impl Session {
                     Some("ref/prompt") => {
                         let name = r.get("name").cloned().unwrap_or(Value::Null);
                         let (up, original) = self
-                            .lookup_ready(ListKind::Prompts, name.as_str().unwrap_or(""))
+                            .lookup_ready(ListKind::Prompts, name.as_str().unwrap_or(""), era)
                             .await?;
                         let mut params = params.unwrap_or_default();
                         params["ref"]["name"] = Value::String(original);
-                        self.forward(id, &up, method, Some(params)).await
+                        self.forward(id, &up, method, Some(params), era).await
                     }
                     Some("ref/resource") => {
                         let uri = r.get("uri").and_then(Value::as_str).unwrap_or("");
@@ -227,7 +284,7 @@ impl Session {
                                 format!("no server offers resource {uri}"),
                             )
                         })?;
-                        self.forward(id, &up, method, params).await
+                        self.forward(id, &up, method, params, era).await
                     }
                     _ => Err(jsonrpc::error(
                         INVALID_PARAMS,
@@ -240,7 +297,7 @@ impl Session {
                     .gw
                     .upstreams_for(self.scope())
                     .into_iter()
-                    .filter(|u| u.has_capability("logging"))
+                    .filter(|u| u.session && u.has_capability("logging"))
                     .collect();
                 let replies = futures::future::join_all(
                     ups.iter()
@@ -258,7 +315,7 @@ impl Session {
                 // A scoped session passes every other method through unchanged.
                 Some(server) => {
                     let up = self.scoped_upstream(server)?;
-                    self.forward(id, &up, method, params).await
+                    self.forward(id, &up, method, params, era).await
                 }
                 None => Err(jsonrpc::error(
                     METHOD_NOT_FOUND,
@@ -345,26 +402,45 @@ impl Session {
         }
     }
 
-    fn list_named(&self, kind: ListKind) -> Vec<Value> {
+    /// A list request's result, as the client's era sees the servers.
+    fn list(&self, method: &str, era: &Era) -> Value {
+        let (kind, field) = match method {
+            "tools/list" => (ListKind::Tools, "tools"),
+            "prompts/list" => (ListKind::Prompts, "prompts"),
+            "resources/list" => (ListKind::Resources, "resources"),
+            _ => (ListKind::Templates, "resourceTemplates"),
+        };
+        let items = match kind {
+            ListKind::Tools | ListKind::Prompts => self.list_named(kind, era),
+            _ => self.list_plain(kind, era),
+        };
+        let mut result = json!({ field: items });
+        if era.modern() {
+            self.list_hints(kind, &mut result);
+        }
+        result
+    }
+
+    fn list_named(&self, kind: ListKind, era: &Era) -> Vec<Value> {
         match self.scope() {
             Some(server) => match self.gw.upstream(server) {
-                Some(up) if kind == ListKind::Tools => self.gw.enabled_tools(&up),
-                Some(up) => up.lists().prompts,
+                Some(up) if kind == ListKind::Tools => self.gw.enabled_tools(&up, era.modern()),
+                Some(up) => up.lists_for(era.modern()).prompts,
                 None => vec![],
             },
             None => {
-                let index = self.index();
+                let index = self.index(era);
                 index.named(kind).values().map(|e| e.item.clone()).collect()
             }
         }
     }
 
-    fn list_plain(&self, kind: ListKind) -> Vec<Value> {
+    fn list_plain(&self, kind: ListKind, era: &Era) -> Vec<Value> {
         self.gw
             .upstreams_for(self.scope())
             .iter()
             .flat_map(|u| {
-                let l = u.lists();
+                let l = u.lists_for(era.modern());
                 if kind == ListKind::Resources {
                     l.resources
                 } else {
@@ -380,6 +456,7 @@ impl Session {
         &self,
         kind: ListKind,
         name: &str,
+        era: &Era,
     ) -> Result<(Arc<Upstream>, String), Value> {
         let config = &self.gw.inner.config;
         let mut deadline = None;
@@ -389,7 +466,7 @@ impl Session {
             Instant::now() >= d
         };
         loop {
-            match self.lookup(kind, name) {
+            match self.lookup(kind, name, era) {
                 // Found, and alive: the usual case, no clock read.
                 Ok(found) if found.0.is_running() => return Ok(found),
                 // Dead but not replaced yet (the supervisor is about to): wait for the restart,
@@ -417,7 +494,12 @@ impl Session {
     }
 
     /// The upstream and original name behind an exposed tool or prompt name.
-    fn lookup(&self, kind: ListKind, name: &str) -> Result<(Arc<Upstream>, String), Value> {
+    fn lookup(
+        &self,
+        kind: ListKind,
+        name: &str,
+        era: &Era,
+    ) -> Result<(Arc<Upstream>, String), Value> {
         let what = if kind == ListKind::Tools {
             "tool"
         } else {
@@ -427,14 +509,14 @@ impl Session {
         match self.scope() {
             Some(server) => {
                 let up = self.scoped_upstream(server)?;
-                let known = kind != ListKind::Tools || self.gw.offers_tool(&up, name);
+                let known = kind != ListKind::Tools || self.gw.offers_tool(&up, name, era.modern());
                 if !known {
                     return Err(unknown());
                 }
                 Ok((up, name.to_string()))
             }
             None => {
-                let index = self.index();
+                let index = self.index(era);
                 let e = index.named(kind).get(name).ok_or_else(unknown)?;
                 let up = self.gw.upstream(&e.server).ok_or_else(unknown)?;
                 Ok((up, e.original.clone()))
@@ -446,10 +528,11 @@ impl Session {
         &self,
         kind: ListKind,
         params: Option<Value>,
+        era: &Era,
     ) -> Result<(Arc<Upstream>, Option<Value>), Value> {
         let name = str_param(&params, "name");
         let mut params = params.unwrap_or_else(|| json!({}));
-        let (up, original) = self.lookup_ready(kind, &name).await?;
+        let (up, original) = self.lookup_ready(kind, &name, era).await?;
         params["name"] = Value::String(original);
         Ok((up, Some(params)))
     }
@@ -458,10 +541,11 @@ impl Session {
         self: &Arc<Self>,
         id: &Value,
         params: Option<Value>,
+        era: &Era,
     ) -> Result<Value, Value> {
         let exposed = str_param(&params, "name");
-        let (up, params) = self.resolve_named(ListKind::Tools, params).await?;
-        let forward = |params| self.forward(id, &up, "tools/call", params);
+        let (up, params) = self.resolve_named(ListKind::Tools, params, era).await?;
+        let forward = |params| self.forward(id, &up, "tools/call", params, era);
         self.gw
             .inner
             .pipeline
@@ -469,13 +553,50 @@ impl Session {
             .await
     }
 
-    /// Sends a request to an upstream on behalf of this client and waits for the reply.
+    /// Sends a request to an upstream on behalf of this client and waits for the reply, in the
+    /// era the upstream speaks to this client's era, bridging where they differ.
     async fn forward(
         self: &Arc<Self>,
         client_id: &Value,
         up: &Arc<Upstream>,
         method: &str,
+        params: Option<Value>,
+        era: &Era,
+    ) -> Result<Value, Value> {
+        let stateless = up.stateless_for(era.modern());
+        match (era, stateless) {
+            (Era::Session, false) => self.exchange(client_id, up, method, params, None).await,
+            (Era::Stateless(_), true) => self.exchange(client_id, up, method, params, None).await,
+            (Era::Stateless(declared), false) => match stateless::parked_state(&params) {
+                Some(state) => self.resume(&state, &params).await,
+                None => {
+                    let params = revision::without_meta(params);
+                    let caps = declared.capabilities.clone();
+                    self.call_for_stateless(client_id, up, method, params, caps)
+                        .await
+                }
+            },
+            (Era::Session, true) => {
+                let params = Some(revision::with_meta(params, &self.client_capabilities()));
+                let result = self
+                    .exchange(client_id, up, method, params.clone(), None)
+                    .await?;
+                self.play_rounds(client_id, up, method, params, result)
+                    .await
+            }
+        }
+    }
+
+    /// One request to an upstream for this client: progress tokens mapped, the call recorded
+    /// (the server's requests to a client go to the newest call's client, or to `inbox` for a
+    /// stateless client's call), cancellable by the client unless it runs for an inbox.
+    pub(crate) async fn exchange(
+        self: &Arc<Self>,
+        client_id: &Value,
+        up: &Arc<Upstream>,
+        method: &str,
         mut params: Option<Value>,
+        inbox: Option<mpsc::UnboundedSender<Step>>,
     ) -> Result<Value, Value> {
         let gw = &self.gw;
         let mut token = None;
@@ -498,16 +619,21 @@ impl Session {
             token = Some(ours);
         }
         let key = jsonrpc::id_key(client_id);
-        let call = gw.begin_call(up.name(), self, client_id);
+        let cancellable = inbox.is_none();
+        let call = gw.begin_call(up.name(), self, client_id, inbox);
         let pending = up.peer.start_request(method, params, None);
-        self.st
-            .lock()
-            .unwrap()
-            .inflight
-            .insert(key.clone(), (up.name().to_string(), pending.id));
+        if cancellable {
+            self.st
+                .lock()
+                .unwrap()
+                .inflight
+                .insert(key.clone(), (up.name().to_string(), pending.id));
+        }
         let reply = pending.reply().await;
         gw.end_call(up.name(), call);
-        self.st.lock().unwrap().inflight.remove(&key);
+        if cancellable {
+            self.st.lock().unwrap().inflight.remove(&key);
+        }
         if let Some(t) = token {
             let route = gw.inner.progress.lock().unwrap().remove(&t);
             if let Some(since) = route.and_then(|r| r.last_sent).map(|at| at.elapsed()) {

@@ -12,6 +12,7 @@ use tokio::task::JoinSet;
 
 use super::{AuthOutcome, Outage, RemoteAuth, RemoteSpec, Timeouts};
 use crate::protocol::jsonrpc::{self, Kind};
+use crate::protocol::revision;
 use dockside_api::{SseEvent, SseParser};
 
 /// Why the relay ends.
@@ -25,8 +26,13 @@ pub(super) enum End {
 pub(super) enum Failure {
     /// Nothing more can go through: the relay ends.
     Outage(Outage),
-    /// An error answer (or no answer in time) to this one request.
-    Http { status: Option<u16>, detail: String },
+    /// An error answer (or no answer in time) to this one request; `answer` is the JSON-RPC
+    /// response the error answer's body held, if it held one.
+    Http {
+        status: Option<u16>,
+        detail: String,
+        answer: Option<Value>,
+    },
 }
 
 /// The headers, checked: a name or value HTTP does not allow is an error naming the header
@@ -118,6 +124,10 @@ impl Link {
     pub(super) fn failed(&self, msg: &Value, failure: Failure) {
         match failure {
             Failure::Outage(o) => self.end(End::Outage(o)),
+            Failure::Http {
+                answer: Some(answer),
+                ..
+            } if revision::declared_version(msg.get("params")).is_some() => self.deliver(answer),
             Failure::Http { detail, .. } => match jsonrpc::classify(msg) {
                 Kind::Request {
                     method: "initialize",
@@ -170,6 +180,7 @@ impl Link {
                             "no answer within {}s",
                             self.timeouts.request.as_secs_f32()
                         ),
+                        answer: None,
                     })
                 }
                 Ok(Err(e)) => return Err(Failure::Outage(Outage::Unreachable(describe(&e)))),
@@ -206,14 +217,18 @@ impl Link {
                         return Err(Failure::Http {
                             status: Some(status.as_u16()),
                             detail,
+                            answer: None,
                         })
                     }
                 }
             }
             if !status.is_success() {
                 let body = resp.text().await.unwrap_or_default();
-                let said = serde_json::from_str::<Value>(&body)
+                let answer = serde_json::from_str::<Value>(&body)
                     .ok()
+                    .filter(|v| matches!(jsonrpc::classify(v), Kind::Response { .. }));
+                let said = answer
+                    .as_ref()
                     .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
                     .unwrap_or(body);
                 let said: String = said.trim().chars().take(300).collect();
@@ -225,6 +240,7 @@ impl Link {
                 return Err(Failure::Http {
                     status: Some(status.as_u16()),
                     detail,
+                    answer,
                 });
             }
             return Ok(resp);

@@ -6,9 +6,14 @@
 //! `notifications/initialized` a GET stream carries server-initiated messages, when the server
 //! offers one (405: it does not). A stream that breaks before it is done is resumed with
 //! `Last-Event-ID` when the server gave event ids. A session the server forgot (404) ends the
-//! relay: the supervisor starts a new one. Stopping sends DELETE.
+//! relay: the supervisor starts a new one. Stopping sends DELETE. A stateless (2026-07-28)
+//! request goes outside the session, with `MCP-Protocol-Version`, `Mcp-Method` and `Mcp-Name`
+//! as that revision asks, and its error answers (400, 404 with a JSON-RPC body) are relayed as
+//! they are.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+
+use futures::StreamExt;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -17,9 +22,9 @@ use serde_json::Value;
 
 use super::link::{is_event_stream, read_events, End, Failure, Link};
 use crate::protocol::jsonrpc::{self, Kind};
+use crate::protocol::revision::{self, VERSION_HEADER};
 use crate::protocol::SESSION_HEADER;
 
-const VERSION_HEADER: &str = "mcp-protocol-version";
 const LAST_EVENT_ID: &str = "last-event-id";
 
 pub(super) struct Streamable {
@@ -103,16 +108,25 @@ impl Streamable {
             _ => (None, None),
         };
         let body = msg.to_string();
+        // A stateless (2026-07-28) request goes outside the session, with its own headers.
+        let stateless = revision::http_headers(msg);
         let post = |c: &reqwest::Client| {
-            self.in_session(
-                c.post(&self.url)
-                    .header(ACCEPT, "application/json, text/event-stream")
-                    .header(CONTENT_TYPE, "application/json")
-                    .body(body.clone()),
-            )
+            let r = c
+                .post(&self.url)
+                .header(ACCEPT, "application/json, text/event-stream")
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.clone());
+            match &stateless {
+                None => self.in_session(r),
+                Some(headers) => headers.iter().fold(r, |r, (k, v)| r.header(*k, v)),
+            }
         };
         let resp = match self.link.execute(post).await {
             Ok(resp) => resp,
+            Err(f) if stateless.is_some() => {
+                self.link.failed(msg, f);
+                return None;
+            }
             Err(Failure::Http {
                 status: Some(s @ (400 | 404 | 405)),
                 ..
@@ -147,21 +161,40 @@ impl Streamable {
         let id = id?;
         if is_event_stream(&resp) {
             self.follow(resp, msg, &id).await;
-        } else {
-            match resp.bytes().await {
-                Ok(body) => {
-                    self.take(&String::from_utf8_lossy(&body));
-                }
-                Err(e) => self.link.failed(
-                    msg,
-                    Failure::Http {
-                        status: None,
-                        detail: format!("{}: the answer broke off: {e}", self.url),
-                    },
-                ),
-            }
+        } else if let Err(e) = self.read_json(resp).await {
+            self.link.failed(
+                msg,
+                Failure::Http {
+                    status: None,
+                    detail: format!("{}: the answer broke off: {e}", self.url),
+                    answer: None,
+                },
+            );
         }
         None
+    }
+
+    /// Relays a JSON answer. One that streams JSON lines (a stateless server's
+    /// `subscriptions/listen`) is relayed line by line as they come.
+    async fn read_json(&self, resp: reqwest::Response) -> Result<(), reqwest::Error> {
+        let mut body = resp.bytes_stream();
+        let mut buf: Vec<u8> = Vec::new();
+        let mut lines = true;
+        while let Some(chunk) = body.next().await {
+            buf.extend_from_slice(&chunk?);
+            while let Some(end) = buf.iter().position(|b| *b == b'\n').filter(|_| lines) {
+                match serde_json::from_slice::<Value>(&buf[..end]) {
+                    Ok(_) => {
+                        let line: Vec<u8> = buf.drain(..=end).collect();
+                        self.take(&String::from_utf8_lossy(&line));
+                    }
+                    // JSON over several lines: read to the end.
+                    Err(_) => lines = false,
+                }
+            }
+        }
+        self.take(&String::from_utf8_lossy(&buf));
+        Ok(())
     }
 
     /// Relays a POST's SSE stream until the reply to `id`; resumes it with `Last-Event-ID`
@@ -188,6 +221,7 @@ impl Streamable {
                     Failure::Http {
                         status: None,
                         detail: format!("{} closed the stream before answering", self.url),
+                        answer: None,
                     },
                 );
                 return;
