@@ -64,7 +64,7 @@ function finish(code) {
 function fail(error) {
     out.ok = false;
     out.step = step;
-    out.error = error?.stack ?? String(error);
+    out.error = String(error);
     if (error?.code !== undefined) out.errorCode = error.code;
     if (error?.data !== undefined) out.errorData = error.data;
     console.error(`revision_client: step ${step} failed: ${error?.stack ?? error}`);
@@ -244,6 +244,8 @@ async function main() {
 
     step = 'tools/list';
     out.toolsBefore = (await sdk.listTools()).tools.map((t) => t.name);
+    const missing = ['echo', 'ask', 'sample', 'grow'].map((n) => opts.prefix + n).filter((n) => !out.toolsBefore.includes(n));
+    if (missing.length) throw new Error(`tools/list lacks ${missing.join(', ')}: got ${JSON.stringify(out.toolsBefore)}`);
     step = 'echo';
     out.echo = await call('echo', { text: ECHO_TEXT });
     step = 'ask (elicitation)';
@@ -258,6 +260,8 @@ async function main() {
     await toolsChanged.promise;
     step = 'tools/list after grow';
     out.toolsAfter = (await sdk.listTools()).tools.map((t) => t.name);
+    if (!out.toolsAfter.includes(opts.prefix + 'grown'))
+        throw new Error(`tools/list lacks ${opts.prefix}grown after grow: got ${JSON.stringify(out.toolsAfter)}`);
     step = 'grown';
     out.grown = await call('grown', {});
     step = 'close';
