@@ -245,11 +245,12 @@ fn assert_full_run(run: &ClientRun, era: Era, prefix: &str) {
                 doc["honoredFilter"]["toolsListChanged"], true,
                 "subscriptions/listen acknowledged with toolsListChanged\n{ctx}"
             );
-            // ask and sample each take two tools/call: input_required, then the retry.
+            // ask and sample each take at least two tools/call: input_required, then the
+            // retry (a bridge may add rounds that carry only requestState).
             let calls = sent.iter().filter(|m| **m == "tools/call").count();
-            assert_eq!(
-                calls, 7,
-                "tools/call: echo, ask ×2, sample ×2, grow, grown\n{ctx}"
+            assert!(
+                calls >= 7,
+                "tools/call: echo, ask ×2, sample ×2, grow, grown; sent {calls}\n{ctx}"
             );
             assert!(
                 !received.contains(&"elicitation/create")
