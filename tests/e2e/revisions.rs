@@ -12,6 +12,11 @@
 //! The `fixture_*` tests check the fixtures against each other without Dockside; the others go
 //! through `dockside gateway run` (Streamable HTTP, per-server endpoint `/mcp/<server>` unless
 //! named `aggregate`; or stdio) to catalog servers `legacy` and `modern`.
+//!
+//! Until the gateway speaks 2026-07-28 (issue 17) only the `fixture_*` tests and the
+//! legacy→legacy controls pass: a modern client stops at `connect` (the gateway does not answer
+//! `server/discover`) and a legacy client sees no tools of the modern server (the gateway's
+//! `initialize` is refused with -32022).
 
 #[path = "gateway_support.rs"]
 mod support;
@@ -435,5 +440,17 @@ fn legacy_client_through_http_gateway_to_legacy_server() {
 #[test]
 fn modern_client_through_http_gateway_to_modern_server() {
     let run = through_http(Era::Modern, "/mcp/modern", "");
+    assert_full_run(&run, Era::Modern, "");
+}
+
+#[test]
+fn legacy_client_through_stdio_gateway_to_legacy_server() {
+    let run = through_stdio(Era::Legacy, Era::Legacy);
+    assert_full_run(&run, Era::Legacy, "");
+}
+
+#[test]
+fn modern_client_through_stdio_gateway_to_modern_server() {
+    let run = through_stdio(Era::Modern, Era::Modern);
     assert_full_run(&run, Era::Modern, "");
 }
