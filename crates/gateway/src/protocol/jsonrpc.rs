@@ -78,6 +78,15 @@ pub fn id_key(id: &Value) -> String {
     }
 }
 
+/// The id an [`id_key`] was made from.
+pub fn id_from_key(key: &str) -> Option<Value> {
+    match key.split_once(':')? {
+        ("s", s) => Some(Value::String(s.to_owned())),
+        ("n", n) => serde_json::from_str(n).ok(),
+        _ => None,
+    }
+}
+
 /// Splits a received payload into messages (a JSON-RPC batch is an array).
 pub fn unbatch(v: Value) -> Vec<Value> {
     match v {
@@ -89,6 +98,14 @@ pub fn unbatch(v: Value) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_id_key_gives_back_its_id() {
+        for id in [json!(7), json!("a:b"), json!(-1), json!("")] {
+            assert_eq!(id_from_key(&id_key(&id)), Some(id));
+        }
+        assert_eq!(id_from_key("x"), None);
+    }
 
     #[test]
     fn classifies_messages() {

@@ -20,25 +20,27 @@ use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
-use futures::Stream;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
+use super::resume::{EventLog, Item, GET_STREAM, RETRY};
 use super::sign_in::{self, SignIn};
 use super::stateless;
 use crate::engine::gateway::{Gateway, Session};
 use crate::protocol::jsonrpc::{self, Kind};
 use crate::protocol::peer::{Outbound, MAX_LINE};
-use crate::protocol::revision;
+use crate::protocol::{revision, RESUMABLE_SINCE};
 
 pub use crate::protocol::SESSION_HEADER;
 /// Docker's default port for its gateway's HTTP transports.
 pub const DEFAULT_PORT: u16 = 8811;
 const BACKLOG: usize = 1000;
+const LAST_EVENT_ID: &str = "last-event-id";
+/// An idle SSE stream gets a comment this often (proxies and clients drop silent connections).
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// Sessions without requests for this long and without an open GET stream are closed.
 const SESSION_IDLE: Duration = Duration::from_secs(30 * 60);
 const REAP_EVERY: Duration = Duration::from_secs(60);
@@ -65,9 +67,12 @@ pub fn is_loopback(host: &str) -> bool {
 #[derive(Default)]
 struct Streams {
     /// Open POST streams by the id key of the request they answer.
-    posts: HashMap<String, mpsc::UnboundedSender<Value>>,
-    get: Option<mpsc::UnboundedSender<Value>>,
-    backlog: VecDeque<Value>,
+    posts: HashMap<String, mpsc::UnboundedSender<Item>>,
+    get: Option<mpsc::UnboundedSender<Item>>,
+    backlog: VecDeque<Item>,
+    /// A 2025-11-25 (or later) client: events carry ids and streams can be resumed.
+    resumable: bool,
+    log: EventLog,
 }
 
 struct HttpSession {
@@ -98,11 +103,18 @@ impl HttpSession {
     fn deliver(&self, out: Outbound) {
         let mut st = self.streams.lock().unwrap();
         if out.msg.is_null() {
-            // A cancelled request: close its POST stream, send nothing.
+            // The request was cancelled, or its stream is to close before the answer (the
+            // server closed it upstream): close its POST stream, send nothing.
             if let Some(related) = &out.related {
-                st.posts.remove(&jsonrpc::id_key(related));
+                let key = jsonrpc::id_key(related);
+                if st.posts.remove(&key).is_some() && st.resumable {
+                    st.log.await_resume(&key);
+                }
             }
             return;
+        }
+        if st.resumable {
+            return deliver_event(&mut st, out);
         }
         let mut msg = out.msg;
         if let Some(related) = &out.related {
@@ -111,30 +123,67 @@ impl HttpSession {
             if let Some(tx) = st.posts.get(&key) {
                 // Moved, not copied (a 64 KiB result is one allocation less per call); a closed
                 // stream hands the message back for the GET stream or the backlog.
-                let sent = tx.send(msg);
+                let sent = tx.send(Item::Msg(msg));
                 if is_response {
                     st.posts.remove(&key);
                 }
                 match sent {
                     Ok(()) => return,
-                    Err(e) => msg = e.0,
+                    Err(e) => match e.0 {
+                        Item::Msg(m) => msg = m,
+                        Item::Event { .. } => return,
+                    },
                 }
             }
         }
-        if let Some(tx) = &st.get {
-            match tx.send(msg) {
-                Ok(()) => return,
-                Err(e) => {
-                    st.get = None;
-                    st.backlog.push_back(e.0);
-                }
+        to_get_stream(&mut st, Item::Msg(msg));
+    }
+}
+
+/// A resumable session's message: recorded in its event log with an id, then sent on its
+/// stream; a POST stream that ended before its answer keeps it for the client's resume.
+fn deliver_event(st: &mut Streams, out: Outbound) {
+    let key = out.related.as_ref().map(jsonrpc::id_key);
+    let is_response = key.as_ref().is_some_and(|k| {
+        matches!(jsonrpc::classify(&out.msg), Kind::Response { id } if &jsonrpc::id_key(id) == k)
+    });
+    let stream = match key {
+        Some(k) if st.posts.contains_key(&k) || st.log.is_awaiting(&k) => k,
+        _ => GET_STREAM.to_owned(),
+    };
+    let data: Arc<str> = out.msg.to_string().into();
+    let id = st.log.record(&stream, data.clone());
+    let item = Item::Event { id, data };
+    if stream == GET_STREAM {
+        return to_get_stream(st, item);
+    }
+    if is_response {
+        st.log.settle(&stream);
+    }
+    let sent = st.posts.get(&stream).map(|tx| tx.send(item).is_ok());
+    if is_response {
+        st.posts.remove(&stream);
+    } else if sent == Some(false) {
+        // The client went away mid-stream: it may come back with Last-Event-ID.
+        st.posts.remove(&stream);
+        st.log.await_resume(&stream);
+    }
+}
+
+fn to_get_stream(st: &mut Streams, item: Item) {
+    if let Some(tx) = &st.get {
+        match tx.send(item) {
+            Ok(()) => return,
+            Err(e) => {
+                st.get = None;
+                st.backlog.push_back(e.0);
             }
-        } else {
-            st.backlog.push_back(msg);
         }
-        if st.backlog.len() > BACKLOG {
-            st.backlog.pop_front();
-        }
+    } else {
+        st.backlog.push_back(item);
+    }
+    if st.backlog.len() > BACKLOG {
+        st.backlog.pop_front();
     }
 }
 
@@ -226,15 +275,38 @@ pub(super) fn accepts_sse(headers: &HeaderMap) -> bool {
     })
 }
 
-fn sse_from(
-    rx: mpsc::UnboundedReceiver<Value>,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+/// An SSE response carrying the items of `rx` until every sender is gone, with a comment every
+/// [`KEEP_ALIVE`] of silence. Framed here rather than with axum's `Sse`, which cannot write the
+/// empty `data:` line of a priming event.
+fn sse_from(rx: mpsc::UnboundedReceiver<Item>) -> Response {
     let stream = futures::stream::unfold(rx, |mut rx| async move {
-        let msg = rx.recv().await?;
-        let event = Event::default().event("message").data(msg.to_string());
-        Some((Ok(event), rx))
+        let chunk = match tokio::time::timeout(KEEP_ALIVE, rx.recv()).await {
+            Err(_) => Bytes::from_static(b":\n\n"),
+            Ok(None) => return None,
+            Ok(Some(item)) => Bytes::from(frame(&item)),
+        };
+        Some((Ok::<_, Infallible>(chunk), rx))
     });
-    Sse::new(stream).keep_alive(KeepAlive::default())
+    (
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response()
+}
+
+/// One SSE event (JSON text never holds a raw line break).
+fn frame(item: &Item) -> String {
+    match item {
+        Item::Msg(msg) => format!("event: message\ndata: {msg}\n\n"),
+        // A priming event: an id to resume from, and how long to wait before reconnecting.
+        Item::Event { id, data } if data.is_empty() => {
+            format!("id: {id}\nretry: {}\ndata: \n\n", RETRY.as_millis())
+        }
+        Item::Event { id, data } => format!("id: {id}\nevent: message\ndata: {data}\n\n"),
+    }
 }
 
 /// The MCP routes: `/mcp` and `/mcp/{server}`.
@@ -410,8 +482,21 @@ async fn handle_post(
         return StatusCode::ACCEPTED.into_response();
     }
     let (tx, mut rx) = mpsc::unbounded_channel();
+    let sse = accepts_sse(&headers);
     {
         let mut streams = hs.streams.lock().unwrap();
+        // Events with ids (and a priming event) for clients that can resume a stream; the
+        // version is known once `initialize` is through.
+        streams.resumable = sse && hs.session.protocol_version().as_str() >= RESUMABLE_SINCE;
+        if streams.resumable {
+            if let [key] = request_keys.as_slice() {
+                let id = streams.log.record(key, "".into());
+                let _ = tx.send(Item::Event {
+                    id,
+                    data: "".into(),
+                });
+            }
+        }
         for k in &request_keys {
             streams.posts.insert(k.clone(), tx.clone());
         }
@@ -420,12 +505,13 @@ async fn handle_post(
     for m in msgs {
         hs.session.handle(m);
     }
-    let mut response = if accepts_sse(&headers) {
-        sse_from(rx).into_response()
+    let mut response = if sse {
+        sse_from(rx)
     } else {
         // JSON mode: wait for the responses; anything else goes to the GET stream.
         let mut responses = Vec::new();
-        while let Some(msg) = rx.recv().await {
+        while let Some(item) = rx.recv().await {
+            let Item::Msg(msg) = item else { continue };
             if matches!(jsonrpc::classify(&msg), Kind::Response { .. }) {
                 responses.push(msg);
             } else {
@@ -488,12 +574,37 @@ fn handle_get(st: HttpState, scope: Option<String>, headers: HeaderMap) -> Respo
     let (tx, rx) = mpsc::unbounded_channel();
     {
         let mut streams = hs.streams.lock().unwrap();
-        for msg in streams.backlog.drain(..) {
-            let _ = tx.send(msg);
+        let last = headers
+            .get(LAST_EVENT_ID)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        match last.and_then(|id| streams.log.stream_of(id).map(|s| (id, s))) {
+            // Resuming a POST stream: what it missed, then the rest until its answer.
+            Some((id, stream)) if stream != GET_STREAM => {
+                for item in streams.log.after(id, &stream) {
+                    let _ = tx.send(item);
+                }
+                if streams.log.is_awaiting(&stream) {
+                    streams.log.settle(&stream);
+                    streams.posts.insert(stream, tx);
+                }
+            }
+            Some((id, _)) => {
+                for item in streams.log.after(id, GET_STREAM) {
+                    let _ = tx.send(item);
+                }
+                streams.backlog.clear();
+                streams.get = Some(tx);
+            }
+            None => {
+                for msg in streams.backlog.drain(..) {
+                    let _ = tx.send(msg);
+                }
+                streams.get = Some(tx);
+            }
         }
-        streams.get = Some(tx);
     }
-    sse_from(rx).into_response()
+    sse_from(rx)
 }
 
 fn handle_delete(st: HttpState, scope: Option<String>, headers: HeaderMap) -> Response {

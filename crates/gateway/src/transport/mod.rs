@@ -5,6 +5,7 @@
 //! below; the engine never imports a transport.
 
 pub mod http;
+mod resume;
 pub mod sign_in;
 mod stateless;
 pub mod stdio;

@@ -28,6 +28,7 @@ use crate::engine::pipeline::{self, Pipeline};
 use crate::engine::secrets::SecretScanner;
 use crate::protocol::jsonrpc::{self, Kind, INTERNAL_ERROR};
 use crate::protocol::peer::{Outbound, Peer};
+use crate::protocol::{RESUMABLE_SINCE, STREAM_CLOSED};
 pub mod session;
 mod stateless;
 pub mod supervisor;
@@ -1061,6 +1062,18 @@ impl Gateway {
             }
             // The answer to the gateway's own listen on a stateless-era server.
             "notifications/subscriptions/acknowledged" => {}
+            STREAM_CLOSED => {
+                let Some(id) = params.as_ref().and_then(|p| p["requestId"].as_u64()) else {
+                    return;
+                };
+                // Only a client that can resume a stream gets its stream closed.
+                let resumable = |s: &Arc<Session>| s.protocol_version().as_str() >= RESUMABLE_SINCE;
+                for s in self.sessions_seeing(server).iter().filter(|s| resumable(s)) {
+                    if let Some(client_id) = s.request_forwarded_as(server, id) {
+                        s.peer.send(Value::Null, Some(client_id));
+                    }
+                }
+            }
             "notifications/resources/updated" => {
                 let uri = params
                     .as_ref()

@@ -120,6 +120,15 @@ impl Session {
         }
     }
 
+    /// The client's id of the request forwarded to `server` as `upstream_id`.
+    pub(crate) fn request_forwarded_as(&self, server: &str, upstream_id: u64) -> Option<Value> {
+        let st = self.st.lock().unwrap();
+        st.inflight
+            .iter()
+            .find(|(_, (s, id))| s == server && *id == upstream_id)
+            .and_then(|(key, _)| jsonrpc::id_from_key(key))
+    }
+
     /// Ends the session: calls still running upstream are cancelled.
     pub fn close(&self) {
         let inflight: Vec<(String, u64)> = {

@@ -18,12 +18,12 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::link::{is_event_stream, read_events, End, Failure, Link};
 use crate::protocol::jsonrpc::{self, Kind};
 use crate::protocol::revision::{self, VERSION_HEADER};
-use crate::protocol::SESSION_HEADER;
+use crate::protocol::{SESSION_HEADER, STREAM_CLOSED};
 
 const LAST_EVENT_ID: &str = "last-event-id";
 
@@ -230,6 +230,9 @@ impl Streamable {
                 "{}: a call's stream broke off; resuming after event {from}",
                 self.url
             ));
+            let closed = json!({"requestId": id});
+            self.link
+                .deliver(jsonrpc::notification(STREAM_CLOSED, Some(closed)));
             resp = match self.link.execute(self.get(Some(&from))).await {
                 Ok(r) => r,
                 Err(f) => return self.link.failed(msg, f),
