@@ -325,6 +325,10 @@ async fn streamable_http_carries_the_session_resumes_a_broken_call_stream_and_de
     // The call's stream breaks before the reply: the relay resumes it from e1.
     drop(call);
     let resumed = within(resumes.recv()).await.unwrap();
+    // …and tells the gateway, which closes its client's stream too (the client resumes).
+    let closed = relay.next_from_server().await;
+    assert_eq!(closed["method"], crate::protocol::STREAM_CLOSED, "{closed}");
+    assert_eq!(closed["params"]["requestId"], "c1");
     let (a, b) = split_reply("c1", "fin 😀");
     resumed.send(a).unwrap();
     resumed.send(b).unwrap();
