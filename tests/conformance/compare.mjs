@@ -39,7 +39,7 @@ if (!args.results || !args.sets || !args.paths || args.paths[0] !== 'direct') {
 }
 
 const PATH_TITLES = {
-  direct: 'direct (reference server, no Dockside)',
+  direct: 'the reference server itself, no Dockside (the baseline)',
   'http-server': 'Dockside HTTP, per-server `/mcp/reference`',
   'http-aggregate': 'Dockside HTTP, aggregate `/mcp` (`--no-prefix`)',
   stdio: 'Dockside stdio (`gateway run --no-prefix`, through `stdio-http.mjs`)'
@@ -251,7 +251,7 @@ if (args.doc) {
   md.push('');
   for (const p of args.paths) md.push(`- **${p}**: ${PATH_TITLES[p] ?? p}`);
   md.push('');
-  md.push('Dockside must not make a server less conformant: every scenario and every check that passes directly must pass through each path, and `scripts/conformance` (run by `scripts/test`) exits 1 on any regression. Scenarios the reference server itself fails are reported but cannot regress. *Scored* scenarios are the revision\'s requirement set; *not scored* ones (extensions, pending, added after the release) run and count for regressions too, but not in the scored columns. Checks are the suite\'s SUCCESS/FAILURE checks (INFO and WARNING are not counted).');
+  md.push('Dockside must not make a server less conformant: every scenario and every check that passes directly must pass through each path, and `scripts/conformance` (run by `scripts/test`) exits 1 on any regression. Scenarios the reference server itself fails are reported but cannot regress. *Scored* scenarios are the revision\'s requirement set; *not scored* ones (extensions, pending, added after the release) run and count for regressions too, but not in the scored columns. Checks are the suite\'s SUCCESS/FAILURE checks (INFO and WARNING are not counted). The stdio path\'s counts leave out the scenarios and checks that are not applicable there (last section).');
   md.push('');
   md.push('## How to run');
   md.push('');

@@ -97,12 +97,20 @@ class Child {
     const isReply = msg && msg.id !== undefined && msg.method === undefined;
     if (isReply) {
       const key = JSON.stringify(msg.id);
-      const ex = this.pending.get(key);
+      let ex = this.pending.get(key);
+      if (!ex && msg.id === null) {
+        // An error about a request whose id the child could not read (JSON-RPC's `id: null`):
+        // it answers the one request waiting, if only one is.
+        const waiting = [...this.pending.entries()].filter(([, e]) => !e.listen);
+        if (waiting.length === 1) [[, ex]] = [waiting];
+        if (ex) this.pending.delete(JSON.stringify(ex.id));
+      } else if (ex) {
+        this.pending.delete(key);
+      }
       if (!ex) {
         log(`[${this.name}] reply to no pending request (id ${key}): dropped`);
         return;
       }
-      this.pending.delete(key);
       ex.finish(line, msg);
       return;
     }
@@ -221,7 +229,6 @@ async function handlePost(req, res) {
   try {
     msg = JSON.parse(text);
   } catch {
-    // Not JSON: the child answers it (a parse error) like any other line, if it can.
     msg = undefined;
   }
   const line = text.includes('\n') && msg !== undefined ? JSON.stringify(msg) : text.trim();
@@ -243,6 +250,13 @@ async function handlePost(req, res) {
   }
 
   const isRequest = msg && typeof msg === 'object' && msg.method !== undefined && msg.id !== undefined;
+  if (msg === undefined) {
+    // Not JSON: the child's answer (a parse error, id null) goes back as this POST's reply.
+    const ex = new Exchange(child, null, res, String(req.headers.accept ?? ''), extraHeaders, false);
+    child.pending.set(JSON.stringify(null), ex);
+    child.write(text.replace(/\r?\n/g, ' '));
+    return;
+  }
   if (!isRequest) {
     // A notification, a response to the child's request, or something unparseable.
     // Nothing to wait on: whatever the child answers goes to whichever stream is open.
