@@ -78,6 +78,15 @@ pub fn declared_version(params: Option<&Value>) -> Option<&str> {
     params?.get("_meta")?.get(META_VERSION)?.as_str()
 }
 
+/// Whether a request means the stateless era: its `_meta` names a version or capabilities,
+/// or its method exists only there. Such a request is checked as a stateless one (an
+/// incomplete `_meta` is `-32602`), never served as a session-era request.
+pub fn means_stateless(method: &str, params: Option<&Value>) -> bool {
+    let meta = params.and_then(|p| p.get("_meta"));
+    matches!(method, "server/discover" | "subscriptions/listen")
+        || meta.is_some_and(|m| m.get(META_VERSION).is_some() || m.get(META_CAPABILITIES).is_some())
+}
+
 /// What a stateless request declares about its client.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Declared {
@@ -331,6 +340,15 @@ mod tests {
         assert_eq!(declared_version(Some(&json!({"name": "x"}))), None);
         assert_eq!(declared_version(None), None);
         assert!(is_modern(MODERN) && !is_modern("2025-11-25"));
+        assert!(means_stateless("server/discover", None));
+        assert!(means_stateless(
+            "tools/list",
+            Some(&json!({"_meta": {META_CAPABILITIES: {}}}))
+        ));
+        assert!(!means_stateless(
+            "tools/list",
+            Some(&json!({"_meta": {"progressToken": 1}}))
+        ));
     }
 
     #[test]

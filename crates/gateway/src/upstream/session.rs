@@ -178,7 +178,7 @@ pub struct Upstream {
     lists: RwLock<Lists>,
     /// The lists as stateless-era requests see them (a server may offer more there).
     modern_lists: RwLock<Lists>,
-    /// The `subscriptions/listen` a stateless-only server sends its notifications on.
+    /// The `subscriptions/listen` a stateless-era server tells its list changes on.
     listen: Mutex<Option<peer::Pending>>,
     stop_tx: Mutex<Option<oneshot::Sender<Duration>>>,
     exited: watch::Receiver<Option<String>>,
@@ -439,8 +439,8 @@ impl Upstream {
                 return Err(fail(what, &upstream.stderr_tail));
             }
         }
-        if !upstream.session {
-            // Its notifications (lists changed) come on a listen stream only.
+        if upstream.discover.is_some() {
+            // What changes for stateless clients is told on a listen stream only.
             let listen = upstream.peer.start_request(
                 "subscriptions/listen",
                 Some(revision::with_meta(

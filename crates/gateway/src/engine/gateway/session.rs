@@ -89,9 +89,9 @@ impl Session {
                 let id = id.clone();
                 let method = method.to_string();
                 let params = msg.get("params").cloned();
-                let era = match revision::declared_version(params.as_ref()) {
-                    None => Era::Session,
-                    Some(_) => match revision::check_meta(params.as_ref()) {
+                let era = match revision::means_stateless(&method, params.as_ref()) {
+                    false => Era::Session,
+                    true => match revision::check_meta(params.as_ref()) {
                         Ok(declared) => Era::Stateless(declared),
                         Err(e) => {
                             self.peer
@@ -518,7 +518,10 @@ impl Session {
         match self.scope() {
             Some(server) => {
                 let up = self.scoped_upstream(server)?;
-                let known = kind != ListKind::Tools || self.gw.offers_tool(&up, name, era.modern());
+                // A server of the stateless era answers for names it does not list itself.
+                let known = kind != ListKind::Tools
+                    || self.gw.offers_tool(&up, name, era.modern())
+                    || (era.modern() && up.stateless_for(true));
                 if !known {
                     return Err(unknown());
                 }
@@ -526,7 +529,20 @@ impl Session {
             }
             None => {
                 let index = self.index(era);
-                let e = index.named(kind).get(name).ok_or_else(unknown)?;
+                let Some(e) = index.named(kind).get(name) else {
+                    // The only server, of the stateless era and unprefixed, answers for names
+                    // it does not list itself.
+                    return match self.gw.upstreams().as_slice() {
+                        [only]
+                            if era.modern()
+                                && only.stateless_for(true)
+                                && only.spec.prefix_str().is_none() =>
+                        {
+                            Ok((only.clone(), name.to_string()))
+                        }
+                        _ => Err(unknown()),
+                    };
+                };
                 let up = self.gw.upstream(&e.server).ok_or_else(unknown)?;
                 Ok((up, e.original.clone()))
             }
