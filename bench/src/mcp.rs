@@ -17,6 +17,9 @@ use serde_json::{json, Value};
 use crate::http::{self, Conn, Url};
 
 pub const PROTOCOL_VERSION: &str = "2025-06-18";
+/// The stateless revision, and the `_meta` its requests carry.
+pub const STATELESS_VERSION: &str = "2026-07-28";
+const STATELESS_META: &str = r#"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"dockside-bench","version":"0"}}"#;
 const TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Where a client connects: a command to spawn, or an HTTP endpoint.
@@ -34,6 +37,12 @@ pub enum Target {
         url: String,
         headers: Vec<(String, String)>,
     },
+    /// Streamable HTTP as a client of the stateless revision (2026-07-28): no handshake, every
+    /// request carries its version and capabilities in `_meta`.
+    Stateless {
+        url: String,
+        headers: Vec<(String, String)>,
+    },
     /// Legacy HTTP+SSE (protocol 2024-11-05).
     Sse {
         url: String,
@@ -46,6 +55,7 @@ impl Target {
         match self {
             Target::Stdio { .. } => "stdio",
             Target::Http { .. } => "streamable-http",
+            Target::Stateless { .. } => "streamable-http (2026-07-28)",
             Target::Sse { .. } => "sse",
         }
     }
@@ -63,6 +73,7 @@ enum Wire {
         url: Url,
         headers: Vec<(String, String)>,
         session: Option<String>,
+        version: &'static str,
     },
     Sse {
         /// The long-lived event stream.
@@ -76,6 +87,8 @@ enum Wire {
 
 pub struct Client {
     wire: Wire,
+    /// Stateless (2026-07-28): every request's params get this `_meta`.
+    stateless: bool,
     next_id: u64,
     pub server_info: Value,
 }
@@ -121,13 +134,17 @@ impl Client {
                     line: Vec::with_capacity(128 * 1024),
                 }
             }
-            Target::Http { url, headers } => {
+            Target::Http { url, headers } | Target::Stateless { url, headers } => {
                 let url = Url::parse(url)?;
                 Wire::Http {
                     conn: Conn::new(url.addr, TIMEOUT),
                     url,
                     headers: headers.clone(),
                     session: None,
+                    version: match target {
+                        Target::Stateless { .. } => STATELESS_VERSION,
+                        _ => PROTOCOL_VERSION,
+                    },
                 }
             }
             Target::Sse { url, headers } => {
@@ -163,9 +180,15 @@ impl Client {
         };
         let mut client = Client {
             wire,
+            stateless: matches!(target, Target::Stateless { .. }),
             next_id: 1,
             server_info: Value::Null,
         };
+        if client.stateless {
+            let found = client.request("server/discover", "{}")?;
+            client.server_info = found["_meta"]["io.modelcontextprotocol/serverInfo"].clone();
+            return Ok(client);
+        }
         let version = if matches!(target, Target::Sse { .. }) {
             "2024-11-05"
         } else {
@@ -210,11 +233,21 @@ impl Client {
     pub fn request(&mut self, method: &str, params_json: &str) -> anyhow::Result<Value> {
         let id = self.next_id;
         self.next_id += 1;
-        let mut body = Vec::with_capacity(params_json.len() + 96);
-        write!(
-            body,
-            r#"{{"jsonrpc":"2.0","id":{id},"method":"{method}","params":{params_json}}}"#
-        )?;
+        let mut body = Vec::with_capacity(params_json.len() + 256);
+        if self.stateless {
+            // The same params with the revision's `_meta` first.
+            let rest = params_json.trim().trim_start_matches('{').trim_start();
+            let sep = if rest.starts_with('}') { "" } else { "," };
+            write!(
+                body,
+                r#"{{"jsonrpc":"2.0","id":{id},"method":"{method}","params":{{"_meta":{STATELESS_META}{sep}{rest}}}"#
+            )?;
+        } else {
+            write!(
+                body,
+                r#"{{"jsonrpc":"2.0","id":{id},"method":"{method}","params":{params_json}}}"#
+            )?;
+        }
         let mut reply = self
             .exchange(id, body)
             .with_context(|| format!("{method} (id {id})"))?;
@@ -253,8 +286,9 @@ impl Client {
                 url,
                 headers,
                 session,
+                version,
             } => {
-                let hs = http_headers(headers, session.as_deref());
+                let hs = http_headers(headers, session.as_deref(), version);
                 let mut head = conn.send("POST", url, &hs, &body)?;
                 conn.finish(&mut head)?;
                 if head.status >= 300 {
@@ -320,8 +354,9 @@ impl Client {
                 url,
                 headers,
                 session,
+                version,
             } => {
-                let hs = http_headers(headers, session.as_deref());
+                let hs = http_headers(headers, session.as_deref(), version);
                 let mut head = conn.send("POST", url, &hs, &body)?;
                 if let Some(s) = head.header("mcp-session-id") {
                     *session = Some(s.to_string());
@@ -402,9 +437,10 @@ impl Client {
                 url,
                 headers,
                 session,
+                version,
             } => {
                 if session.is_some() {
-                    let hs = http_headers(headers, session.as_deref());
+                    let hs = http_headers(headers, session.as_deref(), version);
                     if let Ok(mut head) = conn.send("DELETE", url, &hs, b"") {
                         let _ = conn.finish(&mut head);
                     }
@@ -418,11 +454,12 @@ impl Client {
 fn http_headers<'a>(
     headers: &'a [(String, String)],
     session: Option<&'a str>,
+    version: &'a str,
 ) -> Vec<(&'a str, &'a str)> {
     let mut hs: Vec<(&str, &str)> = vec![
         ("Content-Type", "application/json"),
         ("Accept", "application/json, text/event-stream"),
-        ("MCP-Protocol-Version", PROTOCOL_VERSION),
+        ("MCP-Protocol-Version", version),
     ];
     hs.extend(headers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     if let Some(s) = session {

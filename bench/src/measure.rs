@@ -350,6 +350,13 @@ pub fn run(mut args: RunArgs) -> anyhow::Result<()> {
         version: results.meta.versions["dockside"].clone(),
     });
     defs.push(PathDef {
+        id: "dockside-http-stateless".into(),
+        label: "Dockside daemon (Streamable HTTP), managed, a 2026-07-28 (stateless) client".into(),
+        group: Group::Dockside,
+        target: daemon.stateless_target(Some("demo")),
+        version: results.meta.versions["dockside"].clone(),
+    });
+    defs.push(PathDef {
         id: "remote-direct".into(),
         label: "the remote server called directly (Streamable HTTP: a second daemon serving demo)"
             .into(),
@@ -881,15 +888,19 @@ fn ts_phase(
     let targets: Vec<Value> = defs
         .iter()
         .filter(|d| d.id != "dockside-connect")
-        .map(|d| match &d.target {
+        .filter_map(|d| match &d.target {
             Target::Stdio {
                 program, args, env, ..
-            } => json!({"id": d.id, "kind": "stdio", "command": program, "args": args,
+            } => Some(
+                json!({"id": d.id, "kind": "stdio", "command": program, "args": args,
                         "env": env.iter().cloned().collect::<BTreeMap<_, _>>()}),
-            Target::Http { url, headers } => json!({"id": d.id, "kind": "http", "url": url,
-                        "headers": headers.iter().cloned().collect::<BTreeMap<_, _>>()}),
-            Target::Sse { url, headers } => json!({"id": d.id, "kind": "sse", "url": url,
-                        "headers": headers.iter().cloned().collect::<BTreeMap<_, _>>()}),
+            ),
+            Target::Http { url, headers } => Some(json!({"id": d.id, "kind": "http", "url": url,
+                        "headers": headers.iter().cloned().collect::<BTreeMap<_, _>>()})),
+            Target::Sse { url, headers } => Some(json!({"id": d.id, "kind": "sse", "url": url,
+                        "headers": headers.iter().cloned().collect::<BTreeMap<_, _>>()})),
+            // The SDK client speaks the session era only.
+            Target::Stateless { .. } => None,
         })
         .collect();
     let spec = json!({

@@ -318,6 +318,14 @@ impl Daemon {
             headers: vec![("Authorization".into(), self.auth())],
         }
     }
+
+    /// The same endpoint for a client of the stateless revision (2026-07-28).
+    pub fn stateless_target(&self, server: Option<&str>) -> Target {
+        match self.target(server) {
+            Target::Http { url, headers } => Target::Stateless { url, headers },
+            other => other,
+        }
+    }
 }
 
 /// Which side of the comparison a path is on.

@@ -26,6 +26,7 @@ use axum::Router;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
+use super::common::{accepts_sse, error_response, known_scope};
 use super::resume::{EventLog, Item, GET_STREAM, RETRY};
 use super::sign_in::{self, SignIn};
 use super::stateless;
@@ -257,22 +258,6 @@ fn random_id() -> String {
     let mut bytes = [0u8; 16];
     let _ = getrandom::fill(&mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub(super) fn error_response(
-    status: StatusCode,
-    code: i64,
-    message: impl Into<String>,
-) -> Response {
-    let body = jsonrpc::response(Value::Null, Err(jsonrpc::error(code, message)));
-    (status, axum::Json(body)).into_response()
-}
-
-pub(super) fn accepts_sse(headers: &HeaderMap) -> bool {
-    headers.get_all(header::ACCEPT).iter().any(|v| {
-        v.to_str()
-            .is_ok_and(|s| s.contains("text/event-stream") || s.contains("*/*"))
-    })
 }
 
 /// An SSE response carrying the items of `rx` until every sender is gone, with a comment every
@@ -531,26 +516,6 @@ async fn handle_post(
         }
     }
     response
-}
-
-/// A scoped endpoint names a server the gateway runs (or is starting); else 404.
-pub(super) async fn known_scope(gw: &Gateway, scope: &Option<String>) -> Result<(), Box<Response>> {
-    let Some(server) = scope else { return Ok(()) };
-    let known = |gw: &Gateway| {
-        gw.wanted().iter().any(|s| &s.name == server) || gw.upstream(server).is_some()
-    };
-    // A daemon that just started may still be reading its catalogs.
-    for _ in 0..40 {
-        if known(gw) {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Err(Box::new(error_response(
-        StatusCode::NOT_FOUND,
-        jsonrpc::INVALID_REQUEST,
-        format!("no server '{server}' runs in this gateway"),
-    )))
 }
 
 /// A POST outside any session is a stateless (2026-07-28) request when its `_meta` or its

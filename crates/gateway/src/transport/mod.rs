@@ -4,6 +4,7 @@
 //! that let a standard MCP client get a token for the HTTP endpoint). Imports the engine and
 //! below; the engine never imports a transport.
 
+mod common;
 pub mod http;
 mod resume;
 pub mod sign_in;

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use super::http::accepts_sse;
+use super::common::{accepts_sse, known_scope};
 use crate::engine::gateway::{Gateway, Session};
 use crate::protocol::jsonrpc::{self, Kind};
 use crate::protocol::peer::Outbound;
@@ -72,7 +72,7 @@ pub(super) async fn post(
     if let Err(e) = revision::check_http(&h, &method, msg.get("params")) {
         return answer(jsonrpc::response(id, Err(e)));
     }
-    if let Err(r) = super::http::known_scope(gw, &scope).await {
+    if let Err(r) = known_scope(gw, &scope).await {
         return *r;
     }
     let (session, mut rx) = gw.open_session(scope);
