@@ -195,6 +195,19 @@ fn goals(r: &Results) -> Vec<Goal> {
             met: (!a.is_nan()).then_some(a < limit),
         });
     }
+    // A client of the stateless revision against one of the session era, same daemon, same server.
+    let (stateless, session) = (
+        added(&small, "dockside-http-stateless"),
+        added(&small, "dockside-http"),
+    );
+    if !stateless.is_nan() && !session.is_nan() {
+        g.push(Goal {
+            what: "added p50, managed, daemon (HTTP): a 2026-07-28 (stateless) client against a 2025-11-25 one".into(),
+            target: format!("≤ {} ms (the 2025-11-25 client's, within 10 %)", signed_ms(session)),
+            measured: format!("{} ms", signed_ms(stateless)),
+            met: Some(stateless <= session.max(0.0) * 1.1 + 10.0),
+        });
+    }
     // A managed remote server against calling the same remote directly over HTTP.
     if let (Some(through), Some(direct)) = (
         find(&small, "dockside-http-remote"),

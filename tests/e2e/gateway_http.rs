@@ -211,3 +211,112 @@ fn servers_die_with_a_killed_gateway() {
         },
     );
 }
+
+/// Runs `steps` with the TypeScript SDK client against `path` of the gateway; the results by label.
+fn task_steps(
+    gw: &HttpGateway,
+    home: &TestHome,
+    path: &str,
+    steps: serde_json::Value,
+) -> std::collections::HashMap<String, serde_json::Value> {
+    let doc =
+        dockside_e2e::mcp_client(&json!({"connect": connect(gw, home, path), "steps": steps}));
+    assert_eq!(doc["connected"], true, "{doc}");
+    doc["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["label"].as_str().unwrap().to_owned(), r.clone()))
+        .collect()
+}
+
+/// server-everything's task tool (MCP tasks, 2025-11-25), created, polled, listed and fetched
+/// through the aggregated endpoint, where task ids carry their server; through the per-server
+/// endpoint the ids are the server's own.
+#[test]
+fn tasks_are_namespaced_per_server_on_the_aggregated_endpoint() {
+    let home = TestHome::new();
+    let gw = start(&home, &[]);
+    let flow = |tool: &str| {
+        json!([
+            {"label": "create", "op": "request", "method": "tools/call", "params": {
+                "name": tool, "arguments": {"topic": "tide pools ✓"}, "task": {"ttl": 60000}}},
+            {"label": "get", "op": "request", "method": "tasks/get",
+                "params": {"taskId": "${create:task.taskId}"}},
+            {"label": "list", "op": "request", "method": "tasks/list"},
+            {"label": "result", "op": "request", "method": "tasks/result",
+                "params": {"taskId": "${create:task.taskId}"}},
+            {"label": "unknown", "op": "request", "method": "tasks/get",
+                "params": {"taskId": "nobody:1"}},
+        ])
+    };
+    let ok = |r: &serde_json::Value| {
+        assert_eq!(r["ok"], true, "{r}");
+        r["result"].clone()
+    };
+
+    let agg = task_steps(
+        &gw,
+        &home,
+        "/mcp",
+        flow("everything__simulate-research-query"),
+    );
+    let id = ok(&agg["create"])["task"]["taskId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let own = id
+        .strip_prefix("everything:")
+        .unwrap_or_else(|| panic!("task id {id} names its server"));
+    assert!(!own.is_empty() && !own.contains("everything"), "{id}");
+    assert_eq!(ok(&agg["get"])["taskId"], id.as_str());
+    let listed = ok(&agg["list"]);
+    let ids: Vec<_> = listed["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["taskId"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&id.as_str()), "{listed}");
+    assert!(ids.iter().all(|t| t.starts_with("everything:")), "{listed}");
+    let result = ok(&agg["result"]);
+    assert!(
+        result["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("tide pools ✓"),
+        "{result}"
+    );
+    assert_eq!(
+        result["_meta"]["io.modelcontextprotocol/related-task"]["taskId"],
+        id.as_str(),
+        "{result}"
+    );
+    let unknown = &agg["unknown"];
+    assert_eq!(unknown["ok"], false, "{unknown}");
+    assert_eq!(unknown["error"]["code"], -32602, "{unknown}");
+    assert!(
+        unknown["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown task 'nobody:1'"),
+        "{unknown}"
+    );
+
+    let scoped = task_steps(
+        &gw,
+        &home,
+        "/mcp/everything",
+        flow("simulate-research-query"),
+    );
+    let own_id = ok(&scoped["create"])["task"]["taskId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(!own_id.starts_with("everything:"), "{own_id}");
+    assert_eq!(ok(&scoped["get"])["taskId"], own_id.as_str());
+    assert_eq!(
+        ok(&scoped["result"])["_meta"]["io.modelcontextprotocol/related-task"]["taskId"],
+        own_id.as_str()
+    );
+}

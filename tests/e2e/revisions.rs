@@ -13,10 +13,8 @@
 //! through `dockside gateway run` (Streamable HTTP, per-server endpoint `/mcp/<server>` unless
 //! named `aggregate`; or stdio) to catalog servers `legacy` and `modern`.
 //!
-//! Until the gateway speaks 2026-07-28 (issue 17) only the `fixture_*` tests and the
-//! legacy→legacy controls pass: a modern client stops at `connect` (the gateway does not answer
-//! `server/discover`) and a legacy client sees no tools of the modern server (the gateway's
-//! `initialize` is refused with -32022).
+//! `dockside connect --server NAME` (the stdio bridge to the daemon) is the fourth transport:
+//! a client of either era through it reaches a server of the other.
 
 #[path = "gateway_support.rs"]
 mod support;
@@ -453,4 +451,51 @@ fn legacy_client_through_stdio_gateway_to_legacy_server() {
 fn modern_client_through_stdio_gateway_to_modern_server() {
     let run = through_stdio(Era::Modern, Era::Modern);
     assert_full_run(&run, Era::Modern, "");
+}
+
+/// `client` through `dockside connect --server <server>` (stdio, relayed to a daemon over both
+/// servers, managed).
+fn through_connect(client: Era, server: Era) -> ClientRun {
+    let (home, _catalog) = revision_home();
+    write_managed_state(&home, &["legacy", "modern"]);
+    let mut cmd = home.dockside();
+    cmd.args(["daemon", "--log-calls=false"]);
+    let gw = HttpGateway::start(cmd);
+    let token = token(&home);
+    wait_for("both servers running", Duration::from_secs(60), || {
+        let (_, status) = api(&gw.addr, &token, "GET", "/api/status", None);
+        let running = status["servers"]
+            .as_array()?
+            .iter()
+            .filter(|s| s["state"] == "running")
+            .count();
+        (running == 2).then_some(())
+    });
+    let target = vec![
+        "--command".to_string(),
+        bin("dockside").display().to_string(),
+        "connect".into(),
+        "--server".into(),
+        server.arg().into(),
+    ];
+    let mut run = run_client(
+        client,
+        &target,
+        &[("DOCKSIDE_HOME", home.path().display().to_string())],
+        &format!("{client:?} client → dockside connect → {server:?} server"),
+    );
+    run.gateway = gw.stderr();
+    run
+}
+
+#[test]
+fn modern_client_through_connect_to_legacy_server() {
+    let run = through_connect(Era::Modern, Era::Legacy);
+    assert_full_run(&run, Era::Modern, "");
+}
+
+#[test]
+fn legacy_client_through_connect_to_modern_server() {
+    let run = through_connect(Era::Legacy, Era::Modern);
+    assert_full_run(&run, Era::Legacy, "");
 }

@@ -50,6 +50,10 @@
 //                                      notifications have arrived since connecting; result
 //                                      {"notification": the count-th one}
 //   {"op": "parallel", "steps": [STEP, …]}   run steps concurrently; result {"results": [...]}
+//   {"op": "request", "method": "tasks/get", "params": {...}}
+//                                      any request, its result as the server sent it; a string
+//                                      "${LABEL:a.b}" anywhere in params is the value at a.b of
+//                                      the result of the earlier step labelled LABEL
 //
 // Output (stdout, one line of JSON):
 //   {
@@ -72,7 +76,7 @@ import { readFileSync } from 'node:fs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { CallToolResultSchema, CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolResultSchema, CreateMessageRequestSchema, ResultSchema } from '@modelcontextprotocol/sdk/types.js';
 
 const USAGE = "usage: node mcp_client.mjs '<spec JSON>' | @spec.json | -   (see the comment at the top)";
 
@@ -175,6 +179,23 @@ function waitForNotification(method, count, timeoutMs) {
   });
 }
 
+// Results of labelled steps, for "${LABEL:path}" references in a later request's params.
+const labelled = new Map();
+
+function resolveRefs(value) {
+  if (typeof value === 'string') {
+    const m = /^\$\{([^:}]+):([^}]*)\}$/.exec(value);
+    if (!m) return value;
+    if (!labelled.has(m[1])) throw new Error(`no earlier step labelled ${JSON.stringify(m[1])}`);
+    return m[2].split('.').filter(Boolean).reduce((v, k) => v?.[k], labelled.get(m[1]));
+  }
+  if (Array.isArray(value)) return value.map(resolveRefs);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveRefs(v)]));
+  }
+  return value;
+}
+
 async function runStep(client, step, defaults) {
   const started = performance.now();
   const out = { op: step?.op };
@@ -236,6 +257,13 @@ async function runStep(client, step, defaults) {
         if (typeof step.method !== 'string') throw new Error('waitForNotification needs a `method`');
         out.result = await waitForNotification(step.method, step.count ?? 1, options.timeout);
         break;
+      case 'request': {
+        if (typeof step.method !== 'string') throw new Error('request needs a `method`');
+        const request = { method: step.method };
+        if (step.params !== undefined) request.params = resolveRefs(step.params);
+        out.result = await client.request(request, ResultSchema, options);
+        break;
+      }
       case 'parallel': {
         const results = await Promise.all((step.steps ?? []).map((inner) => runStep(client, inner, defaults)));
         out.result = { results };
@@ -246,6 +274,7 @@ async function runStep(client, step, defaults) {
         throw new Error(`unknown step op ${JSON.stringify(step?.op)}`);
     }
     out.ok = true;
+    if (step.label !== undefined) labelled.set(step.label, out.result);
   } catch (error) {
     out.ok = false;
     out.error = errorJson(error);

@@ -37,29 +37,46 @@ fn head(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
+/// Whether `c` may be in a tool name (MCP 2025-11-25, SEP-986: `[A-Za-z0-9_.-]`).
+fn allowed(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')
+}
+
+/// `s` with every character a tool name may not hold replaced by `_`.
+fn clean(s: &str) -> String {
+    s.chars()
+        .map(|c| if allowed(c) { c } else { '_' })
+        .collect()
+}
+
 /// The name a client sees for `name` of a server with prefix `prefix`; the bool says whether
-/// it had to be shortened.
+/// it had to be changed. A name is changed when it is longer than [`MAX_NAME_LEN`] or holds a
+/// character outside MCP's tool-name rule (1–128 of `[A-Za-z0-9_.-]`): such characters become
+/// `_` and a hash of the whole original name keeps changed names apart.
 pub fn exposed_name(prefix: Option<&str>, name: &str) -> (String, bool) {
     let full = match prefix {
         Some(p) if !p.is_empty() => format!("{p}{SEPARATOR}{name}"),
         _ => name.to_string(),
     };
-    if full.len() <= MAX_NAME_LEN {
+    if !full.is_empty() && full.len() <= MAX_NAME_LEN && full.chars().all(allowed) {
         return (full, false);
     }
     let hash = format!("_{:08x}", fnv1a(&full));
     let prefix_part = match prefix {
-        Some(p) if !p.is_empty() => format!("{}{SEPARATOR}", head(p, 16)),
+        Some(p) if !p.is_empty() => format!("{}{SEPARATOR}", head(&clean(p), 16)),
         _ => String::new(),
     };
     let room = MAX_NAME_LEN - prefix_part.len() - hash.len();
-    (format!("{prefix_part}{}{hash}", head(name, room)), true)
+    (
+        format!("{prefix_part}{}{hash}", head(&clean(name), room)),
+        true,
+    )
 }
 
-/// Whether `exposed` may be a name [`exposed_name`] made with `prefix` (whole, or shortened).
+/// Whether `exposed` may be a name [`exposed_name`] made with `prefix` (whole, or changed).
 pub fn has_prefix(prefix: Option<&str>, exposed: &str) -> bool {
     match prefix {
-        Some(p) if !p.is_empty() => [p, head(p, 16)]
+        Some(p) if !p.is_empty() => [p.to_owned(), head(&clean(p), 16).to_owned()]
             .iter()
             .any(|p| exposed.starts_with(&format!("{p}{SEPARATOR}"))),
         _ => false,
@@ -130,7 +147,7 @@ pub fn expose<'a>(
             let (name, shortened) = exposed_name(spec.prefix_str(), original);
             if shortened {
                 warnings.push(format!(
-                    "{kind} '{original}' of server '{}' is exposed as '{name}' (names are limited to {MAX_NAME_LEN} characters)",
+                    "{kind} '{original}' of server '{}' is exposed as '{name}' (names are limited to {MAX_NAME_LEN} characters from A-Z a-z 0-9 _ . -)",
                     spec.name
                 ));
             }
@@ -189,6 +206,52 @@ mod tests {
         );
         let (b, _) = exposed_name(Some("my-very-long-server-name-here"), &format!("{long}2"));
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn exposed_names_meet_the_tool_name_rule() {
+        let rule = |n: &str| {
+            (1..=128).contains(&n.len())
+                && n.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+        };
+        for (prefix, name) in [
+            (Some("demo"), "echo"),
+            (Some("my server"), "echo"),
+            (Some("demo"), "search files"),
+            (Some("demo"), "github/search"),
+            (Some("démo"), "ünïcode✓"),
+            (None, "a b"),
+            (None, ""),
+            (Some("x"), &"é".repeat(100)),
+        ] {
+            let (exposed, changed) = exposed_name(prefix, name);
+            assert!(rule(&exposed), "{prefix:?} {name:?} → {exposed:?}");
+            assert_eq!(
+                changed,
+                exposed
+                    != format!(
+                        "{}{name}",
+                        prefix.map(|p| format!("{p}__")).unwrap_or_default()
+                    )
+            );
+            assert!(
+                has_prefix(prefix, &exposed) || prefix.is_none(),
+                "{exposed}"
+            );
+        }
+        // Names that differ only in characters that become `_` stay apart.
+        assert_ne!(
+            exposed_name(Some("demo"), "a/b").0,
+            exposed_name(Some("demo"), "a b").0
+        );
+        assert_eq!(
+            exposed_name(Some("demo"), "a/b"),
+            exposed_name(Some("demo"), "a/b")
+        );
+        assert!(exposed_name(Some("demo"), "a/b")
+            .0
+            .starts_with("demo__a_b_"));
     }
 
     #[test]

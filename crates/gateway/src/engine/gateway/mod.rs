@@ -32,6 +32,7 @@ use crate::protocol::{RESUMABLE_SINCE, STREAM_CLOSED};
 pub mod session;
 mod stateless;
 pub mod supervisor;
+mod tasks;
 #[cfg(test)]
 mod tests;
 
@@ -978,6 +979,7 @@ impl Gateway {
                 };
                 let up = up.clone();
                 tokio::spawn(async move {
+                    let params = session.sees_tasks_of(up.name(), &method, params);
                     let pending = session.peer.start_request(&method, params, related);
                     session
                         .st
@@ -1107,7 +1109,8 @@ impl Gateway {
             _ => {
                 // notifications/message and anything else: every client that sees the server.
                 for s in self.sessions_seeing(server) {
-                    s.peer.notify(method, params.clone(), None);
+                    let params = s.sees_tasks_of(server, method, params.clone());
+                    s.peer.notify(method, params, None);
                 }
             }
         }

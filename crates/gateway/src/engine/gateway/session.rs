@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 
 use super::stateless::{self, Listen, Step};
 use super::supervisor;
+use super::tasks;
 use super::{Gateway, Index, ProgressRoute, PROGRESS_GAP, STARTUP_WAIT};
 use crate::protocol::jsonrpc::{self, Kind, INTERNAL_ERROR, INVALID_PARAMS, METHOD_NOT_FOUND};
 use crate::protocol::peer::Peer;
@@ -320,6 +321,10 @@ impl Session {
                 }
                 Ok(json!({}))
             }
+            "tasks/list" if self.scope().is_none() => self.list_tasks(id, era).await,
+            m if tasks::names_a_task(m) && self.scope().is_none() => {
+                self.task_request(id, m, params, era).await
+            }
             _ => match self.scope() {
                 // A scoped session passes every other method through unchanged.
                 Some(server) => {
@@ -350,41 +355,50 @@ impl Session {
             st.protocol_version = version.clone();
             st.client_capabilities = params.get("capabilities").cloned().unwrap_or(Value::Null);
         }
-        let generic_caps = json!({
-            "tools": {"listChanged": true},
-            "resources": {"subscribe": true, "listChanged": true},
-            "prompts": {"listChanged": true},
-            "logging": {},
-            "completions": {},
+        let (mut capabilities, info, instructions) = self.advertised();
+        if self.scope().and_then(|s| self.gw.upstream(s)).is_none() {
+            // The gateway's own endpoint relays every server's log messages.
+            capabilities["logging"] = json!({});
+        }
+        let mut result = json!({
+            "protocolVersion": version,
+            "capabilities": capabilities,
+            "serverInfo": info.unwrap_or_else(|| self.server_info()),
         });
-        let version_info = env!("CARGO_PKG_VERSION");
+        if let Some(i) = instructions {
+            result["instructions"] = i;
+        }
+        result
+    }
+
+    /// What this endpoint says of itself: for a per-server endpoint, the server's capabilities
+    /// (every list announces changes: the gateway relays them), info and instructions; for the
+    /// aggregated one, the gateway's capabilities with every server's task capabilities.
+    pub(crate) fn advertised(&self) -> (Value, Option<Value>, Option<Value>) {
         match self.scope().and_then(|s| self.gw.upstream(s)) {
             Some(up) => {
                 let mut caps = up.capabilities().clone();
-                for (k, v) in [
-                    ("tools", "listChanged"),
-                    ("prompts", "listChanged"),
-                    ("resources", "listChanged"),
-                ] {
+                for k in ["tools", "prompts", "resources"] {
                     if let Some(obj) = caps.get_mut(k).and_then(Value::as_object_mut) {
-                        obj.insert(v.into(), true.into());
+                        obj.insert("listChanged".into(), true.into());
                     }
                 }
-                let mut result = json!({
-                    "protocolVersion": version,
-                    "capabilities": caps,
-                    "serverInfo": up.init.get("serverInfo").cloned().unwrap_or_else(|| json!({"name": up.name(), "version": version_info})),
-                });
-                if let Some(instr) = up.init.get("instructions") {
-                    result["instructions"] = instr.clone();
-                }
-                result
+                let init = |k: &str| up.init.get(k).cloned();
+                (caps, init("serverInfo"), init("instructions"))
             }
-            None => json!({
-                "protocolVersion": version,
-                "capabilities": generic_caps,
-                "serverInfo": {"name": self.scope().unwrap_or("dockside"), "version": version_info},
-            }),
+            None => {
+                let mut caps = json!({
+                    "tools": {"listChanged": true},
+                    "resources": {"subscribe": true, "listChanged": true},
+                    "prompts": {"listChanged": true},
+                    "completions": {},
+                });
+                if self.scope().is_none() {
+                    let ups = self.gw.upstreams();
+                    tasks::merge_capabilities(&mut caps, ups.iter().map(|u| u.capabilities()));
+                }
+                (caps, None, None)
+            }
         }
     }
 
@@ -579,8 +593,24 @@ impl Session {
     }
 
     /// Sends a request to an upstream on behalf of this client and waits for the reply, in the
-    /// era the upstream speaks to this client's era, bridging where they differ.
-    async fn forward(
+    /// era the upstream speaks to this client's era, bridging where they differ. On the
+    /// aggregated endpoint the reply's task ids are the server's prefixed ones.
+    pub(crate) async fn forward(
+        self: &Arc<Self>,
+        client_id: &Value,
+        up: &Arc<Upstream>,
+        method: &str,
+        params: Option<Value>,
+        era: &Era,
+    ) -> Result<Value, Value> {
+        let mut outcome = self.bridge(client_id, up, method, params, era).await;
+        if let (Ok(result), None) = (outcome.as_mut(), self.scope()) {
+            tasks::expose(up.name(), method, result);
+        }
+        outcome
+    }
+
+    async fn bridge(
         self: &Arc<Self>,
         client_id: &Value,
         up: &Arc<Upstream>,

@@ -156,29 +156,8 @@ impl Session {
     /// `server/discover`: the scoped server's own answer when it speaks the stateless era, else
     /// what its `initialize` said; for the aggregated endpoint, the gateway's.
     pub(crate) fn discover(&self) -> Value {
-        let generic = json!({
-            "tools": {"listChanged": true},
-            "resources": {"subscribe": true, "listChanged": true},
-            "prompts": {"listChanged": true},
-            "completions": {},
-        });
+        let (capabilities, info, instructions) = self.advertised();
         let up = self.scope().and_then(|s| self.gw.upstream(s));
-        let (capabilities, info, instructions) = match &up {
-            Some(up) => {
-                let mut caps = up.capabilities().clone();
-                for k in ["tools", "prompts", "resources"] {
-                    if let Some(obj) = caps.get_mut(k).and_then(Value::as_object_mut) {
-                        obj.insert("listChanged".into(), true.into());
-                    }
-                }
-                (
-                    caps,
-                    up.init.get("serverInfo").cloned(),
-                    up.init.get("instructions").cloned(),
-                )
-            }
-            None => (generic, None, None),
-        };
         let info = info.unwrap_or_else(|| self.server_info());
         let mut result = json!({
             "supportedVersions": revision::ALL_VERSIONS,
