@@ -50,6 +50,9 @@ pub const REMOVED: &[&str] = &[
     "resources/subscribe",
     "resources/unsubscribe",
     "elicitation/complete",
+    // Tasks became an extension with no blocking result and no listing (SEP-2663).
+    "tasks/result",
+    "tasks/list",
 ];
 
 /// Methods whose results carry cache hints (`ttlMs`, `cacheScope`).
