@@ -13,21 +13,7 @@ use support::*;
 /// A daemon over the two-server catalog, both servers `managed`, once both run.
 fn start_daemon(home: &TestHome) -> HttpGateway {
     home.two_servers();
-    write_managed_state(home, &["demo", "everything"]);
-    let mut cmd = home.dockside();
-    cmd.args(["daemon", "--log-calls=false"]);
-    let gw = HttpGateway::start(cmd);
-    let token = token(home);
-    wait_for("both servers running", Duration::from_secs(60), || {
-        let (_, status) = api(&gw.addr, &token, "GET", "/api/status", None);
-        let running = status["servers"]
-            .as_array()?
-            .iter()
-            .filter(|s| s["state"] == "running")
-            .count();
-        (running == 2).then_some(())
-    });
-    gw
+    managed_daemon(home, &["demo", "everything"])
 }
 
 fn connect(gw: &HttpGateway, home: &TestHome) -> serde_json::Value {

@@ -9,19 +9,7 @@ use support::*;
 
 /// `dockside gateway run --transport streaming` over the two-server catalog.
 fn start(home: &TestHome, extra: &[&str]) -> HttpGateway {
-    let catalog = home.two_servers();
-    let mut cmd = home.dockside();
-    cmd.args([
-        "gateway",
-        "run",
-        "--transport",
-        "streaming",
-        "--log-calls=false",
-        "--catalog",
-    ])
-    .arg(&catalog)
-    .args(extra);
-    HttpGateway::start(cmd)
+    streaming_gateway(home, &home.two_servers(), extra)
 }
 
 fn connect(gw: &HttpGateway, home: &TestHome, path: &str) -> serde_json::Value {

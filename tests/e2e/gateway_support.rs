@@ -18,6 +18,41 @@ use serde_json::{json, Value};
 
 pub use dockside_e2e::{bin, node_dir, node_script};
 
+/// `dockside gateway run --transport streaming` over `catalog`, with `extra` arguments.
+pub fn streaming_gateway(home: &TestHome, catalog: &Path, extra: &[&str]) -> HttpGateway {
+    let mut cmd = home.dockside();
+    cmd.args([
+        "gateway",
+        "run",
+        "--transport",
+        "streaming",
+        "--log-calls=false",
+        "--catalog",
+    ])
+    .arg(catalog)
+    .args(extra);
+    HttpGateway::start(cmd)
+}
+
+/// `dockside daemon` with `servers` managed, once they all run.
+pub fn managed_daemon(home: &TestHome, servers: &[&str]) -> HttpGateway {
+    write_managed_state(home, servers);
+    let mut cmd = home.dockside();
+    cmd.args(["daemon", "--log-calls=false"]);
+    let gw = HttpGateway::start(cmd);
+    let token = token(home);
+    wait_for("every server running", Duration::from_secs(60), || {
+        let (_, status) = api(&gw.addr, &token, "GET", "/api/status", None);
+        let running = status["servers"]
+            .as_array()?
+            .iter()
+            .filter(|s| s["state"] == "running")
+            .count();
+        (running == servers.len()).then_some(())
+    });
+    gw
+}
+
 /// A temporary `DOCKSIDE_HOME`.
 pub struct TestHome {
     pub dir: tempfile::TempDir,

@@ -335,25 +335,10 @@ fn revision_home() -> (TestHome, std::path::PathBuf) {
     (home, catalog)
 }
 
-/// `dockside gateway run --transport streaming` over both servers.
-fn http_gateway(home: &TestHome, catalog: &std::path::Path) -> HttpGateway {
-    let mut cmd = home.dockside();
-    cmd.args([
-        "gateway",
-        "run",
-        "--transport",
-        "streaming",
-        "--log-calls=false",
-        "--catalog",
-    ])
-    .arg(catalog);
-    HttpGateway::start(cmd)
-}
-
 /// `client` through the HTTP gateway at `path`, tool names prefixed with `prefix`.
 fn through_http(client: Era, path: &str, prefix: &str) -> ClientRun {
     let (home, catalog) = revision_home();
-    let gw = http_gateway(&home, &catalog);
+    let gw = streaming_gateway(&home, &catalog, &[]);
     let mut target = vec![
         "--url".to_string(),
         gw.url(path),
@@ -457,20 +442,7 @@ fn modern_client_through_stdio_gateway_to_modern_server() {
 /// servers, managed).
 fn through_connect(client: Era, server: Era) -> ClientRun {
     let (home, _catalog) = revision_home();
-    write_managed_state(&home, &["legacy", "modern"]);
-    let mut cmd = home.dockside();
-    cmd.args(["daemon", "--log-calls=false"]);
-    let gw = HttpGateway::start(cmd);
-    let token = token(&home);
-    wait_for("both servers running", Duration::from_secs(60), || {
-        let (_, status) = api(&gw.addr, &token, "GET", "/api/status", None);
-        let running = status["servers"]
-            .as_array()?
-            .iter()
-            .filter(|s| s["state"] == "running")
-            .count();
-        (running == 2).then_some(())
-    });
+    let gw = managed_daemon(&home, &["legacy", "modern"]);
     let target = vec![
         "--command".to_string(),
         bin("dockside").display().to_string(),
