@@ -221,23 +221,23 @@ fn connect_bridge_starts_the_daemon_and_survives_a_restart() {
     write_managed_state(&home, &["demo"]);
     let _stop = StopOnDrop(&home);
     assert!(!home.path().join("daemon.json").exists());
+    // The client tells when its first calls are done; the daemon is stopped then, and the client
+    // goes on once the stop has returned.
+    let (ready, stopped) = (home.path().join("ready"), home.path().join("stopped"));
     let stopper = {
-        let dockside = bin("dockside");
-        let root = home.path().to_path_buf();
+        let (dockside, root) = (bin("dockside"), home.path().to_path_buf());
+        let (ready, stopped) = (ready.clone(), stopped.clone());
         std::thread::spawn(move || {
-            // Stop the daemon while the client waits between two calls.
-            wait_for(
-                "the bridge to start a daemon",
-                Duration::from_secs(30),
-                || root.join("daemon.json").exists().then_some(()),
-            );
-            std::thread::sleep(Duration::from_millis(1500));
+            wait_for("the client's first calls", Duration::from_secs(60), || {
+                ready.exists().then_some(())
+            });
             let out = std::process::Command::new(dockside)
                 .arg("stop")
                 .env("DOCKSIDE_HOME", &root)
                 .output()
                 .unwrap();
             assert!(out.status.success());
+            std::fs::write(stopped, "").unwrap();
         })
     };
     let doc = dockside_e2e::mcp_client(&json!({
@@ -249,7 +249,8 @@ fn connect_bridge_starts_the_daemon_and_survives_a_restart() {
         "steps": [
             {"op": "listTools"},
             {"op": "readResource", "uri": "demo://info"},
-            {"op": "wait", "ms": 7000},
+            {"op": "touch", "path": ready},
+            {"op": "waitForFile", "path": stopped},
             {"op": "callTool", "name": "echo", "arguments": {"message": "after restart"}},
             {"op": "readResource", "uri": "demo://info"},
         ],
@@ -262,7 +263,7 @@ fn connect_bridge_starts_the_daemon_and_survives_a_restart() {
         "{names}"
     );
     assert_eq!(
-        doc["results"][3]["result"]["content"][0]["text"],
+        doc["results"][4]["result"]["content"][0]["text"],
         "after restart"
     );
     let pid = |i: usize| {
@@ -274,7 +275,7 @@ fn connect_bridge_starts_the_daemon_and_survives_a_restart() {
             .as_u64()
             .unwrap()
     };
-    assert_ne!(pid(1), pid(4), "a new daemon runs a new demo-server");
+    assert_ne!(pid(1), pid(5), "a new daemon runs a new demo-server");
     assert!(
         home.path().join("daemon.json").exists(),
         "the bridge started a new daemon"

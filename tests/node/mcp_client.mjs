@@ -45,6 +45,8 @@
 //      "argument": {"name": "name", "value": "A"}, "context": {"arguments": {...}}}
 //   {"op": "ping"}
 //   {"op": "wait", "ms": 100}          pause on the client side
+//   {"op": "touch", "path": "/tmp/x"}  create that file (tells a test the steps before it are done)
+//   {"op": "waitForFile", "path": "/tmp/y"}   wait (up to the step's timeoutMs) until it exists
 //   {"op": "waitForNotification", "method": "notifications/tools/list_changed", "count": 1}
 //                                      wait (up to the step's timeoutMs) until that many such
 //                                      notifications have arrived since connecting; result
@@ -72,7 +74,7 @@
 // Exit code: 0 when connected (even if steps failed: read "ok" / each result's "ok"),
 // 1 when the connection or the spec failed, 2 for usage errors.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -253,6 +255,19 @@ async function runStep(client, step, defaults) {
         await sleep(step.ms ?? 0);
         out.result = {};
         break;
+      case 'touch':
+        writeFileSync(step.path, '');
+        out.result = {};
+        break;
+      case 'waitForFile': {
+        const deadline = performance.now() + options.timeout;
+        while (!existsSync(step.path)) {
+          if (performance.now() > deadline) throw new Error(`${step.path} did not appear within ${options.timeout} ms`);
+          await sleep(20);
+        }
+        out.result = {};
+        break;
+      }
       case 'waitForNotification':
         if (typeof step.method !== 'string') throw new Error('waitForNotification needs a `method`');
         out.result = await waitForNotification(step.method, step.count ?? 1, options.timeout);

@@ -355,11 +355,7 @@ impl Session {
             st.protocol_version = version.clone();
             st.client_capabilities = params.get("capabilities").cloned().unwrap_or(Value::Null);
         }
-        let (mut capabilities, info, instructions) = self.advertised();
-        if self.scope().and_then(|s| self.gw.upstream(s)).is_none() {
-            // The gateway's own endpoint relays every server's log messages.
-            capabilities["logging"] = json!({});
-        }
+        let (capabilities, info, instructions) = self.advertised(false);
         let mut result = json!({
             "protocolVersion": version,
             "capabilities": capabilities,
@@ -373,8 +369,9 @@ impl Session {
 
     /// What this endpoint says of itself: for a per-server endpoint, the server's capabilities
     /// (every list announces changes: the gateway relays them), info and instructions; for the
-    /// aggregated one, the gateway's capabilities with every server's task capabilities.
-    pub(crate) fn advertised(&self) -> (Value, Option<Value>, Option<Value>) {
+    /// aggregated one, the gateway's capabilities with every server's task capabilities, and for
+    /// a session-era client (`!modern`: it has `logging/setLevel`) the logging it relays.
+    pub(crate) fn advertised(&self, modern: bool) -> (Value, Option<Value>, Option<Value>) {
         match self.scope().and_then(|s| self.gw.upstream(s)) {
             Some(up) => {
                 let mut caps = up.capabilities().clone();
@@ -393,6 +390,9 @@ impl Session {
                     "prompts": {"listChanged": true},
                     "completions": {},
                 });
+                if !modern {
+                    caps["logging"] = json!({});
+                }
                 if self.scope().is_none() {
                     let ups = self.gw.upstreams();
                     tasks::merge_capabilities(&mut caps, ups.iter().map(|u| u.capabilities()));
@@ -603,23 +603,8 @@ impl Session {
         params: Option<Value>,
         era: &Era,
     ) -> Result<Value, Value> {
-        let mut outcome = self.bridge(client_id, up, method, params, era).await;
-        if let (Ok(result), None) = (outcome.as_mut(), self.scope()) {
-            tasks::expose(up.name(), method, result);
-        }
-        outcome
-    }
-
-    async fn bridge(
-        self: &Arc<Self>,
-        client_id: &Value,
-        up: &Arc<Upstream>,
-        method: &str,
-        params: Option<Value>,
-        era: &Era,
-    ) -> Result<Value, Value> {
         let stateless = up.stateless_for(era.modern());
-        match (era, stateless) {
+        let mut outcome = match (era, stateless) {
             (Era::Session, false) => self.exchange(client_id, up, method, params, None).await,
             (Era::Stateless(_), true) => self.exchange(client_id, up, method, params, None).await,
             (Era::Stateless(declared), false) => match stateless::parked_state(&params) {
@@ -639,7 +624,11 @@ impl Session {
                 self.play_rounds(client_id, up, method, params, result)
                     .await
             }
+        };
+        if let (Ok(result), None) = (outcome.as_mut(), self.scope()) {
+            tasks::expose(up.name(), method, result);
         }
+        outcome
     }
 
     /// One request to an upstream for this client: progress tokens mapped, the call recorded

@@ -156,7 +156,7 @@ impl Session {
     /// `server/discover`: the scoped server's own answer when it speaks the stateless era, else
     /// what its `initialize` said; for the aggregated endpoint, the gateway's.
     pub(crate) fn discover(&self) -> Value {
-        let (capabilities, info, instructions) = self.advertised();
+        let (capabilities, info, instructions) = self.advertised(true);
         let up = self.scope().and_then(|s| self.gw.upstream(s));
         let info = info.unwrap_or_else(|| self.server_info());
         let mut result = json!({

@@ -140,12 +140,7 @@ impl Session {
             )
         };
         let (server, own) = split(&exposed).ok_or_else(unknown)?;
-        let up = self
-            .gw
-            .upstreams_for(None)
-            .into_iter()
-            .find(|u| u.name() == server)
-            .ok_or_else(unknown)?;
+        let up = self.gw.upstream(server).ok_or_else(unknown)?;
         if let Some(p) = params.as_mut() {
             p["taskId"] = Value::String(own.to_owned());
         }
