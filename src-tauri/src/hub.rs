@@ -629,16 +629,22 @@ pub fn tray_status(daemon: &DaemonState, rows: &[ServerView]) -> TrayStatus {
     }
 }
 
-/// The `dockside` binary: beside this executable (installed together, or `target/debug`),
-/// else on PATH; `DOCKSIDE_BIN` overrides both.
+/// The `dockside` binary: beside this executable (installed together, or `target/debug`; from
+/// an AppImage, its stable link), else on PATH; `DOCKSIDE_BIN` overrides both.
 pub fn find_dockside() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("DOCKSIDE_BIN").filter(|v| !v.is_empty()) {
         return Some(PathBuf::from(p));
     }
     let name = format!("dockside{}", std::env::consts::EXE_SUFFIX);
-    let beside = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(Path::to_owned));
+    let exe = std::env::current_exe().ok();
+    // From an AppImage, the daemon runs from its own mount: it may outlive this app's.
+    if let Some(link) = exe
+        .as_ref()
+        .and_then(|exe| dockside_core::clients::appimage::stable_binary(&exe.with_file_name(&name)))
+    {
+        return Some(link);
+    }
+    let beside = exe.and_then(|exe| exe.parent().map(Path::to_owned));
     let path_dirs = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
         .unwrap_or_default();

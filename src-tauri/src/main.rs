@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use dockside_app::{LaunchOptions, Parsed, USAGE};
 
 fn main() -> ExitCode {
+    dockside_app::window::without_gdk_gl();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),

@@ -8,6 +8,19 @@ use tauri::{AppHandle, Emitter, Manager, Runtime, WebviewUrl, WebviewWindowBuild
 
 pub const MAIN: &str = "main";
 
+/// Turns GDK's own OpenGL off for this process unless the user set `GDK_GL` themselves.
+///
+/// GTK 3 on X11 picks its visuals when it opens the display by asking the GL driver (GLX):
+/// that loads the driver, and Mesa's drivers load LLVM — about 50 MiB of a tray that shows no
+/// window (measured: 128 → 76 MiB RSS, docs/BENCHMARKS.md). Dockside draws nothing with GDK's
+/// GL; the web view renders through WebKit's own processes. Call it first thing in `main`,
+/// before any thread starts (it sets an environment variable), and before GTK starts.
+pub fn without_gdk_gl() {
+    if cfg!(target_os = "linux") && std::env::var_os("GDK_GL").is_none() {
+        std::env::set_var("GDK_GL", "disable");
+    }
+}
+
 /// Tauri event asking an open dashboard to show a screen (`"servers"`, `"production"`, …).
 pub const EVENT_NAVIGATE: &str = "navigate";
 

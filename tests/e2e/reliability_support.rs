@@ -447,7 +447,9 @@ impl Connect {
         let init = c
             .request(
                 "initialize",
-                json!({"protocolVersion": "2025-06-18", "capabilities": {},
+                // The revision today's clients ask for: the daemon answers it over resumable SSE
+                // (priming events, event ids), which the bridge must not turn into stray lines.
+                json!({"protocolVersion": "2025-11-25", "capabilities": {},
                        "clientInfo": {"name": "connect-e2e", "version": "0"}}),
                 Duration::from_secs(90),
             )

@@ -26,6 +26,10 @@ first_daemon=$(daemon_pid)
 # A light tray: no web view (no WebKit process) until the user opens the dashboard.
 ! pgrep -f WebKitWebProcess >/dev/null || fail "a web view runs although nobody opened the dashboard"
 log "ok: tray only, no web view"
+# Nor a GL driver: GTK would load one (and, with Mesa, LLVM: ~50 MiB) to pick its visuals.
+gl="$(grep -oE '/[^ ]*/(libGLX_mesa\.so[^ ]*|[a-z0-9_]+_dri\.so|libLLVM[^ ]*)$' "/proc/$app/maps" | sort -u || true)"
+[ -z "$gl" ] || fail "the tray-only app loaded a GL driver: $gl"
+log "ok: no GL driver loaded"
 
 wait_until 10 "the tray icon is embedded in trayer" has_icon
 read -r ICON_X ICON_Y <<<"$(icon_center)"

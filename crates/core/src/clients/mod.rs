@@ -12,12 +12,14 @@
 //! * [`import`] — reading existing servers out of clients, deduplicated across clients;
 //! * [`sync`] — the I/O around the planner: snapshot, record, atomic checked write, backups;
 //! * [`status`] — each known client's file as it stands (`dockside client list`, the app);
-//! * [`launchers`] — which `dockside` binary Dockside's entries run, and whether it is still there.
+//! * [`launchers`] — which `dockside` binary Dockside's entries run, and whether it is still there;
+//!   [`appimage`] — the stable one when Dockside runs from its AppImage.
 //!
 //! Invariant: connect + sync + disconnect leaves a client's file byte-identical (as long as
 //! the user did not edit Dockside's entries meanwhile — then those entries are theirs).
 
 pub mod adapters;
+pub mod appimage;
 pub mod desired;
 pub mod docker_run;
 pub mod env;

@@ -70,11 +70,13 @@ impl Launcher {
     }
 
     /// `$DOCKSIDE_LAUNCHER`; else `binary` (the `dockside` a program such as the tray app
-    /// found) as an absolute path; else `dockside`.
+    /// found) as an absolute path — its stable link when it is inside an AppImage
+    /// ([`super::appimage`]); else `dockside`.
     pub fn for_binary(binary: Option<&Path>) -> Launcher {
         if let Some(v) = std::env::var_os("DOCKSIDE_LAUNCHER").filter(|v| !v.is_empty()) {
             return Launcher(v.to_string_lossy().into_owned());
         }
+        let binary = binary.map(|b| super::appimage::stable_binary(b).unwrap_or_else(|| b.into()));
         Launcher(
             binary
                 .map(|p| p.display().to_string())

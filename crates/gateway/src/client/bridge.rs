@@ -300,7 +300,9 @@ impl Bridge {
             let mut parser = SseParser::default();
             let mut stream = resp.bytes_stream();
             while let Some(Ok(chunk)) = stream.next().await {
-                for data in parser.push(&chunk) {
+                // A resumable stream's priming event has no data: no message for the client
+                // (as a blank line on stdio, clients fail to parse it).
+                for data in parser.push(&chunk).into_iter().filter(|d| !d.is_empty()) {
                     emit(data);
                 }
             }

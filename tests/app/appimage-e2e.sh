@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The AppImage built by scripts/package (scripts/appimage), run as a user would.
+#
+# - It is a type-2 AppImage (magic bytes, the runtime reports the payload's offset).
+# - Under Xvfb + a D-Bus session (trayer, dunst), mounted with FUSE: the app shows its tray
+#   icon, runs on the AppImage's own libraries (libwebkit2gtk and GTK from its mount, not the
+#   system's), and makes ~/.local/bin/dockside, a link to the AppImage that runs the CLI.
+# - The daemon it starts runs through that link, from a mount of its own (it may outlive the
+#   app's); `dockside client connect` run through the link writes the link into Claude Desktop's
+#   file, and once the app has quit that entry, run as the client runs it, serves MCP.
+# - "Open Dashboard" starts WebKit's web process from the AppImage (the helper path rewritten
+#   by scripts/appimage), not from the system's WebKitGTK.
+#
+# Needs: scripts/package (the debug AppImage); /dev/fuse (the AppImage runtime mounts its
+#        payload); apt-get install -y xvfb xauth dbus-x11 trayer dunst xdotool x11-utils.
+# Usage: tests/app/appimage-e2e.sh   (~40 s)
+set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"
+need xvfb-run dbus-run-session trayer dunst xdotool xwininfo python3
+
+version="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["version"])' "$ROOT/src-tauri/tauri.conf.json")"
+IMAGE="${IMAGE:-$TARGET_DIR/debug/bundle/appimage/Dockside_${version}_amd64.AppImage}"
+[ -x "$IMAGE" ] || fail "no AppImage at $IMAGE: run scripts/package"
+[ -e /dev/fuse ] || fail "/dev/fuse is missing: the AppImage runtime mounts its payload with FUSE"
+
+log "a type-2 AppImage"
+[ "$(od -An -tx1 -j8 -N3 "$IMAGE" | tr -d ' ')" = 414902 ] || fail "$IMAGE lacks the AppImage type-2 magic bytes"
+offset="$("$IMAGE" --appimage-offset)"
+[ "$offset" -gt 0 ] && [ "$(od -An -c -j"$offset" -N4 "$IMAGE" | tr -d ' ')" = hsqs ] ||
+  fail "the runtime's payload offset ($offset) does not start a squashfs image"
+log "ok: runtime + squashfs payload at byte $offset"
+
+# The demo catalog (set up with the build's CLI) runs dockside-demo-server, a test program:
+# on PATH. Everything after runs the AppImage.
+demo_bin="$(mktemp -d)"
+ln -s "$TARGET_DIR/debug/dockside-demo-server" "$demo_bin/"
+export PATH="$demo_bin:$PATH"
+setup_work
+trap 'cleanup_work; rm -rf "$demo_bin"' EXIT
+# The user's copy, somewhere of their choosing.
+mkdir -p "$HOME/Applications"
+cp "$IMAGE" "$HOME/Applications/Dockside.AppImage"
+export APP="$HOME/Applications/Dockside.AppImage" LINK="$HOME/.local/bin/dockside"
+export CLAUDE_CONFIG="$XDG_CONFIG_HOME/Claude/claude_desktop_config.json"
+
+status=0
+xvfb-run -a -s "-screen 0 1280x800x24" \
+  dbus-run-session --config-file="$ROOT/tests/app/lib/session-bus.conf" -- \
+  bash "$ROOT/tests/app/lib/appimage-inner.sh" 2>"$WORK/session.log" || status=$?
+grep -E '^\[[0-9:]+\] ' "$WORK/session.log" >&2 || true
+if [ $status -ne 0 ]; then
+  log "---- app log (last 40 lines)"
+  tail -40 "$WORK/app.log" >&2 || true
+  exit $status
+fi
+
+log "after the app quit: Claude Desktop's entry, run as the client runs it, serves MCP"
+"$LINK" --version | grep -q "$version" || fail "$LINK --version: $("$LINK" --version 2>&1)"
+python3 - "$CLAUDE_CONFIG" <<'PY' || fail "the demo entry does not serve MCP once the app is gone"
+import json, subprocess, sys
+entry = json.load(open(sys.argv[1]))["mcpServers"]["demo"]
+proc = subprocess.Popen([entry["command"], *entry["args"]], stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE, text=True, encoding="utf-8")
+def call(id, method, params):
+    proc.stdin.write(json.dumps({"jsonrpc": "2.0", "id": id, "method": method, "params": params}) + "\n")
+    proc.stdin.flush()
+    while True:
+        msg = json.loads(proc.stdout.readline())
+        if msg.get("id") == id:
+            return msg
+init = call(1, "initialize", {"protocolVersion": "2025-11-25", "capabilities": {},
+                              "clientInfo": {"name": "appimage-e2e", "version": "1"}})
+assert "result" in init, init
+proc.stdin.write(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}) + "\n")
+text = "AppImage ✓ — données 数据"
+echo = call(2, "tools/call", {"name": "echo", "arguments": {"message": text}})
+assert text in json.dumps(echo["result"], ensure_ascii=False), echo
+proc.stdin.close()
+proc.wait(timeout=30)
+PY
+log "ok: initialize and a non-ASCII echo through $LINK connect"
+log "appimage e2e passed"

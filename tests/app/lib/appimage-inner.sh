@@ -1,0 +1,67 @@
+# Runs inside xvfb-run + dbus-run-session (see ../appimage-e2e.sh).
+# shellcheck shell=bash
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+
+pids=()
+stop_all() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+}
+trap stop_all EXIT
+
+dunst >"$WORK/dunst.log" 2>&1 &
+pids+=($!)
+trayer --edge top --align right --widthtype request --height 32 --SetDockType true >"$WORK/trayer.log" 2>&1 &
+pids+=($!)
+
+RUST_LOG=info "$APP" >"$WORK/app.log" 2>&1 &
+pids+=($!)
+# The runtime serves the mount and starts AppRun, which execs the app: find the app.
+app_pid() { pgrep -f '^/tmp/\.mount_[^/]+/usr/bin/dockside-app' | head -1; }
+wait_until 30 "the AppImage's app runs from its mount" app_pid
+app="$(app_pid)"
+mount="$(readlink "/proc/$app/exe")"
+mount="${mount%/usr/bin/dockside-app}"
+log "ok: the app runs from $mount"
+
+wait_until 30 "the app made $LINK, a link to the AppImage" test -L "$LINK"
+[ "$(readlink "$LINK")" = "$APP" ] || fail "$LINK points at $(readlink "$LINK"), not $APP"
+export DOCKSIDE="$LINK"
+wait_until 60 "the app started the daemon and the demo server runs" is demo state running
+daemon_exe="$(readlink "/proc/$(daemon_pid)/exe")"
+[[ "$daemon_exe" == /tmp/.mount_*/usr/bin/dockside && "$daemon_exe" != "$mount/"* ]] ||
+  fail "the daemon runs $daemon_exe, not the CLI from a mount of its own"
+log "ok: the daemon runs $daemon_exe (through the link, its own mount)"
+
+for lib in libwebkit2gtk-4.1.so.0 libgtk-3.so.0; do
+  grep -q " $mount/usr/lib/$lib\$" "/proc/$app/maps" ||
+    fail "the app does not use the AppImage's $lib: $(grep -o "/[^ ]*${lib%%.so*}[^ ]*" "/proc/$app/maps" | sort -u)"
+done
+log "ok: the app runs on the AppImage's WebKitGTK and GTK"
+
+wait_until 20 "the tray icon is embedded in trayer" has_icon
+read -r ICON_X ICON_Y <<<"$(icon_center)"
+
+log "client connect through the link writes the link into Claude Desktop's file"
+mkdir -p "$(dirname "$CLAUDE_CONFIG")"
+printf '{\r\n  "mcpServers": {}\r\n}\r\n' >"$CLAUDE_CONFIG"
+"$DOCKSIDE" client connect claude-desktop >/dev/null
+runs="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["mcpServers"]["demo"]["command"])' "$CLAUDE_CONFIG")"
+[ "$runs" = "$LINK" ] || fail "Claude Desktop's demo entry runs $runs, not $LINK"
+log "ok: the demo entry runs $LINK"
+
+log "Open Dashboard: WebKit's web process starts from the AppImage"
+web_from_image() {
+  local p
+  for p in $(pgrep -f WebKitWebProcess); do
+    [[ "$(readlink "/proc/$p/exe")" == "$mount/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/WebKitWebProcess" ]] && return 0
+  done
+  return 1
+}
+# demo ▸, Switch to production…, Open Dashboard
+menu_until "the dashboard's web process runs from $mount" 30 web_from_image Down Down Down Return
+
+log "quitting the app (SIGTERM)"
+kill -TERM "$app"
+wait_until 30 "the app quit" bash -c "! kill -0 $app"
