@@ -1533,10 +1533,33 @@ fn app_memory(env: &Env, args: &RunArgs) -> anyhow::Result<AppMemory> {
     {
         bail!("xvfb-run or dbus-run-session is missing (apt-get install xvfb dbus-x11)");
     }
+    let (app_kib, helpers) = tray_rss(env, &binary, None)?;
+    let with_gl_probe_kib = tray_rss(env, &binary, Some(("GDK_GL", "")))
+        .map(|(kib, _)| kib)
+        .ok();
+    Ok(AppMemory {
+        binary: binary.display().to_string(),
+        profile: profile.into(),
+        app_kib,
+        helpers,
+        note: "tray only (no window open), under xvfb-run and dbus-run-session, 10 s after start"
+            .into(),
+        with_gl_probe_kib,
+    })
+}
+
+/// One start of the tray app (with `env_var` set when given): its RSS 10 s after start, and
+/// its helper processes' (name, RSS), KiB.
+fn tray_rss(
+    env: &Env,
+    binary: &Path,
+    env_var: Option<(&str, &str)>,
+) -> anyhow::Result<(u64, Vec<(String, u64)>)> {
     let home = env.scratch.join("home-app");
+    let _ = std::fs::remove_dir_all(&home);
     std::fs::create_dir_all(&home)?;
     let mut cmd = Command::new("xvfb-run");
-    cmd.args(["-a", "dbus-run-session", "--"]).arg(&binary);
+    cmd.args(["-a", "dbus-run-session", "--"]).arg(binary);
     env.isolate(&mut cmd);
     let path = format!(
         "{}:{}",
@@ -1544,6 +1567,9 @@ fn app_memory(env: &Env, args: &RunArgs) -> anyhow::Result<AppMemory> {
         std::env::var("PATH").unwrap_or_default()
     );
     cmd.env("DOCKSIDE_HOME", &home).env("PATH", path);
+    if let Some((k, v)) = env_var {
+        cmd.env(k, v);
+    }
     let mut proc = Proc::spawn("tray-app", cmd, &env.log("tray-app"))?;
     let app_pid = procs::poll(
         "waiting for dockside-app to start",
@@ -1570,14 +1596,7 @@ fn app_memory(env: &Env, args: &RunArgs) -> anyhow::Result<AppMemory> {
     let _ = env.dockside_ok(&home, &["stop"]);
     // The session's document portal (FUSE, in the fake HOME) outlives it.
     procs::unmount_under(&env.scratch);
-    Ok(AppMemory {
-        binary: binary.display().to_string(),
-        profile: profile.into(),
-        app_kib,
-        helpers,
-        note: "tray only (no window open), under xvfb-run and dbus-run-session, 10 s after start"
-            .into(),
-    })
+    Ok((app_kib, helpers))
 }
 
 // ---------------------------------------------------------------- machine and versions

@@ -131,6 +131,10 @@ pub struct AppMemory {
     /// Other processes of the app's tree (WebKit helpers…), by name: KiB.
     pub helpers: Vec<(String, u64)>,
     pub note: String,
+    /// The same start with GDK's GL probe left on (`GDK_GL` set empty: the app as it was before
+    /// it turned GDK's GL off), KiB; for the before/after ratio in one run.
+    #[serde(default)]
+    pub with_gl_probe_kib: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

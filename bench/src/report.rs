@@ -322,6 +322,18 @@ fn goals(r: &Results) -> Vec<Goal> {
             ),
             met: Some(m.idle_ten_kib * 1024 < 30_000_000),
         });
+        if let Some(a) = &m.app {
+            let before = a
+                .with_gl_probe_kib
+                .map(|kib| format!(" (GDK's GL probe on: {})", mib(kib)))
+                .unwrap_or_default();
+            g.push(Goal {
+                what: "tray app RSS, tray only, 10 s after start".into(),
+                target: "< 60 MiB".into(),
+                measured: format!("{} ({} build){before}", mib(a.app_kib), a.profile),
+                met: Some(a.app_kib < 60 * 1024),
+            });
+        }
         let growth = growth_kib(m);
         g.push(Goal {
             what: format!("no daemon RSS growth over {} calls", m.soak_calls),
@@ -581,6 +593,13 @@ pub fn markdown(r: &Results, json_name: &str) -> String {
                 );
                 for (name, kib) in &a.helpers {
                     let _ = writeln!(o, "| — its child `{name}` | {} |", mib(*kib));
+                }
+                if let Some(kib) = a.with_gl_probe_kib {
+                    let _ = writeln!(
+                        o,
+                        "| — the same with GDK's GL probe on (`GDK_GL=` empty: the app before 2026-12-06, which loaded the GL driver and LLVM) | {} |",
+                        mib(kib)
+                    );
                 }
             }
             o.push('\n');
