@@ -12,9 +12,12 @@ pub const MAIN: &str = "main";
 ///
 /// GTK 3 on X11 picks its visuals when it opens the display by asking the GL driver (GLX):
 /// that loads the driver, and Mesa's drivers load LLVM — about 50 MiB of a tray that shows no
-/// window (measured: 128 → 76 MiB RSS, docs/BENCHMARKS.md). Dockside draws nothing with GDK's
-/// GL; the web view renders through WebKit's own processes. Call it first thing in `main`,
-/// before any thread starts (it sets an environment variable), and before GTK starts.
+/// window (measured: 125 → 74 MiB RSS, docs/BENCHMARKS.md). Dockside draws nothing with GDK's
+/// GL. WebKit then renders the dashboard without hardware acceleration (it says so in the log),
+/// which a page of lists and forms does not need; WebKit's snapshot API (WebDriver screenshots)
+/// never returns in that mode, so tests/app/driver-e2e.sh turns GL back on. Call it first thing
+/// in `main`, before any thread starts (it sets an environment variable; the daemon and its
+/// servers inherit it, and only GTK's GL reads it).
 pub fn without_gdk_gl() {
     if cfg!(target_os = "linux") && std::env::var_os("GDK_GL").is_none() {
         std::env::set_var("GDK_GL", "disable");

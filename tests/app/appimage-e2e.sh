@@ -16,7 +16,7 @@
 # Usage: tests/app/appimage-e2e.sh   (~40 s)
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
-need xvfb-run dbus-run-session trayer dunst xdotool xwininfo python3
+need xvfb-run dbus-run-session trayer dunst xdotool xwininfo dbus-monitor python3
 
 version="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["version"])' "$ROOT/src-tauri/tauri.conf.json")"
 IMAGE="${IMAGE:-$TARGET_DIR/debug/bundle/appimage/Dockside_${version}_amd64.AppImage}"
@@ -43,16 +43,7 @@ cp "$IMAGE" "$HOME/Applications/Dockside.AppImage"
 export APP="$HOME/Applications/Dockside.AppImage" LINK="$HOME/.local/bin/dockside"
 export CLAUDE_CONFIG="$XDG_CONFIG_HOME/Claude/claude_desktop_config.json"
 
-status=0
-xvfb-run -a -s "-screen 0 1280x800x24" \
-  dbus-run-session --config-file="$ROOT/tests/app/lib/session-bus.conf" -- \
-  bash "$ROOT/tests/app/lib/appimage-inner.sh" 2>"$WORK/session.log" || status=$?
-grep -E '^\[[0-9:]+\] ' "$WORK/session.log" >&2 || true
-if [ $status -ne 0 ]; then
-  log "---- app log (last 40 lines)"
-  tail -40 "$WORK/app.log" >&2 || true
-  exit $status
-fi
+run_session appimage-inner.sh
 
 log "after the app quit: Claude Desktop's entry, run as the client runs it, serves MCP"
 "$LINK" --version | grep -q "$version" || fail "$LINK --version: $("$LINK" --version 2>&1)"

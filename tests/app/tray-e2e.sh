@@ -17,15 +17,4 @@ source "$(dirname "$0")/lib/common.sh"
 need xvfb-run dbus-run-session trayer dunst dunstctl xdotool xwininfo dbus-monitor python3
 setup_work
 
-status=0
-xvfb-run -a -s "-screen 0 1280x800x24" \
-  dbus-run-session --config-file="$ROOT/tests/app/lib/session-bus.conf" -- \
-  bash "$ROOT/tests/app/lib/tray-inner.sh" 2>"$WORK/session.log" || status=$?
-grep -E '^\[[0-9:]+\] ' "$WORK/session.log" >&2 || true
-if [ $status -ne 0 ]; then
-  for f in app.log dunst.log; do
-    log "---- $f (last 40 lines)"
-    tail -40 "$WORK/$f" >&2 || true
-  done
-fi
-exit $status
+run_session tray-inner.sh

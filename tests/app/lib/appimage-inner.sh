@@ -3,17 +3,7 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
-pids=()
-stop_all() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-}
-trap stop_all EXIT
-
-dunst >"$WORK/dunst.log" 2>&1 &
-pids+=($!)
-trayer --edge top --align right --widthtype request --height 32 --SetDockType true >"$WORK/trayer.log" 2>&1 &
-pids+=($!)
+tray_host
 
 RUST_LOG=info "$APP" >"$WORK/app.log" 2>&1 &
 pids+=($!)

@@ -121,3 +121,41 @@ menu_until() {
   done
   fail "$what"
 }
+
+# run_session INNER [SUFFIX]: runs tests/app/lib/INNER under Xvfb and a private session bus
+# (tests/app/lib/session-bus.conf), shows its progress lines, and on failure the tail of its
+# logs ($WORK/appSUFFIX.log, $WORK/dunstSUFFIX.log), then exits with its status.
+run_session() {
+  local inner=$1 suffix=${2:-} status=0 f
+  xvfb-run -a -s "-screen 0 1280x800x24" \
+    dbus-run-session --config-file="$ROOT/tests/app/lib/session-bus.conf" -- \
+    bash "$ROOT/tests/app/lib/$inner" 2>"$WORK/session$suffix.log" || status=$?
+  grep -E '^\[[0-9:]+\] ' "$WORK/session$suffix.log" >&2 || true
+  if [ $status -ne 0 ]; then
+    for f in "app$suffix.log" "dunst$suffix.log"; do
+      log "---- $f (last 40 lines)"
+      tail -40 "$WORK/$f" >&2 || true
+    done
+    exit $status
+  fi
+}
+
+# tray_host [SUFFIX]: inside run_session, starts a notification daemon (dunst), a tray (trayer)
+# and a watch on notifications ($WORK/notifySUFFIX.log); they, and every pid added to `pids`,
+# are stopped when the script exits.
+tray_host() {
+  local suffix=${1:-}
+  pids=()
+  trap stop_all EXIT
+  dunst >"$WORK/dunst$suffix.log" 2>&1 &
+  pids+=($!)
+  trayer --edge top --align right --widthtype request --height 32 --SetDockType true >"$WORK/trayer$suffix.log" 2>&1 &
+  pids+=($!)
+  dbus-monitor "interface='org.freedesktop.Notifications',member='Notify'" >"$WORK/notify$suffix.log" 2>&1 &
+  pids+=($!)
+}
+
+stop_all() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+}

@@ -7,19 +7,7 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
-pids=()
-stop_all() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-}
-trap stop_all EXIT
-
-dunst >"$WORK/dunst-$PHASE.log" 2>&1 &
-pids+=($!)
-trayer --edge top --align right --widthtype request --height 32 --SetDockType true >"$WORK/trayer-$PHASE.log" 2>&1 &
-pids+=($!)
-dbus-monitor "interface='org.freedesktop.Notifications',member='Notify'" >"$WORK/notify-$PHASE.log" 2>&1 &
-pids+=($!)
+tray_host "-$PHASE"
 
 RUST_LOG=info "$APP" >"$WORK/app-$PHASE.log" 2>&1 &
 app=$!
