@@ -10,6 +10,9 @@
 #   file, and once the app has quit that entry, run as the client runs it, serves MCP.
 # - "Open Dashboard" starts WebKit's web process from the AppImage (the helper path rewritten
 #   by scripts/appimage), not from the system's WebKitGTK.
+# - An update served on 127.0.0.1 for the `linux-x86_64-appimage` target (the app must know it is
+#   an AppImage: scripts/appimage marks the binary) is found, verified, told, and replaces the
+#   AppImage file when the app quits; the client's entry then runs the updated AppImage.
 #
 # Needs: scripts/package (the debug AppImage); /dev/fuse (the AppImage runtime mounts its
 #        payload); apt-get install -y xvfb xauth dbus-x11 trayer dunst xdotool x11-utils.
@@ -43,9 +46,21 @@ cp "$IMAGE" "$HOME/Applications/Dockside.AppImage"
 export APP="$HOME/Applications/Dockside.AppImage" LINK="$HOME/.local/bin/dockside"
 export CLAUDE_CONFIG="$XDG_CONFIG_HOME/Claude/claude_desktop_config.json"
 
-run_session appimage-inner.sh
+log "an update on 127.0.0.1: this AppImage as version $version+1 (bytes appended), signed"
+next="$(next_version "$version")"
+next_image="$WORK/Dockside_${next}_amd64.AppImage"
+cp "$IMAGE" "$next_image"
+printf 'dockside update %s\n' "$next" >>"$next_image"
+serve_updates "$next_image" "$next" linux-x86_64-appimage
+trap 'kill $UPDATE_SERVER_PID 2>/dev/null || true; cleanup_work; rm -rf "$demo_bin"' EXIT
+export DOCKSIDE_UPDATE_URL="http://127.0.0.1:$UPDATE_PORT/latest.json" next
 
-log "after the app quit: Claude Desktop's entry, run as the client runs it, serves MCP"
+run_session appimage-inner.sh
+cmp -s "$APP" "$next_image" || fail "after quitting, $APP is not the update"
+[ -x "$APP" ] || fail "the updated $APP is not executable"
+log "ok: the update replaced $APP when the app quit"
+
+log "after the app quit and the update: Claude Desktop's entry, run as the client runs it, serves MCP"
 "$LINK" --version | grep -q "$version" || fail "$LINK --version: $("$LINK" --version 2>&1)"
 python3 - "$CLAUDE_CONFIG" <<'PY' || fail "the demo entry does not serve MCP once the app is gone"
 import json, subprocess, sys

@@ -90,50 +90,15 @@ EOF
 log "ok: the demo entry runs /usr/bin/dockside"
 
 log "an update server on 127.0.0.1: a throwaway keypair, version $version+1 signed with it"
-tauri="$ROOT/ui/node_modules/.bin/tauri"
-[ -x "$tauri" ] || fail "the Tauri CLI is missing: npm ci in ui"
-updates="$WORK/updates"
-mkdir -p "$updates"
-"$tauri" signer generate --ci -p "" -w "$WORK/update.key" >/dev/null
-next="$(python3 -c 'import sys; a, b, c = sys.argv[1].split("."); print(f"{a}.{b}.{int(c) + 1}")' "$version")"
+next="$(next_version "$version")"
 dpkg-deb -R "$DEB" "$WORK/repack"
 sed -i "s/^Version: .*/Version: $next/" "$WORK/repack/DEBIAN/control"
-next_deb="$updates/${PACKAGE}_${next}_amd64.deb"
+next_deb="$WORK/${PACKAGE}_${next}_amd64.deb"
 dpkg-deb -Znone -b "$WORK/repack" "$next_deb" >/dev/null
-sign() { "$tauri" signer sign -f "$WORK/update.key" -p "" --app-version "$2" "$1" >/dev/null && cat "$1.sig"; }
-good_sig="$(sign "$next_deb" "$next")"
-cp "$DEB" "$WORK/other.deb"
-bad_sig="$(sign "$WORK/other.deb" "$next")" # a valid signature, of another file
-python3 - "$updates" "$next" "$(basename "$next_deb")" "$good_sig" "$bad_sig" "$version" <<'EOF'
-import json, sys
-out, next_version, name, good, bad, current = sys.argv[1:]
-for file, sig, version in (("latest.json", good, next_version), ("bad.json", bad, next_version),
-                           ("current.json", good, current)):
-    platform = {"signature": sig, "url": f"http://127.0.0.1:PORT/{name}"}
-    doc = {"version": version, "notes": "test update", "pub_date": "2026-01-01T00:00:00Z",
-           "platforms": {"linux-x86_64-deb": platform}}
-    json.dump(doc, open(f"{out}/{file}.in", "w"))
-EOF
-python3 - "$updates" "$WORK/update.port" <<'EOF' >"$WORK/http.log" 2>&1 &
-import functools, http.server, os, sys
-root, port_file = sys.argv[1:]
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(http.server.SimpleHTTPRequestHandler, directory=root))
-port = server.server_address[1]
-for name in os.listdir(root):
-    if name.endswith(".json.in"):
-        text = open(os.path.join(root, name)).read().replace("PORT", str(port))
-        open(os.path.join(root, name[:-3]), "w").write(text)
-open(port_file + ".tmp", "w").write(str(port))
-os.rename(port_file + ".tmp", port_file)
-server.serve_forever()
-EOF
-http_pid=$!
-trap 'kill $http_pid 2>/dev/null || true; cleanup_work; rm -rf "$demo_bin"; uninstall' EXIT
-wait_until 10 "the update server listens" test -s "$WORK/update.port"
-port="$(cat "$WORK/update.port")"
-export DOCKSIDE_UPDATE_PUBKEY
-DOCKSIDE_UPDATE_PUBKEY="$(cat "$WORK/update.key.pub")"
-export PACKAGE version next CLAUDE_CONFIG="$claude" UPDATES="$updates"
+serve_updates "$next_deb" "$next" linux-x86_64-deb
+trap 'kill $UPDATE_SERVER_PID 2>/dev/null || true; cleanup_work; rm -rf "$demo_bin"; uninstall' EXIT
+port=$UPDATE_PORT
+export PACKAGE version next CLAUDE_CONFIG="$claude"
 
 for phase in bad good; do
   case $phase in

@@ -159,3 +159,54 @@ stop_all() {
   local p
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 }
+
+# next_version 0.1.0 → 0.1.1
+next_version() { python3 -c 'import sys; a, b, c = sys.argv[1].split("."); print(f"{a}.{b}.{int(c) + 1}")' "$1"; }
+
+# serve_updates FILE NEXT PLATFORM: an update server on 127.0.0.1 offering FILE as version NEXT
+# for the updater target PLATFORM (linux-x86_64-deb, linux-x86_64-appimage…), signed with a
+# throwaway keypair whose public half is exported as DOCKSIDE_UPDATE_PUBKEY. Manifests in
+# $UPDATES ($WORK/updates): latest.json (FILE, signed right), bad.json (NEXT with a valid
+# signature of another file), current.json ($version: nothing newer). Sets UPDATE_PORT and
+# UPDATE_SERVER_PID (the caller stops it).
+serve_updates() {
+  local file=$1 next=$2 platform=$3 tauri="$ROOT/ui/node_modules/.bin/tauri"
+  [ -x "$tauri" ] || fail "the Tauri CLI is missing: npm ci in ui"
+  UPDATES="$WORK/updates"
+  mkdir -p "$UPDATES"
+  "$tauri" signer generate --ci -p "" -w "$WORK/update.key" >/dev/null
+  sign() { "$tauri" signer sign -f "$WORK/update.key" -p "" --app-version "$next" "$1" >/dev/null && cat "$1.sig"; }
+  local good_sig bad_sig
+  good_sig="$(sign "$file")"
+  echo "not the update" >"$WORK/other-file"
+  bad_sig="$(sign "$WORK/other-file")" # a valid signature, of another file
+  cp "$file" "$UPDATES/"
+  python3 - "$UPDATES" "$next" "$(basename "$file")" "$good_sig" "$bad_sig" "$version" "$platform" <<'PY'
+import json, sys
+out, next_version, name, good, bad, current, platform = sys.argv[1:]
+for file, sig, version in (("latest.json", good, next_version), ("bad.json", bad, next_version),
+                           ("current.json", good, current)):
+    entry = {"signature": sig, "url": f"http://127.0.0.1:PORT/{name}"}
+    doc = {"version": version, "notes": "test update", "pub_date": "2026-01-01T00:00:00Z",
+           "platforms": {platform: entry}}
+    json.dump(doc, open(f"{out}/{file}.in", "w"))
+PY
+  python3 - "$UPDATES" "$WORK/update.port" <<'PY' >"$WORK/http.log" 2>&1 &
+import functools, http.server, os, sys
+root, port_file = sys.argv[1:]
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(http.server.SimpleHTTPRequestHandler, directory=root))
+port = server.server_address[1]
+for name in os.listdir(root):
+    if name.endswith(".json.in"):
+        text = open(os.path.join(root, name)).read().replace("PORT", str(port))
+        open(os.path.join(root, name[:-3]), "w").write(text)
+open(port_file + ".tmp", "w").write(str(port))
+os.rename(port_file + ".tmp", port_file)
+server.serve_forever()
+PY
+  UPDATE_SERVER_PID=$!
+  wait_until 10 "the update server listens" test -s "$WORK/update.port"
+  UPDATE_PORT="$(cat "$WORK/update.port")"
+  DOCKSIDE_UPDATE_PUBKEY="$(cat "$WORK/update.key.pub")"
+  export UPDATES DOCKSIDE_UPDATE_PUBKEY
+}
