@@ -14,13 +14,13 @@
 #   an AppImage: scripts/appimage marks the binary) is found, verified, told, and replaces the
 #   AppImage file when the app quits; the client's entry then runs the updated AppImage.
 #
-# Needs: scripts/package (the debug AppImage); /dev/fuse (the AppImage runtime mounts its
+# Needs: scripts/package (the debug AppImage); npm ci in tests/node; /dev/fuse (the AppImage runtime mounts its
 #        payload; without it the test says SKIPPED and passes); apt-get install -y libfuse2
 #        xvfb xauth dbus-x11 trayer dunst xdotool x11-utils.
 # Usage: tests/app/appimage-e2e.sh   (~40 s)
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
-need xvfb-run dbus-run-session trayer dunst xdotool xwininfo dbus-monitor python3
+need xvfb-run dbus-run-session trayer dunst xdotool xwininfo dbus-monitor python3 node
 
 version="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["version"])' "$ROOT/src-tauri/tauri.conf.json")"
 IMAGE="${IMAGE:-$TARGET_DIR/debug/bundle/appimage/Dockside_${version}_amd64.AppImage}"
@@ -68,27 +68,21 @@ log "ok: the update replaced $APP when the app quit"
 
 log "after the app quit and the update: Claude Desktop's entry, run as the client runs it, serves MCP"
 "$LINK" --version | grep -q "$version" || fail "$LINK --version: $("$LINK" --version 2>&1)"
-python3 - "$CLAUDE_CONFIG" <<'PY' || fail "the demo entry does not serve MCP once the app is gone"
-import json, subprocess, sys
+# The official TypeScript SDK's client (tests/node/mcp_client.mjs) starts the entry's command.
+text="AppImage ✓ — données 数据"
+python3 - "$CLAUDE_CONFIG" "$text" >"$WORK/client-spec.json" <<'PY'
+import json, sys
 entry = json.load(open(sys.argv[1]))["mcpServers"]["demo"]
-proc = subprocess.Popen([entry["command"], *entry["args"]], stdin=subprocess.PIPE,
-                        stdout=subprocess.PIPE, text=True, encoding="utf-8")
-def call(id, method, params):
-    proc.stdin.write(json.dumps({"jsonrpc": "2.0", "id": id, "method": method, "params": params}) + "\n")
-    proc.stdin.flush()
-    while True:
-        msg = json.loads(proc.stdout.readline())
-        if msg.get("id") == id:
-            return msg
-init = call(1, "initialize", {"protocolVersion": "2025-11-25", "capabilities": {},
-                              "clientInfo": {"name": "appimage-e2e", "version": "1"}})
-assert "result" in init, init
-proc.stdin.write(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}) + "\n")
-text = "AppImage ✓ — données 数据"
-echo = call(2, "tools/call", {"name": "echo", "arguments": {"message": text}})
-assert text in json.dumps(echo["result"], ensure_ascii=False), echo
-proc.stdin.close()
-proc.wait(timeout=30)
+print(json.dumps({"connect": {"command": entry["command"], "args": entry["args"]},
+                  "steps": [{"op": "callTool", "name": "echo", "arguments": {"message": sys.argv[2]}}]}))
+PY
+node "$ROOT/tests/node/mcp_client.mjs" "@$WORK/client-spec.json" >"$WORK/client.json" ||
+  fail "the demo entry does not serve MCP once the app is gone: $(cat "$WORK/client.json")"
+python3 - "$WORK/client.json" "$text" <<'PY' || fail "the echo through the entry came back wrong: $(cat "$WORK/client.json")"
+import json, sys
+doc, text = json.load(open(sys.argv[1])), sys.argv[2]
+assert doc["ok"] is True, doc
+assert doc["results"][0]["result"]["content"][0]["text"] == text, doc
 PY
 log "ok: initialize and a non-ASCII echo through $LINK connect"
 log "appimage e2e passed"

@@ -52,8 +52,6 @@ web_from_image() {
 # demo ▸, Switch to production…, Open Dashboard
 menu_until "the dashboard's web process runs from $mount" 30 web_from_image Down Down Down Return
 
-in_app_log() { grep -q "$1" "$WORK/app.log"; }
-notified() { grep -q "$1" "$WORK/notify.log"; }
 wait_until 60 "the update was found, downloaded and its signature verified" in_app_log "signature verified"
 wait_until 10 "the user was told (\"Dockside $next is ready to install\")" notified "Dockside $next is ready to install"
 cmp -s "$APP" "$WORK/Dockside_${next}_amd64.AppImage" && fail "the update was installed while the app runs"

@@ -142,9 +142,10 @@ run_session() {
 
 # tray_host [SUFFIX]: inside run_session, starts a notification daemon (dunst), a tray (trayer)
 # and a watch on notifications ($WORK/notifySUFFIX.log); they, and every pid added to `pids`,
-# are stopped when the script exits.
+# are stopped when the script exits. The app's log is expected at $WORK/appSUFFIX.log.
 tray_host() {
   local suffix=${1:-}
+  LOG_SUFFIX=$suffix
   pids=()
   trap stop_all EXIT
   dunst >"$WORK/dunst$suffix.log" 2>&1 &
@@ -154,6 +155,11 @@ tray_host() {
   dbus-monitor "interface='org.freedesktop.Notifications',member='Notify'" >"$WORK/notify$suffix.log" 2>&1 &
   pids+=($!)
 }
+
+# in_app_log TEXT / notified TEXT: whether the app's log ($WORK/appSUFFIX.log) has TEXT, or a
+# desktop notification did (seen by tray_host's watch).
+in_app_log() { grep -q "$1" "$WORK/app${LOG_SUFFIX:-}.log"; }
+notified() { grep -q "$1" "$WORK/notify${LOG_SUFFIX:-}.log"; }
 
 stop_all() {
   local p

@@ -13,8 +13,6 @@ RUST_LOG=info "$APP" >"$WORK/app-$PHASE.log" 2>&1 &
 app=$!
 pids+=($app)
 
-in_app_log() { grep -q "$1" "$WORK/app-$PHASE.log"; }
-notified() { grep -q "$1" "$WORK/notify-$PHASE.log"; }
 installed_version() { dpkg-query -W -f='${Version}' "$PACKAGE"; }
 
 wait_until 40 "the installed app brought the daemon up and demo runs" is demo state running

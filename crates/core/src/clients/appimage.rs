@@ -44,7 +44,7 @@ impl AppImage {
 
     /// The `dockside` link to this AppImage, made (or pointed here again) when needed:
     /// `HOME/.local/bin/dockside`, or `HOME/.local/share/dockside/bin/dockside` when the
-    /// first is a file of the user's own (never replaced).
+    /// first is a file of the user's own (never replaced). The error names the link.
     pub fn stable_link(&self, home: &Path) -> std::io::Result<PathBuf> {
         let on_path = home.join(".local/bin/dockside");
         let link = match std::fs::symlink_metadata(&on_path) {
@@ -54,25 +54,29 @@ impl AppImage {
             _ => on_path,
         };
         if std::fs::read_link(&link).ok().as_deref() != Some(self.image.as_path()) {
-            point(&link, &self.image)?;
+            point(&link, &self.image).map_err(|e| {
+                std::io::Error::new(e.kind(), format!("cannot link {}: {e}", link.display()))
+            })?;
         }
         Ok(link)
     }
 }
 
 /// The stable `dockside` to run instead of `binary` when `binary` is inside an AppImage (see
-/// the module docs); `None` elsewhere, or when the link cannot be made (with a warning: the
-/// caller keeps `binary`, which works while the app runs).
+/// the module docs); `None` elsewhere, or when the link cannot be made (with a warning on
+/// stderr, which the CLI shows and the app and daemon log: the caller keeps `binary`, which
+/// works only while that AppImage runs).
 pub fn stable_binary(binary: &Path) -> Option<PathBuf> {
     let image = AppImage::holding(binary)?;
     let home = super::env::Env::from_process().home;
     image
         .stable_link(&home)
         .inspect_err(|err| {
-            tracing::warn!(
-                "running from {}, but cannot link {} to it: {err}",
+            eprintln!(
+                "warning: running from {}, but {err}; client entries written now run {}, which \
+                 goes away when this AppImage stops",
                 image.image.display(),
-                home.join(".local/bin/dockside").display()
+                binary.display()
             )
         })
         .ok()
@@ -164,6 +168,22 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(leftovers, vec![OsString::from("dockside")]);
+    }
+
+    #[test]
+    fn a_link_that_cannot_be_made_is_named_in_the_error() {
+        let home = tempfile::tempdir().unwrap();
+        // `.local` is a file: no folder can be made under it.
+        std::fs::write(home.path().join(".local"), "").unwrap();
+        let image = AppImage {
+            image: home.path().join("Dockside.AppImage"),
+        };
+        let err = image.stable_link(home.path()).unwrap_err().to_string();
+        let link = home.path().join(".local/bin/dockside");
+        assert!(
+            err.starts_with(&format!("cannot link {}: ", link.display())),
+            "{err}"
+        );
     }
 
     #[test]
