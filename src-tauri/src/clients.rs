@@ -2,12 +2,12 @@
 //! as `dockside client list/connect/disconnect/diff/import`), and the import of the servers behind
 //! Docker MCP Toolkit's `MCP_DOCKER` entry (`dockside catalog import --docker`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use dockside_core::clients::import::{self, dedupe};
 use dockside_core::clients::ownership::Record;
 use dockside_core::clients::sync::{self, Context, Target};
-use dockside_core::clients::{workspace as bridge, Env, Launcher};
+use dockside_core::clients::workspace as bridge;
 use dockside_core::docker_toolkit;
 use dockside_core::fsedit::file::Snapshot;
 use dockside_core::secrets::SecretStore;
@@ -43,17 +43,6 @@ pub struct ImportedServer {
 
 fn err(e: impl std::fmt::Display) -> BackendError {
     BackendError::Internal(e.to_string())
-}
-
-/// Where Dockside's files are and which command AI clients run to reach the gateway: the
-/// `dockside` binary beside the app (or on PATH), as an absolute path when found, since
-/// clients such as Claude Desktop start servers with a minimal PATH.
-pub fn context(home: &Home, dockside: Option<&Path>) -> Context {
-    Context {
-        env: Env::from_process(),
-        dockside_home: home.root().to_owned(),
-        launcher: Launcher::for_binary(dockside),
-    }
 }
 
 pub fn list(ctx: &Context) -> Result<Vec<ClientView>, BackendError> {
@@ -173,7 +162,10 @@ pub fn import_docker_toolkit(ctx: &Context, profile: &str) -> Result<DockerImpor
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
+    use crate::backend::context;
     use dockside_core::clients::ALL;
 
     #[test]

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use dockside_api::{PackageUpdate, SignInStarted, ToolLatency};
+use dockside_desktop::autostart;
 use tauri::{AppHandle, State};
 
 use crate::backend::SharedBackend;
@@ -105,28 +106,25 @@ pub async fn set_paused(
 }
 
 #[tauri::command]
-pub fn get_prefs(app: AppHandle, hub: State<'_, SharedHub>) -> Prefs {
+pub fn get_prefs(hub: State<'_, SharedHub>) -> Prefs {
     Prefs {
-        start_at_login: crate::menu::autostart_enabled(&app),
+        start_at_login: autostart::enabled(),
         ..hub.prefs.lock().expect("prefs lock").clone()
     }
 }
 
+/// Saves the preferences; the tray reads them again (its menu shows two of them).
 #[tauri::command]
-pub fn set_prefs(
-    app: AppHandle,
-    hub: State<'_, SharedHub>,
-    prefs: Prefs,
-) -> Result<Prefs, BackendError> {
-    crate::menu::set_autostart(&app, prefs.start_at_login).map_err(BackendError::Internal)?;
+pub async fn set_prefs(hub: State<'_, SharedHub>, prefs: Prefs) -> Result<Prefs, BackendError> {
+    autostart::set(prefs.start_at_login).map_err(BackendError::Internal)?;
     hub.set_prefs(prefs.clone())?;
-    hub.changed();
+    hub.edited().await;
     Ok(prefs)
 }
 
 #[tauri::command]
-pub fn recent_logs(hub: State<'_, SharedHub>) -> Vec<LogLine> {
-    hub.recent_logs()
+pub async fn recent_logs(hub: State<'_, SharedHub>) -> Result<Vec<LogLine>, BackendError> {
+    Ok(hub.recent_logs().await)
 }
 
 /// Per-tool call counts and latencies (empty while the gateway is not running).
@@ -160,7 +158,7 @@ pub async fn save_server(
 ) -> Result<Vec<FieldIssue>, BackendError> {
     let ctx = client_context(&hub);
     let issues = run_blocking(move || crate::editor::save(&ctx, &draft)).await?;
-    hub.changed();
+    hub.edited().await;
     Ok(issues)
 }
 
@@ -168,7 +166,7 @@ pub async fn save_server(
 pub async fn remove_server(hub: State<'_, SharedHub>, name: String) -> Result<(), BackendError> {
     let ctx = client_context(&hub);
     run_blocking(move || crate::editor::remove(&ctx, &name)).await?;
-    hub.changed();
+    hub.edited().await;
     Ok(())
 }
 
@@ -189,12 +187,12 @@ pub async fn import_catalog(
 ) -> Result<String, BackendError> {
     let home = hub.home.clone();
     let summary = run_blocking(move || crate::editor::import_catalog(&home, &path)).await?;
-    hub.changed();
+    hub.edited().await;
     Ok(summary)
 }
 
 fn client_context(hub: &Hub) -> dockside_core::clients::Context {
-    crate::clients::context(&hub.home, hub.dockside.as_deref())
+    crate::backend::context(&hub.home, hub.dockside.as_deref())
 }
 
 #[tauri::command]
@@ -237,7 +235,7 @@ pub async fn import_client(
 ) -> Result<Vec<ImportedServer>, BackendError> {
     let ctx = client_context(&hub);
     let imported = run_blocking(move || crate::clients::import(&ctx, &id)).await?;
-    hub.changed();
+    hub.edited().await;
     Ok(imported)
 }
 
@@ -250,7 +248,7 @@ pub async fn import_docker_toolkit(
     let ctx = client_context(&hub);
     let imported =
         run_blocking(move || crate::clients::import_docker_toolkit(&ctx, &profile)).await?;
-    hub.changed();
+    hub.edited().await;
     Ok(imported)
 }
 
@@ -284,7 +282,7 @@ pub async fn switch_production(
     if else_managed == Some(true) {
         args.push("--else-managed");
     }
-    hub.inner().run_switch(app, args, true).await
+    crate::production::run_switch(hub.inner(), app, args, true).await
 }
 
 /// Undoes the last production switch (`dockside switch development --json`).
@@ -293,9 +291,13 @@ pub async fn switch_development(
     app: AppHandle,
     hub: State<'_, SharedHub>,
 ) -> Result<crate::production::SwitchOutcome, BackendError> {
-    hub.inner()
-        .run_switch(app, vec!["switch", "development", "--json"], false)
-        .await
+    crate::production::run_switch(
+        hub.inner(),
+        app,
+        vec!["switch", "development", "--json"],
+        false,
+    )
+    .await
 }
 
 /// The Secrets screen: every declared or stored secret name, who uses it, whether it is set,

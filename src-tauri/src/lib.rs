@@ -1,107 +1,93 @@
-//! Dockside tray app (Tauri 2).
+//! Dockside's dashboard (Tauri 2): the web UI's window, and the updater the tray runs.
+//!
+//! Dockside runs as two processes: the tray (`crates/tray`, `dockside-tray`: menu, daemon
+//! supervision, notifications; no web view) and this one, started when the user opens the
+//! dashboard and ended when its window closes. What both need without a GUI toolkit — the hub,
+//! rows, notifications, preferences, the tray ⇄ dashboard link — is `dockside-desktop`,
+//! re-exported here as [`hub`], [`model`], [`backend`], [`notify`], [`prefs`].
 //!
 //! Module layers — each module imports only from layers below it (never sideways within a
 //! layer, never up); this file wires them together:
-//! 1. [`model`], [`options`], [`window`], [`notify`] — shared types (rows, daemon state, errors), launch flags, the dashboard window, which events become notifications.
-//! 2. [`prefs`], [`backend`], [`clients`], [`editor`], [`production`], [`secrets`], [`menu`], [`update`] — data through `dockside-core`, the tray's look, updates.
-//! 3. [`hub`], [`smoke`] — daemon supervision, its events, the one mode change, the refresher of rows, tray and UI; the smoke check.
-//! 4. [`commands`], [`tray`] — what the web UI and the tray menu can do.
+//! 1. [`options`], [`window`] — launch flags, the dashboard window.
+//! 2. [`clients`], [`editor`], [`production`], [`secrets`], [`update`] — data through
+//!    `dockside-core`, the production switch, the updater.
+//! 3. [`smoke`] — the smoke check.
+//! 4. [`commands`] — what the web UI can do.
 //!
 //! Where to start reading:
-//! - [`run`] wires everything: plugins, state, commands, tray, window, run loop.
+//! - [`run`] wires the dashboard: plugins, state, commands, window, run loop; [`run_update`]
+//!   the updater for the tray.
 //! - [`commands`]: the only calls the web UI (`ui/`) can make — thin wrappers over
-//!   `dockside-core` ([`backend`], [`editor`], [`clients`]), the [`hub`] and the daemon's
-//!   control API (`dockside_api::client`); [`production`]: the production switch (review
-//!   through core, switch and undo through the `dockside` CLI); [`secrets`]: the secret
-//!   store's names and who uses them (values go in, never come back).
-//! - [`hub`]: daemon supervision, event forwarding to the UI, tray refresh; [`notify`]: which
-//!   events become desktop notifications, rate-limited.
-//! - [`tray`] and [`menu`]: the tray icon, what its menu does and how it looks.
-//! - [`update`]: the updater (check and verify at start and from the tray; install only on the
-//!   user's OK or at quit).
+//!   `dockside-core` ([`backend`], [`editor`], [`clients`]), the [`hub`] (following the daemon;
+//!   pausing goes through the tray) and the daemon's control API (`dockside_api::client`);
+//!   [`production`]: the production switch (review through core, switch and undo through the
+//!   `dockside` CLI); [`secrets`]: the secret store's names and who uses them (values go in,
+//!   never come back).
 //! - [`smoke`]: `--smoke-test`, the "does it really start" check used by tests and CI.
 
-pub mod backend;
 pub mod clients;
 pub mod commands;
 pub mod editor;
-pub mod hub;
-pub mod menu;
-pub mod model;
-pub mod notify;
 pub mod options;
-pub mod prefs;
 pub mod production;
 pub mod secrets;
 pub mod smoke;
-pub mod tray;
 pub mod update;
 pub mod window;
 
+pub use dockside_desktop::{backend, hub, model, notify, prefs};
+
 use std::sync::Arc;
 
-use tauri::{Manager, RunEvent};
+use serde_json::Value;
+use tauri::{AppHandle, Emitter};
 
-pub use options::{LaunchOptions, Parsed, USAGE};
+pub use options::{Launch, LaunchOptions, USAGE};
 
-/// SIGTERM (logout, `kill`) and SIGINT quit like the tray's Quit: the daemon is stopped
-/// unless the user chose to keep it running.
-async fn quit_on_signal<R: tauri::Runtime>(app: tauri::AppHandle<R>, hub: Arc<hub::Hub>) {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut term), Ok(mut int)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-        ) else {
-            tracing::warn!("cannot listen for SIGTERM/SIGINT");
-            return;
-        };
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
+/// The hub shows what changes in the web UI (Tauri events).
+struct Ui(AppHandle);
+
+impl hub::Surface for Ui {
+    fn emit(&self, event: &str, payload: Value) {
+        if let Err(err) = self.0.emit(event, payload) {
+            tracing::warn!("could not send `{event}` to the UI: {err}");
         }
-        tracing::info!("quitting on a signal");
-        hub.quit().await;
-        app.exit(0);
     }
-    #[cfg(not(unix))]
-    {
-        let _ = (app, hub);
-    }
+
+    fn show_tray(&self, _model: &dockside_desktop::tray_model::TrayModel) {}
 }
 
-/// Builds and runs the app; returns only on a build error (the run loop exits the process).
+fn context() -> tauri::Context {
+    tauri::generate_context!()
+}
+
+/// Runs the dashboard until its window closes; returns an error only if it cannot start.
 pub fn run(options: LaunchOptions) -> anyhow::Result<()> {
     let mut builder = tauri::Builder::default();
-    // A second launch focuses the running instance's dashboard instead of starting a second
-    // tray icon. Not in smoke tests: they must test this binary, not hand over to a running one.
+    // A second dashboard shows the first (on the screen it was asked for) and exits. Not in
+    // smoke tests: they must test this binary, not hand over to a running one.
     if !options.smoke_test {
         builder = builder.plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
-            tracing::info!(?argv, "second launch: showing the dashboard");
-            window::show_main(app, None);
+            let screen = match Launch::parse(argv.iter().skip(1)) {
+                Ok(Launch::Dashboard { screen }) => screen,
+                _ => None,
+            };
+            tracing::info!(?screen, "second dashboard: showing this one");
+            window::show_main(app, screen.as_deref());
         }));
     }
 
     let home = dockside_core::Home::from_env()?;
     tracing::info!(home = %home.root().display(), "Dockside home");
-    let backend: backend::SharedBackend = Arc::new(backend::CoreBackend::new(
-        home.clone(),
-        hub::find_dockside().as_deref(),
-    ));
-    // A smoke test checks this binary's tray, window and UI: it must not start (or stop) a
-    // daemon unless asked to (DOCKSIDE_SMOKE_DAEMON=1).
-    let supervise = !options.smoke_test || std::env::var_os("DOCKSIDE_SMOKE_DAEMON").is_some();
-    let hub = hub::Hub::new(home, supervise);
-    let app = builder
-        .plugin(tauri_plugin_updater::Builder::new().build())
-        .plugin(tauri_plugin_autostart::init(
-            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
-            None,
-        ))
+    let hub = hub::Hub::new(home.clone(), hub::Role::Follower);
+    let backend: backend::SharedBackend =
+        Arc::new(backend::CoreBackend::new(home, hub.dockside.as_deref()));
+    let screen = options.screen.clone();
+    let smoke_test = options.smoke_test;
+    builder
         .manage(backend.clone())
         .manage(hub.clone())
-        .manage(options.clone())
+        .manage(options)
         .invoke_handler(tauri::generate_handler![
             commands::list_servers,
             commands::set_mode,
@@ -136,51 +122,31 @@ pub fn run(options: LaunchOptions) -> anyhow::Result<()> {
             commands::ui_ready
         ])
         .setup(move |app| {
-            // A tray app: no Dock icon, no app menu bar on macOS.
-            #[cfg(target_os = "macos")]
-            app.set_activation_policy(tauri::ActivationPolicy::Accessory);
-
-            tray::build(app.handle(), &menu::TrayModel::default())?;
-            let handle = app.handle().clone();
-            tauri::async_runtime::spawn(hub::refresher(handle.clone(), hub.clone(), backend));
-            tauri::async_runtime::spawn(hub::supervise(handle.clone(), hub.clone()));
-            tauri::async_runtime::spawn(quit_on_signal(handle.clone(), hub.clone()));
+            let surface: Arc<dyn hub::Surface> = Arc::new(Ui(app.handle().clone()));
+            tauri::async_runtime::spawn(hub::refresher(surface.clone(), hub.clone(), backend));
+            tauri::async_runtime::spawn(hub::supervise(surface, hub.clone()));
             hub.changed();
-            if !options.smoke_test {
-                tauri::async_runtime::spawn(tray::check_updates(handle, hub.clone(), false));
-            }
-
-            if options.smoke_test {
+            if smoke_test {
                 smoke::arm(app.handle());
             }
-            if options.show || options.smoke_test {
-                window::show_main(app.handle(), None);
-            }
+            window::show_main(app.handle(), screen.as_deref());
             Ok(())
         })
-        .build(tauri::generate_context!())?;
-
-    app.run(|app, event| match event {
-        // Closing the last window must not quit a tray app; `app.exit(code)` (Quit, smoke
-        // test) carries a code and goes through.
-        RunEvent::ExitRequested {
-            code: None, api, ..
-        } => api.prevent_exit(),
-        // Quit from elsewhere (session end, signal): the daemon follows the preference too.
-        // A downloaded update the user did not install yet is installed now.
-        RunEvent::Exit => {
-            let hub = app.state::<Arc<hub::Hub>>().inner().clone();
-            if !hub.quitting() {
-                tauri::async_runtime::block_on(async {
-                    let _ =
-                        tokio::time::timeout(std::time::Duration::from_secs(3), hub.quit()).await;
-                });
-            }
-            if let Err(err) = hub.updates.install() {
-                tracing::warn!("could not install the update at quit: {err}");
-            }
-        }
-        _ => {}
-    });
+        .run(context())?;
     Ok(())
+}
+
+/// `--update check|install`: runs the updater for the tray and prints its one-line report.
+/// Returns whether the update check itself worked (an update found or none offered).
+pub fn run_update(install: bool) -> anyhow::Result<bool> {
+    let app = tauri::Builder::default()
+        .plugin(tauri_plugin_updater::Builder::new().build())
+        .build(context())?;
+    let report = tauri::async_runtime::block_on(update::report(app.handle(), install));
+    println!("{}", serde_json::to_string(&report)?);
+    Ok(!matches!(
+        report,
+        dockside_desktop::updates::UpdateReport::Failed { .. }
+            | dockside_desktop::updates::UpdateReport::BadSignature { .. }
+    ))
 }

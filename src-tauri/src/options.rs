@@ -1,51 +1,91 @@
 //! Command-line options of the app binary.
 
-/// How the app was launched.
+/// What the command line asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Launch {
+    /// Start Dockside: the tray (`dockside-tray`, which this process becomes), showing the
+    /// dashboard too when `show`.
+    Tray {
+        show: bool,
+    },
+    /// The dashboard window, on `screen` when given; exits when it closes.
+    Dashboard {
+        screen: Option<String>,
+    },
+    /// Start the dashboard, wait for the UI to load, then exit 0 (or 1 after a timeout).
+    SmokeTest,
+    /// The updater, for the tray: `check` or `install`; prints one JSON report line.
+    Update(String),
+    Help,
+}
+
+/// The options the dashboard runs with (Tauri state).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LaunchOptions {
-    /// Show the dashboard right away (otherwise the app starts in the tray only).
-    pub show: bool,
-    /// Start everything, wait for the UI to load, then exit 0 (or 1 after a timeout).
+    /// The screen to show first.
+    pub screen: Option<String>,
     pub smoke_test: bool,
 }
 
 pub const USAGE: &str = "\
-Usage: dockside-app [--show] [--smoke-test]
+Usage: dockside-app [--show]
+       dockside-app --dashboard [--screen NAME]
+       dockside-app --smoke-test | --update check|install
 
-Dockside tray app. Without options it starts in the system tray only.
+Dockside. Without options it starts in the system tray only (as `dockside-tray`); if Dockside
+already runs, its dashboard opens.
 
 Options:
-  --show        open the dashboard window at start
-  --smoke-test  start the tray, the window and the web UI, exit 0 once the UI has loaded
-                (exit 1 if it does not within 20 s); ignores a running Dockside instance
-  -h, --help    print this help";
+  --show            also open the dashboard
+  --dashboard       open only the dashboard window (the tray starts it; it exits when closed)
+  --screen NAME     with --dashboard: the screen to show (servers, clients, production…)
+  --smoke-test      start the dashboard and its web UI, exit 0 once the UI has loaded (exit 1
+                    if it does not within 20 s); ignores a running Dockside instance
+  --update ACTION   check: look for an update, download and verify it, install nothing;
+                    install: install it. Prints one JSON line (used by the tray)
+  -h, --help        print this help";
 
-/// What the command line asks for.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Parsed {
-    Run(LaunchOptions),
-    Help,
-}
-
-impl LaunchOptions {
+impl Launch {
     /// Parses the arguments after the program name.
-    pub fn parse<I, S>(args: I) -> Result<Parsed, String>
+    pub fn parse<I, S>(args: I) -> Result<Launch, String>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let mut options = LaunchOptions::default();
-        for arg in args {
+        let mut args = args.into_iter();
+        let (mut show, mut dashboard, mut smoke) = (false, false, false);
+        let (mut screen, mut update) = (None, None);
+        let unknown = |other: &str| format!("unknown argument `{other}`\n\n{USAGE}");
+        while let Some(arg) = args.next() {
+            let mut value = |flag: &str| {
+                args.next()
+                    .map(|v| v.as_ref().to_owned())
+                    .ok_or_else(|| format!("{flag} needs a value\n\n{USAGE}"))
+            };
             match arg.as_ref() {
-                "--show" => options.show = true,
-                "--smoke-test" => options.smoke_test = true,
-                "-h" | "--help" => return Ok(Parsed::Help),
+                "--show" => show = true,
+                "--dashboard" => dashboard = true,
+                "--screen" => screen = Some(value("--screen")?),
+                "--smoke-test" => smoke = true,
+                "--update" => match value("--update")?.as_str() {
+                    action @ ("check" | "install") => update = Some(action.to_owned()),
+                    other => return Err(format!("--update takes check or install, not `{other}`")),
+                },
+                "-h" | "--help" => return Ok(Launch::Help),
                 // Added by older macOS versions when launched from Finder.
                 other if other.starts_with("-psn_") => {}
-                other => return Err(format!("unknown argument `{other}`\n\n{USAGE}")),
+                other => return Err(unknown(other)),
             }
         }
-        Ok(Parsed::Run(options))
+        if screen.is_some() && !dashboard {
+            return Err(format!("--screen goes with --dashboard\n\n{USAGE}"));
+        }
+        Ok(match (update, smoke, dashboard) {
+            (Some(action), _, _) => Launch::Update(action),
+            (None, true, _) => Launch::SmokeTest,
+            (None, false, true) => Launch::Dashboard { screen },
+            (None, false, false) => Launch::Tray { show },
+        })
     }
 }
 
@@ -53,35 +93,51 @@ impl LaunchOptions {
 mod tests {
     use super::*;
 
-    fn parse(args: &[&str]) -> Result<Parsed, String> {
-        LaunchOptions::parse(args.iter().copied())
+    fn parse(args: &[&str]) -> Result<Launch, String> {
+        Launch::parse(args.iter().copied())
     }
 
     #[test]
-    fn no_arguments_start_in_the_tray() {
-        assert_eq!(parse(&[]), Ok(Parsed::Run(LaunchOptions::default())));
+    fn no_arguments_start_the_tray() {
+        assert_eq!(parse(&[]), Ok(Launch::Tray { show: false }));
+        assert_eq!(parse(&["-psn_0_12345"]), Ok(Launch::Tray { show: false }));
+        assert_eq!(parse(&["--show"]), Ok(Launch::Tray { show: true }));
     }
 
     #[test]
     fn flags_are_recognized() {
         assert_eq!(
-            parse(&["--show", "--smoke-test"]),
-            Ok(Parsed::Run(LaunchOptions {
-                show: true,
-                smoke_test: true
-            }))
+            parse(&["--dashboard", "--screen", "production"]),
+            Ok(Launch::Dashboard {
+                screen: Some("production".into())
+            })
         );
-        assert_eq!(parse(&["--help"]), Ok(Parsed::Help));
         assert_eq!(
-            parse(&["-psn_0_12345"]),
-            Ok(Parsed::Run(LaunchOptions::default()))
+            parse(&["--dashboard"]),
+            Ok(Launch::Dashboard { screen: None })
         );
+        assert_eq!(parse(&["--smoke-test"]), Ok(Launch::SmokeTest));
+        assert_eq!(
+            parse(&["--update", "install"]),
+            Ok(Launch::Update("install".into()))
+        );
+        assert_eq!(parse(&["--help"]), Ok(Launch::Help));
     }
 
     #[test]
-    fn unknown_arguments_are_refused_with_usage() {
+    fn bad_arguments_are_refused_with_usage() {
         let err = parse(&["--shwo"]).unwrap_err();
         assert!(err.starts_with("unknown argument `--shwo`"), "{err}");
         assert!(err.contains("Usage: dockside-app"), "{err}");
+        assert!(parse(&["--screen"])
+            .unwrap_err()
+            .starts_with("--screen needs a value"));
+        assert!(parse(&["--screen", "x"])
+            .unwrap_err()
+            .starts_with("--screen goes with"));
+        assert_eq!(
+            parse(&["--update", "now"]).unwrap_err(),
+            "--update takes check or install, not `now`"
+        );
     }
 }

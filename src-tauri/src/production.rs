@@ -13,6 +13,8 @@ use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use dockside_core::clients::sync::Context;
 use dockside_core::secrets::SecretStore;
@@ -20,8 +22,10 @@ use dockside_core::switch::{self, plan_production, PlanOptions, SwitchPlan, Swit
 use dockside_core::{Home, Mode, Profile, Workspace};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use tauri::{AppHandle, Emitter, Runtime};
 
-use crate::model::BackendError;
+use crate::hub::Hub;
+use crate::model::{run_blocking, BackendError};
 
 /// Tauri event carrying one [`Progress`] step of a running switch.
 pub const EVENT_PROGRESS: &str = "production-progress";
@@ -246,6 +250,44 @@ pub fn outcome(success: bool, stdout: &str, stderr: &[String]) -> SwitchOutcome 
     }
 }
 
+/// A production switch (or its undo) is running in this dashboard.
+static SWITCHING: AtomicBool = AtomicBool::new(false);
+
+/// Runs a production switch or its undo through the `dockside` CLI (one at a time), forwarding
+/// pre-flight progress to the UI; then notifies, and has the tray (whose production item follows
+/// the profile) and the UI list again.
+pub async fn run_switch<R: Runtime>(
+    hub: &Arc<Hub>,
+    app: AppHandle<R>,
+    args: Vec<&'static str>,
+    to_production: bool,
+) -> Result<SwitchOutcome, BackendError> {
+    let Some(binary) = hub.dockside.clone() else {
+        return Err(BackendError::Internal(
+            "the `dockside` command was not found beside the app or on PATH".into(),
+        ));
+    };
+    if SWITCHING.swap(true, Ordering::SeqCst) {
+        return Err(BackendError::Internal(
+            "a switch is already running; wait for it to finish".into(),
+        ));
+    }
+    let home = hub.home.clone();
+    let result = run_blocking(move || {
+        run_cli(&binary, &home, &args, |p| {
+            let _ = app.emit(EVENT_PROGRESS, &p);
+        })
+    })
+    .await;
+    SWITCHING.store(false, Ordering::SeqCst);
+    let outcome = result?;
+    if let Some(event) = notification(to_production, &outcome) {
+        hub.notify(&event);
+    }
+    hub.edited().await;
+    Ok(outcome)
+}
+
 /// Runs `dockside ARGS` for `home`, calling `on_progress` for each pre-flight step as it
 /// happens. Blocking: call it on the blocking pool.
 pub fn run_cli(
@@ -468,7 +510,7 @@ mod tests {
     /// The review lists the secrets enabled servers lack, and forgets one once it is stored.
     #[test]
     fn preview_asks_for_the_missing_secrets_of_enabled_servers() {
-        crate::model::use_file_secret_store();
+        crate::secrets::use_file_secret_store();
         let dir = tempfile::tempdir().unwrap();
         let home = Home::new(dir.path().join("home"));
         std::fs::create_dir_all(home.catalogs_dir()).unwrap();

@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use dockside_core::secrets::{Backend, SecretError, SecretStore};
+use dockside_core::secrets::{Backend, SecretStore};
 use dockside_core::{Home, Mode, Workspace};
 use serde::Serialize;
 
@@ -54,12 +54,6 @@ pub struct SecretsView {
     pub secrets: Vec<SecretRow>,
     /// The catalogs could not be read: only the stored names are listed.
     pub catalog_error: Option<String>,
-}
-
-impl From<SecretError> for BackendError {
-    fn from(err: SecretError) -> Self {
-        BackendError::Secret(err.to_string())
-    }
 }
 
 /// Opens this home's store as the CLI does (`DOCKSIDE_SECRET_STORE` forces a backend).
@@ -152,10 +146,17 @@ pub fn remove(home: &Home, name: &str) -> Result<SecretsView, BackendError> {
     list(home)
 }
 
+/// Tests only: every test of this crate that touches the secret store uses the 0600 file
+/// store under its temp home (`DOCKSIDE_SECRET_STORE=file`), never the machine's keychain.
+#[cfg(test)]
+pub(crate) fn use_file_secret_store() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| std::env::set_var("DOCKSIDE_SECRET_STORE", "file"));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::use_file_secret_store;
 
     const VALUE: &str = "ghp_s3cret-VALUE-never-shown";
 

@@ -1,17 +1,17 @@
-//! Updates through Tauri's updater plugin: check, download and verify, then wait for the user.
+//! Updates through Tauri's updater plugin, run for the tray (`--update check|install`: the
+//! tray holds no Tauri app, see `dockside_desktop::updates`).
 //!
-//! [`Updates::check`] asks the configured endpoint (`plugins.updater.endpoints` in
-//! `tauri.conf.json`, set by the release workflow; [`URL_ENV`] overrides it) for a newer
-//! version, downloads it and verifies its minisign signature against the public key built into
-//! the app (`plugins.updater.pubkey`). A verified update is only kept in memory: installing it
-//! replaces the app and the `dockside` binary, so it happens when the user says so (the tray's
-//! "Install update…" or the notification's button) or when the app quits anyway — never while
-//! servers run unasked. On Linux the plugin installs an AppImage in place, or a `.deb`/`.rpm`
-//! with `pkexec`, a graphical `sudo` prompt or `sudo`; on macOS it replaces the `.app`; on
-//! Windows it runs the MSI/NSIS installer.
+//! [`report`] asks the configured endpoint (`plugins.updater.endpoints` in `tauri.conf.json`,
+//! set by the release workflow; [`URL_ENV`] overrides it) for a newer version, downloads it and
+//! verifies its minisign signature against the public key built into the app
+//! (`plugins.updater.pubkey`). `check` stops there; the tray keeps the version and installs it
+//! when the user says so (the tray's "Install update…" or the notification's button) or when
+//! it quits anyway — never while servers run unasked. `install` downloads and verifies again,
+//! then installs: on Linux the plugin installs an AppImage in place, or a `.deb`/`.rpm` with
+//! `pkexec`, a graphical `sudo` prompt or `sudo`; on macOS it replaces the `.app`; on Windows it
+//! runs the MSI/NSIS installer.
 
-use std::sync::Mutex;
-
+use dockside_desktop::updates::UpdateReport;
 use tauri::{AppHandle, Runtime, Url};
 use tauri_plugin_updater::{Update, UpdaterExt};
 
@@ -33,68 +33,53 @@ pub enum UpdateError {
     Updater(#[from] tauri_plugin_updater::Error),
 }
 
-/// A downloaded, verified update waiting to be installed.
-struct Ready {
-    update: Update,
-    bytes: Vec<u8>,
+/// Checks the endpoint for a newer version; downloads it and verifies its signature. Returns
+/// the update and its bytes (`None`: up to date). Installs nothing.
+async fn download<R: Runtime>(
+    app: &AppHandle<R>,
+) -> Result<Option<(Update, Vec<u8>)>, UpdateError> {
+    let updater = match builder(app)?.build() {
+        Err(tauri_plugin_updater::Error::EmptyEndpoints) => return Err(UpdateError::NoEndpoint),
+        other => other?,
+    };
+    let Some(update) = updater.check().await? else {
+        return Ok(None);
+    };
+    tracing::info!(version = %update.version, "update found; downloading");
+    let bytes = update
+        .download(|_, _| {}, || {})
+        .await
+        .map_err(|err| refused(&update.version, err))?;
+    tracing::info!(version = %update.version, bytes = bytes.len(), "update downloaded, signature verified");
+    Ok(Some((update, bytes)))
 }
 
-/// The app's update state (managed by Tauri).
-#[derive(Default)]
-pub struct Updates {
-    ready: Mutex<Option<Ready>>,
-    /// Held during a check: a check from the tray while the one at start runs waits for it
-    /// instead of downloading the same update again.
-    checking: tokio::sync::Mutex<()>,
-}
-
-impl Updates {
-    /// The version of the update waiting to be installed.
-    pub fn ready_version(&self) -> Option<String> {
-        let ready = self.ready.lock().expect("updates lock");
-        ready.as_ref().map(|r| r.update.version.clone())
-    }
-
-    /// Checks for a newer version; downloads and verifies it. Returns the version ready to
-    /// install (`None`: up to date). Installs nothing.
-    pub async fn check<R: Runtime>(
-        &self,
-        app: &AppHandle<R>,
-    ) -> Result<Option<String>, UpdateError> {
-        let _one_at_a_time = self.checking.lock().await;
-        if let Some(version) = self.ready_version() {
-            return Ok(Some(version));
-        }
-        let updater = match builder(app)?.build() {
-            Err(tauri_plugin_updater::Error::EmptyEndpoints) => {
-                return Err(UpdateError::NoEndpoint)
-            }
-            other => other?,
+/// `--update check|install`, for the tray: what happened, as the tray reads it.
+pub async fn report<R: Runtime>(app: &AppHandle<R>, install: bool) -> UpdateReport {
+    let result = download(app).await.and_then(|found| {
+        let Some((update, bytes)) = found else {
+            return Ok(UpdateReport::UpToDate);
         };
-        let Some(update) = updater.check().await? else {
-            return Ok(None);
-        };
-        tracing::info!(version = %update.version, "update found; downloading");
-        let bytes = update
-            .download(|_, _| {}, || {})
-            .await
-            .map_err(|err| refused(&update.version, err))?;
         let version = update.version.clone();
-        tracing::info!(%version, bytes = bytes.len(), "update downloaded, signature verified");
-        *self.ready.lock().expect("updates lock") = Some(Ready { update, bytes });
-        Ok(Some(version))
-    }
-
-    /// Installs the update waiting, if any; returns its version.
-    pub fn install(&self) -> Result<Option<String>, UpdateError> {
-        let Some(ready) = self.ready.lock().expect("updates lock").take() else {
-            return Ok(None);
-        };
-        tracing::info!(version = %ready.update.version, "installing the update");
-        ready.update.install(&ready.bytes)?;
-        tracing::info!(version = %ready.update.version, "update installed");
-        Ok(Some(ready.update.version))
-    }
+        if !install {
+            return Ok(UpdateReport::Ready { version });
+        }
+        tracing::info!(%version, "installing the update");
+        update.install(&bytes)?;
+        tracing::info!(%version, "update installed");
+        Ok(UpdateReport::Installed { version })
+    });
+    result.unwrap_or_else(|err| match err {
+        UpdateError::NoEndpoint => UpdateReport::NoEndpoint {
+            message: err.to_string(),
+        },
+        UpdateError::BadSignature { .. } => UpdateReport::BadSignature {
+            message: err.to_string(),
+        },
+        other => UpdateReport::Failed {
+            message: other.to_string(),
+        },
+    })
 }
 
 fn builder<R: Runtime>(

@@ -1,28 +1,9 @@
-//! The dashboard window (label `main`), created only when the user opens it and destroyed when
-//! closed: a tray app that nobody is looking at runs no web view (no WebKit process).
-//!
-//! Closing it does not quit: the app lives in the tray until "Quit" (`ExitRequested` without a
-//! code is refused in `lib.rs`).
+//! The dashboard window (label `main`). The dashboard process exists for it: closing the
+//! window ends the process (the tray, `dockside-tray`, lives on).
 
 use tauri::{AppHandle, Emitter, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
 
 pub const MAIN: &str = "main";
-
-/// Turns GDK's own OpenGL off for this process unless the user set `GDK_GL` themselves.
-///
-/// GTK 3 on X11 picks its visuals when it opens the display by asking the GL driver (GLX):
-/// that loads the driver, and Mesa's drivers load LLVM — about 50 MiB of a tray that shows no
-/// window (measured: 125 → 74 MiB RSS, docs/BENCHMARKS.md). Dockside draws nothing with GDK's
-/// GL. WebKit then renders the dashboard without hardware acceleration (it says so in the log),
-/// which a page of lists and forms does not need; WebKit's snapshot API (WebDriver screenshots)
-/// never returns in that mode, so tests/app/driver-e2e.sh turns GL back on. Call it first thing
-/// in `main`, before any thread starts (it sets an environment variable; the daemon and its
-/// servers inherit it, and only GTK's GL reads it).
-pub fn without_gdk_gl() {
-    if cfg!(target_os = "linux") && std::env::var_os("GDK_GL").is_none() {
-        std::env::set_var("GDK_GL", "disable");
-    }
-}
 
 /// Tauri event asking an open dashboard to show a screen (`"servers"`, `"production"`, …).
 pub const EVENT_NAVIGATE: &str = "navigate";

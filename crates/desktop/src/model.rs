@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use dockside_core::Mode;
 
@@ -81,7 +81,7 @@ pub fn mode_state(mode: Mode) -> &'static str {
 }
 
 /// The gateway as the app sees it. Mirrors `GatewayState` in `ui/src/api.ts`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DaemonState {
     pub running: bool,
@@ -97,7 +97,7 @@ pub struct DaemonState {
 }
 
 /// One line of a server's output. Mirrors `LogLine` in `ui/src/api.ts`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogLine {
     /// Unix time, milliseconds.
     pub at: u64,
@@ -135,6 +135,12 @@ impl From<dockside_core::change::ChangeError> for BackendError {
     }
 }
 
+impl From<dockside_core::secrets::SecretError> for BackendError {
+    fn from(err: dockside_core::secrets::SecretError) -> Self {
+        BackendError::Secret(err.to_string())
+    }
+}
+
 impl Serialize for BackendError {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)
@@ -148,15 +154,7 @@ where
     E: Into<BackendError>,
     F: FnOnce() -> Result<T, E> + Send + 'static,
 {
-    tauri::async_runtime::spawn_blocking(move || call().map_err(Into::into))
+    tokio::task::spawn_blocking(move || call().map_err(Into::into))
         .await
         .map_err(|err| BackendError::Internal(format!("backend task failed: {err}")))?
-}
-
-/// Tests only: every test of this crate that touches the secret store uses the 0600 file
-/// store under its temp home (`DOCKSIDE_SECRET_STORE=file`), never the machine's keychain.
-#[cfg(test)]
-pub(crate) fn use_file_secret_store() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| std::env::set_var("DOCKSIDE_SECRET_STORE", "file"));
 }

@@ -1,14 +1,19 @@
 //! The app's live side: supervising the daemon, following its events, and keeping the tray
 //! menu, the tray icon and the web UI in step with them.
 //!
-//! One [`Hub`] per app (Tauri state). Two tasks own everything that changes over time:
-//! - [`supervise`]: makes sure a `dockside daemon` runs for this `DOCKSIDE_HOME` (starting the
-//!   `dockside` binary found beside the app or on PATH), unless the user paused the gateway;
-//!   if the daemon dies it is started again and the user is told once. While it runs, its SSE
-//!   events are forwarded to the UI (Tauri event [`EVENT_DAEMON`]) and to [`Notifier`];
+//! One [`Hub`] per process, in one of two [`Role`]s: the tray's supervises the daemon and
+//! tells the user (notifications); the dashboard's follows the daemon and leaves supervision
+//! to the tray (asked through [`link`](crate::link)). What the hub shows goes to a [`Surface`]:
+//! the tray's menu and icon, or the dashboard's web UI. Two tasks own everything that changes
+//! over time:
+//! - [`supervise`]: as the tray, makes sure a `dockside daemon` runs for this `DOCKSIDE_HOME`
+//!   (starting the `dockside` binary found beside the app or on PATH), unless the user paused
+//!   the gateway; if the daemon dies it is started again and the user is told once. While it
+//!   runs, its SSE events are forwarded to the surface ([`EVENT_DAEMON`]) and, as the tray, to
+//!   [`Notifier`];
 //! - [`refresher`]: on every change, recomputes the server rows (catalogs + state through core,
-//!   run states from the daemon), rebuilds the tray menu, sets the tray icon and sends the rows
-//!   to the UI ([`EVENT_SERVERS`]).
+//!   run states from the daemon) and shows them: the tray menu and icon, or the UI's list
+//!   ([`EVENT_SERVERS`]).
 //!
 //! A mode change the app makes itself ([`Hub::set_mode`]) goes through the one way to change a
 //! mode: the daemon's `PUT /api/servers/{name}/mode` when it runs, else core's
@@ -19,7 +24,7 @@
 //! On Quit the daemon is stopped unless the user chose "Keep gateway running after quit".
 
 use std::collections::{HashMap, VecDeque};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Child;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -29,23 +34,50 @@ use dockside_api::client::{ClientError, DaemonClient};
 use dockside_api::files;
 use dockside_api::{RunState, ServerStatus, SignInStarted};
 use dockside_core::{Home, Mode, Profile, Workspace};
+use serde::Serialize;
 use serde_json::Value;
-use tauri::{AppHandle, Emitter, Runtime};
 use tokio::sync::Notify;
 
 use crate::backend::SharedBackend;
-use crate::menu::{self, TrayModel, TrayServer, TrayStatus};
+use crate::link::{self, Request};
 use crate::model::{run_blocking, BackendError, DaemonState, LogLine, ServerView};
 use crate::notify::{self, Notifier};
 use crate::prefs::Prefs;
-use crate::update::Updates;
+use crate::tray_model::{TrayModel, TrayServer, TrayStatus};
 
-/// Tauri event carrying one daemon event (JSON of `core::api::Event`, or newer kinds).
+/// UI event carrying one daemon event (JSON of `core::api::Event`, or newer kinds).
 pub const EVENT_DAEMON: &str = "daemon-event";
-/// Tauri event carrying the full server rows (`Vec<ServerView>`) after any change.
+/// UI event carrying the full server rows (`Vec<ServerView>`) after any change.
 pub const EVENT_SERVERS: &str = "servers-changed";
-/// Tauri event carrying [`DaemonState`].
+/// UI event carrying [`DaemonState`].
 pub const EVENT_GATEWAY: &str = "gateway-changed";
+
+/// Where the hub shows what changed.
+pub trait Surface: Send + Sync + 'static {
+    /// Sends `event` to the web UI (nothing where there is none).
+    fn emit(&self, event: &str, payload: Value);
+    /// Draws the tray (the tray's surface only).
+    fn show_tray(&self, model: &TrayModel);
+}
+
+/// What this process's hub does about the daemon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The tray: keeps a daemon running (unless paused), restarts it, notifies.
+    Supervisor,
+    /// The dashboard: follows the daemon when one runs; pausing and resuming go through the
+    /// tray. Never notifies about daemon events (the tray does).
+    Follower,
+    /// Nothing about a daemon (smoke tests, unit tests).
+    Idle,
+}
+
+fn emit(surface: &dyn Surface, event: &str, payload: &impl Serialize) {
+    match serde_json::to_value(payload) {
+        Ok(value) => surface.emit(event, value),
+        Err(err) => tracing::warn!("could not send `{event}`: {err}"),
+    }
+}
 
 const LOG_LINES: usize = 2000;
 
@@ -80,18 +112,16 @@ pub struct Hub {
     /// an open menu under the user's pointer).
     shown: Mutex<Option<TrayModel>>,
     quitting: AtomicBool,
-    /// A production switch (or its undo) is running.
-    switching: AtomicBool,
-    /// Run no daemon at all (`--smoke-test` without a `dockside` binary, unit tests).
-    supervise: bool,
-    /// A downloaded, verified update waiting for the user's OK or the next quit.
-    pub updates: Updates,
+    role: Role,
+    /// The version of a downloaded, verified update waiting for the user's OK or the next quit
+    /// (the tray's).
+    pub update_ready: Mutex<Option<String>>,
 }
 
 impl Hub {
-    pub fn new(home: Home, supervise: bool) -> Arc<Hub> {
+    pub fn new(home: Home, role: Role) -> Arc<Hub> {
         let prefs = Prefs::load(&home);
-        let dockside = find_dockside();
+        let dockside = crate::launch::find_dockside();
         Arc::new(Hub {
             notifier: Mutex::new(Notifier::new(prefs.muted.iter().copied())),
             prefs: Mutex::new(prefs),
@@ -112,10 +142,13 @@ impl Hub {
             wake: Notify::new(),
             shown: Mutex::new(None),
             quitting: AtomicBool::new(false),
-            switching: AtomicBool::new(false),
-            supervise,
-            updates: Updates::default(),
+            role,
+            update_ready: Mutex::new(None),
         })
+    }
+
+    pub fn role(&self) -> Role {
+        self.role
     }
 
     pub fn daemon_state(&self) -> DaemonState {
@@ -129,7 +162,18 @@ impl Hub {
         DaemonClient::for_home(&self.home)
     }
 
-    pub fn recent_logs(&self) -> Vec<LogLine> {
+    /// The servers' recent output: the dashboard asks the tray, which has followed the daemon
+    /// since it started (its own only when no tray answers).
+    pub async fn recent_logs(&self) -> Vec<LogLine> {
+        if self.role == Role::Follower {
+            if let Ok(state) = link::tray_state(&self.home).await {
+                return state.logs;
+            }
+        }
+        self.own_logs()
+    }
+
+    fn own_logs(&self) -> Vec<LogLine> {
         self.logs
             .lock()
             .expect("logs lock")
@@ -138,9 +182,39 @@ impl Hub {
             .collect()
     }
 
+    /// What the tray answers to [`Request::State`].
+    pub fn tray_state(&self) -> link::TrayState {
+        link::TrayState {
+            daemon: self.daemon_state(),
+            logs: self.own_logs(),
+        }
+    }
+
     /// Asks the refresher to recompute rows, menu and icon.
     pub fn changed(&self) {
         self.changed.notify_one();
+    }
+
+    /// The user changed preferences, catalogs or clients here: list again, and have the tray
+    /// (when this is the dashboard) read them again too.
+    pub async fn edited(&self) {
+        self.changed();
+        if self.role == Role::Follower {
+            if let Err(err) = link::call(&self.home, Request::Changed).await {
+                tracing::debug!("the tray was not told about the change: {err}");
+            }
+        }
+    }
+
+    /// The tray: preferences may have changed on disk (the dashboard saved them).
+    pub fn reload_prefs(&self) {
+        let prefs = Prefs::load(&self.home);
+        self.notifier
+            .lock()
+            .expect("notifier lock")
+            .set_disabled(prefs.muted.iter().copied());
+        *self.prefs.lock().expect("prefs lock") = prefs;
+        self.changed();
     }
 
     /// Asks the refresher to show the cached rows again (after [`Hub::set_mode`] put a new row
@@ -175,9 +249,25 @@ impl Hub {
         self.prefs.lock().expect("prefs lock").keep_gateway_running
     }
 
-    /// Pauses (stops the daemon, does not restart it) or resumes the gateway.
+    /// Pauses (stops the daemon, does not restart it) or resumes the gateway. The dashboard
+    /// asks the tray, which supervises; with no tray running it stops the daemon, or starts
+    /// one, itself.
     pub async fn set_paused(&self, paused: bool) {
         self.state.lock().expect("state lock").paused = paused;
+        if self.role == Role::Follower {
+            match link::call(&self.home, Request::Pause { paused }).await {
+                Ok(_) => {
+                    self.wake.notify_one();
+                    return;
+                }
+                Err(err) => tracing::info!("{err}: pausing or resuming here"),
+            }
+            if !paused {
+                if let Err(err) = self.spawn_daemon() {
+                    self.set_state(|s| s.error = Some(err));
+                }
+            }
+        }
         if paused {
             if let Some(client) = DaemonClient::for_home(&self.home) {
                 if let Err(err) = client.shutdown().await {
@@ -192,7 +282,7 @@ impl Hub {
     /// Called on Quit: stops the daemon unless the user wants it kept.
     pub async fn quit(&self) {
         self.quitting.store(true, Ordering::SeqCst);
-        if !self.supervise {
+        if self.role != Role::Supervisor {
             return;
         }
         if self.keep_running() {
@@ -331,10 +421,8 @@ impl Hub {
         }
     }
 
-    fn on_event<R: Runtime>(self: &Arc<Self>, app: &AppHandle<R>, event: Value) {
-        if let Err(err) = app.emit(EVENT_DAEMON, &event) {
-            tracing::warn!("could not forward a daemon event: {err}");
-        }
+    fn on_event(self: &Arc<Self>, surface: &dyn Surface, event: Value) {
+        surface.emit(EVENT_DAEMON, event.clone());
         let kind = event
             .get("type")
             .and_then(Value::as_str)
@@ -374,43 +462,9 @@ impl Hub {
                 self.changed();
             }
         }
-        self.notify(&event);
-    }
-
-    /// Runs a production switch or its undo through the `dockside` CLI (one at a time),
-    /// forwarding pre-flight progress to the UI; then notifies and refreshes the tray, whose
-    /// production item follows the profile.
-    pub async fn run_switch<R: Runtime>(
-        self: &Arc<Self>,
-        app: AppHandle<R>,
-        args: Vec<&'static str>,
-        to_production: bool,
-    ) -> Result<crate::production::SwitchOutcome, BackendError> {
-        let Some(binary) = self.dockside.clone() else {
-            return Err(BackendError::Internal(
-                "the `dockside` command was not found beside the app or on PATH".into(),
-            ));
-        };
-        if self.switching.swap(true, Ordering::SeqCst) {
-            return Err(BackendError::Internal(
-                "a switch is already running; wait for it to finish".into(),
-            ));
-        }
-        let home = self.home.clone();
-        let emitter = app.clone();
-        let result = run_blocking(move || {
-            crate::production::run_cli(&binary, &home, &args, |p| {
-                let _ = emitter.emit(crate::production::EVENT_PROGRESS, &p);
-            })
-        })
-        .await;
-        self.switching.store(false, Ordering::SeqCst);
-        let outcome = result?;
-        if let Some(event) = crate::production::notification(to_production, &outcome) {
+        if self.role == Role::Supervisor {
             self.notify(&event);
         }
-        self.changed();
-        Ok(outcome)
     }
 
     /// Shows the notification `event` calls for, if any (subject to flood control and the
@@ -429,10 +483,11 @@ impl Hub {
     fn show(self: &Arc<Self>, note: notify::Note) {
         tracing::info!(title = %note.title, "notification");
         let hub = Arc::clone(self);
+        let runtime = tokio::runtime::Handle::current();
         notify::show(note, move |action| {
             if let Some(server) = action.strip_prefix("restart:") {
                 let server = server.to_owned();
-                tauri::async_runtime::spawn(async move {
+                runtime.spawn(async move {
                     if let Some(client) = hub.client() {
                         if let Err(err) = client.action(&server, "restart").await {
                             tracing::warn!("restart of {server} failed: {err}");
@@ -441,7 +496,7 @@ impl Hub {
                 });
             } else if let Some(server) = action.strip_prefix("sign-in:") {
                 let server = server.to_owned();
-                tauri::async_runtime::spawn(async move {
+                runtime.spawn(async move {
                     if let Err(err) = hub.sign_in(&server).await {
                         tracing::warn!("sign-in of {server}: {err}");
                     }
@@ -629,32 +684,6 @@ pub fn tray_status(daemon: &DaemonState, rows: &[ServerView]) -> TrayStatus {
     }
 }
 
-/// The `dockside` binary: beside this executable (installed together, or `target/debug`; from
-/// an AppImage, its stable link), else on PATH; `DOCKSIDE_BIN` overrides both.
-pub fn find_dockside() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("DOCKSIDE_BIN").filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(p));
-    }
-    let name = format!("dockside{}", std::env::consts::EXE_SUFFIX);
-    let exe = std::env::current_exe().ok();
-    // From an AppImage, the daemon runs from its own mount: it may outlive this app's.
-    if let Some(link) = exe
-        .as_ref()
-        .and_then(|exe| dockside_core::clients::appimage::stable_binary(&exe.with_file_name(&name)))
-    {
-        return Some(link);
-    }
-    let beside = exe.and_then(|exe| exe.parent().map(Path::to_owned));
-    let path_dirs = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .unwrap_or_default();
-    beside
-        .into_iter()
-        .chain(path_dirs)
-        .map(|dir| dir.join(&name))
-        .find(|candidate| candidate.is_file())
-}
-
 fn now_millis() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -662,11 +691,58 @@ fn now_millis() -> u64 {
         .unwrap_or(0)
 }
 
-/// Keeps a daemon running (unless paused) and follows its events. Runs until the app quits.
-pub async fn supervise<R: Runtime>(app: AppHandle<R>, hub: Arc<Hub>) {
-    if !hub.supervise {
-        return;
+/// Follows the daemon's events until the process quits; as the tray, keeps a daemon running
+/// (unless paused).
+pub async fn supervise(surface: Arc<dyn Surface>, hub: Arc<Hub>) {
+    match hub.role {
+        Role::Supervisor => keep_running(surface, hub).await,
+        Role::Follower => follow(surface, hub).await,
+        Role::Idle => {}
     }
+}
+
+/// The dashboard: follows the daemon while one runs (the tray starts it) and takes the pause
+/// flag and the last start error from the tray.
+async fn follow(surface: Arc<dyn Surface>, hub: Arc<Hub>) {
+    while !hub.quitting() {
+        let tray = link::tray_state(&hub.home).await.ok();
+        let client = DaemonClient::for_home(&hub.home);
+        let status = match &client {
+            Some(c) => c.status().await.ok(),
+            None => None,
+        };
+        let changed = hub.set_state(|s| {
+            s.running = status.is_some();
+            s.pid = status.as_ref().map(|st| st.pid);
+            s.url = status.as_ref().map(|st| st.url.clone());
+            match &tray {
+                Some(tray) => {
+                    s.paused = tray.daemon.paused;
+                    s.error = tray.daemon.error.clone();
+                }
+                None if status.is_some() => s.error = None,
+                None => {}
+            }
+        });
+        if changed {
+            emit(surface.as_ref(), EVENT_GATEWAY, &hub.daemon_state());
+            hub.changed();
+        }
+        match (client, status) {
+            (Some(client), Some(_)) => {
+                let (h, s) = (Arc::clone(&hub), Arc::clone(&surface));
+                let ended = client
+                    .follow_events(move |ev| h.on_event(s.as_ref(), ev))
+                    .await;
+                tracing::info!(?ended, "daemon event stream ended");
+            }
+            _ => wait(&hub, Duration::from_secs(1)).await,
+        }
+    }
+}
+
+/// The tray: keeps a daemon running (unless paused), tells the user when it had to restart it.
+async fn keep_running(surface: Arc<dyn Surface>, hub: Arc<Hub>) {
     let mut died: Option<String> = None;
     let mut start_failures = 0u32;
     while !hub.quitting.load(Ordering::SeqCst) {
@@ -698,15 +774,16 @@ pub async fn supervise<R: Runtime>(app: AppHandle<R>, hub: Arc<Hub>) {
                     s.url = Some(status.url.clone());
                     s.error = None;
                 }) {
-                    let _ = app.emit(EVENT_GATEWAY, hub.daemon_state());
+                    emit(surface.as_ref(), EVENT_GATEWAY, &hub.daemon_state());
                 }
                 hub.changed();
                 if paused {
                     let _ = client.shutdown().await;
                 } else {
-                    let h = Arc::clone(&hub);
-                    let a = app.clone();
-                    let ended = client.follow_events(move |ev| h.on_event(&a, ev)).await;
+                    let (h, s) = (Arc::clone(&hub), Arc::clone(&surface));
+                    let ended = client
+                        .follow_events(move |ev| h.on_event(s.as_ref(), ev))
+                        .await;
                     tracing::info!(?ended, "daemon event stream ended");
                 }
                 hub.set_state(|s| {
@@ -740,13 +817,13 @@ pub async fn supervise<R: Runtime>(app: AppHandle<R>, hub: Arc<Hub>) {
                         died.get_or_insert_with(|| "its event stream ended".into());
                     }
                 }
-                let _ = app.emit(EVENT_GATEWAY, hub.daemon_state());
+                emit(surface.as_ref(), EVENT_GATEWAY, &hub.daemon_state());
                 hub.changed();
             }
             _ if paused => {
                 died = None;
                 if hub.set_state(|s| s.running = false) {
-                    let _ = app.emit(EVENT_GATEWAY, hub.daemon_state());
+                    emit(surface.as_ref(), EVENT_GATEWAY, &hub.daemon_state());
                 }
                 wait(&hub, Duration::from_secs(5)).await;
             }
@@ -757,7 +834,7 @@ pub async fn supervise<R: Runtime>(app: AppHandle<R>, hub: Arc<Hub>) {
                     s.error = result.as_ref().err().cloned();
                 });
                 if changed {
-                    let _ = app.emit(EVENT_GATEWAY, hub.daemon_state());
+                    emit(surface.as_ref(), EVENT_GATEWAY, &hub.daemon_state());
                     hub.changed();
                 }
                 match result {
@@ -780,7 +857,7 @@ pub async fn supervise<R: Runtime>(app: AppHandle<R>, hub: Arc<Hub>) {
                                 );
                                 tracing::warn!("{error}");
                                 hub.set_state(|s| s.error = Some(error));
-                                let _ = app.emit(EVENT_GATEWAY, hub.daemon_state());
+                                emit(surface.as_ref(), EVENT_GATEWAY, &hub.daemon_state());
                                 break;
                             }
                         }
@@ -807,7 +884,7 @@ async fn wait(hub: &Hub, time: Duration) {
 }
 
 /// Recomputes rows, tray menu, tray icon and the UI's list whenever something changed.
-pub async fn refresher<R: Runtime>(app: AppHandle<R>, hub: Arc<Hub>, backend: SharedBackend) {
+pub async fn refresher(surface: Arc<dyn Surface>, hub: Arc<Hub>, backend: SharedBackend) {
     loop {
         let list = tokio::select! {
             _ = hub.changed.notified() => true,
@@ -830,18 +907,17 @@ pub async fn refresher<R: Runtime>(app: AppHandle<R>, hub: Arc<Hub>, backend: Sh
                 }
             },
         };
-        let _ = app.emit(EVENT_SERVERS, &rows);
-        let daemon = hub.daemon_state();
-        let model = tray_model(&app, &hub, &rows, &daemon).await;
-        let fresh = {
-            let mut shown = hub.shown.lock().expect("shown lock");
-            let fresh = shown.as_ref() != Some(&model);
-            *shown = Some(model.clone());
-            fresh
-        };
-        if fresh {
-            if let Err(err) = menu::update(&app, &model) {
-                tracing::warn!("could not update the tray: {err}");
+        emit(surface.as_ref(), EVENT_SERVERS, &rows);
+        if hub.role == Role::Supervisor {
+            let model = tray_model(&hub, &rows, &hub.daemon_state()).await;
+            let fresh = {
+                let mut shown = hub.shown.lock().expect("shown lock");
+                let fresh = shown.as_ref() != Some(&model);
+                *shown = Some(model.clone());
+                fresh
+            };
+            if fresh {
+                surface.show_tray(&model);
             }
         }
         if hub.quitting.load(Ordering::SeqCst) {
@@ -850,12 +926,7 @@ pub async fn refresher<R: Runtime>(app: AppHandle<R>, hub: Arc<Hub>, backend: Sh
     }
 }
 
-async fn tray_model<R: Runtime>(
-    app: &AppHandle<R>,
-    hub: &Hub,
-    rows: &[ServerView],
-    daemon: &DaemonState,
-) -> TrayModel {
+async fn tray_model(hub: &Hub, rows: &[ServerView], daemon: &DaemonState) -> TrayModel {
     let home = hub.home.clone();
     let names: Vec<String> = rows.iter().map(|r| r.name.clone()).collect();
     let (profile, runnable) = run_blocking(move || {
@@ -889,8 +960,8 @@ async fn tray_model<R: Runtime>(
         production: profile == Profile::Production,
         paused: daemon.paused,
         keep_running: hub.keep_running(),
-        autostart: menu::autostart_enabled(app),
-        update_ready: hub.updates.ready_version(),
+        autostart: crate::autostart::enabled(),
+        update_ready: hub.update_ready.lock().expect("update lock").clone(),
     }
 }
 
@@ -993,18 +1064,18 @@ mod tests {
         });
         let _ = racing.hub.set(hub.clone());
         let backend: SharedBackend = racing.clone();
-        let rows = tauri::async_runtime::block_on(hub.rows(&backend)).unwrap();
+        let rows = block_on(hub.rows(&backend)).unwrap();
         assert_eq!(racing.lists.load(Ordering::SeqCst), 2);
         assert_eq!(rows[0].mode, Mode::Off);
         assert_eq!(hub.cached_rows().unwrap()[0].mode, Mode::Off);
     }
 
-    #[test]
-    fn dockside_is_found_through_the_override() {
-        // Only the override is checked here: PATH and the build dir differ between machines.
-        std::env::set_var("DOCKSIDE_BIN", "/opt/x/dockside");
-        assert_eq!(find_dockside(), Some(PathBuf::from("/opt/x/dockside")));
-        std::env::remove_var("DOCKSIDE_BIN");
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(future)
     }
 
     use std::io::{BufRead, BufReader, Read, Write};
@@ -1093,8 +1164,8 @@ mod tests {
         (port, seen)
     }
 
-    fn hub_in(dir: &Path) -> Arc<Hub> {
-        Hub::new(Home::new(dir), false)
+    fn hub_in(dir: &std::path::Path) -> Arc<Hub> {
+        Hub::new(Home::new(dir), Role::Idle)
     }
 
     #[test]
@@ -1122,8 +1193,7 @@ mod tests {
         *hub.rows.lock().unwrap() = Some(counting.list_servers().unwrap());
         counting.lists.store(0, Ordering::SeqCst);
 
-        let row =
-            tauri::async_runtime::block_on(hub.set_mode(&backend, "demo", Mode::Managed)).unwrap();
+        let row = block_on(hub.set_mode(&backend, "demo", Mode::Managed)).unwrap();
 
         assert_eq!(
             (
@@ -1166,8 +1236,7 @@ mod tests {
         *hub.rows.lock().unwrap() = Some(counting.list_servers().unwrap());
         counting.lists.store(0, Ordering::SeqCst);
 
-        let row =
-            tauri::async_runtime::block_on(hub.set_mode(&backend, "demo", Mode::Docker)).unwrap();
+        let row = block_on(hub.set_mode(&backend, "demo", Mode::Docker)).unwrap();
 
         assert_eq!(
             *counting.changes.lock().unwrap(),

@@ -40,10 +40,10 @@ pub struct CoreBackend {
 }
 
 impl CoreBackend {
-    /// `dockside`: the binary client entries run (see [`crate::clients::context`]).
+    /// `dockside`: the binary client entries run (see [`context`]).
     pub fn new(home: Home, dockside: Option<&std::path::Path>) -> Self {
         Self {
-            ctx: crate::clients::context(&home, dockside),
+            ctx: context(&home, dockside),
             home,
             write: Mutex::new(()),
         }
@@ -88,6 +88,17 @@ impl Backend for CoreBackend {
         // The row is read back from what was saved (the title comes from the catalog).
         view(&self.load()?, name)
             .ok_or_else(|| dockside_core::Error::UnknownServer(name.to_owned()).into())
+    }
+}
+
+/// Where Dockside's files are and which command AI clients run to reach the gateway: the
+/// `dockside` binary beside the app (or on PATH), as an absolute path when found, since
+/// clients such as Claude Desktop start servers with a minimal PATH.
+pub fn context(home: &Home, dockside: Option<&std::path::Path>) -> Context {
+    Context {
+        env: dockside_core::clients::Env::from_process(),
+        dockside_home: home.root().to_owned(),
+        launcher: dockside_core::clients::Launcher::for_binary(dockside),
     }
 }
 
