@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Linux packages built by scripts/package, installed on this machine.
 #
-# - The .rpm holds /usr/bin/dockside-app and /usr/bin/dockside (`rpm -qlp`).
+# - The .rpm holds /usr/bin/dockside-app, /usr/bin/dockside-tray and /usr/bin/dockside (`rpm -qlp`).
 # - The .deb installs with apt (its dependencies resolve); `/usr/bin/dockside --version` works.
 # - `dockside client connect claude-desktop` (a scratch HOME with a realistic Claude Desktop
 #   config) writes /usr/bin/dockside into the client's file.
@@ -32,12 +32,12 @@ RPM="${RPM:-$(ls "$TARGET_DIR"/debug/bundle/rpm/*-"$version"-*.rpm 2>/dev/null |
 [ -f "$DEB" ] && [ -f "$RPM" ] || fail "no .deb/.rpm of version $version under $TARGET_DIR/debug/bundle: run scripts/package"
 PACKAGE="$(dpkg-deb -f "$DEB" Package)"
 
-log "the .rpm holds the app and the CLI"
+log "the .rpm holds the app, the tray and the CLI"
 rpm_files="$(rpm -qlp "$RPM" 2>/dev/null)"
-for f in /usr/bin/dockside-app /usr/bin/dockside; do
+for f in /usr/bin/dockside-app /usr/bin/dockside-tray /usr/bin/dockside; do
   grep -qx "$f" <<<"$rpm_files" || fail "$RPM lacks $f; it holds: $rpm_files"
 done
-log "ok: $(basename "$RPM") holds /usr/bin/dockside-app and /usr/bin/dockside"
+log "ok: $(basename "$RPM") holds /usr/bin/dockside-app, /usr/bin/dockside-tray and /usr/bin/dockside"
 
 if dpkg-query -W -f='${Status}' "$PACKAGE" 2>/dev/null | grep -q "install ok installed"; then
   fail "$PACKAGE is installed on this machine; this test installs and removes its own build: dpkg -r $PACKAGE first"
@@ -49,7 +49,7 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$DEB" >/dev/null
 installed_version() { dpkg-query -W -f='${Version}' "$PACKAGE"; }
 [ "$(installed_version)" = "$version" ] || fail "installed version $(installed_version), expected $version"
 files="$(dpkg -L "$PACKAGE")"
-for f in /usr/bin/dockside /usr/bin/dockside-app /usr/share/applications/Dockside.desktop; do
+for f in /usr/bin/dockside /usr/bin/dockside-app /usr/bin/dockside-tray /usr/share/applications/Dockside.desktop; do
   grep -qx "$f" <<<"$files" || fail "the package does not install $f"
 done
 grep -qx "Exec=dockside-app" /usr/share/applications/Dockside.desktop || fail "the desktop entry does not start dockside-app"
@@ -115,7 +115,9 @@ log "disconnect, then dpkg -r: the user's files stay"
 cmp -s "$claude" "$WORK/claude.orig" || fail "disconnect did not give Claude Desktop's file back: $(diff "$WORK/claude.orig" "$claude")"
 "$DOCKSIDE" stop >/dev/null 2>&1 || true
 dpkg -r "$PACKAGE" >/dev/null
-[ ! -e /usr/bin/dockside ] && [ ! -e /usr/bin/dockside-app ] || fail "dpkg -r left /usr/bin/dockside or /usr/bin/dockside-app"
+for f in /usr/bin/dockside /usr/bin/dockside-app /usr/bin/dockside-tray; do
+  [ ! -e "$f" ] || fail "dpkg -r left $f"
+done
 [ -f "$DOCKSIDE_HOME/state.yaml" ] && [ -f "$DOCKSIDE_HOME/clients.json" ] || fail "dpkg -r touched DOCKSIDE_HOME"
 cmp -s "$claude" "$WORK/claude.orig" || fail "dpkg -r changed Claude Desktop's file"
 log "ok: removed; DOCKSIDE_HOME and the client's file are as the user left them"

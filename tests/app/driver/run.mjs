@@ -5,7 +5,7 @@
 // daemon running demo or not, one reload per change); then the production switch from its
 // review screen and its Undo.
 //
-// Run by ../driver-e2e.sh (which starts Xvfb, a session bus, trayer and tauri-driver).
+// Run by ../driver-e2e.sh (which starts Xvfb, a session bus, trayer, the tray and tauri-driver).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -189,7 +189,7 @@ async function oneChangeFourWays() {
 try {
   connectClients();
   const created = await wd('POST', '/session', {
-    capabilities: { alwaysMatch: { 'tauri:options': { application: APP, args: ['--show'] } } },
+    capabilities: { alwaysMatch: { 'tauri:options': { application: APP, args: ['--dashboard'] } } },
   });
   session = created.sessionId;
   log(`session ${session}`);
@@ -212,7 +212,7 @@ try {
     await screenshot(`${screen}.png`);
   }
 
-  // Start at login from the Preferences dialog: an XDG autostart entry that runs this app,
+  // Start at login from the Preferences dialog: an XDG autostart entry that runs the tray,
   // read back from the OS when the dialog opens again, and removed when unchecked.
   const autostart = path.join(process.env.XDG_CONFIG_HOME, 'autostart');
   const entries = () => (existsSync(autostart) ? readdirSync(autostart).filter((f) => f.endsWith('.desktop')) : []);
@@ -230,7 +230,7 @@ try {
   assert.equal(await setStartAtLogin(true), false);
   await until('an autostart entry exists', () => entries().length === 1);
   const entry = readFileSync(path.join(autostart, entries()[0]), 'utf8');
-  assert.match(entry, new RegExp(`Exec=.*${path.basename(APP)}`), entry);
+  assert.match(entry, new RegExp(`Exec=.*${path.basename(process.env.TRAY)}`), entry);
   assert.equal(await setStartAtLogin(false), true, 'the dialog reads the OS state');
   await until('the autostart entry is gone', () => entries().length === 0);
 

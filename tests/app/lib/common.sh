@@ -5,6 +5,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 # Cargo's target folder (`CARGO_TARGET_DIR`, else `target/`): the built app, CLI and bundles.
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 APP="${APP:-$TARGET_DIR/debug/dockside-app}"
+TRAY="${TRAY:-$TARGET_DIR/debug/dockside-tray}"
 DOCKSIDE="${DOCKSIDE:-$TARGET_DIR/debug/dockside}"
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -23,9 +24,9 @@ need() {
 # DOCKSIDE_HOME and HOME (exported), the demo catalog installed, and on exit the daemon stopped
 # and WORK removed (kept with KEEP_WORK=1).
 setup_work() {
-  [ -x "$APP" ] && [ -x "$DOCKSIDE" ] || fail "build first: cargo build -p dockside-app && cargo build --bins"
+  [ -x "$APP" ] && [ -x "$TRAY" ] && [ -x "$DOCKSIDE" ] || fail "build first: cargo build --workspace --bins"
   WORK="$(mktemp -d)"
-  export WORK APP DOCKSIDE DOCKSIDE_HOME="$WORK/home" HOME="$WORK/user" XDG_CONFIG_HOME="$WORK/user/.config" NO_AT_BRIDGE=1
+  export WORK APP TRAY DOCKSIDE DOCKSIDE_HOME="$WORK/home" HOME="$WORK/user" XDG_CONFIG_HOME="$WORK/user/.config" NO_AT_BRIDGE=1
   mkdir -p "$DOCKSIDE_HOME" "$HOME"
   trap cleanup_work EXIT
   "$DOCKSIDE" catalog demo >/dev/null

@@ -16,6 +16,8 @@ pids+=($app)
 installed_version() { dpkg-query -W -f='${Version}' "$PACKAGE"; }
 
 wait_until 40 "the installed app brought the daemon up and demo runs" is demo state running
+[ "$(readlink "/proc/$app/exe")" = /usr/bin/dockside-tray ] || fail "the app runs $(readlink "/proc/$app/exe"), not the installed tray"
+log "ok: dockside-app became the installed tray, /usr/bin/dockside-tray"
 status="$("$DOCKSIDE" status 2>&1)"
 [[ "$status" == *"daemon: running"* ]] || fail "dockside status: $status"
 case $PHASE in

@@ -11,9 +11,12 @@ pids+=($app)
 
 wait_until 30 "the app started the daemon and the demo server runs" is demo state running
 first_daemon=$(daemon_pid)
-# A light tray: no web view (no WebKit process) until the user opens the dashboard.
+# A light tray: dockside-app became dockside-tray, which holds no web view: no WebKit process,
+# not even WebKit's library, until the user opens the dashboard (another process).
+[ "$(readlink "/proc/$app/exe")" = "$(readlink -f "$TRAY")" ] || fail "the app runs $(readlink "/proc/$app/exe"), not $TRAY"
 ! pgrep -f WebKitWebProcess >/dev/null || fail "a web view runs although nobody opened the dashboard"
-log "ok: tray only, no web view"
+! grep -q libwebkit2gtk "/proc/$app/maps" || fail "the tray loaded WebKit"
+log "ok: tray only ($TRAY), no web view, no WebKit library"
 # Nor a GL driver: GTK would load one (and, with Mesa, LLVM: ~50 MiB) to pick its visuals.
 gl="$(grep -oE '/[^ ]*/(libGLX_mesa\.so[^ ]*|[a-z0-9_]+_dri\.so|libLLVM[^ ]*)$' "/proc/$app/maps" | sort -u || true)"
 [ -z "$gl" ] || fail "the tray-only app loaded a GL driver: $gl"
@@ -104,13 +107,29 @@ sleep 4
 menu_until "the tray resumed the gateway" 20 "[[ \"\$(\"$DOCKSIDE\" status)\" == *'daemon: running'* ]]" Down Down Down Down Return
 wait_until 30 "the gateway runs again with demo" is demo state running
 
-log "tray: Open Dashboard creates the window (and its web view) on demand"
+log "tray: Open Dashboard starts the dashboard (and its web view) on demand"
 # demo ▸, Switch to production…, Open Dashboard
 menu_until "the dashboard's web view runs" 30 "pgrep -f WebKitWebProcess" Down Down Down Return
+dashboard=$(pgrep -f -- "$APP --dashboard" | head -1)
+[ -n "$dashboard" ] || fail "no dashboard process ($APP --dashboard)"
+wait_until 20 "the dashboard shows its window" xdotool search --sync --onlyvisible --pid "$dashboard" --name '^Dockside$'
+log "closing the dashboard's window: its process ends, the tray stays"
+window=$(xdotool search --onlyvisible --pid "$dashboard" --name '^Dockside$' | head -1)
+python3 "$ROOT/tests/app/lib/close_window.py" "$window"
+wait_until 20 "the dashboard's process ended" bash -c "! kill -0 $dashboard 2>/dev/null"
+! pgrep -f WebKitWebProcess >/dev/null || fail "a web process outlived the dashboard"
+kill -0 "$app" || fail "the tray died with the dashboard"
+is demo state running || fail "demo stopped with the dashboard"
+log "ok: the tray and demo keep running"
+log "tray: Open Dashboard again, then Quit closes it with the tray"
+menu_until "the dashboard's web view runs again" 30 "pgrep -f WebKitWebProcess" Down Down Down Return
+dashboard=$(pgrep -f -- "$APP --dashboard" | head -1)
+[ -n "$dashboard" ] || fail "no dashboard process ($APP --dashboard)"
 
 log "tray: Quit stops the app and (by default) the daemon"
 menu_until "Quit from the tray: the app exited" 10 "! kill -0 $app" Up Return
 wait_until 15 "the daemon stopped" bash -c "! $DOCKSIDE status | grep -q 'daemon: running'"
+wait_until 15 "the dashboard closed with the tray" bash -c "! kill -0 $dashboard 2>/dev/null"
 [ "$(notes "Dockside gateway restarted")" -eq 1 ] || fail "the gateway restart was told more than once"
 dunstctl close-all
 for summary in "demo crashed" "demo restarted" "demo is in a crash loop" "Dockside gateway restarted"; do
