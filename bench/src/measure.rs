@@ -1500,7 +1500,9 @@ fn memory_phase(env: &Env, soak_calls: u64) -> anyhow::Result<Memory> {
     })
 }
 
-/// The tray app's RSS, tray only (no window), under Xvfb and a private D-Bus session.
+/// The tray's RSS, tray only (no window), under Xvfb and a private D-Bus session; then the
+/// dashboard's, opened from it. `dockside-app` is started as a user starts Dockside: it becomes
+/// the tray, `dockside-tray`.
 fn app_memory(env: &Env, args: &RunArgs) -> anyhow::Result<AppMemory> {
     let candidates = match &args.app {
         Some(p) => vec![p.clone()],
@@ -1513,9 +1515,7 @@ fn app_memory(env: &Env, args: &RunArgs) -> anyhow::Result<AppMemory> {
         .into_iter()
         .find(|p| p.is_file())
         .ok_or_else(|| {
-            anyhow!(
-                "no dockside-app binary (build it with `cargo build --release -p dockside-app`)"
-            )
+            anyhow!("no dockside-app binary (build it with `cargo build --release --workspace --bins`)")
         })?;
     let binary = std::fs::canonicalize(&binary)?;
     let profile = if binary.to_string_lossy().contains("/release/") {
@@ -1533,28 +1533,51 @@ fn app_memory(env: &Env, args: &RunArgs) -> anyhow::Result<AppMemory> {
     {
         bail!("xvfb-run or dbus-run-session is missing (apt-get install xvfb dbus-x11)");
     }
-    let (app_kib, helpers) = tray_rss(env, &binary, None)?;
-    let with_gl_probe_kib = tray_rss(env, &binary, Some(("GDK_GL", "")))
-        .map(|(kib, _)| kib)
+    let run = tray_run(env, &binary, None, true)?;
+    let with_gl_probe_kib = tray_run(env, &binary, Some(("GDK_GL", "")), false)
+        .map(|run| run.tray_kib)
         .ok();
     Ok(AppMemory {
         binary: binary.display().to_string(),
         profile: profile.into(),
-        app_kib,
-        helpers,
+        app_kib: run.tray_kib,
+        helpers: run.helpers,
         note: "tray only (no window open), under xvfb-run and dbus-run-session, 10 s after start"
             .into(),
         with_gl_probe_kib,
+        dashboard_kib: run.dashboard.as_ref().map(|(kib, _)| *kib),
+        dashboard_helpers: run.dashboard.map(|(_, helpers)| helpers).unwrap_or_default(),
+        before: baseline_before_split(&args.results_dir),
     })
 }
 
-/// One start of the tray app (with `env_var` set when given): its RSS 10 s after start, and
-/// its helper processes' (name, RSS), KiB.
-fn tray_rss(
+/// What one start of the tray measured (KiB).
+struct TrayRun {
+    tray_kib: u64,
+    /// The tray's children (the daemon it started), by name.
+    helpers: Vec<(String, u64)>,
+    /// The dashboard opened from the tray, and its children.
+    dashboard: Option<(u64, Vec<(String, u64)>)>,
+}
+
+/// The RSS of `pid`'s children, by name.
+fn children_rss(pid: u32) -> Vec<(String, u64)> {
+    procs::tree(pid)
+        .into_iter()
+        .skip(1)
+        .filter_map(|p| procs::rss_kib(p).map(|r| (procs::comm(p), r)))
+        .collect()
+}
+
+/// One start of the app (with `env_var` set when given): the tray's RSS 10 s after start and
+/// its children's; with `open_dashboard`, then the dashboard's, opened through the tray's link
+/// (as a second launch does) and measured 10 s later.
+fn tray_run(
     env: &Env,
     binary: &Path,
     env_var: Option<(&str, &str)>,
-) -> anyhow::Result<(u64, Vec<(String, u64)>)> {
+    open_dashboard: bool,
+) -> anyhow::Result<TrayRun> {
     let home = env.scratch.join("home-app");
     let _ = std::fs::remove_dir_all(&home);
     std::fs::create_dir_all(&home)?;
@@ -1571,32 +1594,82 @@ fn tray_rss(
         cmd.env(k, v);
     }
     let mut proc = Proc::spawn("tray-app", cmd, &env.log("tray-app"))?;
-    let app_pid = procs::poll(
-        "waiting for dockside-app to start",
+    let find = |name: &'static str, root: u32| {
+        procs::tree(root)
+            .into_iter()
+            .find(move |p| procs::comm(*p) == name)
+    };
+    let tray_pid = procs::poll(
+        "waiting for dockside-app to become dockside-tray",
         Duration::from_secs(30),
         Duration::from_millis(100),
         || {
             proc.check_alive()?;
-            Ok(procs::tree(proc.pid())
-                .into_iter()
-                .find(|p| procs::comm(*p).starts_with("dockside-app")))
+            Ok(find("dockside-tray", proc.pid()))
         },
     )?;
     // Let it settle: tray built, daemon started and followed.
     std::thread::sleep(Duration::from_secs(10));
     proc.check_alive()?;
-    let app_kib = procs::rss_kib(app_pid).ok_or_else(|| anyhow!("dockside-app exited"))?;
-    let helpers = procs::tree(app_pid)
-        .into_iter()
-        .skip(1)
-        .filter_map(|p| procs::rss_kib(p).map(|r| (procs::comm(p), r)))
-        .collect();
+    let tray_kib = procs::rss_kib(tray_pid).ok_or_else(|| anyhow!("dockside-tray exited"))?;
+    let helpers = children_rss(tray_pid);
+    let dashboard = if open_dashboard {
+        let home = dockside_core::Home::new(&home);
+        let show = dockside_desktop::link::Request::Show { screen: None };
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+            .block_on(dockside_desktop::link::call(&home, show))?;
+        let dashboard_pid = procs::poll(
+            "waiting for the dashboard and its web process",
+            Duration::from_secs(30),
+            Duration::from_millis(100),
+            || {
+                proc.check_alive()?;
+                Ok(find("dockside-app", tray_pid)
+                    .filter(|&pid| find("WebKitWebProces", pid).is_some()))
+            },
+        )?;
+        std::thread::sleep(Duration::from_secs(10));
+        let kib = procs::rss_kib(dashboard_pid).ok_or_else(|| anyhow!("the dashboard exited"))?;
+        Some((kib, children_rss(dashboard_pid)))
+    } else {
+        None
+    };
     proc.stop(Duration::from_secs(5));
     // The app may leave its daemon running when told so; stop it.
     let _ = env.dockside_ok(&home, &["stop"]);
     // The session's document portal (FUSE, in the fake HOME) outlives it.
     procs::unmount_under(&env.scratch);
-    Ok((app_kib, helpers))
+    Ok(TrayRun {
+        tray_kib,
+        helpers,
+        dashboard,
+    })
+}
+
+/// The tray's RSS before it left the Tauri process: the newest results file in `dir` whose
+/// tray binary was `dockside-app` (the single-process app, WebKit linked in).
+fn baseline_before_split(dir: &Path) -> Option<crate::model::Baseline> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    files.into_iter().rev().find_map(|path| {
+        let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).ok()?).ok()?;
+        let app = doc.pointer("/memory/app")?;
+        let binary = app.get("binary")?.as_str()?;
+        // Runs since the split record the dashboard too (`dashboard_kib`, null or not).
+        if !binary.ends_with("/dockside-app") || app.get("dashboard_kib").is_some() {
+            return None;
+        }
+        Some(crate::model::Baseline {
+            results: path.file_name()?.to_string_lossy().into_owned(),
+            kib: app.get("app_kib")?.as_u64()?,
+        })
+    })
 }
 
 // ---------------------------------------------------------------- machine and versions

@@ -135,6 +135,24 @@ pub struct AppMemory {
     /// it turned GDK's GL off), KiB; for the before/after ratio in one run.
     #[serde(default)]
     pub with_gl_probe_kib: Option<u64>,
+    /// The dashboard opened from the tray (`dockside-app --dashboard`), 10 s later, KiB.
+    #[serde(default)]
+    pub dashboard_kib: Option<u64>,
+    /// The dashboard's own children (WebKit's processes), by name: KiB.
+    #[serde(default)]
+    pub dashboard_helpers: Vec<(String, u64)>,
+    /// The tray as it was before it left the Tauri process (`dockside-app` with WebKit linked),
+    /// from the newest earlier results file that measured it.
+    #[serde(default)]
+    pub before: Option<Baseline>,
+}
+
+/// A figure from an earlier run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Baseline {
+    /// The results file it comes from (its name in `bench/results`).
+    pub results: String,
+    pub kib: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
