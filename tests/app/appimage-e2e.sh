@@ -2,14 +2,15 @@
 # The AppImage built by scripts/package (scripts/appimage), run as a user would.
 #
 # - It is a type-2 AppImage (magic bytes, the runtime reports the payload's offset).
-# - Under Xvfb + a D-Bus session (trayer, dunst), mounted with FUSE: the app shows its tray
-#   icon, runs on the AppImage's own libraries (libwebkit2gtk and GTK from its mount, not the
-#   system's), and makes ~/.local/bin/dockside, a link to the AppImage that runs the CLI.
+# - Under Xvfb + a D-Bus session (trayer, dunst), mounted with FUSE: the app becomes the tray
+#   (`dockside-tray`, no WebKit), shows its icon, runs on the AppImage's own GTK (from its mount,
+#   not the system's), and makes ~/.local/bin/dockside, a link to the AppImage that runs the CLI.
 # - The daemon it starts runs through that link, from a mount of its own (it may outlive the
 #   app's); `dockside client connect` run through the link writes the link into Claude Desktop's
 #   file, and once the app has quit that entry, run as the client runs it, serves MCP.
-# - "Open Dashboard" starts WebKit's web process from the AppImage (the helper path rewritten
-#   by scripts/appimage), not from the system's WebKitGTK.
+# - "Open Dashboard" starts the dashboard (`dockside-app --dashboard`) on the AppImage's
+#   WebKitGTK and GTK, and WebKit's web process from the AppImage (the helper path rewritten by
+#   scripts/appimage), not from the system's WebKitGTK.
 # - An update served on 127.0.0.1 for the `linux-x86_64-appimage` target (the app must know it is
 #   an AppImage: scripts/appimage marks the binary) is found, verified, told, and replaces the
 #   AppImage file when the app quits; the client's entry then runs the updated AppImage.
