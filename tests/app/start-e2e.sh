@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The app starts under Xvfb with its tray icon and the daemon running: the daemon the app
+# The app starts under Xvfb as its tray (dockside-tray) with the daemon running: the daemon the app
 # started answers `dockside status` with the demo server running; a second launch hands over to
 # the running instance (single instance) and exits; SIGTERM (a logout) quits the app, which
 # stops the daemon (the default, "keep gateway running" off).
 #
-# Needs: cargo build -p dockside-app && cargo build --bins; apt-get install -y xvfb xauth dbus-x11
+# Needs: cargo build --workspace --bins; apt-get install -y xvfb xauth dbus-x11
 #        libayatana-appindicator3-1. ~10 s.
 # Usage: tests/app/start-e2e.sh
 set -euo pipefail
