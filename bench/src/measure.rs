@@ -1515,7 +1515,9 @@ fn app_memory(env: &Env, args: &RunArgs) -> anyhow::Result<AppMemory> {
         .into_iter()
         .find(|p| p.is_file())
         .ok_or_else(|| {
-            anyhow!("no dockside-app binary (build it with `cargo build --release --workspace --bins`)")
+            anyhow!(
+                "no dockside-app binary (build it with `cargo build --release --workspace --bins`)"
+            )
         })?;
     let binary = std::fs::canonicalize(&binary)?;
     let profile = if binary.to_string_lossy().contains("/release/") {
@@ -1546,7 +1548,10 @@ fn app_memory(env: &Env, args: &RunArgs) -> anyhow::Result<AppMemory> {
             .into(),
         with_gl_probe_kib,
         dashboard_kib: run.dashboard.as_ref().map(|(kib, _)| *kib),
-        dashboard_helpers: run.dashboard.map(|(_, helpers)| helpers).unwrap_or_default(),
+        dashboard_helpers: run
+            .dashboard
+            .map(|(_, helpers)| helpers)
+            .unwrap_or_default(),
         before: baseline_before_split(&args.results_dir),
     })
 }
@@ -1658,7 +1663,8 @@ fn baseline_before_split(dir: &Path) -> Option<crate::model::Baseline> {
         .collect();
     files.sort();
     files.into_iter().rev().find_map(|path| {
-        let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).ok()?).ok()?;
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).ok()?).ok()?;
         let app = doc.pointer("/memory/app")?;
         let binary = app.get("binary")?.as_str()?;
         // Runs since the split record the dashboard too (`dashboard_kib`, null or not).

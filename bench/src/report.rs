@@ -326,14 +326,21 @@ fn goals(r: &Results) -> Vec<Goal> {
             let before = a
                 .before
                 .as_ref()
-                .map(|b| format!("; before, one Tauri process: {} ({})", mib(b.kib), b.results))
+                .map(|b| {
+                    format!(
+                        "; before, one Tauri process: {} ({})",
+                        mib(b.kib),
+                        b.results
+                    )
+                })
                 .unwrap_or_default();
             g.push(Goal {
                 what: "tray RSS, tray only, 10 s after start, no WebKit process".into(),
                 target: "< 60 MiB".into(),
                 measured: format!("{} ({} build){before}", mib(a.app_kib), a.profile),
                 met: Some(
-                    a.app_kib < 60 * 1024 && !a.helpers.iter().any(|(n, _)| n.starts_with("WebKit")),
+                    a.app_kib < 60 * 1024
+                        && !a.helpers.iter().any(|(n, _)| n.starts_with("WebKit")),
                 ),
             });
         }

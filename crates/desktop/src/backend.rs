@@ -26,7 +26,7 @@ pub trait Backend: Send + Sync + 'static {
     fn set_mode(&self, name: &str, mode: Mode) -> Result<ServerView, BackendError>;
 }
 
-/// The backend as Tauri state.
+/// The backend, shared by the hub and (in the dashboard) the Tauri commands.
 pub type SharedBackend = Arc<dyn Backend>;
 
 /// Reads and writes a Dockside home with `dockside-core`.

@@ -1332,4 +1332,48 @@ mod tests {
             "restarted": [], "failed": []});
         assert!(!is_echo(&reloaded, &none, now));
     }
+
+    /// The dashboard's hub leaves the gateway to the tray: pausing, the recent output and
+    /// edits go through the tray's link.
+    #[test]
+    fn the_dashboards_hub_asks_the_tray() {
+        struct FakeTray(Mutex<Vec<Request>>);
+        impl link::Handler for FakeTray {
+            async fn handle(&self, request: Request) -> Value {
+                self.0.lock().unwrap().push(request.clone());
+                match request {
+                    Request::State => serde_json::to_value(link::TrayState {
+                        daemon: DaemonState::default(),
+                        logs: vec![LogLine {
+                            at: 1,
+                            server: "demo".into(),
+                            line: "héllo from the tray".into(),
+                        }],
+                    })
+                    .unwrap(),
+                    _ => Value::Null,
+                }
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let hub = Hub::new(Home::new(dir.path()), Role::Follower);
+        let tray = Arc::new(FakeTray(Mutex::new(Vec::new())));
+        block_on(async {
+            let listener = link::Listener::bind(&hub.home).await.unwrap();
+            tokio::spawn(listener.serve(Arc::clone(&tray)));
+            hub.set_paused(true).await;
+            let logs = hub.recent_logs().await;
+            assert_eq!(logs[0].line, "héllo from the tray");
+            hub.edited().await;
+        });
+        assert_eq!(
+            *tray.0.lock().unwrap(),
+            [
+                Request::Pause { paused: true },
+                Request::State,
+                Request::Changed
+            ]
+        );
+        assert!(hub.daemon_state().paused);
+    }
 }
