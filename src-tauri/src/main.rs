@@ -42,7 +42,7 @@ fn main() -> ExitCode {
             screen: None,
             smoke_test: true,
         }),
-        Launch::Update(action) => match dockside_app::run_update(action == "install") {
+        Launch::Update { install } => match dockside_app::run_update(install) {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => ExitCode::FAILURE,
             Err(err) => {

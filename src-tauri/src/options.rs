@@ -1,5 +1,7 @@
 //! Command-line options of the app binary.
 
+use dockside_desktop::updates::{CHECK, INSTALL};
+
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Launch {
@@ -14,8 +16,11 @@ pub enum Launch {
     },
     /// Start the dashboard, wait for the UI to load, then exit 0 (or 1 after a timeout).
     SmokeTest,
-    /// The updater, for the tray: `check` or `install`; prints one JSON report line.
-    Update(String),
+    /// The updater, for the tray: install (`--update install`) or only check; prints one JSON
+    /// report line.
+    Update {
+        install: bool,
+    },
     Help,
 }
 
@@ -68,7 +73,8 @@ impl Launch {
                 "--screen" => screen = Some(value("--screen")?),
                 "--smoke-test" => smoke = true,
                 "--update" => match value("--update")?.as_str() {
-                    action @ ("check" | "install") => update = Some(action.to_owned()),
+                    CHECK => update = Some(false),
+                    INSTALL => update = Some(true),
                     other => return Err(format!("--update takes check or install, not `{other}`")),
                 },
                 "-h" | "--help" => return Ok(Launch::Help),
@@ -81,7 +87,7 @@ impl Launch {
             return Err(format!("--screen goes with --dashboard\n\n{USAGE}"));
         }
         Ok(match (update, smoke, dashboard) {
-            (Some(action), _, _) => Launch::Update(action),
+            (Some(install), _, _) => Launch::Update { install },
             (None, true, _) => Launch::SmokeTest,
             (None, false, true) => Launch::Dashboard { screen },
             (None, false, false) => Launch::Tray { show },
@@ -119,7 +125,7 @@ mod tests {
         assert_eq!(parse(&["--smoke-test"]), Ok(Launch::SmokeTest));
         assert_eq!(
             parse(&["--update", "install"]),
-            Ok(Launch::Update("install".into()))
+            Ok(Launch::Update { install: true })
         );
         assert_eq!(parse(&["--help"]), Ok(Launch::Help));
     }

@@ -147,10 +147,6 @@ impl Hub {
         })
     }
 
-    pub fn role(&self) -> Role {
-        self.role
-    }
-
     pub fn daemon_state(&self) -> DaemonState {
         self.state.lock().expect("state lock").clone()
     }
