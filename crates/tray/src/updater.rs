@@ -15,12 +15,17 @@ async fn run(action: &str) -> UpdateReport {
     let Some(app) = launch::sibling(launch::APP) else {
         return failed("cannot tell where this executable is".into());
     };
-    let output = tokio::process::Command::new(&app)
+    // Not `Command::output`: it pipes stderr too, and the updater's log would be lost.
+    let output = match tokio::process::Command::new(&app)
         .args(["--update", action])
         .stdin(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
-        .output()
-        .await;
+        .spawn()
+    {
+        Ok(child) => child.wait_with_output().await,
+        Err(err) => Err(err),
+    };
     match output {
         Ok(output) => UpdateReport::from_output(&String::from_utf8_lossy(&output.stdout))
             .unwrap_or_else(|| {
@@ -41,6 +46,7 @@ async fn run(action: &str) -> UpdateReport {
 pub async fn check(hub: &Hub, asked: bool, on_install: impl FnOnce() + Send + 'static) {
     let note = match run(CHECK).await {
         UpdateReport::Ready { version } | UpdateReport::Installed { version } => {
+            tracing::info!(%version, "an update is ready to install");
             *hub.update_ready.lock().expect("update lock") = Some(version.clone());
             hub.changed();
             Some(Note {
