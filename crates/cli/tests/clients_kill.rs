@@ -1,9 +1,10 @@
 //! `kill -9` of the real `dockside` binary at random points during 200 syncs never leaves a
 //! truncated or half-written client file, nor an ownership record that loses track of entries.
 
+// The client fixtures' temporary HOME, shared with core's `clients_*` tests.
+#[path = "../../core/tests/support/mod.rs"]
 mod support;
 
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -12,22 +13,6 @@ use dockside_core::clients::by_id;
 use dockside_core::fsedit;
 use dockside_core::{Home, Mode, Workspace};
 use support::*;
-
-/// The `dockside` binary in this test's target dir, (re)built so it is never stale: a no-op
-/// when it is up to date (cargo does not hold its lock while tests run).
-fn dockside_bin() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap();
-    let bin = dir.join(format!("dockside{}", std::env::consts::EXE_SUFFIX));
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let ok = Command::new(cargo)
-        .args(["build", "--quiet", "-p", "dockside-cli"])
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok && bin.exists(), "could not build {}", bin.display());
-    bin
-}
 
 struct Rng(u64);
 impl Rng {
@@ -41,7 +26,7 @@ impl Rng {
 
 #[test]
 fn kill_9_during_repeated_syncs_never_corrupts_the_file() {
-    let bin = dockside_bin();
+    let bin = env!("CARGO_BIN_EXE_dockside");
     for id in ["cursor", "codex", "goose"] {
         let spec = by_id(id).unwrap();
         let h = home(spec);
@@ -58,7 +43,7 @@ fn kill_9_during_repeated_syncs_never_corrupts_the_file() {
         ws.save().unwrap();
 
         let run = |single: bool| {
-            let mut c = Command::new(&bin);
+            let mut c = Command::new(bin);
             c.args(["client", "connect", id])
                 .env("HOME", h.ctx.env.home.clone())
                 .env_remove("XDG_CONFIG_HOME")
@@ -108,7 +93,7 @@ fn kill_9_during_repeated_syncs_never_corrupts_the_file() {
         // After all that, a clean connect + disconnect still restores the file exactly: the
         // ownership record never lost track of an entry.
         assert!(run(false).status().unwrap().success());
-        let out = Command::new(&bin)
+        let out = Command::new(bin)
             .args(["client", "disconnect", id])
             .env("HOME", h.ctx.env.home.clone())
             .env_remove("XDG_CONFIG_HOME")
