@@ -925,21 +925,26 @@ pub async fn refresher(surface: Arc<dyn Surface>, hub: Arc<Hub>, backend: Shared
 async fn tray_model(hub: &Hub, rows: &[ServerView], daemon: &DaemonState) -> TrayModel {
     let home = hub.home.clone();
     let names: Vec<String> = rows.iter().map(|r| r.name.clone()).collect();
-    let (profile, runnable) = run_blocking(move || {
-        let ws = Workspace::load(home)?;
-        let runnable: Vec<Vec<Mode>> = names
-            .iter()
-            .map(|n| {
-                Mode::ALL
-                    .into_iter()
-                    .filter(|m| *m == Mode::Off || ws.launch_in(n, *m).is_ok())
-                    .collect()
-            })
-            .collect();
-        Ok::<_, BackendError>((ws.state().profile, runnable))
+    // Files only (the workspace, the autostart entry): on the blocking pool.
+    let (modes, autostart) = run_blocking(move || {
+        let modes = Workspace::load(home).ok().map(|ws| {
+            let runnable: Vec<Vec<Mode>> = names
+                .iter()
+                .map(|n| {
+                    Mode::ALL
+                        .into_iter()
+                        .filter(|m| *m == Mode::Off || ws.launch_in(n, *m).is_ok())
+                        .collect()
+                })
+                .collect();
+            (ws.state().profile, runnable)
+        });
+        Ok::<_, BackendError>((modes, crate::autostart::enabled()))
     })
     .await
-    .unwrap_or((Profile::Development, vec![Mode::ALL.to_vec(); rows.len()]));
+    .unwrap_or((None, false));
+    let (profile, runnable) = modes
+        .unwrap_or_else(|| (Profile::Development, vec![Mode::ALL.to_vec(); rows.len()]));
     TrayModel {
         status: tray_status(daemon, rows),
         servers: rows
@@ -956,7 +961,7 @@ async fn tray_model(hub: &Hub, rows: &[ServerView], daemon: &DaemonState) -> Tra
         production: profile == Profile::Production,
         paused: daemon.paused,
         keep_running: hub.keep_running(),
-        autostart: crate::autostart::enabled(),
+        autostart,
         update_ready: hub.update_ready.lock().expect("update lock").clone(),
     }
 }

@@ -82,7 +82,10 @@ impl Handler for Tray {
                 return serde_json::to_value(self.hub.tray_state()).unwrap_or_default();
             }
             Request::Pause { paused } => self.hub.set_paused(paused).await,
-            Request::Changed => self.hub.reload_prefs(),
+            Request::Changed => {
+                let hub = Arc::clone(&self.hub);
+                off_runtime(move || hub.reload_prefs()).await;
+            }
         }
         Value::Null
     }
@@ -135,18 +138,33 @@ pub async fn pick(tray: Arc<Tray>, id: String) {
         }
         Action::Pause => hub.set_paused(!hub.daemon_state().paused).await,
         Action::Keep => {
-            let mut prefs = hub.prefs.lock().expect("prefs lock").clone();
-            prefs.keep_gateway_running = !prefs.keep_gateway_running;
-            if let Err(err) = hub.set_prefs(prefs) {
-                tracing::warn!("could not save preferences: {err}");
-            }
+            let hub = Arc::clone(hub);
+            off_runtime(move || {
+                let mut prefs = hub.prefs.lock().expect("prefs lock").clone();
+                prefs.keep_gateway_running = !prefs.keep_gateway_running;
+                if let Err(err) = hub.set_prefs(prefs) {
+                    tracing::warn!("could not save preferences: {err}");
+                }
+            })
+            .await;
         }
         Action::Autostart => {
-            if let Err(err) = autostart::set(!autostart::enabled()) {
-                tracing::warn!("{err}");
-            }
+            off_runtime(|| {
+                if let Err(err) = autostart::set(!autostart::enabled()) {
+                    tracing::warn!("{err}");
+                }
+            })
+            .await;
             hub.changed();
         }
+    }
+}
+
+/// Small file work (app.json, the autostart entry) on the blocking pool, off the runtime's
+/// workers.
+async fn off_runtime(work: impl FnOnce() + Send + 'static) {
+    if let Err(err) = tokio::task::spawn_blocking(work).await {
+        tracing::warn!("{err}");
     }
 }
 
