@@ -943,8 +943,8 @@ async fn tray_model(hub: &Hub, rows: &[ServerView], daemon: &DaemonState) -> Tra
     })
     .await
     .unwrap_or((None, false));
-    let (profile, runnable) = modes
-        .unwrap_or_else(|| (Profile::Development, vec![Mode::ALL.to_vec(); rows.len()]));
+    let (profile, runnable) =
+        modes.unwrap_or_else(|| (Profile::Development, vec![Mode::ALL.to_vec(); rows.len()]));
     TrayModel {
         status: tray_status(daemon, rows),
         servers: rows
