@@ -69,7 +69,7 @@ pub fn run(options: LaunchOptions) -> anyhow::Result<()> {
     if !options.smoke_test {
         builder = builder.plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
             let screen = match Launch::parse(argv.iter().skip(1)) {
-                Ok(Launch::Dashboard { screen }) => screen,
+                Ok(Launch::Dashboard { screen, .. }) => screen,
                 _ => None,
             };
             tracing::info!(?screen, "second dashboard: showing this one");
@@ -83,7 +83,7 @@ pub fn run(options: LaunchOptions) -> anyhow::Result<()> {
     let backend: backend::SharedBackend =
         Arc::new(backend::CoreBackend::new(home, hub.dockside.as_deref()));
     let screen = options.screen.clone();
-    let smoke_test = options.smoke_test;
+    let (smoke_test, show_on_stdin) = (options.smoke_test, options.show_on_stdin);
     builder
         .manage(backend.clone())
         .manage(hub.clone())
@@ -130,6 +130,9 @@ pub fn run(options: LaunchOptions) -> anyhow::Result<()> {
                 smoke::arm(app.handle());
             }
             window::show_main(app.handle(), screen.as_deref());
+            if show_on_stdin {
+                window::show_on_stdin(app.handle().clone());
+            }
             Ok(())
         })
         .run(context())?;

@@ -34,13 +34,17 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Launch::Tray { show } => become_tray(show),
-        Launch::Dashboard { screen } => dashboard(LaunchOptions {
+        Launch::Dashboard {
             screen,
-            smoke_test: false,
+            show_on_stdin,
+        } => dashboard(LaunchOptions {
+            screen,
+            show_on_stdin,
+            ..LaunchOptions::default()
         }),
         Launch::SmokeTest => dashboard(LaunchOptions {
-            screen: None,
             smoke_test: true,
+            ..LaunchOptions::default()
         }),
         Launch::Update { install } => match dockside_app::run_update(install) {
             Ok(true) => ExitCode::SUCCESS,

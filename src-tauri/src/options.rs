@@ -10,9 +10,11 @@ pub enum Launch {
     Tray {
         show: bool,
     },
-    /// The dashboard window, on `screen` when given; exits when it closes.
+    /// The dashboard window, on `screen` when given; exits when it closes. `show_on_stdin`:
+    /// each line read on stdin shows it on that screen (the tray opens it again this way).
     Dashboard {
         screen: Option<String>,
+        show_on_stdin: bool,
     },
     /// Start the dashboard, wait for the UI to load, then exit 0 (or 1 after a timeout).
     SmokeTest,
@@ -30,11 +32,13 @@ pub struct LaunchOptions {
     /// The screen to show first.
     pub screen: Option<String>,
     pub smoke_test: bool,
+    /// Each line read on stdin shows the window on that screen (an empty line: as it is).
+    pub show_on_stdin: bool,
 }
 
 pub const USAGE: &str = "\
 Usage: dockside-app [--show]
-       dockside-app --dashboard [--screen NAME]
+       dockside-app --dashboard [--screen NAME] [--show-on-stdin]
        dockside-app --smoke-test | --update check|install
 
 Dockside. Without options it starts in the system tray only (as `dockside-tray`); if Dockside
@@ -44,6 +48,8 @@ Options:
   --show            also open the dashboard
   --dashboard       open only the dashboard window (the tray starts it; it exits when closed)
   --screen NAME     with --dashboard: the screen to show (servers, clients, production…)
+  --show-on-stdin   with --dashboard: each line read on stdin shows the window on the screen it
+                    names (an empty line: as it is); the tray opens the dashboard this way
   --smoke-test      start the dashboard and its web UI, exit 0 once the UI has loaded (exit 1
                     if it does not within 20 s); ignores a running Dockside instance
   --update ACTION   check: look for an update, download and verify it, install nothing;
@@ -58,7 +64,7 @@ impl Launch {
         S: AsRef<str>,
     {
         let mut args = args.into_iter();
-        let (mut show, mut dashboard, mut smoke) = (false, false, false);
+        let (mut show, mut dashboard, mut smoke, mut show_on_stdin) = (false, false, false, false);
         let (mut screen, mut update) = (None, None);
         let unknown = |other: &str| format!("unknown argument `{other}`\n\n{USAGE}");
         while let Some(arg) = args.next() {
@@ -71,6 +77,7 @@ impl Launch {
                 "--show" => show = true,
                 "--dashboard" => dashboard = true,
                 "--screen" => screen = Some(value("--screen")?),
+                "--show-on-stdin" => show_on_stdin = true,
                 "--smoke-test" => smoke = true,
                 "--update" => match value("--update")?.as_str() {
                     CHECK => update = Some(false),
@@ -83,13 +90,21 @@ impl Launch {
                 other => return Err(unknown(other)),
             }
         }
-        if screen.is_some() && !dashboard {
-            return Err(format!("--screen goes with --dashboard\n\n{USAGE}"));
+        for (given, flag) in [
+            (screen.is_some(), "--screen"),
+            (show_on_stdin, "--show-on-stdin"),
+        ] {
+            if given && !dashboard {
+                return Err(format!("{flag} goes with --dashboard\n\n{USAGE}"));
+            }
         }
         Ok(match (update, smoke, dashboard) {
             (Some(install), _, _) => Launch::Update { install },
             (None, true, _) => Launch::SmokeTest,
-            (None, false, true) => Launch::Dashboard { screen },
+            (None, false, true) => Launch::Dashboard {
+                screen,
+                show_on_stdin,
+            },
             (None, false, false) => Launch::Tray { show },
         })
     }
@@ -115,12 +130,16 @@ mod tests {
         assert_eq!(
             parse(&["--dashboard", "--screen", "production"]),
             Ok(Launch::Dashboard {
-                screen: Some("production".into())
+                screen: Some("production".into()),
+                show_on_stdin: false,
             })
         );
         assert_eq!(
-            parse(&["--dashboard"]),
-            Ok(Launch::Dashboard { screen: None })
+            parse(&["--show-on-stdin", "--dashboard"]),
+            Ok(Launch::Dashboard {
+                screen: None,
+                show_on_stdin: true,
+            })
         );
         assert_eq!(parse(&["--smoke-test"]), Ok(Launch::SmokeTest));
         assert_eq!(
@@ -141,6 +160,9 @@ mod tests {
         assert!(parse(&["--screen", "x"])
             .unwrap_err()
             .starts_with("--screen goes with"));
+        assert!(parse(&["--show-on-stdin"])
+            .unwrap_err()
+            .starts_with("--show-on-stdin goes with --dashboard"));
         assert_eq!(
             parse(&["--update", "now"]).unwrap_err(),
             "--update takes check or install, not `now`"

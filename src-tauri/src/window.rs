@@ -47,3 +47,22 @@ pub fn show_main<R: Runtime>(app: &AppHandle<R>, screen: Option<&str>) {
         tracing::warn!("could not show the dashboard: {err}");
     }
 }
+
+/// `--show-on-stdin`: each line read on stdin shows the dashboard on the screen it names (an
+/// empty line: as it is). The tray opens an open dashboard this way rather than starting a
+/// second process. Reading stops at the end of stdin (the tray is gone).
+pub fn show_on_stdin<R: Runtime>(app: AppHandle<R>) {
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lines() {
+            let Ok(line) = line else { break };
+            let screen = Some(line.trim().to_owned()).filter(|s| !s.is_empty());
+            let asked = screen.as_deref().unwrap_or("as it is");
+            tracing::info!("the tray asks to show the dashboard ({asked})");
+            let handle = app.clone();
+            let shown = app.run_on_main_thread(move || show_main(&handle, screen.as_deref()));
+            if let Err(err) = shown {
+                tracing::warn!("could not show the dashboard: {err}");
+            }
+        }
+    });
+}

@@ -76,7 +76,7 @@ impl Handler for Tray {
         match request {
             Request::Show { screen } => {
                 tracing::info!(?screen, "second launch: showing the dashboard");
-                self.dashboards.open(screen.as_deref());
+                self.dashboards.open(screen.as_deref()).await;
             }
             Request::State => {
                 return serde_json::to_value(self.hub.tray_state()).unwrap_or_default();
@@ -100,8 +100,8 @@ pub async fn pick(tray: Arc<Tray>, id: String) {
     tracing::info!(?action, "tray menu");
     let hub = &tray.hub;
     match action {
-        Action::Open => tray.dashboards.open(None),
-        Action::Production => tray.dashboards.open(Some("production")),
+        Action::Open => tray.dashboards.open(None).await,
+        Action::Production => tray.dashboards.open(Some("production")).await,
         Action::SignIn(server) => {
             if let Err(err) = hub.sign_in(&server).await {
                 tracing::warn!("sign-in of {server}: {err}");

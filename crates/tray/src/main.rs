@@ -138,7 +138,7 @@ fn run(show: bool) -> anyhow::Result<()> {
         tray_icon::TrayIconEvent::set_event_handler(Some(move |event| {
             if is_left_click(&event) {
                 let opener = Arc::clone(&opener);
-                rt.spawn(async move { opener.dashboards.open(None) });
+                rt.spawn(async move { opener.dashboards.open(None).await });
             }
         }));
     }
@@ -153,7 +153,7 @@ fn run(show: bool) -> anyhow::Result<()> {
     runtime.spawn(actions::check_updates(Arc::clone(&tray), false));
     if show {
         let opener = Arc::clone(&tray);
-        runtime.spawn(async move { opener.dashboards.open(None) });
+        runtime.spawn(async move { opener.dashboards.open(None).await });
     }
     hub.changed();
 

@@ -113,6 +113,13 @@ menu_until "the dashboard's web view runs" 30 "pgrep -f WebKitWebProcess" Down D
 dashboard=$(pgrep -f -- "$APP --dashboard" | head -1)
 [ -n "$dashboard" ] || fail "no dashboard process ($APP --dashboard)"
 wait_until 20 "the dashboard shows its window" xdotool search --sync --onlyvisible --pid "$dashboard" --name '^Dockside$'
+log "tray: Switch to production… while the dashboard is open: that dashboard shows the screen"
+# demo ▸, Switch to production…
+menu_until "the open dashboard was asked for the production screen" 15 \
+  "grep -q 'the tray asks to show the dashboard (production)' '$WORK/app.log'" Down Down Return
+grep -q "showed the open dashboard (pid $dashboard)" "$WORK/app.log" || fail "the tray did not hand the screen to dashboard $dashboard"
+[ "$(pgrep -fc -- "$APP --dashboard")" = 1 ] || fail "a second dashboard started: $(pgrep -fa -- "$APP --dashboard")"
+log "ok: one dashboard process (pid $dashboard), no second web view"
 log "closing the dashboard's window: its process ends, the tray stays"
 window=$(xdotool search --onlyvisible --pid "$dashboard" --name '^Dockside$' | head -1)
 python3 "$ROOT/tests/app/lib/close_window.py" "$window"
