@@ -524,12 +524,18 @@ impl Gateway {
     }
 
     pub(crate) fn rebuild_index(&self) {
-        let ups = self.upstreams();
+        self.publish_index(&self.upstreams());
+    }
+
+    /// Builds the exposed names of `ups` and publishes them. [`Gateway::launch`] calls it with
+    /// the upstreams' write lock held, so no one sees a server running before its tools are
+    /// indexed (a call would find neither a starting server to wait for nor its tool).
+    fn publish_index(&self, ups: &[Arc<Upstream>]) {
         let mut warnings = Vec::new();
-        let index = Arc::new(self.build_index(&ups, false, &mut warnings));
+        let index = Arc::new(self.build_index(ups, false, &mut warnings));
         // Servers that offer stateless clients the same as everyone share one index.
         let modern = if ups.iter().any(|u| u.discover.is_some()) {
-            Arc::new(self.build_index(&ups, true, &mut Vec::new()))
+            Arc::new(self.build_index(ups, true, &mut Vec::new()))
         } else {
             index.clone()
         };
@@ -655,12 +661,12 @@ impl Gateway {
                 tokio::spawn(async move { replaced.stop(Duration::from_secs(2)).await });
             }
             ups.sort_by_key(|k, _| order.iter().position(|o| o == k).unwrap_or(usize::MAX));
+            self.publish_index(&ups.values().cloned().collect::<Vec<_>>());
         }
         tracing::info!(server = %name, pid = ?up.pid, "server started");
         self.clear_outage(&name);
         self.attach(&up);
         self.supervise(up.clone());
-        self.rebuild_index();
         self.notify_list_changed(
             &name,
             &[ListKind::Tools, ListKind::Prompts, ListKind::Resources],

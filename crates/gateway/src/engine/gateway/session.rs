@@ -508,7 +508,9 @@ impl Session {
                         return Err(outage);
                     }
                     if !self.gw.starting() || expired() {
-                        return Err(e);
+                        // A server may have started between the lookup and that check (it is
+                        // indexed before it counts as started): one more look.
+                        return self.lookup(kind, name, era).map_err(|_| e);
                     }
                 }
             }
