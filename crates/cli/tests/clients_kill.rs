@@ -42,16 +42,20 @@ fn kill_9_during_repeated_syncs_never_corrupts_the_file() {
         }
         ws.save().unwrap();
 
-        let run = |single: bool| {
+        // `dockside client ACTION id` in the fixture's HOME.
+        let client = |action: &str| {
             let mut c = Command::new(bin);
-            c.args(["client", "connect", id])
+            c.args(["client", action, id])
                 .env("HOME", h.ctx.env.home.clone())
                 .env_remove("XDG_CONFIG_HOME")
                 .env_remove("CODEX_HOME")
                 .env("DOCKSIDE_HOME", &h.ctx.dockside_home)
-                .env("DOCKSIDE_LAUNCHER", "dockside")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null());
+                .env("DOCKSIDE_LAUNCHER", "dockside");
+            c
+        };
+        let run = |single: bool| {
+            let mut c = client("connect");
+            c.stdout(Stdio::null()).stderr(Stdio::null());
             if single {
                 c.arg("--single-entry");
             }
@@ -93,15 +97,7 @@ fn kill_9_during_repeated_syncs_never_corrupts_the_file() {
         // After all that, a clean connect + disconnect still restores the file exactly: the
         // ownership record never lost track of an entry.
         assert!(run(false).status().unwrap().success());
-        let out = Command::new(bin)
-            .args(["client", "disconnect", id])
-            .env("HOME", h.ctx.env.home.clone())
-            .env_remove("XDG_CONFIG_HOME")
-            .env_remove("CODEX_HOME")
-            .env("DOCKSIDE_HOME", &h.ctx.dockside_home)
-            .env("DOCKSIDE_LAUNCHER", "dockside")
-            .output()
-            .unwrap();
+        let out = client("disconnect").output().unwrap();
         assert!(
             out.status.success(),
             "{}",

@@ -257,3 +257,42 @@ async fn a_stderr_flood_does_not_push_lifecycle_events_out() {
         "{first:?}"
     );
 }
+
+/// A call waiting for a restart looks for a starting server, else for the tool: a server must
+/// never be visible as started while the index lacks its tools, or the call fails with
+/// "Unknown tool" in between. Another thread watches 200 starts for that gap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_started_server_is_never_visible_before_its_tools_are_indexed() {
+    let (gw, _) = gateway(&[("a", Prefix::ServerName)]).await;
+    let spec = gw.upstream("a").unwrap().spec.clone();
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let (gw, done) = (gw.clone(), done.clone());
+        std::thread::spawn(move || {
+            let mut gaps = 0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let before = gw.upstream("a");
+                let indexed = gw.index(false).tools.contains_key("a__echo");
+                let after = gw.upstream("a");
+                // The same server visible before and after the index was read: it was there
+                // all along, so its tools must have been.
+                if let (Some(b), Some(a)) = (&before, &after) {
+                    if Arc::ptr_eq(b, a) && !indexed {
+                        gaps += 1;
+                    }
+                }
+            }
+            gaps
+        })
+    };
+    for _ in 0..200 {
+        assert!(gw.stop_server("a").await);
+        assert!(gw.start_servers(vec![spec.clone()]).await.is_empty());
+    }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(
+        watcher.join().unwrap(),
+        0,
+        "server `a` was visible before its tools"
+    );
+}
